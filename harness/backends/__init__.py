@@ -1,0 +1,51 @@
+"""Model backends behind one async protocol.
+
+`--model KIND:NAME` picks a backend: `baseline:random`, later `openai:<model>`, `vllm:<model>`.
+Backends are imported only when used, so that `evaluate --help` stays instant.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import AsyncIterator, Sequence
+from typing import Any, Protocol
+
+from harness.errors import PolyevalError
+from harness.records import Request, Response
+
+# kind -> "module:factory"; the factory takes (name, args, seed) and returns a Backend
+BACKENDS: dict[str, str] = {
+    "baseline": "harness.backends.baseline:create",
+}
+
+
+class Backend(Protocol):
+    def identity(self) -> dict[str, Any]:
+        """What determines the answers (kind, model, revision, endpoint); part of the cache
+        key. Holds no secret."""
+        ...
+
+    def cache_salt(self, request: Request) -> str:
+        """Anything besides identity, generation parameters and prompt that decides the
+        answer; "" for real models."""
+        ...
+
+    def generate(self, requests: Sequence[Request]) -> AsyncIterator[tuple[int, Response]]:
+        """Answer every request, yielding (index into `requests`, response) as each arrives.
+        A request that fails yields a Response with `error` set; it does not raise."""
+        ...
+
+    async def aclose(self) -> None: ...
+
+
+def create_backend(model: str, args: dict[str, str], seed: int) -> Backend:
+    kind, sep, name = model.partition(":")
+    if not sep or not name:
+        raise PolyevalError(f"model '{model}' must look like KIND:NAME, e.g. baseline:random")
+    target = BACKENDS.get(kind)
+    if target is None:
+        known = ", ".join(f"{k}:" for k in BACKENDS)
+        raise PolyevalError(f"unknown model kind '{kind}' in '{model}'; known kinds: {known}")
+    module_name, factory = target.split(":")
+    backend: Backend = getattr(importlib.import_module(module_name), factory)(name, args, seed)
+    return backend

@@ -1,0 +1,97 @@
+"""Built-in baseline models, seeded and deterministic, needing no network and no GPU.
+
+- `random`: a uniformly random option (multiple choice) or a random gold answer of the same
+  task and language (other kinds).
+- `majority`: the most common gold answer of the task, variant and language.
+- `reference`: the gold answer, phrased in the prompt's language: the harness's own
+  correctness check, which must score 100%.
+- `copy-source`: echoes the source text (translation tasks) or the question.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import random
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Any
+
+from harness.errors import PolyevalError
+from harness.records import LETTERS, Request, Response
+
+Strategy = Callable[[Request, random.Random], str]
+
+
+def create(name: str, args: dict[str, str], seed: int) -> BaselineBackend:
+    if name not in STRATEGIES:
+        known = ", ".join(f"baseline:{n}" for n in STRATEGIES)
+        raise PolyevalError(f"unknown baseline '{name}'; known: {known}")
+    unknown = set(args) - {"latency"}
+    if unknown:
+        raise PolyevalError(f"baseline models take no argument {', '.join(sorted(unknown))}")
+    try:
+        latency = float(args.get("latency", 0.0))
+    except ValueError:
+        raise PolyevalError(f"latency must be a number of seconds, not {args['latency']!r}") from None
+    return BaselineBackend(name, seed, latency)
+
+
+class BaselineBackend:
+    def __init__(self, strategy: str, seed: int, latency: float = 0.0) -> None:
+        self.strategy = strategy
+        self.seed = seed
+        self.latency = latency  # simulated seconds per answer, for tests and benchmarks
+        self.sent = 0  # requests answered by this backend (not from the cache)
+
+    def identity(self) -> dict[str, Any]:
+        return {"kind": "baseline", "model": self.strategy, "seed": self.seed}
+
+    def cache_salt(self, request: Request) -> str:
+        """Baselines answer from the hints, so the hints are part of what makes an answer."""
+        return hashlib.sha256(repr(request.hints).encode()).hexdigest()
+
+    async def generate(self, requests: Sequence[Request]) -> AsyncIterator[tuple[int, Response]]:
+        answer = STRATEGIES[self.strategy]
+        for index, request in enumerate(requests):
+            if self.latency:
+                await asyncio.sleep(self.latency)
+            self.sent += 1
+            yield index, Response(text=answer(request, self._rng(request)), finish_reason="stop")
+
+    async def aclose(self) -> None:
+        return None
+
+    def _rng(self, request: Request) -> random.Random:
+        """Seeded by the request itself, so the answer does not depend on order or batching."""
+        digest = hashlib.sha256(f"{self.seed}|{'|'.join(request.key)}".encode()).digest()
+        return random.Random(int.from_bytes(digest[:8], "big"))
+
+
+def _reference(request: Request, rng: random.Random) -> str:
+    return request.hints.reference
+
+
+def _random(request: Request, rng: random.Random) -> str:
+    hints = request.hints
+    if hints.choice_labels:
+        return hints.phrase(LETTERS[rng.randrange(len(hints.choice_labels))])
+    return hints.phrase(rng.choice(hints.answer_pool or (hints.gold,)))
+
+
+def _majority(request: Request, rng: random.Random) -> str:
+    counts = Counter(request.hints.answer_pool or (request.hints.gold,))
+    # the most common answer; ties go to the smallest, so the choice is stable
+    return request.hints.phrase(min(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0])
+
+
+def _copy_source(request: Request, rng: random.Random) -> str:
+    return request.hints.source_text
+
+
+STRATEGIES: dict[str, Strategy] = {
+    "random": _random,
+    "majority": _majority,
+    "reference": _reference,
+    "copy-source": _copy_source,
+}

@@ -1,0 +1,113 @@
+"""Readers for the upstream file formats: TSV/CSV (with or without header), JSONL, JSON.
+
+Each row comes back as (where, record): `where` is "file:line" (or "file[record N]" for a
+JSON array), so that any later error about the row can name it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from harness.errors import PolyevalError
+from harness.spec import FileLayout
+
+Row = tuple[str, dict[str, Any]]
+
+
+def read_rows(path: Path, layout: FileLayout) -> list[Row]:
+    fmt = layout.format or path.suffix.lstrip(".").lower()
+    reader = _READERS.get(fmt)
+    if reader is None:
+        raise PolyevalError(f"unknown data format '{fmt}' (tsv, csv, jsonl, json)", where=str(path))
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise PolyevalError(f"cannot read data file: {exc.strerror}", where=str(path)) from None
+    except UnicodeDecodeError as exc:
+        raise PolyevalError(f"not UTF-8 ({exc.reason})", where=str(path)) from None
+    return list(reader(text, path, layout))
+
+
+def _delimited(delimiter: str) -> Any:
+    def read(text: str, path: Path, layout: FileLayout) -> Iterator[Row]:
+        lines = text.splitlines()
+        if not layout.quoting:
+            yield from _split_lines(lines, delimiter, path, layout)
+            return
+        rows = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        header = layout.columns or _header(rows, path)
+        for values in rows:
+            if not any(v.strip() for v in values):
+                continue
+            yield _record(header, values, path, rows.line_num)
+
+    return read
+
+
+def _split_lines(lines: list[str], delim: str, path: Path, layout: FileLayout) -> Iterator[Row]:
+    start = 0
+    header = layout.columns
+    if header is None:
+        if not lines:
+            raise PolyevalError("empty file: no header row", where=str(path))
+        header, start = [h.strip() for h in lines[0].split(delim)], 1
+    for number, line in enumerate(lines[start:], start=start + 1):
+        if line.strip():
+            yield _record(header, line.split(delim), path, number)
+
+
+def _header(rows: Any, path: Path) -> list[str]:
+    try:
+        return [h.strip() for h in next(rows)]
+    except StopIteration:
+        raise PolyevalError("empty file: no header row", where=str(path)) from None
+
+
+def _record(header: list[str], values: list[str], path: Path, line: int) -> Row:
+    if len(values) != len(header):
+        raise PolyevalError(
+            f"expected {len(header)} columns ({', '.join(header)}), found {len(values)}",
+            where=f"{path}:{line}",
+        )
+    return f"{path}:{line}", dict(zip(header, values, strict=True))
+
+
+def _jsonl(text: str, path: Path, layout: FileLayout) -> Iterator[Row]:
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise PolyevalError(f"invalid JSON: {exc.msg}", where=f"{path}:{number}") from None
+        if not isinstance(value, dict):
+            raise PolyevalError("each line must be a JSON object", where=f"{path}:{number}")
+        yield f"{path}:{number}", value
+
+
+def _json(text: str, path: Path, layout: FileLayout) -> Iterator[Row]:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise PolyevalError(f"invalid JSON: {exc.msg}", where=f"{path}:{exc.lineno}") from None
+    records = value.get("data", value) if isinstance(value, dict) else value
+    if not isinstance(records, list):
+        raise PolyevalError("expected a JSON array of records", where=str(path))
+    for index, record in enumerate(records):
+        where = f"{path}[record {index}]"
+        if not isinstance(record, dict):
+            raise PolyevalError("not a JSON object", where=where)
+        yield where, record
+
+
+_READERS: dict[str, Any] = {
+    "tsv": _delimited("\t"),
+    "csv": _delimited(","),
+    "jsonl": _jsonl,
+    "json": _json,
+}

@@ -1,0 +1,17 @@
+"""What differs between task kinds, as data: how a perfect answer is phrased per language."""
+
+from __future__ import annotations
+
+from harness.literals import Literals
+
+# "{answer}" is filled in by the baselines; the rest comes from the language's literals
+ANSWER_FORMATS: dict[str, str] = {
+    "multiple_choice": "{lit.answer}{lit.colon}<answer>",
+    "short_answer": "{lit.the_answer_is} <answer>{lit.full_stop}",
+    "extractive_qa": "<answer>",
+    "translation": "<answer>",
+}
+
+
+def answer_format(kind: str, literals: Literals) -> str:
+    return ANSWER_FORMATS[kind].format(lit=literals).replace("<answer>", "{answer}")

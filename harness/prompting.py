@@ -1,0 +1,155 @@
+"""Rendering prompts from Jinja templates in a sandbox with StrictUndefined.
+
+A template defines blocks: `user` (required) renders one question, `assistant` renders its
+answer (`target`) for few-shot turns, `system` (optional) an instruction. One template
+serves every language: per-language words come from `lit` (the literals table).
+Chat form: [system] + (user, assistant) per exemplar + user. Completion form: the same
+turns joined as text, ending with the assistant block rendered with an empty target.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import traceback
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+
+from harness.errors import PolyevalError
+from harness.languages import get_language
+from harness.literals import get_literals
+from harness.records import Message, Sample
+from harness.registry import Task
+
+PromptFormat = Literal["chat", "completion"]
+Turn = tuple[str, str]  # (user, assistant)
+
+
+@dataclass
+class PromptBuilder:
+    task: Task
+    format: PromptFormat = "chat"
+    _env: SandboxedEnvironment = field(init=False)
+    _turns: dict[tuple[str, str], list[Turn]] = field(default_factory=dict, init=False)
+
+    def __post_init__(self) -> None:
+        self._env = SandboxedEnvironment(
+            loader=jinja2.FileSystemLoader([str(p) for p in self.task.template_dirs()]),
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            autoescape=False,
+        )
+
+    def template_hash(self, variant: str) -> str:
+        name = self.task.variant(variant).template
+        try:
+            source = self._env.loader.get_source(self._env, name)[0]  # type: ignore[union-attr]
+        except jinja2.TemplateNotFound:
+            raise self._not_found(name, variant) from None
+        return hashlib.sha256(source.encode("utf-8")).hexdigest()[:16]
+
+    def build(
+        self, variant: str, sample: Sample, exemplars: list[dict[str, Any]]
+    ) -> tuple[tuple[Message, ...], str | None]:
+        """Messages (chat) or a prompt string (completion) for one sample."""
+        template = self._template(variant)
+        turns = self._exemplar_turns(template, variant, sample.language, exemplars)
+        base = self._base_vars(variant, sample.language)
+        question_vars = {**base, **sample.fields, "choices": _choices(sample), "target": ""}
+        question = self._block(template, "user", question_vars, required=True)
+        system = self._block(template, "system", base)
+        if self.format == "completion":
+            prefix = self._block(template, "assistant", question_vars).rstrip()
+            parts = [system] if system else []
+            parts += [f"{u}\n{a}" for u, a in turns] + [f"{question}\n{prefix}".rstrip()]
+            return (), "\n\n".join(parts)
+        messages = [Message("system", system)] if system else []
+        for user, assistant in turns:
+            messages += [Message("user", user), Message("assistant", assistant)]
+        messages.append(Message("user", question))
+        return tuple(messages), None
+
+    def _exemplar_turns(
+        self, template: jinja2.Template, variant: str, language: str, exemplars: list[dict[str, Any]]
+    ) -> list[Turn]:
+        key = (variant, language)
+        if key not in self._turns:
+            spec = self.task.variant(variant)
+            base = self._base_vars(variant, language)
+            turns = []
+            for exemplar in exemplars[: spec.fewshot]:
+                target = exemplar.get(spec.target, "") if spec.target else ""
+                values = {**base, **exemplar, "target": target}
+                values.setdefault("choices", [])
+                user = self._block(template, "user", values, required=True)
+                turns.append((user, self._block(template, "assistant", values, required=True)))
+            self._turns[key] = turns
+        return self._turns[key]
+
+    def _base_vars(self, variant: str, language: str) -> dict[str, Any]:
+        lang = get_language(language)
+        return {
+            "lit": get_literals(language).as_template_vars(),
+            "lit_en": get_literals("eng_Latn").as_template_vars(),
+            "language": {"code": lang.code, "name": lang.name, "native_name": lang.native_name},
+            "variant": variant,
+            "task": self.task.name,
+        }
+
+    def _template(self, variant: str) -> jinja2.Template:
+        name = self.task.variant(variant).template
+        try:
+            return self._env.get_template(name)
+        except jinja2.TemplateNotFound:
+            raise self._not_found(name, variant) from None
+        except jinja2.TemplateSyntaxError as exc:
+            where = f"{exc.filename or name}:{exc.lineno}"
+            raise PolyevalError(f"template syntax error: {exc.message}", where=where) from None
+
+    def _block(
+        self, template: jinja2.Template, block: str, values: dict[str, Any], required: bool = False
+    ) -> str:
+        render = template.blocks.get(block)
+        if render is None:
+            if required:
+                raise PolyevalError(f"template has no {{% block {block} %}}", where=template.filename)
+            return ""
+        try:
+            return "".join(render(template.new_context(values))).strip()
+        except jinja2.TemplateError:
+            try:  # rewrites the traceback so that its frames carry template line numbers
+                self._env.handle_exception()
+            except jinja2.TemplateError as exc:
+                where = _template_line(exc, template)
+                raise PolyevalError(_template_message(exc), where=where) from None
+            raise
+
+    def _not_found(self, name: str, variant: str) -> PolyevalError:
+        dirs = ", ".join(str(p) for p in self.task.template_dirs())
+        return PolyevalError(
+            f"template '{name}' of variant '{variant}' not found in {dirs}",
+            where=str(self.task.folder / "task.yaml"),
+        )
+
+
+def _choices(sample: Sample) -> list[dict[str, str]]:
+    labels = get_literals(sample.language).choice_labels
+    return [{"label": labels[i], "text": text} for i, text in enumerate(sample.choices)]
+
+
+def _template_message(exc: jinja2.TemplateError) -> str:
+    if isinstance(exc, jinja2.UndefinedError):
+        return f"undefined template variable: {exc.message}"
+    return f"template error: {exc.message}"
+
+
+def _template_line(exc: BaseException, template: jinja2.Template) -> str:
+    """file:line of the innermost template frame in the traceback Jinja rewrote."""
+    name = template.filename or str(template.name)
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if frame.filename == template.filename or frame.filename.endswith(".j2"):
+            return f"{frame.filename}:{frame.lineno}"
+    return name

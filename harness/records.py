@@ -1,0 +1,98 @@
+"""The records that flow through the pipeline: Sample -> Request -> Response -> ScoredSample."""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Role = Literal["system", "user", "assistant"]
+LETTERS = string.ascii_uppercase
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    role: Role
+    content: str
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One benchmark item in one language."""
+
+    id: str
+    language: str  # canonical code, e.g. ben_Beng
+    fields: dict[str, Any]  # template variables taken from the data
+    gold: str  # canonical gold answer (a letter for multiple choice, a number, a string)
+    parallel_id: str  # the same item across languages shares this id
+    choices: tuple[str, ...] = ()  # option texts for multiple choice
+
+
+@dataclass(frozen=True, slots=True)
+class Hints:
+    """What the built-in baselines may know about a request. Never sent to a model."""
+
+    gold: str
+    answer_format: str = "{answer}"  # how an answer is phrased in the prompt's language
+    choice_labels: tuple[str, ...] = ()  # localized labels of the options, by position
+    digits: str = "0123456789"  # the language's digits, 0-9
+    answer_pool: tuple[str, ...] = ()  # the gold answers of the same task and language
+    source_text: str = ""
+
+    def phrase(self, answer: str) -> str:
+        """`answer` (a canonical letter or number) as a reply in the prompt's language."""
+        if self.choice_labels and len(answer) == 1 and answer in LETTERS:
+            answer = self.choice_labels[LETTERS.index(answer)]
+        localized = answer.translate(str.maketrans("0123456789", self.digits))
+        return self.answer_format.format(answer=localized)
+
+    @property
+    def reference(self) -> str:
+        return self.phrase(self.gold)
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    task: str
+    variant: str
+    language: str
+    sample_id: str
+    parallel_id: str
+    messages: tuple[Message, ...]  # chat form; empty when `prompt` is used
+    prompt: str | None  # completion form
+    generation: dict[str, Any]  # temperature, max_tokens, stop, seed, ...
+    template_hash: str
+    hints: Hints
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        return (self.task, self.variant, self.language, self.sample_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    text: str
+    finish_reason: str | None = None
+    reasoning: str | None = None
+    usage: Usage = field(default_factory=Usage)
+    latency_s: float = 0.0
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredSample:
+    request: Request
+    response: Response | None  # None when the request failed
+    parsed: str | None
+    scores: dict[str, float]
+    cached: bool

@@ -1,0 +1,114 @@
+"""Finding tasks: built-in folders, --tasks-dir folders, and the `polyeval.tasks` entry points.
+
+Discovery is lazy: listing names reads directory entries only; a task's YAML is parsed
+when that task is asked for, and its `task.py` hooks are imported when first used.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cached_property
+from importlib.metadata import entry_points
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from harness.errors import PolyevalError
+from harness.paths import PROMPTS_DIR, TASKS_DIR
+from harness.spec import TaskSpec, Variant, load_spec
+
+ENTRY_POINT_GROUP = "polyeval.tasks"
+
+
+@dataclass
+class Task:
+    spec: TaskSpec
+    folder: Path
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @cached_property
+    def hooks(self) -> ModuleType | None:
+        path = self.folder / "task.py"
+        if not path.is_file():
+            return None
+        module_spec = importlib.util.spec_from_file_location(f"polyeval_task_{self.name}", path)
+        if module_spec is None or module_spec.loader is None:
+            raise PolyevalError("cannot import task hooks", where=str(path))
+        module = importlib.util.module_from_spec(module_spec)
+        module_spec.loader.exec_module(module)
+        return module
+
+    def hook(self, name: str) -> Any:
+        return getattr(self.hooks, name, None) if self.hooks is not None else None
+
+    def template_dirs(self) -> list[Path]:
+        """A task's own folder first (plugins may ship templates), then the shared prompts."""
+        return [self.folder, PROMPTS_DIR]
+
+    def variant(self, name: str) -> Variant:
+        try:
+            return self.spec.variants[name]
+        except KeyError:
+            known = ", ".join(self.spec.variants)
+            raise PolyevalError(f"task {self.name} has no variant '{name}' ({known})") from None
+
+
+@dataclass
+class TaskRegistry:
+    extra_dirs: list[Path] = field(default_factory=list)
+    _loaded: dict[str, Task] = field(default_factory=dict)
+
+    def folders(self) -> dict[str, Path]:
+        """Task name -> folder, from directory listings and entry-point names only."""
+        found: dict[str, Path] = {}
+        for root in [TASKS_DIR, *self._entry_point_dirs(), *self.extra_dirs]:
+            found.update(_task_folders(root))  # later roots override earlier ones
+        return found
+
+    def names(self) -> list[str]:
+        return sorted(self.folders())
+
+    def get(self, name: str) -> Task:
+        if name not in self._loaded:
+            folder = self._find(name)
+            spec = load_spec(folder / "task.yaml")
+            if spec.name != name:
+                raise PolyevalError(
+                    f"task name '{spec.name}' differs from its folder name '{name}'",
+                    where=str(folder / "task.yaml"),
+                )
+            self._loaded[name] = Task(spec, folder)
+        return self._loaded[name]
+
+    def _find(self, name: str) -> Path:
+        for root in [*reversed(self.extra_dirs), TASKS_DIR]:
+            if (root / name / "task.yaml").is_file():
+                return root / name
+            if root.name == name and (root / "task.yaml").is_file():
+                return root
+        folders = self.folders()
+        if name in folders:
+            return folders[name]
+        raise PolyevalError(f"unknown task '{name}'; known tasks: {', '.join(sorted(folders))}")
+
+    def _entry_point_dirs(self) -> Iterable[Path]:
+        for ep in entry_points(group=ENTRY_POINT_GROUP):
+            spec = importlib.util.find_spec(ep.value.split(":")[0])
+            locations = spec.submodule_search_locations if spec else None
+            if locations:
+                yield from (Path(p) for p in locations)
+            elif spec is not None and spec.origin:
+                yield Path(spec.origin).parent
+
+
+def _task_folders(root: Path) -> dict[str, Path]:
+    if (root / "task.yaml").is_file():
+        return {root.name: root}
+    if not root.is_dir():
+        return {}
+    return {p.name: p for p in sorted(root.iterdir()) if (p / "task.yaml").is_file()}

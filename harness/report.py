@@ -1,0 +1,59 @@
+"""The compact score table printed at the end of a run and by `evaluate show`:
+one row per language, one column per task/variant, accuracy with its 95% interval."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from harness.languages import get_language, is_known
+
+
+def score_table(scores: list[dict[str, Any]], metric: str = "accuracy") -> Table:
+    cells: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+    columns: list[str] = []
+    for record in scores:
+        if record["metric"] != metric:
+            continue
+        column = f"{record['task']}/{record['variant']}"
+        if column not in columns:
+            columns.append(column)
+        cells[record["language"]][column] = record
+    table = Table(title=f"{metric} (95% interval), n per cell", title_justify="left")
+    table.add_column("language")
+    for column in columns:
+        table.add_column(column, justify="right")
+    for language in sorted(cells, key=_language_order):
+        row = [_label(language)] + [_cell(cells[language].get(c)) for c in columns]
+        table.add_row(*row)
+    if len(cells) > 1:
+        table.add_section()
+        table.add_row("macro average", *[_macro(cells, c) for c in columns], style="bold")
+    return table
+
+
+def print_scores(scores: list[dict[str, Any]], console: Console | None = None) -> None:
+    (console or Console()).print(score_table(scores))
+
+
+def _cell(record: dict[str, Any] | None) -> str:
+    if record is None:
+        return "-"
+    value, low, high = (100 * record[k] for k in ("value", "ci_low", "ci_high"))
+    return f"{value:5.1f} [{low:4.1f}-{high:5.1f}] n={record['n']}"
+
+
+def _macro(cells: dict[str, dict[str, dict[str, Any]]], column: str) -> str:
+    values = [row[column]["value"] for row in cells.values() if column in row]
+    return f"{100 * sum(values) / len(values):5.1f} ({len(values)} languages)" if values else "-"
+
+
+def _label(code: str) -> str:
+    return f"{code} {get_language(code).name}" if is_known(code) else code
+
+
+def _language_order(code: str) -> tuple[int, str]:
+    return (0 if code == "eng_Latn" else 1, code)

@@ -1,0 +1,167 @@
+"""The run folder: manifest.json, samples.jsonl and scores.json, each written atomically."""
+
+from __future__ import annotations
+
+import json
+import platform
+import re
+import subprocess
+import sys
+from dataclasses import asdict
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import harness
+from harness.errors import PolyevalError
+from harness.io import write_json_atomic, write_jsonl_atomic
+from harness.planner import Plan, Selection
+from harness.records import ScoredSample
+from harness.runner import Execution
+
+LIBRARIES = ("click", "pydantic", "jinja2", "pyyaml", "rich", "datasets", "huggingface_hub")
+MANIFEST, SAMPLES, SCORES = "manifest.json", "samples.jsonl", "scores.json"
+
+
+def new_run_dir(root: Path, model: str, started: datetime) -> Path:
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", model).strip("-")
+    base = f"{started:%Y%m%dT%H%M%SZ}_{slug}"
+    candidate, n = root / base, 1
+    while candidate.exists():
+        n += 1
+        candidate = root / f"{base}-{n}"
+    return candidate
+
+
+def sample_record(result: ScoredSample, gold: str) -> dict[str, Any]:
+    r, response = result.request, result.response
+    prompt: Any = r.prompt if r.prompt is not None else [asdict(m) for m in r.messages]
+    return {
+        "task": r.task,
+        "variant": r.variant,
+        "language": r.language,
+        "sample_id": r.sample_id,
+        "parallel_id": r.parallel_id,
+        "template_hash": r.template_hash,
+        "prompt": prompt,
+        "output": response.text if response and response.ok else None,
+        "reasoning": response.reasoning if response else None,
+        "finish_reason": response.finish_reason if response else None,
+        "parsed": result.parsed,
+        "gold": gold,
+        "scores": result.scores,
+        "error": response.error if response else "no response",
+        "cached": result.cached,
+        "usage": asdict(response.usage) if response else None,
+        "latency_s": round(response.latency_s, 4) if response else None,
+    }
+
+
+def write_run(
+    run_dir: Path,
+    plan: Plan,
+    execution: Execution,
+    scores: list[dict[str, Any]],
+    manifest: dict[str, Any],
+) -> None:
+    rows = (
+        sample_record(res, plan.samples[(res.request.task, res.request.language,
+                                         res.request.sample_id)].gold)
+        for res in execution.results
+    )
+    write_jsonl_atomic(run_dir / SAMPLES, rows)
+    write_json_atomic(run_dir / SCORES, scores)
+    write_json_atomic(run_dir / MANIFEST, manifest)
+
+
+def build_manifest(
+    run_id: str,
+    selection: Selection,
+    plan: Plan,
+    execution: Execution,
+    model: dict[str, Any],
+    started: datetime,
+    argv: list[str],
+) -> dict[str, Any]:
+    counts = asdict(execution.counts)
+    return {
+        "run_id": run_id,
+        "status": "complete" if execution.counts.failed == 0 else "incomplete",
+        "harness": {"version": harness.__version__, "git": git_commit()},
+        "command": argv,
+        "started": started.isoformat(timespec="seconds"),
+        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+        "model": model,
+        "seed": selection.seed,
+        "prompt_format": selection.prompt_format,
+        "limit": selection.limit,
+        "tasks": {t.task.name: _task_entry(t) for t in plan.tasks},
+        "counts": counts,
+        "timings_s": {k: round(v, 3) for k, v in execution.timings.items()},
+        "environment": {
+            "python": platform.python_version(),
+            "platform": platform.platform(terse=True),
+            "libraries": library_versions(),
+        },
+    }
+
+
+def _task_entry(plan: Any) -> dict[str, Any]:
+    spec = plan.task.spec
+    return {
+        "version": spec.version,
+        "kind": spec.kind,
+        "source": {"kind": plan.source.kind, "location": plan.source.describe()},
+        "note": plan.note,
+        "languages": plan.languages,
+        "variants": {v: {"template": spec.variants[v].template, "template_hash": h}
+                     for v, h in plan.template_hashes.items()},
+        "samples": {lang: len(items) for lang, items in plan.samples.items()},
+    }
+
+
+def library_versions() -> dict[str, str]:
+    versions = {}
+    for name in LIBRARIES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def git_commit() -> str | None:
+    root = Path(harness.__file__).resolve().parent.parent
+    if not (root / ".git").exists():
+        return None
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(root), "describe", "--always", "--dirty", "--abbrev=40"],
+            capture_output=True, text=True, timeout=5, check=True,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def find_run(run: str, results_dir: Path) -> Path:
+    for candidate in (Path(run), results_dir / run):
+        if (candidate / SCORES).is_file():
+            return candidate
+    raise PolyevalError(f"no finished run '{run}' (looked for {SCORES} in it and under {results_dir})")
+
+
+def read_scores(run_dir: Path) -> list[dict[str, Any]]:
+    path = run_dir / SCORES
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise PolyevalError(f"cannot read scores: {exc}", where=str(path)) from None
+    if not isinstance(data, list):
+        raise PolyevalError("scores.json must be a list of records", where=str(path))
+    return data
+
+
+def argv() -> list[str]:
+    return ["evaluate", *sys.argv[1:]]

@@ -1,0 +1,101 @@
+"""Running a plan: answers from the cache first, every other request in flight together,
+each answer stored as it arrives; then parsing and scoring."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from harness.backends import Backend
+from harness.cache import ResponseCache, cache_key
+from harness.literals import get_literals
+from harness.parsers import get_parser
+from harness.planner import Plan
+from harness.records import Request, Response, ScoredSample
+from harness.scoring import score
+
+Progress = Callable[[int], None]  # called with the number of newly finished requests
+
+
+@dataclass
+class Counts:
+    requests: int = 0
+    sent: int = 0
+    from_cache: int = 0
+    failed: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+@dataclass
+class Execution:
+    results: list[ScoredSample]
+    counts: Counts
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+async def execute(
+    plan: Plan, backend: Backend, cache: ResponseCache, progress: Progress = lambda n: None
+) -> Execution:
+    started = time.perf_counter()
+    identity = backend.identity()
+    keys = [cache_key(identity, r, backend.cache_salt(r)) for r in plan.requests]
+    answers = cache.get_many(keys)
+    from_cache = {k for k in keys if k in answers}
+    counts = Counts(requests=len(keys), from_cache=sum(k in from_cache for k in keys))
+    progress(counts.from_cache)
+    pending = _unique_pending(plan.requests, keys, from_cache)
+    multiplicity = Counter(keys)
+    failures: dict[str, Response] = {}
+    sent_at = time.perf_counter()
+    async for index, response in backend.generate([r for _, r in pending]):
+        key = pending[index][0]
+        counts.sent += 1
+        if response.ok:
+            cache.put(key, response)
+            answers[key] = response
+        else:
+            failures[key] = response
+        progress(multiplicity[key])
+    generated = time.perf_counter()
+    results = [
+        _scored(plan, r, answers.get(k) or failures.get(k), k in from_cache)
+        for r, k in zip(plan.requests, keys, strict=True)
+    ]
+    counts.failed = sum(1 for r in results if r.response is None or not r.response.ok)
+    for r in results:
+        if r.response is not None and not r.cached:
+            counts.prompt_tokens += r.response.usage.prompt_tokens
+            counts.completion_tokens += r.response.usage.completion_tokens
+    timings = {
+        "prepare_s": sent_at - started,
+        "generate_s": generated - sent_at,
+        "score_s": time.perf_counter() - generated,
+    }
+    return Execution(results, counts, timings)
+
+
+def _unique_pending(
+    requests: list[Request], keys: list[str], done: set[str]
+) -> list[tuple[str, Request]]:
+    """Requests not answered yet; identical prompts are sent once."""
+    seen: set[str] = set()
+    pending = []
+    for request, key in zip(requests, keys, strict=True):
+        if key not in done and key not in seen:
+            seen.add(key)
+            pending.append((key, request))
+    return pending
+
+
+def _scored(plan: Plan, request: Request, response: Response | None, cached: bool) -> ScoredSample:
+    task = plan.task(request.task).task
+    sample = plan.samples[(request.task, request.language, request.sample_id)]
+    if response is None or not response.ok:
+        return ScoredSample(request, response, None, {}, cached)
+    parser = get_parser(task.spec.parser)
+    parsed = parser(response.text, get_literals(request.language), sample.choices)
+    metrics = [*task.spec.metrics, "parse_rate"]
+    return ScoredSample(request, response, parsed, score(metrics, parsed, sample.gold), cached)

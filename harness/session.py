@@ -1,0 +1,113 @@
+"""One `evaluate run`, end to end: plan, generate (with progress), score, write, report."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from harness.backends import Backend, create_backend
+from harness.cache import ResponseCache, default_cache_path
+from harness.data.sources import SourceChoice
+from harness.planner import Plan, Selection, build_plan, resolve_languages
+from harness.prompting import PromptFormat
+from harness.registry import TaskRegistry
+from harness.report import score_table
+from harness.results import argv, build_manifest, new_run_dir, write_run
+from harness.runner import Counts, Execution, execute
+from harness.scoring import aggregate
+
+SECRET_WORDS = ("key", "token", "secret", "password")
+
+
+@dataclass
+class RunOptions:
+    model: str
+    tasks: list[str]
+    model_args: dict[str, str] = field(default_factory=dict)
+    languages: list[str] | None = None
+    variants: list[str] | None = None
+    limit: int | None = None
+    source: SourceChoice = "auto"
+    data_dir: Path | None = None
+    hub_dir: Path | None = None
+    tasks_dirs: list[Path] = field(default_factory=list)
+    prompt_format: PromptFormat = "chat"
+    output: Path | None = None
+    results_dir: Path = Path("results")
+    cache_path: Path | None = None
+    seed: int = 1234
+
+
+@dataclass
+class Outcome:
+    run_dir: Path
+    counts: Counts
+    scores: list[dict[str, Any]]
+
+    @property
+    def failed(self) -> int:
+        return self.counts.failed
+
+
+def run_evaluation(options: RunOptions, console: Console | None = None) -> Outcome:
+    console = console or Console(stderr=True)
+    started = datetime.now(UTC)
+    selection = Selection(
+        tasks=options.tasks,
+        languages=resolve_languages(options.languages) if options.languages else None,
+        variants=options.variants,
+        limit=options.limit,
+        source=options.source,
+        data_dir=options.data_dir,
+        hub_dir=options.hub_dir,
+        prompt_format=options.prompt_format,
+        seed=options.seed,
+    )
+    backend = create_backend(options.model, options.model_args, options.seed)
+    plan = build_plan(TaskRegistry(options.tasks_dirs), selection)
+    for task_plan in plan.tasks:
+        if task_plan.note:
+            console.print(f"[yellow]note:[/] {task_plan.note}")
+    cache = ResponseCache(options.cache_path or default_cache_path())
+    try:
+        execution = asyncio.run(_generate(plan, backend, cache, console))
+    finally:
+        cache.close()
+    scores = aggregate(execution.results)
+    run_dir = options.output or new_run_dir(options.results_dir, options.model, started)
+    model = {"name": options.model, **backend.identity(), "args": _public(options.model_args)}
+    manifest = build_manifest(run_dir.name, selection, plan, execution, model, started, argv())
+    write_run(run_dir, plan, execution, scores, manifest)
+    Console().print(score_table(scores))
+    c = execution.counts
+    console.print(
+        f"run folder: {run_dir}  requests: {c.requests} (sent {c.sent}, "
+        f"from cache {c.from_cache}, failed {c.failed})"
+    )
+    if c.failed:
+        console.print(f"[red]{c.failed} requests failed[/]; rerun the same command to retry them")
+    return Outcome(run_dir, c, scores)
+
+
+async def _generate(
+    plan: Plan, backend: Backend, cache: ResponseCache, console: Console
+) -> Execution:
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=False) as bar:
+        job = bar.add_task("answering", total=len(plan.requests))
+        try:
+            return await execute(plan, backend, cache, lambda n: bar.advance(job, n))
+        finally:
+            await backend.aclose()
+
+
+def _public(args: dict[str, str]) -> dict[str, str]:
+    """Model arguments without anything that looks like a secret."""
+    return {k: ("***" if any(w in k.lower() for w in SECRET_WORDS) else v) for k, v in args.items()}
