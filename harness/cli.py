@@ -23,8 +23,9 @@ class _Group(click.Group):
             click.echo(f"error: {exc}", err=True)
             sys.exit(EXIT_USER_ERROR)
         except KeyboardInterrupt:
-            click.echo("interrupted: answers received so far are in the cache; rerun to resume",
-                       err=True)
+            click.echo(
+                "interrupted: answers received so far are in the cache; rerun to resume", err=True
+            )
             sys.exit(130)
 
 
@@ -50,30 +51,62 @@ def main() -> None:
 
 @main.command()
 @click.option("--model", required=True, help="KIND:NAME, e.g. baseline:random.")
-@click.option("-M", "--model-arg", "model_args", multiple=True, metavar="KEY=VALUE",
-              help="Backend option; repeatable.")
+@click.option(
+    "-M",
+    "--model-arg",
+    "model_args",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Backend option; repeatable.",
+)
 @click.option("--tasks", required=True, help="Comma-separated task names.")
 @click.option("--languages", help="Comma-separated codes (ben_Beng or bn). Default: all.")
 @click.option("--variants", help="Comma-separated prompt variants. Default: each task's own.")
 @click.option("--limit", type=click.IntRange(min=1), help="First N samples per task and language.")
-@click.option("--source", type=click.Choice(["auto", "local", "hub", "sample"]), default="auto",
-              show_default=True,
-              help="Data source; auto = --data-dir copy, else the hub, else the shipped sample.")
-@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Local copies in the upstream layout, one folder per benchmark.")
-@click.option("--hub-dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Local clones of hub dataset repos, as DIR/<org>/<name>.")
-@click.option("--tasks-dir", "tasks_dirs", multiple=True,
-              type=click.Path(file_okay=False, path_type=Path),
-              help="Extra folder of task plugins; repeatable.")
-@click.option("--prompt-format", type=click.Choice(["chat", "completion"]), default="chat",
-              show_default=True)
-@click.option("--output", type=click.Path(file_okay=False, path_type=Path),
-              help="Run folder. Default: results/<run-id>.")
-@click.option("--results-dir", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("results"), show_default=True)
-@click.option("--cache", "cache_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Response cache (SQLite). Default: ~/.cache/polyeval/responses.sqlite.")
+@click.option(
+    "--source",
+    type=click.Choice(["auto", "local", "hub", "sample"]),
+    default="auto",
+    show_default=True,
+    help="Data source; auto = --data-dir copy, else the hub, else the shipped sample.",
+)
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Local copies in the upstream layout, one folder per benchmark.",
+)
+@click.option(
+    "--hub-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Local clones of hub dataset repos, as DIR/<org>/<name>.",
+)
+@click.option(
+    "--tasks-dir",
+    "tasks_dirs",
+    multiple=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Extra folder of task plugins; repeatable.",
+)
+@click.option(
+    "--prompt-format", type=click.Choice(["chat", "completion"]), default="chat", show_default=True
+)
+@click.option(
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Run folder. Default: results/<run-id>.",
+)
+@click.option(
+    "--results-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("results"),
+    show_default=True,
+)
+@click.option(
+    "--cache",
+    "cache_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Response cache (SQLite). Default: ~/.cache/polyeval/responses.sqlite.",
+)
 @click.option("--seed", type=int, default=1234, show_default=True)
 def run(**options: Any) -> None:
     """Evaluate a model on tasks and write a run folder."""
@@ -90,8 +123,9 @@ def run(**options: Any) -> None:
 
 
 @main.command()
-@click.option("--tasks-dir", "tasks_dirs", multiple=True,
-              type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--tasks-dir", "tasks_dirs", multiple=True, type=click.Path(file_okay=False, path_type=Path)
+)
 def tasks(tasks_dirs: tuple[Path, ...]) -> None:
     """List the tasks: name, kind, languages, variants."""
     from rich.console import Console
@@ -103,15 +137,20 @@ def tasks(tasks_dirs: tuple[Path, ...]) -> None:
     table = Table("task", "kind", "languages", "variants", "version")
     for name in registry.names():
         spec = registry.get(name).spec
-        table.add_row(name, spec.kind, str(len(spec.languages)), ", ".join(spec.variants),
-                      spec.version)
+        table.add_row(
+            name, spec.kind, str(len(spec.languages)), ", ".join(spec.variants), spec.version
+        )
     Console().print(table)
 
 
 @main.command()
 @click.argument("run_ref", metavar="RUN")
-@click.option("--results-dir", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("results"), show_default=True)
+@click.option(
+    "--results-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("results"),
+    show_default=True,
+)
 @click.option("--metric", default="accuracy", show_default=True)
 def show(run_ref: str, results_dir: Path, metric: str) -> None:
     """Print the score table of a finished run (a folder, or a run id under --results-dir)."""
@@ -135,3 +174,7 @@ def languages() -> None:
     for lang in all_languages():
         table.add_row(lang.code, ",".join(lang.aliases), lang.name, lang.native_name, lang.tier)
     Console().print(table)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,4 +1,4 @@
-"""Where the built-in tasks and prompts live: beside the package in a checkout, inside it in a wheel."""
+"""Where the built-in tasks and prompts live: beside the package in a checkout, in it in a wheel."""
 
 from __future__ import annotations
 

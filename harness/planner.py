@@ -153,5 +153,7 @@ def _exemplars(plan: TaskPlan, language: str, variant: str) -> list[dict[str, An
             f"variant '{variant}' asks for {spec.fewshot} exemplars but task.py has no exemplars()",
             where=str(plan.task.folder / "task.yaml"),
         )
-    exemplars: list[dict[str, Any]] = hook(plan.source, language, plan.task.spec.languages[language])
+    exemplars: list[dict[str, Any]] = hook(
+        plan.source, language, plan.task.spec.languages[language]
+    )
     return exemplars

@@ -58,7 +58,8 @@ class PromptBuilder:
         template = self._template(variant)
         turns = self._exemplar_turns(template, variant, sample.language, exemplars)
         base = self._base_vars(variant, sample.language)
-        question_vars = {**base, **sample.fields, "choices": _choices(sample), "target": ""}
+        choices = _choices(sample, base["lit"]["choice_labels"])
+        question_vars = {**base, **sample.fields, "choices": choices, "target": ""}
         question = self._block(template, "user", question_vars, required=True)
         system = self._block(template, "system", base)
         if self.format == "completion":
@@ -73,7 +74,11 @@ class PromptBuilder:
         return tuple(messages), None
 
     def _exemplar_turns(
-        self, template: jinja2.Template, variant: str, language: str, exemplars: list[dict[str, Any]]
+        self,
+        template: jinja2.Template,
+        variant: str,
+        language: str,
+        exemplars: list[dict[str, Any]],
     ) -> list[Turn]:
         key = (variant, language)
         if key not in self._turns:
@@ -91,8 +96,9 @@ class PromptBuilder:
 
     def _base_vars(self, variant: str, language: str) -> dict[str, Any]:
         lang = get_language(language)
+        literals_language = self.task.variant(variant).literals or language
         return {
-            "lit": get_literals(language).as_template_vars(),
+            "lit": get_literals(literals_language).as_template_vars(),
             "lit_en": get_literals("eng_Latn").as_template_vars(),
             "language": {"code": lang.code, "name": lang.name, "native_name": lang.native_name},
             "variant": variant,
@@ -115,7 +121,9 @@ class PromptBuilder:
         render = template.blocks.get(block)
         if render is None:
             if required:
-                raise PolyevalError(f"template has no {{% block {block} %}}", where=template.filename)
+                raise PolyevalError(
+                    f"template has no {{% block {block} %}}", where=template.filename
+                )
             return ""
         try:
             return "".join(render(template.new_context(values))).strip()
@@ -135,8 +143,7 @@ class PromptBuilder:
         )
 
 
-def _choices(sample: Sample) -> list[dict[str, str]]:
-    labels = get_literals(sample.language).choice_labels
+def _choices(sample: Sample, labels: list[str]) -> list[dict[str, str]]:
     return [{"label": labels[i], "text": text} for i, text in enumerate(sample.choices)]
 
 

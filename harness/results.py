@@ -66,8 +66,9 @@ def write_run(
     manifest: dict[str, Any],
 ) -> None:
     rows = (
-        sample_record(res, plan.samples[(res.request.task, res.request.language,
-                                         res.request.sample_id)].gold)
+        sample_record(
+            res, plan.samples[(res.request.task, res.request.language, res.request.sample_id)].gold
+        )
         for res in execution.results
     )
     write_jsonl_atomic(run_dir / SAMPLES, rows)
@@ -115,8 +116,10 @@ def _task_entry(plan: Any) -> dict[str, Any]:
         "source": {"kind": plan.source.kind, "location": plan.source.describe()},
         "note": plan.note,
         "languages": plan.languages,
-        "variants": {v: {"template": spec.variants[v].template, "template_hash": h}
-                     for v, h in plan.template_hashes.items()},
+        "variants": {
+            v: {"template": spec.variants[v].template, "template_hash": h}
+            for v, h in plan.template_hashes.items()
+        },
         "samples": {lang: len(items) for lang, items in plan.samples.items()},
     }
 
@@ -138,7 +141,10 @@ def git_commit() -> str | None:
     try:
         out = subprocess.run(
             ["git", "-C", str(root), "describe", "--always", "--dirty", "--abbrev=40"],
-            capture_output=True, text=True, timeout=5, check=True,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
         )
     except (OSError, subprocess.SubprocessError):
         return None
@@ -149,7 +155,9 @@ def find_run(run: str, results_dir: Path) -> Path:
     for candidate in (Path(run), results_dir / run):
         if (candidate / SCORES).is_file():
             return candidate
-    raise PolyevalError(f"no finished run '{run}' (looked for {SCORES} in it and under {results_dir})")
+    raise PolyevalError(
+        f"no finished run '{run}' (looked for {SCORES} in it and under {results_dir})"
+    )
 
 
 def read_scores(run_dir: Path) -> list[dict[str, Any]]:

@@ -81,4 +81,6 @@ def _format(pattern: str, values: dict[str, Any], where: str) -> str:
     try:
         return pattern.format(**values)
     except (KeyError, IndexError) as exc:
-        raise PolyevalError(f"id pattern {pattern!r} names a missing column {exc}", where=where) from None
+        raise PolyevalError(
+            f"id pattern {pattern!r} names a missing column {exc}", where=where
+        ) from None

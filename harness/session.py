@@ -98,8 +98,12 @@ def run_evaluation(options: RunOptions, console: Console | None = None) -> Outco
 async def _generate(
     plan: Plan, backend: Backend, cache: ResponseCache, console: Console
 ) -> Execution:
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn())
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, console=console, transient=False) as bar:
         job = bar.add_task("answering", total=len(plan.requests))
         try:

@@ -60,6 +60,7 @@ class Variant(_Strict):
     description: str = ""
     fewshot: int = Field(default=0, ge=0)
     target: str | None = None  # exemplar field shown as the few-shot answer
+    literals: str | None = None  # use this language's literals as `lit` (e.g. English instructions)
     generation: dict[str, Any] = Field(default_factory=dict)
 
 

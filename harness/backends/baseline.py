@@ -33,7 +33,9 @@ def create(name: str, args: dict[str, str], seed: int) -> BaselineBackend:
     try:
         latency = float(args.get("latency", 0.0))
     except ValueError:
-        raise PolyevalError(f"latency must be a number of seconds, not {args['latency']!r}") from None
+        raise PolyevalError(
+            f"latency must be a number of seconds, not {args['latency']!r}"
+        ) from None
     return BaselineBackend(name, seed, latency)
 
 

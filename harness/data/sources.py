@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -177,8 +178,20 @@ def prepare_hub_access(timeout: float = 1.0) -> None:
     thread.join(timeout)
     _probe_done.set()
     if not reachable:
-        os.environ["HF_HUB_OFFLINE"] = "1"
-        os.environ["HF_DATASETS_OFFLINE"] = "1"
+        go_offline()
+
+
+def go_offline() -> None:
+    """Offline mode for the hub libraries, also when they were imported already."""
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["HF_DATASETS_OFFLINE"] = "1"
+    for module, name in (
+        ("huggingface_hub.constants", "HF_HUB_OFFLINE"),
+        ("datasets.config", "HF_HUB_OFFLINE"),
+        ("datasets.config", "HF_DATASETS_OFFLINE"),
+    ):
+        if module in sys.modules:
+            setattr(sys.modules[module], name, True)
 
 
 _probe_done = threading.Event()
