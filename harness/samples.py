@@ -54,7 +54,8 @@ def gold_answer(gold: GoldSpec, value: Any, n_choices: int) -> str | None:
     Gold numbers are written the English way in the data (`2,125`)."""
     text = str(value).strip()
     if gold.form == "number":
-        return normalize_number(text, get_literals("eng_Latn"))
+        number: str | None = normalize_number(text, get_literals("eng_Latn"))
+        return number
     if gold.form in ("index1", "index0"):
         offset = 1 if gold.form == "index1" else 0
         if not text.lstrip("-").isdigit() or not 0 <= int(text) - offset < n_choices:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 from typing import Any, Literal
 
@@ -47,7 +48,12 @@ class HubSource(_Strict):
 class DataSpec(_Strict):
     hub: HubSource | None = None
     local: LocalSource | None = None
-    sample: FileLayout
+    sample: FileLayout | None = None  # files under the task's sample/; default: the local layout
+
+    def sample_layout(self) -> FileLayout | None:
+        if self.sample is not None or self.local is None:
+            return self.sample
+        return FileLayout.model_validate(self.local.model_dump(exclude={"folder"}))
 
 
 class GoldSpec(_Strict):
@@ -100,22 +106,55 @@ def load_spec(path: Path) -> TaskSpec:
     try:
         spec = TaskSpec.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = [p for p in first["loc"] if isinstance(p, str | int)]
-        line = line_of(node, loc)
-        field_path = ".".join(str(p) for p in loc) or "(top level)"
-        message = _describe(first["type"], first["msg"], field_path)
-        raise PolyevalError(message, where=f"{path}:{line}" if line else str(path)) from None
+        raise _schema_error(exc, path, node) from None
     _check_consistency(spec, path, node)
     return spec
 
 
-def _describe(kind: str, msg: str, field_path: str) -> str:
+def _schema_error(exc: ValidationError, path: Path, node: Any) -> PolyevalError:
+    """The most telling problem (an unknown field before the missing one it misspells),
+    with its line, and how many more there are."""
+    errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
+    first = errors[0]
+    loc = [p for p in first["loc"] if isinstance(p, str | int)]
+    line = line_of(node, loc)
+    message = _describe(first["type"], first["msg"], loc)
+    if len(errors) > 1:
+        message += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
+    return PolyevalError(message, where=f"{path}:{line}" if line else str(path))
+
+
+def _describe(kind: str, msg: str, loc: list[str | int]) -> str:
+    field_path = ".".join(str(p) for p in loc) or "(top level)"
     if kind == "extra_forbidden":
-        return f"unknown field '{field_path}'"
+        model = _model_at(loc[:-1])
+        close = difflib.get_close_matches(str(loc[-1]), list(model.model_fields) if model else [])
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        return f"unknown field '{field_path}'{hint}"
     if kind == "missing":
         return f"missing field '{field_path}'"
     return f"field '{field_path}': {msg}"
+
+
+def _model_at(loc: list[str | int]) -> type[BaseModel] | None:
+    """The schema model a field path leads into (for did-you-mean hints)."""
+    model: type[BaseModel] | None = TaskSpec
+    for part in loc:
+        if model is None:
+            return None
+        if isinstance(part, str) and part in model.model_fields:
+            model = _inner_model(model.model_fields[part].annotation)
+        # otherwise a mapping key or list index: the element's model is already chosen
+    return model
+
+
+def _inner_model(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        if (found := _inner_model(arg)) is not None:
+            return found
+    return None
 
 
 def _check_consistency(spec: TaskSpec, path: Path, node: Any) -> None:

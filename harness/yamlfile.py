@@ -31,24 +31,24 @@ def load_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
 
 
 def line_of(node: yaml.Node | None, loc: Sequence[str | int]) -> int | None:
-    """1-based line of the deepest node on the path `loc` that exists."""
+    """1-based line of the deepest key or item on the path `loc` that exists."""
     line = node.start_mark.line + 1 if node is not None else None
     for part in loc:
-        child = _child(node, part)
-        if child is None:
+        found = _child(node, part)
+        if found is None:
             break
-        node, line = child, child.start_mark.line + 1
+        line, node = found
     return line
 
 
-def _child(node: yaml.Node | None, part: str | int) -> yaml.Node | None:
+def _child(node: yaml.Node | None, part: str | int) -> tuple[int, yaml.Node] | None:
+    """(line of the key or item, its value node)."""
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
             if key.value == part:
-                # an unknown key points at the key itself, anything else at its value
-                return value if value.start_mark.line == key.start_mark.line else key
+                return key.start_mark.line + 1, value
         return None
     if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-        child: yaml.Node = node.value[part]
-        return child
+        item: yaml.Node = node.value[part]
+        return item.start_mark.line + 1, item
     return None

@@ -194,3 +194,43 @@ def test_the_installed_command_prints_one_line_and_exits_non_zero(tmp_path: Path
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: ")
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            "    fewshot: 8\n    target: rationale\n",
+            "    fewshot: 8\n    targt: rationale\n",
+            "unknown field 'variants.native_cot.targt'; did you mean 'target'?",
+        ),
+        (
+            "    columns: [question, answer]\n    quoting: false    #",
+            "    columns: [question, answer]\n    quotng: false    #",
+            "unknown field 'data.local.quotng'; did you mean 'quoting'?",
+        ),
+    ],
+)
+def test_nested_unknown_field_suggests_the_right_name(
+    evaluate: Callable[..., Result], tmp_path: Path, old: str, new: str, expected: str
+) -> None:
+    folder = _copy_task(tmp_path, "mgsm")
+    text = (folder / "task.yaml").read_text()
+    assert old in text
+    (folder / "task.yaml").write_text(text.replace(old, new, 1))
+    misspelt = expected.split("'")[1].rsplit(".", 1)[-1]
+    edited = text.replace(old, new, 1).splitlines()
+    line = next(i for i, t in enumerate(edited, 1) if t.strip().startswith(misspelt + ":"))
+    _assert_one_line_error(
+        evaluate(
+            "run",
+            "--model",
+            "baseline:random",
+            "--tasks",
+            "mgsm",
+            "--tasks-dir",
+            str(tmp_path / "tasks"),
+        ),
+        f"task.yaml:{line}",
+        expected,
+    )

@@ -207,7 +207,7 @@ def select_source(
     """The source for one task, and a warning when `auto` fell back to the sample."""
     codes = spec.languages
     local = _local_source(spec, data_dir)
-    sample = FolderSource("sample", task_dir, spec.data.sample, codes)
+    sample = _sample_source(spec, task_dir)
     if choice == "sample":
         return sample, None
     if choice == "local":
@@ -224,6 +224,14 @@ def select_source(
             return hub, None
     note = f"{spec.name}: no --data-dir copy and no hub access; using the shipped sample"
     return sample, note
+
+
+def _sample_source(spec: TaskSpec, task_dir: Path) -> FolderSource:
+    """The sample a task ships in `sample/`, laid out like the upstream files."""
+    layout = spec.data.sample_layout()
+    if layout is None:
+        raise PolyevalError(f"task {spec.name} ships no sample", where=str(task_dir / "task.yaml"))
+    return FolderSource("sample", task_dir / "sample", layout, spec.languages)
 
 
 def _online() -> bool:

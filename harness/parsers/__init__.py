@@ -1,0 +1,43 @@
+"""Answer parsers: turn a model's reply into the canonical answer that is scored.
+
+Every parser reads only the reply's text outside reasoning blocks, and takes its
+language-specific words (answer phrases, labels, digits, separators) from the literals table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from harness.errors import PolyevalError
+from harness.literals import Literals
+from harness.parsers._text import strip_reasoning
+from harness.parsers.choice import parse_choice
+from harness.parsers.number import normalize_number, parse_number
+
+__all__ = [
+    "PARSERS",
+    "AnswerParser",
+    "get_parser",
+    "normalize_number",
+    "parse_choice",
+    "parse_number",
+    "strip_reasoning",
+]
+
+
+class AnswerParser(Protocol):
+    def __call__(
+        self, text: str, literals: Literals, choices: Sequence[str] | None = None
+    ) -> str | None: ...
+
+
+PARSERS: dict[str, AnswerParser] = {"choice": parse_choice, "number": parse_number}
+
+
+def get_parser(name: str) -> AnswerParser:
+    try:
+        return PARSERS[name]
+    except KeyError:
+        known = ", ".join(sorted(PARSERS))
+        raise PolyevalError(f"unknown parser {name!r}; known parsers: {known}") from None

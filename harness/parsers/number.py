@@ -1,0 +1,182 @@
+"""Number answers.
+
+The answer is the number right after the last answer phrase (`the_answer_is`, or an answer word
+followed by a colon, dash or copula), else the one in the last ``\\boxed{}``, else the last number
+in the reply. Native digits (any Unicode decimal digit) become ASCII; currency signs, units,
+percent signs, markdown and LaTeX wrappers are skipped. If the answer phrase is followed by a
+calculation ("5 + 6 = 11"), the result after the last "=" is taken. Output is canonical:
+"2125", "2.5", "-3" (no thousands separators, no trailing zeros).
+
+Separators inside a number are read with the language's conventions (literals):
+- a separator used more than once groups thousands ("1.250.000", "1,25,000");
+- where "." and "," both appear, the last one, used once, is the decimal point ("1.250,5");
+- a lone "." is a decimal point, unless the language groups thousands with "." and it has
+  at most three digits before it and exactly three after ("1.250" is 1250 in German);
+- a lone "," is a decimal comma where the language's decimal separator is "," ("1,5" and
+  "1,250" are 1.5 and 1.25 in German); elsewhere it groups thousands when exactly three digits
+  follow ("2,125" is 2125 in English) and separates two numbers otherwise ("1,2");
+- "٫" is always a decimal point; spaces (only where the language groups with a space),
+  no-break and thin spaces, apostrophes and "٬" only group thousands.
+Thousands groups must look like thousands: the last of three digits, any middle ones of two or
+three (Indian grouping). Digits that fit none of these are read as separate numbers.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from functools import lru_cache
+
+from harness.literals import Literals
+from harness.parsers._text import find_phrases, fold, strip_reasoning
+
+_CURRENCY = r"(?:US\$|R\$|Rs\.?|[$€£¥₹₽৳₺₩₫฿₦₱₴₸₪])"
+_GROUPING_ONLY = "'\u00a0\u202f\u2009\u066c"
+_DECIMAL_ONLY = "\u066b"
+_OPERATOR = re.compile(r"\s*(?:[-+*/×÷·xX=]|\\times|\\cdot|\\div)\s*")
+_BOXED = re.compile(r"\\(?:boxed|fbox)\s*\{")
+_LIST_ITEM = re.compile(r"[.)]\s+[^\W\d_]")
+_SPLIT = re.compile(r"(\D)")
+
+
+def parse_number(text: str, literals: Literals, choices: Sequence[str] | None = None) -> str | None:
+    """The reply's final number in canonical form, or None. `choices` is ignored."""
+    clean = _prepare(strip_reasoning(text), literals)
+    for phrase in reversed(find_phrases(clean, literals)):
+        if phrase.introduced:
+            value = _value_at(clean, phrase.value_at, literals, after_phrase=True)
+            if value is not None:
+                return value
+    for content in reversed(_boxed(clean)):
+        value = _first_value(content, literals)
+        if value is not None:
+            return value
+    numbers = list(_number_pattern(literals).finditer(clean))
+    return _read(numbers[-1], literals)[-1] if numbers else None
+
+
+def normalize_number(text: str, literals: Literals) -> str | None:
+    """The first number in `text`, canonical ("1,250" -> "1250" in English, "2,5" -> "2.5" in
+    German, "১১" -> "11"); None if there is none. Also used for gold answers."""
+    return _first_value(_prepare(text, literals), literals)
+
+
+def _prepare(text: str, literals: Literals) -> str:
+    """Folded text with ASCII digits and LaTeX number spacing undone."""
+    text = fold(text).translate(_digit_table(literals.digits)).translate(_UNICODE_DIGITS)
+    return text.replace("{,}", ",").replace("\\,", "\u2009").replace("\\!", "")
+
+
+def _first_value(text: str, literals: Literals) -> str | None:
+    match = _number_pattern(literals).search(text)
+    return _value_at(text, match.start(), literals) if match else None
+
+
+def _value_at(text: str, pos: int, literals: Literals, *, after_phrase: bool = False) -> str | None:
+    """The number starting at `pos`; for a calculation, its result after the last "=".
+    After an answer phrase, a list item's number on a new line ("Answer:\n1. First, ...") is
+    not a value."""
+    pattern = _number_pattern(literals)
+    match = pattern.match(text, pos)
+    if match is None or (after_phrase and _list_marker(text, match)):
+        return None
+    value = _read(match, literals)[0]
+    end = match.end()
+    while (op := _OPERATOR.match(text, end)) and (term := pattern.match(text, op.end())):
+        if "=" in op.group():
+            value = _read(term, literals)[0]
+        end = term.end()
+    return value
+
+
+def _list_marker(text: str, match: re.Match[str]) -> bool:
+    line_start = text[: match.start()].rstrip(" \t").endswith("\n")
+    return line_start and _LIST_ITEM.match(text, match.end()) is not None
+
+
+def _boxed(text: str) -> list[str]:
+    """Contents of every \\boxed{...}, braces balanced."""
+    contents = []
+    for match in _BOXED.finditer(text):
+        depth, i = 1, match.end()
+        while i < len(text) and depth:
+            depth += {"{": 1, "}": -1}.get(text[i], 0)
+            i += 1
+        contents.append(text[match.end() : i - 1 if depth == 0 else i])
+    return contents
+
+
+def _read(match: re.Match[str], literals: Literals) -> tuple[str, ...]:
+    """Canonical value(s) of one matched number: several when its separators fit no number."""
+    parts = _SPLIT.split(match.group("body"))
+    groups, seps = parts[0::2], parts[1::2]
+    if _decimal_last(groups, seps, literals) and _thousands(groups[:-1], seps[:-1]):
+        values: tuple[str, ...] = (_canon("".join(groups[:-1]), groups[-1]),)
+    elif _thousands(groups, seps):
+        values = (_canon("".join(groups), ""),)
+    else:
+        values = tuple(_canon(group, "") for group in groups)
+    if match.group("sign") and values[0] != "0":
+        values = ("-" + values[0], *values[1:])
+    return values
+
+
+def _decimal_last(groups: list[str], seps: list[str], literals: Literals) -> bool:
+    """Whether the last separator is the decimal point (see the module docstring)."""
+    if not seps:
+        return False
+    last, head = seps[-1], seps[:-1]
+    if last in head:
+        return False
+    if last == _DECIMAL_ONLY or (head and last in ".,"):
+        return True
+    if last == ",":
+        return literals.decimal_separator == ","
+    if last == ".":
+        grouped = literals.thousands_separator == "."
+        return not (grouped and len(groups[-1]) == 3 and len(groups[0]) <= 3)
+    return False
+
+
+def _thousands(groups: list[str], seps: list[str]) -> bool:
+    if not seps:
+        return True
+    if len(set(seps)) > 1 or seps[0] == _DECIMAL_ONLY:
+        return False
+    first, *middle, last = groups
+    return 1 <= len(first) <= 3 and len(last) == 3 and all(len(g) in (2, 3) for g in middle)
+
+
+def _canon(integer: str, fraction: str) -> str:
+    integer = integer.lstrip("0") or "0"
+    fraction = fraction.rstrip("0")
+    return f"{integer}.{fraction}" if fraction else integer
+
+
+@lru_cache(maxsize=256)
+def _number_pattern(literals: Literals) -> re.Pattern[str]:
+    """A number: optional minus sign and currency sign, digits and separators between them."""
+    space = " " if literals.thousands_separator.isspace() else ""
+    seps = re.escape(".," + _GROUPING_ONLY + _DECIMAL_ONLY + space)
+    return re.compile(
+        rf"(?:(?<![\w)\]}}])(?P<sign>[-−]))?(?:{_CURRENCY}\s?)?(?P<body>\d+(?:[{seps}]\d+)*)"
+    )
+
+
+@lru_cache(maxsize=64)
+def _digit_table(digits: str) -> dict[int, int]:
+    return {ord(char): ord("0") + value for value, char in enumerate(digits)}
+
+
+class _UnicodeDigits(dict[int, int]):
+    """str.translate table taking every Unicode decimal digit to ASCII, filled as met."""
+
+    def __missing__(self, codepoint: int) -> int:
+        value = unicodedata.decimal(chr(codepoint), None) if codepoint > 127 else None
+        result = ord("0") + value if value is not None else codepoint
+        self[codepoint] = result
+        return result
+
+
+_UNICODE_DIGITS = _UnicodeDigits()
