@@ -126,7 +126,7 @@ def _get(language: str, path: Path) -> Literals:
     table = _load_table(path)
     if language in table:
         return table[language]
-    _log.warning("no literals for %s in %s: using %s", language, path, REFERENCE_LANGUAGE)
+    _log.debug("no literals for %s in %s: using %s", language, path, REFERENCE_LANGUAGE)
     return table[REFERENCE_LANGUAGE].model_copy(update={"language": language})
 
 

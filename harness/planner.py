@@ -12,7 +12,7 @@ from harness.data.sources import DataSource, SourceChoice, select_source
 from harness.errors import PolyevalError
 from harness.kinds import answer_format
 from harness.languages import resolve_language
-from harness.literals import get_literals
+from harness.literals import get_literals, literals_table_hash, table_languages
 from harness.prompting import PromptBuilder, PromptFormat
 from harness.records import Hints, Request, Sample
 from harness.registry import Task, TaskRegistry
@@ -44,6 +44,15 @@ class TaskPlan:
     samples: dict[str, list[Sample]]
     template_hashes: dict[str, str]
     builder: PromptBuilder
+
+    def literals(self) -> dict[str, str]:
+        """Per language: the hash of the literals its prompts used, for provenance."""
+        return {lang: literals_table_hash(lang)[:16] for lang in self.languages}
+
+    def english_fallback(self) -> list[str]:
+        """Languages with no row of their own in the literals table (English words are used)."""
+        own = set(table_languages())
+        return [lang for lang in self.languages if lang not in own]
 
 
 @dataclass

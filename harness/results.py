@@ -16,7 +16,7 @@ from typing import Any
 import harness
 from harness.errors import PolyevalError
 from harness.io import write_json_atomic, write_jsonl_atomic
-from harness.planner import Plan, Selection
+from harness.planner import Plan, Selection, TaskPlan
 from harness.records import ScoredSample
 from harness.runner import Execution
 
@@ -108,7 +108,7 @@ def build_manifest(
     }
 
 
-def _task_entry(plan: Any) -> dict[str, Any]:
+def _task_entry(plan: TaskPlan) -> dict[str, Any]:
     spec = plan.task.spec
     return {
         "version": spec.version,
@@ -121,6 +121,8 @@ def _task_entry(plan: Any) -> dict[str, Any]:
             for v, h in plan.template_hashes.items()
         },
         "samples": {lang: len(items) for lang, items in plan.samples.items()},
+        "literals": plan.literals(),
+        "literals_english_fallback": plan.english_fallback(),
     }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from harness.backends import Backend, create_backend
 from harness.cache import ResponseCache, default_cache_path
 from harness.data.sources import SourceChoice
-from harness.planner import Plan, Selection, build_plan, resolve_languages
+from harness.planner import Plan, Selection, TaskPlan, build_plan, resolve_languages
 from harness.prompting import PromptFormat
 from harness.registry import TaskRegistry
 from harness.report import score_table
@@ -70,15 +71,17 @@ def run_evaluation(options: RunOptions, console: Console | None = None) -> Outco
         seed=options.seed,
     )
     backend = create_backend(options.model, options.model_args, options.seed)
+    planning = time.perf_counter()
     plan = build_plan(TaskRegistry(options.tasks_dirs), selection)
+    planning = time.perf_counter() - planning
     for task_plan in plan.tasks:
-        if task_plan.note:
-            console.print(f"[yellow]note:[/] {task_plan.note}")
+        _print_notes(task_plan, console)
     cache = ResponseCache(options.cache_path or default_cache_path())
     try:
         execution = asyncio.run(_generate(plan, backend, cache, console))
     finally:
         cache.close()
+    execution.timings = {"plan_s": planning, **execution.timings}
     scores = aggregate(execution.results)
     run_dir = options.output or new_run_dir(options.results_dir, options.model, started)
     model = {"name": options.model, **backend.identity(), "args": _public(options.model_args)}
@@ -110,6 +113,17 @@ async def _generate(
             return await execute(plan, backend, cache, lambda n: bar.advance(job, n))
         finally:
             await backend.aclose()
+
+
+def _print_notes(task_plan: TaskPlan, console: Console) -> None:
+    if task_plan.note:
+        console.print(f"[yellow]note:[/] {task_plan.note}")
+    fallback = task_plan.english_fallback()
+    if fallback:
+        console.print(
+            f"[yellow]note:[/] {task_plan.task.name}: {len(fallback)} languages have no row in "
+            "prompts/literals.yaml; their prompts use the English words"
+        )
 
 
 def _public(args: dict[str, str]) -> dict[str, str]:
