@@ -13,6 +13,7 @@ from harness.errors import PolyevalError
 
 EXIT_USER_ERROR = 2
 EXIT_INCOMPLETE = 3
+FOLDER = click.Path(file_okay=False, path_type=Path)
 
 
 class _Group(click.Group):
@@ -72,19 +73,19 @@ def main() -> None:
 )
 @click.option(
     "--data-dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=FOLDER,
     help="Local copies in the upstream layout, one folder per benchmark.",
 )
 @click.option(
     "--hub-dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=FOLDER,
     help="Local clones of hub dataset repos, as DIR/<org>/<name>.",
 )
 @click.option(
     "--tasks-dir",
     "tasks_dirs",
     multiple=True,
-    type=click.Path(file_okay=False, path_type=Path),
+    type=FOLDER,
     help="Extra folder of task plugins; repeatable.",
 )
 @click.option(
@@ -92,12 +93,12 @@ def main() -> None:
 )
 @click.option(
     "--output",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=FOLDER,
     help="Run folder. Default: results/<run-id>.",
 )
 @click.option(
     "--results-dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=FOLDER,
     default=Path("results"),
     show_default=True,
 )
@@ -123,9 +124,7 @@ def run(**options: Any) -> None:
 
 
 @main.command()
-@click.option(
-    "--tasks-dir", "tasks_dirs", multiple=True, type=click.Path(file_okay=False, path_type=Path)
-)
+@click.option("--tasks-dir", "tasks_dirs", multiple=True, type=FOLDER)
 def tasks(tasks_dirs: tuple[Path, ...]) -> None:
     """List the tasks: name, kind, languages, variants."""
     from rich.console import Console
@@ -147,7 +146,7 @@ def tasks(tasks_dirs: tuple[Path, ...]) -> None:
 @click.argument("run_ref", metavar="RUN")
 @click.option(
     "--results-dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=FOLDER,
     default=Path("results"),
     show_default=True,
 )

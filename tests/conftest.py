@@ -8,6 +8,9 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["HF_DATASETS_OFFLINE"] = "1"
 
 import json
+import shlex
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -28,19 +31,41 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
+def cli_args(command: str, *args: str, **options: object) -> list[str]:
+    """`"run --tasks mgsm", out, data_dir=d` -> ["run", "--tasks", "mgsm", out, "--data-dir", d]"""
+    argv = [*shlex.split(command), *args]
+    for name, value in options.items():
+        argv += [f"--{name.replace('_', '-')}", str(value)]
+    return argv
+
+
 @pytest.fixture
 def evaluate(tmp_path: Path) -> Callable[..., Result]:
-    """Run `evaluate ...` in-process with a private cache and results folder."""
+    """Run `evaluate COMMAND ARGS --option value ...` in-process with a private cache and
+    results folder: evaluate("run --model baseline:random --tasks mgsm", output=tmp_path)."""
 
-    def run(*args: str, cache: Path | None = None) -> Result:
-        argv = list(args)
-        if args and args[0] == "run":
+    def run(command: str, *args: str, cache: Path | None = None, **options: object) -> Result:
+        argv = cli_args(command, *args, **options)
+        if argv[0] == "run":
             argv += ["--cache", str(cache or tmp_path / "cache.sqlite")]
-            if "--output" not in args:
+            if "--output" not in argv:
                 argv += ["--results-dir", str(tmp_path / "results")]
         return CliRunner().invoke(main, argv, catch_exceptions=False)
 
     return run
+
+
+def process_command(command: str, **options: object) -> list[str]:
+    """The argv that runs `evaluate COMMAND` in a process of its own."""
+    return [sys.executable, "-m", "harness.cli", *cli_args(command, **options)]
+
+
+def run_process(
+    command: str, cwd: Path, env: dict[str, str] | None = None, **options: object
+) -> subprocess.CompletedProcess[str]:
+    env = env or {**os.environ, "PYTHONPATH": str(REPO)}
+    argv = process_command(command, **options)
+    return subprocess.run(argv, capture_output=True, text=True, cwd=cwd, env=env, timeout=120)
 
 
 def read_run(run_dir: Path) -> dict[str, Any]:

@@ -7,7 +7,6 @@ import os
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -19,7 +18,7 @@ from harness.cache import cache_key
 from harness.planner import Selection, build_plan
 from harness.records import Request
 from harness.registry import TaskRegistry
-from tests.conftest import REPO, read_run
+from tests.conftest import REPO, process_command, read_run
 
 ARGS = ("--model", "baseline:random", "--tasks", "mgsm,belebele", "--limit", "4")
 
@@ -40,24 +39,11 @@ def test_second_run_sends_nothing_and_scores_identically(
 
 def test_a_killed_run_resumes_without_asking_again(tmp_path: Path) -> None:
     cache = tmp_path / "cache.sqlite"
-    command = [
-        sys.executable,
-        "-m",
-        "harness.cli",
-        "run",
-        "--model",
-        "baseline:reference",
-        "-M",
-        "latency=0.02",
-        "--tasks",
-        "mgsm",
-        "--limit",
-        "8",
-        "--cache",
-        str(cache),
-        "--output",
-        str(tmp_path / "run"),
-    ]
+    command = process_command(
+        "run --model baseline:reference -M latency=0.02 --tasks mgsm --limit 8",
+        cache=cache,
+        output=tmp_path / "run",
+    )
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     process = subprocess.Popen(
         command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL

@@ -47,19 +47,7 @@ def test_show_prints_the_score_table_of_a_run(
     evaluate: Callable[..., Result], tmp_path: Path
 ) -> None:
     out = tmp_path / "run"
-    evaluate(
-        "run",
-        "--model",
-        "baseline:reference",
-        "--tasks",
-        "mgsm",
-        "--languages",
-        "de,ja",
-        "--limit",
-        "3",
-        "--output",
-        str(out),
-    )
+    evaluate("run --model baseline:reference --tasks mgsm --languages de,ja --limit 3", output=out)
     result = evaluate("show", str(out))
     assert result.exit_code == 0
     assert "deu_Latn" in result.output and "jpn_Jpan" in result.output
@@ -69,5 +57,5 @@ def test_show_prints_the_score_table_of_a_run(
 
 
 def test_show_unknown_run_is_a_one_line_error(evaluate: Callable[..., Result]) -> None:
-    result = evaluate("show", "no-such-run")
+    result = evaluate("show no-such-run")
     assert result.exit_code == 2 and result.output.startswith("error: no finished run")

@@ -19,15 +19,9 @@ def test_reference_is_perfect_on_every_sample_language(
 ) -> None:
     out = tmp_path / "run"
     result = evaluate(
-        "run",
-        "--model",
-        "baseline:reference",
-        "--tasks",
-        "mgsm,belebele",
-        "--variants",
-        f"{MGSM_VARIANTS},{BELEBELE_VARIANTS}",
-        "--output",
-        str(out),
+        "run --model baseline:reference --tasks mgsm,belebele",
+        variants=f"{MGSM_VARIANTS},{BELEBELE_VARIANTS}",
+        output=out,
     )
     assert result.exit_code == 0, result.output
     scores = scores_of(out)
@@ -51,17 +45,10 @@ def test_reference_is_perfect_on_all_real_mgsm_rows(
 ) -> None:
     out = tmp_path / "run"
     result = evaluate(
-        "run",
-        "--model",
-        "baseline:reference",
-        "--tasks",
-        "mgsm",
-        "--variants",
-        variants,
-        "--data-dir",
-        str(shared_data),
-        "--output",
-        str(out),
+        "run --model baseline:reference --tasks mgsm",
+        variants=variants,
+        data_dir=shared_data,
+        output=out,
     )
     assert result.exit_code == 0, result.output
     scores = scores_of(out)
@@ -76,17 +63,10 @@ def test_reference_is_perfect_on_all_real_belebele_rows(
 ) -> None:
     out = tmp_path / "run"
     result = evaluate(
-        "run",
-        "--model",
-        "baseline:reference",
-        "--tasks",
-        "belebele",
-        "--variants",
-        BELEBELE_VARIANTS,
-        "--data-dir",
-        str(shared_data),
-        "--output",
-        str(out),
+        "run --model baseline:reference --tasks belebele",
+        variants=BELEBELE_VARIANTS,
+        data_dir=shared_data,
+        output=out,
     )
     assert result.exit_code == 0, result.output
     scores = scores_of(out)
@@ -99,15 +79,7 @@ def test_random_lands_within_the_interval_of_chance(
 ) -> None:
     out = tmp_path / "run"
     result = evaluate(
-        "run",
-        "--model",
-        "baseline:random",
-        "--tasks",
-        "belebele",
-        "--data-dir",
-        str(shared_data),
-        "--output",
-        str(out),
+        "run --model baseline:random --tasks belebele", data_dir=shared_data, output=out
     )
     assert result.exit_code == 0, result.output
     for record in scores_of(out).values():
@@ -120,17 +92,9 @@ def test_parallel_ids_link_the_same_item_across_languages(
 ) -> None:
     out = tmp_path / "run"
     evaluate(
-        "run",
-        "--model",
-        "baseline:majority",
-        "--tasks",
-        "belebele,mgsm",
-        "--limit",
-        "5",
-        "--data-dir",
-        str(shared_data),
-        "--output",
-        str(out),
+        "run --model baseline:majority --tasks belebele,mgsm --limit 5",
+        data_dir=shared_data,
+        output=out,
     )
     samples = read_run(out)["samples"]
     by_language: dict[tuple[str, str], list[str]] = {}
@@ -145,19 +109,7 @@ def test_samples_jsonl_records_everything_a_drill_down_needs(
     evaluate: Callable[..., Result], tmp_path: Path
 ) -> None:
     out = tmp_path / "run"
-    evaluate(
-        "run",
-        "--model",
-        "baseline:reference",
-        "--tasks",
-        "mgsm",
-        "--languages",
-        "bn",
-        "--limit",
-        "2",
-        "--output",
-        str(out),
-    )
+    evaluate("run --model baseline:reference --tasks mgsm --languages bn --limit 2", output=out)
     run = read_run(out)
     row = run["samples"][0]
     for key in (

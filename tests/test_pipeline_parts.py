@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,7 +13,7 @@ from harness.planner import Selection, build_plan
 from harness.records import Request, Response
 from harness.registry import TaskRegistry
 from harness.stats import wilson_interval
-from tests.conftest import REPO
+from tests.conftest import REPO, run_process
 
 
 def _requests(**kwargs: object) -> list[Request]:
@@ -119,28 +117,12 @@ def test_tasks_from_an_installed_package_entry_point_are_found(tmp_path: Path) -
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-tasks\nVersion: 0.1\n")
     (dist / "entry_points.txt").write_text("[polyeval.tasks]\nacme = acme_tasks\n")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path / "site"), str(REPO)])}
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "harness.cli",
-            "run",
-            "--model",
-            "baseline:reference",
-            "--tasks",
-            "acme_mcq",
-            "--languages",
-            "hy",
-            "--cache",
-            str(tmp_path / "c.sqlite"),
-            "--output",
-            str(tmp_path / "run"),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-        timeout=120,
+    result = run_process(
+        "run --model baseline:reference --tasks acme_mcq --languages hy",
+        tmp_path,
+        env,
+        cache=tmp_path / "c.sqlite",
+        output=tmp_path / "run",
     )
     assert result.returncode == 0, result.stderr
     assert "acme_mcq/zero_shot" in result.stdout and "100.0" in result.stdout

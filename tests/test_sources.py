@@ -12,7 +12,7 @@ from pathlib import Path
 
 from click.testing import Result
 
-from tests.conftest import REPO, read_run, scores_of
+from tests.conftest import REPO, read_run, run_process, scores_of
 
 BELEBELE_CARD = """---
 configs:
@@ -45,19 +45,9 @@ def test_hub_dataset_loads_through_datasets_from_a_hub_layout(
     _belebele_clone(tmp_path / "hub")
     out = tmp_path / "run"
     result = evaluate(
-        "run",
-        "--model",
-        "baseline:reference",
-        "--tasks",
-        "belebele",
-        "--languages",
-        "eng_Latn,deu_Latn",
-        "--source",
-        "hub",
-        "--hub-dir",
-        str(tmp_path / "hub"),
-        "--output",
-        str(out),
+        "run --model baseline:reference --tasks belebele --languages en,de --source hub",
+        hub_dir=tmp_path / "hub",
+        output=out,
     )
     assert result.exit_code == 0, result.output
     scores = scores_of(out)
@@ -77,19 +67,9 @@ def test_hub_raw_files_repo_reads_the_upstream_files(
         (repo / name).write_bytes((sample / name).read_bytes())
     out = tmp_path / "run"
     result = evaluate(
-        "run",
-        "--model",
-        "baseline:reference",
-        "--tasks",
-        "mgsm",
-        "--languages",
-        "en,te",
-        "--source",
-        "hub",
-        "--hub-dir",
-        str(tmp_path / "hub"),
-        "--output",
-        str(out),
+        "run --model baseline:reference --tasks mgsm --languages en,te --source hub",
+        hub_dir=tmp_path / "hub",
+        output=out,
     )
     assert result.exit_code == 0, result.output
     assert all(r["value"] == 1.0 for r in scores_of(out).values())
@@ -104,28 +84,11 @@ def _offline_env(tmp_path: Path) -> dict[str, str]:
 
 
 def test_offline_hub_load_names_the_alternatives(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "harness.cli",
-            "run",
-            "--model",
-            "baseline:random",
-            "--tasks",
-            "belebele",
-            "--languages",
-            "eng_Latn",
-            "--source",
-            "hub",
-            "--cache",
-            str(tmp_path / "c.sqlite"),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        timeout=120,
-        env=_offline_env(tmp_path),
+    result = run_process(
+        "run --model baseline:random --tasks belebele --languages eng_Latn --source hub",
+        tmp_path,
+        _offline_env(tmp_path),
+        cache=tmp_path / "c.sqlite",
     )
     assert result.returncode == 2, result.stderr
     assert "--data-dir" in result.stderr and "--source sample" in result.stderr
@@ -168,17 +131,7 @@ def test_auto_falls_back_to_the_sample_with_a_note(
     evaluate: Callable[..., Result], tmp_path: Path
 ) -> None:
     out = tmp_path / "run"
-    result = evaluate(
-        "run",
-        "--model",
-        "baseline:majority",
-        "--tasks",
-        "belebele",
-        "--limit",
-        "2",
-        "--output",
-        str(out),
-    )
+    result = evaluate("run --model baseline:majority --tasks belebele --limit 2", output=out)
     assert result.exit_code == 0
     assert "using the shipped sample" in result.output
     entry = read_run(out)["manifest"]["tasks"]["belebele"]
@@ -196,15 +149,7 @@ def test_local_copy_in_the_flat_export_layout(
     (folder / "eng_Latn.flat.jsonl").write_text("\n".join(flat) + "\n")
     out = tmp_path / "run"
     result = evaluate(
-        "run",
-        "--model",
-        "baseline:reference",
-        "--tasks",
-        "belebele",
-        "--data-dir",
-        str(tmp_path / "data"),
-        "--output",
-        str(out),
+        "run --model baseline:reference --tasks belebele", data_dir=tmp_path / "data", output=out
     )
     assert result.exit_code == 0, result.output
     assert list(scores_of(out)) == [("belebele", "zero_shot", "eng_Latn")]
