@@ -133,7 +133,7 @@ def _requests(
                 choice_labels=literals.choice_labels[: len(sample.choices)],
                 digits=literals.digits,
                 answer_pool=pool,
-                source_text=str(sample.fields.get("source", "")),
+                source_text=str(sample.fields.get("source", sample.fields.get("question", ""))),
             )
             requests.append(
                 Request(

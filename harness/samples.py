@@ -19,6 +19,7 @@ LETTERS = string.ascii_uppercase
 def load_samples(task: Task, source: DataSource, language: str, limit: int | None) -> list[Sample]:
     process = task.hook("process_record")
     samples: list[Sample] = []
+    seen: dict[str, str] = {}  # sample id -> where it was first seen
     for index, (where, record) in enumerate(source.rows(language)):
         if limit is not None and len(samples) >= limit:
             break
@@ -26,7 +27,15 @@ def load_samples(task: Task, source: DataSource, language: str, limit: int | Non
             record = process(record, language)
             if record is None:
                 continue
-        samples.append(make_sample(task.spec, index, where, record, language))
+        sample = make_sample(task.spec, index, where, record, language)
+        if sample.id in seen:
+            raise PolyevalError(
+                f"duplicate sample id {sample.id!r} (first at {seen[sample.id]}); make the task's "
+                "`id` pattern unique",
+                where=where,
+            )
+        seen[sample.id] = where
+        samples.append(sample)
     return samples
 
 

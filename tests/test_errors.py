@@ -145,3 +145,18 @@ def test_the_installed_command_prints_one_line_and_exits_non_zero(tmp_path: Path
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: ")
     assert "Traceback" not in result.stderr
+
+
+def test_duplicate_sample_ids_are_an_error_naming_both_rows(
+    evaluate: Callable[..., Result], tmp_path: Path
+) -> None:
+    folder = tmp_path / "data" / "belebele" / "data"
+    folder.mkdir(parents=True)
+    lines = (REPO / "tasks/belebele/sample/data/eng_Latn.jsonl").read_text().splitlines()
+    (folder / "eng_Latn.jsonl").write_text("\n".join([*lines, lines[0]]) + "\n")
+    path = folder / "eng_Latn.jsonl"
+    _assert_one_line_error(
+        evaluate("run --model baseline:random --tasks belebele", data_dir=tmp_path / "data"),
+        f"{path}:{len(lines) + 1}: duplicate sample id",
+        f"first at {path}:1",
+    )
