@@ -87,7 +87,7 @@ def pipeline(data_dir: Path) -> None:
         timings = []
         for _ in range(2):  # cold, then warm
             cache = ResponseCache(tmp / "cache.sqlite")
-            backend = create_backend("baseline:reference", {}, 1234)
+            backend = create_backend("baseline:reference")
             started = time.perf_counter()
             execution = asyncio.run(execute(plan, backend, cache))
             timings.append(time.perf_counter() - started)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -51,14 +52,16 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--model", required=True, help="KIND:NAME, e.g. baseline:random.")
+@click.option(
+    "--model", required=True, help="KIND:NAME: baseline:random, openai:MODEL, vllm:MODEL."
+)
 @click.option(
     "-M",
     "--model-arg",
     "model_args",
     multiple=True,
     metavar="KEY=VALUE",
-    help="Backend option; repeatable.",
+    help="Backend option (vllm: dtype, tensor_parallel_size, ...); repeatable.",
 )
 @click.option("--tasks", required=True, help="Comma-separated task names.")
 @click.option("--languages", help="Comma-separated codes (ben_Beng or bn). Default: all.")
@@ -72,15 +75,9 @@ def main() -> None:
     help="Data source; auto = --data-dir copy, else the hub, else the shipped sample.",
 )
 @click.option(
-    "--data-dir",
-    type=FOLDER,
-    help="Local copies in the upstream layout, one folder per benchmark.",
+    "--data-dir", type=FOLDER, help="Local copies in the upstream layout, one folder per benchmark."
 )
-@click.option(
-    "--hub-dir",
-    type=FOLDER,
-    help="Local clones of hub dataset repos, as DIR/<org>/<name>.",
-)
+@click.option("--hub-dir", type=FOLDER, help="Local clones of hub dataset repos: DIR/<org>/<name>.")
 @click.option(
     "--tasks-dir",
     "tasks_dirs",
@@ -91,17 +88,9 @@ def main() -> None:
 @click.option(
     "--prompt-format", type=click.Choice(["chat", "completion"]), default="chat", show_default=True
 )
-@click.option(
-    "--output",
-    type=FOLDER,
-    help="Run folder. Default: results/<run-id>.",
-)
-@click.option(
-    "--results-dir",
-    type=FOLDER,
-    default=Path("results"),
-    show_default=True,
-)
+@click.option("--system-prompt", help="Replaces the templates' system instruction.")
+@click.option("--output", type=FOLDER, help="Run folder. Default: results/<run-id>.")
+@click.option("--results-dir", type=FOLDER, default=Path("results"), show_default=True)
 @click.option(
     "--cache",
     "cache_path",
@@ -109,18 +98,90 @@ def main() -> None:
     help="Response cache (SQLite). Default: ~/.cache/polyeval/responses.sqlite.",
 )
 @click.option("--seed", type=int, default=1234, show_default=True)
+@click.option(
+    "--base-url",
+    "base_urls",
+    multiple=True,
+    help="OpenAI-compatible endpoint; repeat for replicas of the same model.",
+)
+@click.option(
+    "--api-key-env",
+    default="OPENAI_API_KEY",
+    show_default=True,
+    help="Name of the environment variable that holds the API key.",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(min=1),
+    default=32,
+    show_default=True,
+    help="Requests in flight at once, across all tasks and languages.",
+)
+@click.option(
+    "--timeout",
+    "timeout_s",
+    type=click.FloatRange(min=0.001),
+    default=120.0,
+    show_default=True,
+    help="Seconds per request attempt.",
+)
+@click.option("--max-attempts", type=click.IntRange(min=1), default=6, show_default=True)
+@click.option("--rpm", type=click.FloatRange(min=0.001), help="Requests per minute at most.")
+@click.option("--tpm", type=click.FloatRange(min=1), help="Tokens per minute at most.")
+@click.option("--temperature", type=float, help="Overrides the tasks' own.")
+@click.option("--top-p", type=float)
+@click.option("--max-tokens", type=click.IntRange(min=1))
+@click.option("--stop", multiple=True, help="Stop string; repeatable.")
+@click.option("--n", "n", type=click.IntRange(min=1), help="Completions per prompt.")
+@click.option("--extra-body", help="JSON object passed through to the API request body.")
 def run(**options: Any) -> None:
     """Evaluate a model on tasks and write a run folder."""
+    from harness.backends.options import BackendOptions
     from harness.session import RunOptions, run_evaluation
 
-    options["tasks"] = _csv(options["tasks"]) or []
-    options["languages"] = _csv(options["languages"])
-    options["variants"] = _csv(options["variants"])
-    options["model_args"] = _pairs(options["model_args"], "--model-arg")
-    options["tasks_dirs"] = list(options["tasks_dirs"])
-    outcome = run_evaluation(RunOptions(**options))
+    backend = BackendOptions(
+        args=_pairs(options.pop("model_args"), "--model-arg"),
+        base_urls=tuple(options.pop("base_urls")),
+        api_key_env=options.pop("api_key_env"),
+        concurrency=options.pop("concurrency"),
+        timeout_s=options.pop("timeout_s"),
+        max_attempts=options.pop("max_attempts"),
+        requests_per_minute=options.pop("rpm"),
+        tokens_per_minute=options.pop("tpm"),
+    )
+    generation = _generation(options)
+    outcome = run_evaluation(
+        RunOptions(
+            backend=backend,
+            generation=generation,
+            tasks=_csv(options.pop("tasks")) or [],
+            languages=_csv(options.pop("languages")),
+            variants=_csv(options.pop("variants")),
+            tasks_dirs=list(options.pop("tasks_dirs")),
+            **options,
+        )
+    )
     if outcome.failed:
         sys.exit(EXIT_INCOMPLETE)
+
+
+GENERATION_FLAGS = ("temperature", "top_p", "max_tokens", "n")
+
+
+def _generation(options: dict[str, Any]) -> dict[str, Any]:
+    """Generation parameters given on the command line (removed from `options`)."""
+    generation = {k: v for k in GENERATION_FLAGS if (v := options.pop(k)) is not None}
+    if stop := options.pop("stop"):
+        generation["stop"] = list(stop)
+    if extra := options.pop("extra_body"):
+        try:
+            body = json.loads(extra)
+        except json.JSONDecodeError as exc:
+            raise PolyevalError(f"--extra-body is not JSON: {exc.msg}") from None
+        if not isinstance(body, dict):
+            raise PolyevalError("--extra-body must be a JSON object")
+        generation["extra_body"] = body
+    return generation
 
 
 @main.command()

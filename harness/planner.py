@@ -32,6 +32,7 @@ class Selection:
     prompt_format: PromptFormat = "chat"
     seed: int = 1234
     generation: dict[str, Any] = field(default_factory=dict)  # overrides from the CLI
+    system_prompt: str | None = None  # replaces the templates' system block
 
 
 @dataclass
@@ -109,7 +110,7 @@ def _task_plan(task: Task, selection: Selection) -> TaskPlan:
     wanted = selection.variants or spec.chosen_default_variants()
     variants = [v for v in wanted if v in spec.variants]
     samples = {lang: load_samples(task, source, lang, selection.limit) for lang in languages}
-    builder = PromptBuilder(task, selection.prompt_format)
+    builder = PromptBuilder(task, selection.prompt_format, selection.system_prompt)
     hashes = {v: builder.template_hash(v) for v in variants}
     return TaskPlan(task, source, note, languages, variants, samples, hashes, builder)
 

@@ -31,6 +31,7 @@ Turn = tuple[str, str]  # (user, assistant)
 class PromptBuilder:
     task: Task
     format: PromptFormat = "chat"
+    system_prompt: str | None = None  # replaces the template's system block
     _env: SandboxedEnvironment = field(init=False)
     _turns: dict[tuple[str, str], list[Turn]] = field(default_factory=dict, init=False)
 
@@ -61,7 +62,9 @@ class PromptBuilder:
         choices = _choices(sample, base["lit"]["choice_labels"])
         question_vars = {**base, **sample.fields, "choices": choices, "target": ""}
         question = self._block(template, "user", question_vars, required=True)
-        system = self._block(template, "system", base)
+        system = self.system_prompt
+        if system is None:
+            system = self._block(template, "system", base)
         if self.format == "completion":
             prefix = self._block(template, "assistant", question_vars).rstrip()
             parts = [system] if system else []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from harness.backends import Backend, create_backend
+from harness.backends.options import BackendOptions
 from harness.cache import ResponseCache, default_cache_path
 from harness.data.sources import SourceChoice
 from harness.planner import Plan, Selection, TaskPlan, build_plan, resolve_languages
@@ -30,7 +31,9 @@ SECRET_WORDS = ("key", "token", "secret", "password")
 class RunOptions:
     model: str
     tasks: list[str]
-    model_args: dict[str, str] = field(default_factory=dict)
+    backend: BackendOptions = field(default_factory=BackendOptions)
+    generation: dict[str, Any] = field(default_factory=dict)  # overrides of the tasks' own
+    system_prompt: str | None = None
     languages: list[str] | None = None
     variants: list[str] | None = None
     limit: int | None = None
@@ -69,8 +72,11 @@ def run_evaluation(options: RunOptions, console: Console | None = None) -> Outco
         hub_dir=options.hub_dir,
         prompt_format=options.prompt_format,
         seed=options.seed,
+        generation=options.generation,
+        system_prompt=options.system_prompt,
     )
-    backend = create_backend(options.model, options.model_args, options.seed)
+    backend_options = replace(options.backend, seed=options.seed)
+    backend = create_backend(options.model, backend_options)
     planning = time.perf_counter()
     plan = build_plan(TaskRegistry(options.tasks_dirs), selection)
     planning = time.perf_counter() - planning
@@ -84,7 +90,7 @@ def run_evaluation(options: RunOptions, console: Console | None = None) -> Outco
     execution.timings = {"plan_s": planning, **execution.timings}
     scores = aggregate(execution.results)
     run_dir = options.output or new_run_dir(options.results_dir, options.model, started)
-    model = {"name": options.model, **backend.identity(), "args": _public(options.model_args)}
+    model = {"name": options.model, **backend.identity(), **_public(backend_options)}
     manifest = build_manifest(run_dir.name, selection, plan, execution, model, started, argv())
     write_run(run_dir, plan, execution, scores, manifest)
     Console().print(score_table(scores))
@@ -126,6 +132,11 @@ def _print_notes(task_plan: TaskPlan, console: Console) -> None:
         )
 
 
-def _public(args: dict[str, str]) -> dict[str, str]:
-    """Model arguments without anything that looks like a secret."""
-    return {k: ("***" if any(w in k.lower() for w in SECRET_WORDS) else v) for k, v in args.items()}
+def _public(options: BackendOptions) -> dict[str, Any]:
+    """Backend options for the manifest, without anything that looks like a secret."""
+    public = asdict(options)
+    public["args"] = {
+        k: ("***" if any(w in k.lower() for w in SECRET_WORDS) else v)
+        for k, v in options.args.items()
+    }
+    return public

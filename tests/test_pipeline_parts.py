@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from harness.backends import create_backend
+from harness.backends.options import BackendOptions
 from harness.planner import Selection, build_plan
 from harness.records import Request, Response
 from harness.registry import TaskRegistry
@@ -60,7 +61,7 @@ def test_belebele_options_are_lettered_and_the_gold_is_a_letter() -> None:
 
 
 def _answers(model: str, seed: int, requests: list[Request]) -> list[str]:
-    backend = create_backend(model, {}, seed)
+    backend = create_backend(model, BackendOptions(seed=seed))
 
     async def collect() -> list[Response]:
         found: dict[int, Response] = {}

@@ -10,10 +10,11 @@ import importlib
 from collections.abc import AsyncIterator, Sequence
 from typing import Any, Protocol
 
+from harness.backends.options import BackendOptions
 from harness.errors import PolyevalError
 from harness.records import Request, Response
 
-# kind -> "module:factory"; the factory takes (name, args, seed) and returns a Backend
+# kind -> "module:factory"; the factory takes (name, BackendOptions) and returns a Backend
 BACKENDS: dict[str, str] = {
     "baseline": "harness.backends.baseline:create",
 }
@@ -38,7 +39,7 @@ class Backend(Protocol):
     async def aclose(self) -> None: ...
 
 
-def create_backend(model: str, args: dict[str, str], seed: int) -> Backend:
+def create_backend(model: str, options: BackendOptions | None = None) -> Backend:
     kind, sep, name = model.partition(":")
     if not sep or not name:
         raise PolyevalError(f"model '{model}' must look like KIND:NAME, e.g. baseline:random")
@@ -47,5 +48,6 @@ def create_backend(model: str, args: dict[str, str], seed: int) -> Backend:
         known = ", ".join(f"{k}:" for k in BACKENDS)
         raise PolyevalError(f"unknown model kind '{kind}' in '{model}'; known kinds: {known}")
     module_name, factory = target.split(":")
-    backend: Backend = getattr(importlib.import_module(module_name), factory)(name, args, seed)
+    module = importlib.import_module(module_name)
+    backend: Backend = getattr(module, factory)(name, options or BackendOptions())
     return backend

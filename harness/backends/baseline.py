@@ -17,26 +17,19 @@ from collections import Counter
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
+from harness.backends.options import BackendOptions
 from harness.errors import PolyevalError
 from harness.records import LETTERS, Request, Response
 
 Strategy = Callable[[Request, random.Random], str]
 
 
-def create(name: str, args: dict[str, str], seed: int) -> BaselineBackend:
+def create(name: str, options: BackendOptions) -> BaselineBackend:
     if name not in STRATEGIES:
         known = ", ".join(f"baseline:{n}" for n in STRATEGIES)
         raise PolyevalError(f"unknown baseline '{name}'; known: {known}")
-    unknown = set(args) - {"latency"}
-    if unknown:
-        raise PolyevalError(f"baseline models take no argument {', '.join(sorted(unknown))}")
-    try:
-        latency = float(args.get("latency", 0.0))
-    except ValueError:
-        raise PolyevalError(
-            f"latency must be a number of seconds, not {args['latency']!r}"
-        ) from None
-    return BaselineBackend(name, seed, latency)
+    latency = options.take({"latency": float}, "baseline").get("latency", 0.0)
+    return BaselineBackend(name, options.seed, latency if isinstance(latency, float) else 0.0)
 
 
 class BaselineBackend:

@@ -9,28 +9,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from harness.literals import REFERENCE_LANGUAGE, Literals, get_literals
-
-_TAGS = r"think|thinking|reasoning"
-_THINK_BLOCK = re.compile(rf"<({_TAGS})>.*?</\1\s*>", re.S | re.I)
-_THINK_OPEN = re.compile(rf"<(?:{_TAGS})>", re.I)
-_THINK_CLOSE = re.compile(rf"</(?:{_TAGS})\s*>", re.I)
+from harness.reasoning import split_reasoning
 
 
 def strip_reasoning(text: str) -> str:
-    """Drop <think>...</think> (and <thinking>, <reasoning>) blocks.
-
-    A closing tag with no opening one (the chat template opened the block) drops everything
-    before it; an opening tag with no closing one (reasoning cut by the token limit) drops
-    everything after it, so a reply that is all unfinished reasoning becomes "".
-    """
-    text = _THINK_BLOCK.sub(" ", text)
-    closes = list(_THINK_CLOSE.finditer(text))
-    if closes:
-        text = text[closes[-1].end() :]
-    opened = _THINK_OPEN.search(text)
-    if opened:
-        text = text[: opened.start()]
-    return text.strip()
+    """The text without its <think>…</think> reasoning (see harness.reasoning)."""
+    return split_reasoning(text)[1]
 
 
 # Fullwidth ASCII (not "，", a list comma), the ideographic space, cedilla ş ţ as comma-below
