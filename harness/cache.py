@@ -88,4 +88,5 @@ class ResponseCache:
 def _decode(blob: str) -> Response:
     data = json.loads(blob)
     data["usage"] = Usage(**data.get("usage") or {})
+    data["alternatives"] = tuple(data.get("alternatives") or ())
     return Response(**data)

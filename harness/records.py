@@ -83,10 +83,16 @@ class Response:
     usage: Usage = field(default_factory=Usage)
     latency_s: float = 0.0
     error: str | None = None
+    alternatives: tuple[str, ...] = ()  # further completions when n > 1
 
     @property
     def ok(self) -> bool:
         return self.error is None
+
+    @property
+    def truncated(self) -> bool:
+        """Cut by the token limit: the answer may be missing or unfinished."""
+        return self.finish_reason == "length"
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,6 +48,7 @@ def sample_record(result: ScoredSample, gold: str) -> dict[str, Any]:
         "output": response.text if response and response.ok else None,
         "reasoning": response.reasoning if response else None,
         "finish_reason": response.finish_reason if response else None,
+        "truncated": response.truncated if response else False,
         "parsed": result.parsed,
         "gold": gold,
         "scores": result.scores,

@@ -25,6 +25,7 @@ class Counts:
     sent: int = 0
     from_cache: int = 0
     failed: int = 0
+    truncated: int = 0  # answers cut by the token limit
     prompt_tokens: int = 0
     completion_tokens: int = 0
 
@@ -65,6 +66,7 @@ async def execute(
         for r, k in zip(plan.requests, keys, strict=True)
     ]
     counts.failed = sum(1 for r in results if r.response is None or not r.response.ok)
+    counts.truncated = sum(1 for r in results if r.response is not None and r.response.truncated)
     for r in results:
         if r.response is not None and not r.cached:
             counts.prompt_tokens += r.response.usage.prompt_tokens

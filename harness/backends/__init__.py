@@ -17,6 +17,7 @@ from harness.records import Request, Response
 # kind -> "module:factory"; the factory takes (name, BackendOptions) and returns a Backend
 BACKENDS: dict[str, str] = {
     "baseline": "harness.backends.baseline:create",
+    "openai": "harness.backends.openai_api:create",
 }
 
 

@@ -1,0 +1,211 @@
+"""A real OpenAI-compatible HTTP server on 127.0.0.1 for tests and benchmarks, with faults.
+
+It answers /v1/chat/completions and /v1/completions (and /health, /v1/models) after a set
+latency. Faults are planned per prompt and attempt from a seed, so a run is reproducible: an
+attempt may get a 429 with Retry-After, a 500, a reply slower than the client's timeout, a
+dropped connection or malformed JSON. It records every request, so tests can check that
+nothing answered was asked again.
+
+Run alone (the stand-in for `vllm serve` in tests): python tests/fake_server.py --port N
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+FAULTS = ("429", "500", "slow", "drop", "malformed")
+Responder = Callable[[dict[str, Any]], str]
+
+
+def echo_responder(body: dict[str, Any]) -> str:
+    """A reply that depends on the prompt only: 'Answer: <letter>' from its hash."""
+    return f"Answer: {'ABCD'[int(prompt_key(body), 16) % 4]}"
+
+
+def prompt_key(body: dict[str, Any]) -> str:
+    blob = json.dumps([body.get("messages"), body.get("prompt")], sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+@dataclass
+class FaultPlan:
+    """Which attempts fail. `rate` of prompts fail their first `failures` attempts (kinds
+    drawn from `kinds`); `always` of prompts fail every attempt with a 500."""
+
+    rate: float = 0.0
+    failures: int = 1
+    kinds: tuple[str, ...] = FAULTS
+    always: float = 0.0
+    seed: int = 0
+
+    def fault(self, key: str, attempt: int) -> str | None:
+        draw = int(hashlib.sha256(f"{self.seed}:{key}".encode()).hexdigest()[:8], 16) / 2**32
+        if draw < self.always:
+            return "500"
+        if draw < self.always + self.rate and attempt < self.failures:
+            pick = hashlib.sha256(f"{self.seed}:{key}:{attempt}".encode()).digest()[0]
+            return self.kinds[pick % len(self.kinds)]
+        return None
+
+
+@dataclass
+class FakeServer:
+    latency_s: float = 0.0
+    faults: FaultPlan = field(default_factory=FaultPlan)
+    slow_s: float = 5.0  # how long a "slow" fault takes (longer than the client's timeout)
+    retry_after_s: float = 0.05
+    api_key: str | None = None
+    model: str = "fake-model"
+    responder: Responder = echo_responder
+    finish_reason: str = "stop"
+    in_flight: int = 0
+    max_in_flight: int = 0
+    attempts: Counter[str] = field(default_factory=Counter)  # prompt key -> requests seen
+    answered: Counter[str] = field(default_factory=Counter)  # prompt key -> 200 replies sent
+    bodies: list[dict[str, Any]] = field(default_factory=list)
+    port: int = 0
+    _runner: web.AppRunner | None = None
+    _loop: asyncio.AbstractEventLoop | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/v1/chat/completions", self._chat)
+        app.router.add_post("/v1/completions", self._completions)
+        app.router.add_get("/health", self._health)
+        app.router.add_get("/v1/models", self._models)
+        return app
+
+    async def start(self) -> None:
+        self._runner = web.AppRunner(self.app(), access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port, backlog=4096)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    def start_in_thread(self) -> FakeServer:
+        ready = threading.Event()
+
+        def serve() -> None:
+            self._loop = asyncio.new_event_loop()
+            self._loop.run_until_complete(self.start())
+            ready.set()
+            self._loop.run_forever()
+
+        threading.Thread(target=serve, daemon=True).start()
+        if not ready.wait(10):
+            raise RuntimeError("fake server did not start")
+        return self
+
+    def stop_thread(self) -> None:
+        if self._loop is not None:
+            asyncio.run_coroutine_threadsafe(self.stop(), self._loop).result(10)
+            self._loop.call_soon_threadsafe(self._loop.stop)
+
+    async def _health(self, request: web.Request) -> web.Response:
+        return web.Response(text="ok")
+
+    async def _models(self, request: web.Request) -> web.Response:
+        return web.json_response({"object": "list", "data": [{"id": self.model}]})
+
+    async def _chat(self, request: web.Request) -> web.StreamResponse:
+        return await self._answer(request, chat=True)
+
+    async def _completions(self, request: web.Request) -> web.StreamResponse:
+        return await self._answer(request, chat=False)
+
+    async def _answer(self, request: web.Request, chat: bool) -> web.StreamResponse:
+        given = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        if self.api_key and given != self.api_key:
+            message = f"Incorrect API key provided: {given}"  # as real APIs echo it back
+            return web.json_response({"error": {"message": message}}, status=401)
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            return await self._serve(request, chat)
+        finally:
+            self.in_flight -= 1
+
+    async def _serve(self, request: web.Request, chat: bool) -> web.StreamResponse:
+        body = await request.json()
+        key = prompt_key(body)
+        attempt = self.attempts[key]
+        self.attempts[key] += 1
+        self.bodies.append(body)
+        fault = self.faults.fault(key, attempt)
+        if fault is not None:
+            return await self._fail(request, fault)
+        await asyncio.sleep(self.latency_s)
+        self.answered[key] += 1
+        return web.json_response(self._reply(body, chat))
+
+    async def _fail(self, request: web.Request, fault: str) -> web.StreamResponse:
+        if fault == "429":
+            headers = {"Retry-After": f"{self.retry_after_s}"}
+            return web.json_response(
+                {"error": {"message": "slow down"}}, status=429, headers=headers
+            )
+        if fault == "500":
+            return web.json_response({"error": {"message": "boom"}}, status=500)
+        if fault == "slow":
+            await asyncio.sleep(self.slow_s)
+            return web.json_response({"error": {"message": "too late"}}, status=500)
+        if fault == "drop":
+            assert request.transport is not None
+            request.transport.close()
+            return web.Response(status=500)
+        return web.Response(text='{"choices": [', content_type="application/json")
+
+    def _reply(self, body: dict[str, Any], chat: bool) -> dict[str, Any]:
+        text = self.responder(body)
+        n = int(body.get("n") or 1)
+        if chat:
+            message = {"role": "assistant", "content": text}
+            choices = [
+                {"index": i, "message": message, "finish_reason": self.finish_reason}
+                for i in range(n)
+            ]
+        else:
+            choices = [
+                {"index": i, "text": text, "finish_reason": self.finish_reason} for i in range(n)
+            ]
+        return {
+            "id": f"fake-{time.monotonic_ns()}",
+            "object": "chat.completion" if chat else "text_completion",
+            "created": int(time.time()),
+            "model": body.get("model", self.model),
+            "choices": choices,
+            "usage": {"prompt_tokens": 11, "completion_tokens": 3, "total_tokens": 14},
+        }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="OpenAI-compatible fake server")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--latency", type=float, default=0.0)
+    args, _ = parser.parse_known_args()
+    server = FakeServer(latency_s=args.latency)
+    web.run_app(server.app(), host=args.host, port=args.port, print=None)
+
+
+if __name__ == "__main__":
+    main()
