@@ -18,6 +18,8 @@ from harness.records import Request, Response
 BACKENDS: dict[str, str] = {
     "baseline": "harness.backends.baseline:create",
     "openai": "harness.backends.openai_api:create",
+    "vllm": "harness.backends.vllm_engine:create",
+    "vllm-server": "harness.backends.vllm_server:create",
 }
 
 

@@ -1,0 +1,578 @@
+"""The vLLM backends: `vllm:` against a stand-in `vllm` module (the import boundary), one real
+GPU run when a GPU and a model are at hand, and `vllm-server:` end to end with
+tests/fake_server.py standing in for `vllm serve`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shlex
+import socket
+import sys
+import tempfile
+import time
+import types
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import Result
+
+from harness.backends import create_backend
+from harness.backends.options import BackendOptions
+from harness.errors import PolyevalError
+from harness.records import Hints, Message, Request, Response
+
+REPO = Path(__file__).resolve().parent.parent
+FAKE_SERVER = REPO / "tests" / "fake_server.py"
+
+
+# --- a stand-in for the vllm package ------------------------------------------------------
+
+
+@dataclass
+class FakeCompletion:  # vllm.outputs.CompletionOutput
+    index: int
+    text: str
+    token_ids: list[int]
+    cumulative_logprob: float | None = None
+    logprobs: None = None
+    finish_reason: str | None = "stop"
+    stop_reason: int | str | None = None
+
+
+@dataclass
+class FakeRequestOutput:  # vllm.outputs.RequestOutput
+    request_id: str
+    prompt: str | None
+    prompt_token_ids: list[int]
+    prompt_logprobs: None
+    outputs: list[FakeCompletion]
+    finished: bool = True
+
+
+class FakeSamplingParams:
+    """Like vLLM's msgspec Struct: the fields are in __struct_fields__."""
+
+    __struct_fields__ = (
+        "n",
+        "temperature",
+        "top_p",
+        "top_k",
+        "seed",
+        "stop",
+        "max_tokens",
+        "min_tokens",
+        "repetition_penalty",
+        "_eos_token_id",
+    )
+
+    def __init__(self, **kwargs: Any) -> None:
+        unknown = set(kwargs) - set(self.__struct_fields__)
+        if unknown:
+            raise TypeError(f"unexpected keyword arguments {sorted(unknown)}")
+        if kwargs.get("temperature", 1.0) < 0:
+            raise ValueError("temperature must be non-negative")
+        self.kwargs = kwargs
+
+
+@dataclass
+class Call:
+    method: str  # "chat" or "generate"
+    inputs: list[Any]
+    params: FakeSamplingParams
+    use_tqdm: bool
+
+
+def default_reply(prompt: str) -> tuple[str, str]:
+    """(text, finish reason) for a rendered prompt."""
+    if "LONG" in prompt:
+        return "<think>still thinking", "length"
+    return f"<think>about {len(prompt)} chars</think> Answer: B", "stop"
+
+
+@dataclass
+class FakeVLLM:
+    """The state behind the fake module: every LLM made and every call."""
+
+    engines: list[FakeLLM] = field(default_factory=list)
+    reply: Callable[[str], tuple[str, str]] = default_reply
+    fail_on: str = "BOOM"  # a batch holding this text raises, as a crashed engine would
+    fail_init: str | None = None
+
+    def module(self) -> types.ModuleType:
+        module = types.ModuleType("vllm")
+        state = self
+
+        class LLM(FakeLLM):
+            def __init__(self, **kwargs: Any) -> None:
+                if state.fail_init:
+                    raise RuntimeError(state.fail_init)
+                super().__init__(state, kwargs)
+
+        module.LLM = LLM  # type: ignore[attr-defined]
+        module.SamplingParams = FakeSamplingParams  # type: ignore[attr-defined]
+        return module
+
+    @property
+    def calls(self) -> list[Call]:
+        return [c for engine in self.engines for c in engine.calls]
+
+
+class FakeLLM:
+    def __init__(self, state: FakeVLLM, kwargs: dict[str, Any]) -> None:
+        self.state = state
+        self.kwargs = kwargs
+        self.calls: list[Call] = []
+        state.engines.append(self)
+
+    def chat(
+        self,
+        messages: list[list[dict[str, str]]],
+        sampling_params: FakeSamplingParams | None = None,
+        use_tqdm: bool = True,
+    ) -> list[FakeRequestOutput]:
+        assert sampling_params is not None
+        self.calls.append(Call("chat", messages, sampling_params, use_tqdm))
+        rendered = ["".join(f"<{m['role']}>{m['content']}" for m in conv) for conv in messages]
+        return self._run(rendered, sampling_params)
+
+    def generate(
+        self,
+        prompts: list[str],
+        sampling_params: FakeSamplingParams | None = None,
+        use_tqdm: bool = True,
+    ) -> list[FakeRequestOutput]:
+        assert sampling_params is not None
+        self.calls.append(Call("generate", prompts, sampling_params, use_tqdm))
+        return self._run(prompts, sampling_params)
+
+    def _run(self, prompts: list[str], params: FakeSamplingParams) -> list[FakeRequestOutput]:
+        if any(self.state.fail_on in p for p in prompts):
+            raise RuntimeError("CUDA error: an illegal memory access\nwas encountered")
+        outputs = []
+        for i, prompt in enumerate(prompts):
+            text, finish = self.state.reply(prompt)
+            n = params.kwargs.get("n", 1)
+            completions = [
+                FakeCompletion(k, text, list(range(len(text.split()))), finish_reason=finish)
+                for k in range(n)
+            ]
+            ids = list(range(len(prompt.split())))
+            outputs.append(FakeRequestOutput(str(i), prompt, ids, None, completions))
+        return outputs
+
+
+@pytest.fixture
+def fake_vllm(monkeypatch: pytest.MonkeyPatch) -> FakeVLLM:
+    state = FakeVLLM()
+    monkeypatch.setitem(sys.modules, "vllm", state.module())
+    torch = types.ModuleType("torch")
+    torch.cuda = types.SimpleNamespace(is_available=lambda: True)  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "torch", torch)
+    return state
+
+
+def request(
+    text: str,
+    generation: dict[str, Any] | None = None,
+    completion: bool = False,
+    sample_id: str = "1",
+) -> Request:
+    messages = () if completion else (Message("system", "Be brief."), Message("user", text))
+    return Request(
+        task="mgsm",
+        variant="direct",
+        language="eng_Latn",
+        sample_id=sample_id,
+        parallel_id=sample_id,
+        messages=messages,
+        prompt=text if completion else None,
+        generation={"temperature": 0.0, "max_tokens": 32, "seed": 1234}
+        if generation is None
+        else generation,
+        template_hash="t",
+        hints=Hints(gold="B"),
+    )
+
+
+def answer_all(backend: Any, requests: Sequence[Request]) -> dict[int, Response]:
+    async def collect() -> dict[int, Response]:
+        answers: dict[int, Response] = {}
+        async for index, response in backend.generate(requests):
+            assert index not in answers
+            answers[index] = response
+        await backend.aclose()
+        return answers
+
+    return asyncio.run(collect())
+
+
+# --- vllm: the offline engine ---------------------------------------------------------------
+
+
+def test_engine_arguments_are_mapped(fake_vllm: FakeVLLM) -> None:
+    args = {
+        "tensor_parallel_size": "2",
+        "dtype": "bfloat16",
+        "max_model_len": "4096",
+        "gpu_memory_utilization": "0.8",
+        "revision": "abc123",
+        "max_num_seqs": "64",
+    }
+    backend = create_backend("vllm:org/tiny", BackendOptions(args=args, seed=7))
+    (engine,) = fake_vllm.engines
+    assert engine.kwargs == {
+        "model": "org/tiny",
+        "seed": 7,
+        "enable_prefix_caching": True,
+        "tensor_parallel_size": 2,
+        "dtype": "bfloat16",
+        "max_model_len": 4096,
+        "gpu_memory_utilization": 0.8,
+        "revision": "abc123",
+        "max_num_seqs": 64,
+    }
+    # what changes answers, not how the model is spread over GPUs
+    assert backend.identity() == {
+        "kind": "vllm",
+        "model": "org/tiny",
+        "revision": "abc123",
+        "dtype": "bfloat16",
+        "max_model_len": 4096,
+    }
+    assert backend.cache_salt(request("x")) == ""
+
+
+def test_engine_defaults_and_overrides(fake_vllm: FakeVLLM) -> None:
+    backend = create_backend("vllm:tiny", BackendOptions(args={"enable_prefix_caching": "false"}))
+    assert fake_vllm.engines[0].kwargs == {
+        "model": "tiny",
+        "seed": 1234,
+        "enable_prefix_caching": False,
+    }
+    assert backend.identity() == {
+        "kind": "vllm",
+        "model": "tiny",
+        "revision": None,
+        "dtype": "auto",
+        "max_model_len": None,
+    }
+    with pytest.raises(PolyevalError, match="takes no -M batch"):
+        create_backend("vllm:tiny", BackendOptions(args={"batch": "3"}))
+    with pytest.raises(PolyevalError, match="tensor_parallel_size takes a int"):
+        create_backend("vllm:tiny", BackendOptions(args={"tensor_parallel_size": "two"}))
+
+
+def test_one_batched_call_per_sampling_parameters_and_form(fake_vllm: FakeVLLM) -> None:
+    greedy = {"temperature": 0.0, "max_tokens": 32, "seed": 1234}
+    sampled = {
+        "temperature": 0.7,
+        "top_p": 0.9,
+        "max_tokens": 64,
+        "stop": ["\n\n"],
+        "seed": 5,
+        "n": 2,
+    }
+    requests = [
+        request("q0", greedy),
+        request("q1", sampled),
+        request("q2", dict(reversed(greedy.items()))),  # same parameters, other key order
+        request("p3", greedy, completion=True),
+        request("q4", sampled),
+        request("p5", greedy, completion=True),
+    ]
+    backend = create_backend("vllm:tiny", BackendOptions())
+    answers = answer_all(backend, requests)
+    assert sorted(answers) == list(range(6))
+    calls = fake_vllm.calls
+    assert [(c.method, len(c.inputs)) for c in calls] == [("chat", 2), ("chat", 2), ("generate", 2)]
+    assert all(c.use_tqdm is False for c in calls)
+    first, second, third = calls
+    assert [conv[-1]["content"] for conv in first.inputs] == ["q0", "q2"]
+    assert first.inputs[0] == [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "q0"},
+    ]
+    assert first.params.kwargs == greedy
+    assert [conv[-1]["content"] for conv in second.inputs] == ["q1", "q4"]
+    assert second.params.kwargs == sampled
+    assert third.inputs == ["p3", "p5"]
+    assert third.params.kwargs == greedy
+
+
+def test_responses_keep_reasoning_apart_and_count_tokens(fake_vllm: FakeVLLM) -> None:
+    backend = create_backend("vllm:tiny", BackendOptions())
+    answers = answer_all(
+        backend, [request("short"), request("LONG one"), request("x", {"n": 3, "seed": 1})]
+    )
+    ok = answers[0]
+    assert ok.ok and ok.text == "Answer: B" and ok.finish_reason == "stop"
+    assert ok.reasoning is not None and ok.reasoning.startswith("about ")
+    # prompt tokens: words of the rendered prompt; completion tokens: words of the reply
+    assert ok.usage.prompt_tokens == 2
+    assert ok.usage.completion_tokens == 5
+    assert ok.alternatives == ()
+    assert ok.latency_s >= 0
+    cut = answers[1]
+    assert cut.ok and cut.finish_reason == "length"
+    assert cut.text == "" and cut.reasoning == "still thinking"
+    several = answers[2]
+    assert several.usage.completion_tokens == 3 * 5  # every one of the n completions
+    assert several.text == "Answer: B" and several.alternatives == ("Answer: B", "Answer: B")
+
+
+def test_engine_exception_fails_only_its_batch(fake_vllm: FakeVLLM) -> None:
+    backend = create_backend("vllm:tiny", BackendOptions())
+    requests = [
+        request("fine"),
+        request("BOOM", {"temperature": 0.5}),
+        request("also in the failing batch", {"temperature": 0.5}),
+        request("fine too"),
+    ]
+    answers = answer_all(backend, requests)
+    assert answers[0].ok and answers[3].ok
+    for index in (1, 2):
+        failed = answers[index]
+        assert failed.text == "" and failed.error is not None
+        assert "illegal memory access was encountered" in failed.error
+        assert "\n" not in failed.error
+
+
+def test_generation_keys_are_checked(fake_vllm: FakeVLLM) -> None:
+    backend = create_backend("vllm:tiny", BackendOptions())
+    with pytest.raises(PolyevalError, match="'frequency_penality'"):
+        answer_all(backend, [request("a"), request("b", {"frequency_penality": 1.0})])
+    assert fake_vllm.calls == []  # checked before anything runs
+    with pytest.raises(PolyevalError, match="extra_body key 'best_of'"):
+        answer_all(backend, [request("a", {"extra_body": {"best_of": 2}})])
+    with pytest.raises(PolyevalError, match="rejects the sampling parameters"):
+        answer_all(backend, [request("a", {"temperature": -1.0})])
+    # extra_body keys that are SamplingParams fields are passed through
+    backend = create_backend("vllm:tiny", BackendOptions())
+    extra = {"temperature": 0.6, "extra_body": {"top_k": 20, "repetition_penalty": 1.1}}
+    answers = answer_all(backend, [request("a", extra)])
+    assert answers[0].ok
+    assert fake_vllm.calls[-1].params.kwargs == {
+        "temperature": 0.6,
+        "top_k": 20,
+        "repetition_penalty": 1.1,
+    }
+
+
+def test_missing_vllm_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "vllm", None)
+    with pytest.raises(PolyevalError) as error:
+        create_backend("vllm:tiny", BackendOptions())
+    assert error.value.message == "vllm is not installed: pip install 'polyeval[vllm]'"
+
+
+def test_no_gpu_is_a_clear_error(fake_vllm: FakeVLLM, monkeypatch: pytest.MonkeyPatch) -> None:
+    torch = types.ModuleType("torch")
+    torch.cuda = types.SimpleNamespace(is_available=lambda: False)  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "torch", torch)
+    with pytest.raises(PolyevalError, match="needs a CUDA GPU and none is visible"):
+        create_backend("vllm:tiny", BackendOptions())
+    assert fake_vllm.engines == []
+
+
+def test_engine_that_cannot_load_is_a_clear_error(fake_vllm: FakeVLLM) -> None:
+    fake_vllm.fail_init = "No available memory for the cache blocks.\nTry increasing it."
+    with pytest.raises(PolyevalError, match="vllm could not load tiny: RuntimeError: No avail"):
+        create_backend("vllm:tiny", BackendOptions())
+
+
+def test_evaluate_run_with_the_engine(
+    fake_vllm: FakeVLLM, evaluate: Callable[..., Result], tmp_path: Path
+) -> None:
+    fake_vllm.reply = lambda prompt: ("<think>hm</think>The answer is 3", "stop")
+    options = {"tasks": "mgsm", "limit": 2, "source": "sample", "output": tmp_path / "run"}
+    result = evaluate("run --model vllm:tiny -M dtype=float16", **options)
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    assert manifest["model"]["kind"] == "vllm"
+    assert manifest["model"]["dtype"] == "float16"
+    assert manifest["counts"]["failed"] == 0
+    sent = manifest["counts"]["sent"]
+    assert sent > 0
+    assert len(fake_vllm.calls) == 1  # one variant, one form, one set of parameters
+    samples = [json.loads(line) for line in (tmp_path / "run" / "samples.jsonl").open()]
+    assert len(samples) == manifest["counts"]["requests"]
+    # a rerun is answered from the cache: the engine is loaded but never called
+    result = evaluate("run --model vllm:tiny -M dtype=float16", **options)
+    assert result.exit_code == 0, result.output
+    assert len(fake_vllm.engines) == 2 and fake_vllm.engines[1].calls == []
+
+
+def _real_gpu_model() -> str:
+    model = os.environ.get("POLYEVAL_VLLM_MODEL")
+    try:
+        import torch  # type: ignore[import-not-found, unused-ignore]
+        import vllm  # type: ignore[import-not-found, unused-ignore]  # noqa: F401
+    except ImportError:
+        pytest.skip("needs vllm and torch installed, a CUDA GPU and POLYEVAL_VLLM_MODEL")
+    if not torch.cuda.is_available():
+        pytest.skip("needs a CUDA GPU (torch.cuda.is_available() is False)")
+    if not model:
+        pytest.skip("set POLYEVAL_VLLM_MODEL to a small model (e.g. Qwen/Qwen2.5-0.5B-Instruct)")
+    return model
+
+
+def test_real_engine_on_a_gpu() -> None:
+    model = _real_gpu_model()
+    args = {"gpu_memory_utilization": "0.5", "max_model_len": "2048"}
+    backend = create_backend(f"vllm:{model}", BackendOptions(args=args))
+    requests = [
+        request("What is 2 + 3? Answer with a number only.", sample_id="chat"),
+        request("The capital of France is", {"temperature": 0.0, "max_tokens": 8}, True, "p"),
+        request("Count from 1 to 100.", {"temperature": 0.0, "max_tokens": 4}, sample_id="cut"),
+    ]
+    answers = answer_all(backend, requests)
+    assert all(a.ok for a in answers.values()), answers
+    assert "5" in answers[0].text
+    assert answers[1].usage.prompt_tokens > 0 and answers[1].usage.completion_tokens > 0
+    assert answers[2].finish_reason == "length"
+
+
+# --- vllm-server: a server process of our own ----------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def private_temp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Server logs (kept when a server fails, for the error message) go under tmp_path."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+
+
+def fake_server_command(tmp_path: Path) -> tuple[str, Path]:
+    """A command that records its pid and arguments, then becomes tests/fake_server.py."""
+    record = tmp_path / "server.json"
+    wrapper = tmp_path / "serve.py"
+    wrapper.write_text(
+        "import json, os, sys\n"
+        f"with open({str(record)!r}, 'w') as f:\n"
+        "    json.dump({'pid': os.getpid(), 'argv': sys.argv[1:]}, f)\n"
+        f"os.execv(sys.executable, [sys.executable, {str(FAKE_SERVER)!r}, *sys.argv[1:]])\n"
+    )
+    return f"{shlex.quote(sys.executable)} {shlex.quote(str(wrapper))}", record
+
+
+def process_gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def accepts(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(1)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_vllm_server_end_to_end(evaluate: Callable[..., Result], tmp_path: Path) -> None:
+    command, record = fake_server_command(tmp_path)
+    options = {"tasks": "belebele", "limit": 2, "source": "sample", "output": tmp_path / "run"}
+    result = evaluate(
+        "run --model vllm-server:fake-model",
+        "-M",
+        f"command={command}",
+        "-M",
+        "dtype=bfloat16",
+        "-M",
+        "max_model_len=2048",
+        **options,
+    )
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    assert manifest["model"]["kind"] == "vllm-server"
+    assert manifest["model"]["model"] == "fake-model"
+    assert manifest["model"]["dtype"] == "bfloat16"
+    assert manifest["counts"]["failed"] == 0 and manifest["counts"]["sent"] > 0
+    server = json.loads(record.read_text())
+    argv = server["argv"]
+    assert argv[0] == "fake-model"
+    for flag, value in [("--dtype", "bfloat16"), ("--max-model-len", "2048"), ("--seed", "1234")]:
+        assert argv[argv.index(flag) + 1] == value
+    assert argv[argv.index("--host") + 1] == "127.0.0.1"
+    port = int(argv[argv.index("--port") + 1])
+    assert process_gone(server["pid"])
+    assert not accepts(port)
+    # a rerun starts a server on another port, and every answer comes from the cache
+    result = evaluate(
+        "run --model vllm-server:fake-model",
+        "-M",
+        f"command={command}",
+        "-M",
+        "dtype=bfloat16",
+        "-M",
+        "max_model_len=2048",
+        **{**options, "output": tmp_path / "rerun"},
+    )
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((tmp_path / "rerun" / "manifest.json").read_text())
+    assert manifest["counts"]["sent"] == 0
+    assert manifest["counts"]["from_cache"] == manifest["counts"]["requests"]
+    assert process_gone(json.loads(record.read_text())["pid"])
+
+
+def test_vllm_server_that_dies_at_start(evaluate: Callable[..., Result], tmp_path: Path) -> None:
+    script = "import sys; print('loading'); print('CUDA out of memory'); sys.exit(1)"
+    command = f"{shlex.quote(sys.executable)} -c {shlex.quote(script)}"
+    result = evaluate(
+        "run --model vllm-server:fake-model",
+        "-M",
+        f"command={command}",
+        tasks="belebele",
+        limit=2,
+        source="sample",
+        output=tmp_path / "run",
+    )
+    assert result.exit_code == 2
+    errors = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, result.output
+    assert "exited with code 1 before it was ready" in errors[0]
+    assert "loading | CUDA out of memory" in errors[0]
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "run").exists()
+    (log,) = tmp_path.glob("polyeval-vllm-server-*/server.log")  # kept: the error names it
+    assert str(log) in errors[0]
+
+
+def test_vllm_server_startup_timeout_stops_the_server(tmp_path: Path) -> None:
+    record = tmp_path / "pid"
+    script = f"import os, time; open({str(record)!r}, 'w').write(str(os.getpid())); time.sleep(60)"
+    command = f"{shlex.quote(sys.executable)} -c {shlex.quote(script)}"
+    args = {"command": command, "startup_timeout": "1"}
+    started = time.monotonic()
+    with pytest.raises(PolyevalError, match=r"was not ready after 1 s"):
+        create_backend("vllm-server:fake-model", BackendOptions(args=args))
+    assert time.monotonic() - started < 15
+    assert process_gone(int(record.read_text()))
+
+
+def test_vllm_server_needs_the_executable() -> None:
+    args = {"command": "polyeval-no-such-vllm serve"}
+    with pytest.raises(PolyevalError, match=r"cannot start 'polyeval-no-such-vllm'.*pip install"):
+        create_backend("vllm-server:fake-model", BackendOptions(args=args))
+
+
+def test_vllm_server_aclose_stops_the_server(tmp_path: Path) -> None:
+    command, record = fake_server_command(tmp_path)
+    backend = create_backend("vllm-server:fake-model", BackendOptions(args={"command": command}))
+    pid = json.loads(record.read_text())["pid"]
+    assert not process_gone(pid)
+    assert backend.identity() == {
+        "kind": "vllm-server",
+        "model": "fake-model",
+        "revision": None,
+        "dtype": "auto",
+        "max_model_len": None,
+    }
+    answers = answer_all(backend, [request("hello"), request("world", completion=True)])
+    assert all(a.ok and a.text.startswith("Answer: ") for a in answers.values()), answers
+    assert process_gone(pid)
+    assert list(tmp_path.glob("polyeval-vllm-server-*")) == []  # the log goes with the server
