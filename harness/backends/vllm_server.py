@@ -38,21 +38,14 @@ from typing import IO, Any
 
 from harness.backends import Backend
 from harness.backends.options import BackendOptions
+from harness.backends.vllm_engine import ENGINE_ARGS
 from harness.errors import PolyevalError
 from harness.records import Request, Response
 
 SERVER_ARGS: dict[str, type] = {
     "command": str,
     "startup_timeout": float,
-    "dtype": str,
-    "tensor_parallel_size": int,
-    "max_model_len": int,
-    "gpu_memory_utilization": float,
-    "revision": str,
-    "trust_remote_code": bool,
-    "enable_prefix_caching": bool,
-    "max_num_seqs": int,
-    "download_dir": str,
+    **ENGINE_ARGS,  # the engine's own options, as `vllm serve` flags
     "backoff_base": float,  # passed on to the OpenAI backend
     "backoff_max": float,
 }
