@@ -75,11 +75,12 @@ def run_evaluation(options: RunOptions, console: Console | None = None) -> Outco
         generation=options.generation,
         system_prompt=options.system_prompt,
     )
-    backend_options = replace(options.backend, seed=options.seed)
-    backend = create_backend(options.model, backend_options)
     planning = time.perf_counter()
     plan = build_plan(TaskRegistry(options.tasks_dirs), selection)
     planning = time.perf_counter() - planning
+    # after planning, so that a mistake in the tasks never waits for a model to load
+    backend_options = replace(options.backend, seed=options.seed)
+    backend = create_backend(options.model, backend_options)
     for task_plan in plan.tasks:
         _print_notes(task_plan, console)
     cache = ResponseCache(options.cache_path or default_cache_path())
