@@ -121,6 +121,7 @@ def _requests(
     task, spec, builder = plan.task, plan.task.spec, plan.builder
     literals = get_literals(language)
     pool = tuple(s.gold for s in samples)
+    phrasing = answer_format(spec.kind, literals)
     requests = []
     for variant in plan.variants:
         exemplars = _exemplars(plan, language, variant)
@@ -130,7 +131,7 @@ def _requests(
             messages, prompt = builder.build(variant, sample, exemplars)
             hints = Hints(
                 gold=sample.gold,
-                answer_format=answer_format(spec.kind, literals),
+                answer_format=phrasing,
                 choice_labels=literals.choice_labels[: len(sample.choices)],
                 digits=literals.digits,
                 answer_pool=pool,

@@ -34,6 +34,8 @@ class PromptBuilder:
     system_prompt: str | None = None  # replaces the template's system block
     _env: SandboxedEnvironment = field(init=False)
     _turns: dict[tuple[str, str], list[Turn]] = field(default_factory=dict, init=False)
+    _bases: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict, init=False)
+    _systems: dict[tuple[str, str], str] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
         self._env = SandboxedEnvironment(
@@ -62,9 +64,7 @@ class PromptBuilder:
         choices = _choices(sample, base["lit"]["choice_labels"])
         question_vars = {**base, **sample.fields, "choices": choices, "target": ""}
         question = self._block(template, "user", question_vars, required=True)
-        system = self.system_prompt
-        if system is None:
-            system = self._block(template, "system", base)
+        system = self._system(template, variant, sample.language)
         if self.format == "completion":
             prefix = self._block(template, "assistant", question_vars).rstrip()
             parts = [system] if system else []
@@ -97,16 +97,29 @@ class PromptBuilder:
             self._turns[key] = turns
         return self._turns[key]
 
+    def _system(self, template: jinja2.Template, variant: str, language: str) -> str:
+        """The system instruction of a variant and language, rendered once."""
+        if self.system_prompt is not None:
+            return self.system_prompt
+        key = (variant, language)
+        if key not in self._systems:
+            self._systems[key] = self._block(template, "system", self._base_vars(*key))
+        return self._systems[key]
+
     def _base_vars(self, variant: str, language: str) -> dict[str, Any]:
-        lang = get_language(language)
-        literals_language = self.task.variant(variant).literals or language
-        return {
-            "lit": get_literals(literals_language).as_template_vars(),
-            "lit_en": get_literals("eng_Latn").as_template_vars(),
-            "language": {"code": lang.code, "name": lang.name, "native_name": lang.native_name},
-            "variant": variant,
-            "task": self.task.name,
-        }
+        """What every prompt of a variant and language sees; built once, never mutated."""
+        key = (variant, language)
+        if key not in self._bases:
+            lang = get_language(language)
+            literals_language = self.task.variant(variant).literals or language
+            self._bases[key] = {
+                "lit": get_literals(literals_language).as_template_vars(),
+                "lit_en": get_literals("eng_Latn").as_template_vars(),
+                "language": {"code": lang.code, "name": lang.name, "native_name": lang.native_name},
+                "variant": variant,
+                "task": self.task.name,
+            }
+        return self._bases[key]
 
     def _template(self, variant: str) -> jinja2.Template:
         name = self.task.variant(variant).template

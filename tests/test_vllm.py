@@ -475,17 +475,19 @@ def accepts(port: int) -> bool:
 
 def test_vllm_server_end_to_end(evaluate: Callable[..., Result], tmp_path: Path) -> None:
     command, record = fake_server_command(tmp_path)
-    options = {"tasks": "belebele", "limit": 2, "source": "sample", "output": tmp_path / "run"}
-    result = evaluate(
-        "run --model vllm-server:fake-model",
-        "-M",
-        f"command={command}",
-        "-M",
-        "dtype=bfloat16",
-        "-M",
-        "max_model_len=2048",
-        **options,
-    )
+
+    def run(output: Path) -> Result:
+        return evaluate(
+            "run --model vllm-server:fake-model -M dtype=bfloat16 -M max_model_len=2048",
+            "-M",
+            f"command={command}",
+            tasks="belebele",
+            limit=2,
+            source="sample",
+            output=output,
+        )
+
+    result = run(tmp_path / "run")
     assert result.exit_code == 0, result.output
     manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
     assert manifest["model"]["kind"] == "vllm-server"
@@ -502,16 +504,7 @@ def test_vllm_server_end_to_end(evaluate: Callable[..., Result], tmp_path: Path)
     assert process_gone(server["pid"])
     assert not accepts(port)
     # a rerun starts a server on another port, and every answer comes from the cache
-    result = evaluate(
-        "run --model vllm-server:fake-model",
-        "-M",
-        f"command={command}",
-        "-M",
-        "dtype=bfloat16",
-        "-M",
-        "max_model_len=2048",
-        **{**options, "output": tmp_path / "rerun"},
-    )
+    result = run(tmp_path / "rerun")
     assert result.exit_code == 0, result.output
     manifest = json.loads((tmp_path / "rerun" / "manifest.json").read_text())
     assert manifest["counts"]["sent"] == 0
