@@ -13,11 +13,11 @@ from harness.errors import PolyevalError
 from harness.kinds import answer_format
 from harness.languages import resolve_language
 from harness.literals import get_literals, literals_table_hash, table_languages
+from harness.metrics import check_metrics
 from harness.prompting import PromptBuilder, PromptFormat
 from harness.records import Hints, Request, Sample
 from harness.registry import Task, TaskRegistry
 from harness.samples import load_samples
-from harness.scoring import check_metrics
 
 
 @dataclass

@@ -26,6 +26,8 @@ class Sample:
     gold: str  # canonical gold answer (a letter for multiple choice, a number, a string)
     parallel_id: str  # the same item across languages shares this id
     choices: tuple[str, ...] = ()  # option texts for multiple choice
+    answers: tuple[str, ...] = ()  # every acceptable answer (gold first); empty: just `gold`
+    meta: dict[str, str] = field(default_factory=dict)  # breakdown keys: subject, grade, level
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from harness.backends import Backend
 from harness.cache import ResponseCache, cache_key
 from harness.literals import get_literals
+from harness.metrics import score
 from harness.parsers import get_parser
 from harness.planner import Plan
 from harness.records import Request, Response, ScoredSample
-from harness.scoring import score
 
 Progress = Callable[[int], None]  # called with the number of newly finished requests
 
@@ -98,6 +98,13 @@ def _scored(plan: Plan, request: Request, response: Response | None, cached: boo
     if response is None or not response.ok:
         return ScoredSample(request, response, None, {}, cached)
     parser = get_parser(task.spec.parser)
-    parsed = parser(response.text, get_literals(request.language), sample.choices)
+    literals = get_literals(request.language)
+    parsed = parser(response.text, literals, sample.choices, complete=not response.truncated)
     metrics = [*task.spec.metrics, "parse_rate"]
-    return ScoredSample(request, response, parsed, score(metrics, parsed, sample.gold), cached)
+    return ScoredSample(
+        request,
+        response,
+        parsed,
+        score(metrics, parsed, sample.answers or (sample.gold,), sample.language),
+        cached,
+    )

@@ -3,31 +3,12 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
-from harness.errors import PolyevalError
+from harness.metrics import BINARY
 from harness.records import ScoredSample
 from harness.stats import wilson_interval
-
-Metric = Callable[[str | None, str], float]
-
-METRICS: dict[str, Metric] = {
-    "accuracy": lambda parsed, gold: float(parsed is not None and parsed == gold),
-    "parse_rate": lambda parsed, gold: float(parsed is not None),
-}
-BINARY = {"accuracy", "parse_rate"}
-
-
-def check_metrics(names: Iterable[str], where: str) -> None:
-    for name in names:
-        if name not in METRICS:
-            known = ", ".join(METRICS)
-            raise PolyevalError(f"unknown metric '{name}' (known: {known})", where=where)
-
-
-def score(metrics: Iterable[str], parsed: str | None, gold: str) -> dict[str, float]:
-    return {name: METRICS[name](parsed, gold) for name in metrics}
 
 
 def aggregate(results: Iterable[ScoredSample]) -> list[dict[str, Any]]:

@@ -28,8 +28,15 @@ __all__ = [
 
 class AnswerParser(Protocol):
     def __call__(
-        self, text: str, literals: Literals, choices: Sequence[str] | None = None
-    ) -> str | None: ...
+        self,
+        text: str,
+        literals: Literals,
+        choices: Sequence[str] | None = None,
+        *,
+        complete: bool = True,
+    ) -> str | None:
+        """The canonical answer in `text`, or None. `complete` is False when the reply was
+        cut by the token limit: then only an explicitly stated final answer counts."""
 
 
 PARSERS: dict[str, AnswerParser] = {"choice": parse_choice, "number": parse_number}

@@ -54,7 +54,13 @@ class _Reply:
     choices: tuple[str, ...]
 
 
-def parse_choice(text: str, literals: Literals, choices: Sequence[str] | None = None) -> str | None:
+def parse_choice(
+    text: str,
+    literals: Literals,
+    choices: Sequence[str] | None = None,
+    *,
+    complete: bool = True,
+) -> str | None:
     """The picked option's Latin letter ("A" for the first), or None when undecided.
     `choices` are the option texts, used to recognise a restated option."""
     body = fold(strip_reasoning(text))

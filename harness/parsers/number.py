@@ -40,7 +40,13 @@ _LIST_ITEM = re.compile(r"[.)]\s+[^\W\d_]")
 _SPLIT = re.compile(r"(\D)")
 
 
-def parse_number(text: str, literals: Literals, choices: Sequence[str] | None = None) -> str | None:
+def parse_number(
+    text: str,
+    literals: Literals,
+    choices: Sequence[str] | None = None,
+    *,
+    complete: bool = True,
+) -> str | None:
     """The reply's final number in canonical form, or None. `choices` is ignored."""
     clean = _prepare(strip_reasoning(text), literals)
     for phrase in reversed(find_phrases(clean, literals)):

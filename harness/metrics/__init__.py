@@ -1,0 +1,44 @@
+"""Per-sample metrics: a parsed answer against the sample's acceptable answers.
+
+A metric takes (parsed, answers, language) and returns a score in [0, 1]: `parsed` is the
+parser's canonical answer (None when nothing was found), `answers` every acceptable gold answer
+(extractive QA has several), `language` the sample's canonical language code (for
+language-aware normalisation). Metrics are looked up by name from a task's `metrics:` list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+
+from harness.errors import PolyevalError
+
+Metric = Callable[[str | None, Sequence[str], str], float]
+
+
+def accuracy(parsed: str | None, answers: Sequence[str], language: str) -> float:
+    return float(parsed is not None and parsed in answers)
+
+
+def parse_rate(parsed: str | None, answers: Sequence[str], language: str) -> float:
+    return float(parsed is not None)
+
+
+METRICS: dict[str, Metric] = {"accuracy": accuracy, "parse_rate": parse_rate}
+BINARY = {"accuracy", "parse_rate"}  # 0/1 per sample: Wilson intervals apply
+
+
+def get_metric(name: str) -> Metric:
+    return METRICS[name]
+
+
+def check_metrics(names: Iterable[str], where: str) -> None:
+    for name in names:
+        if name not in METRICS:
+            known = ", ".join(METRICS)
+            raise PolyevalError(f"unknown metric '{name}' (known: {known})", where=where)
+
+
+def score(
+    names: Iterable[str], parsed: str | None, answers: Sequence[str], language: str
+) -> dict[str, float]:
+    return {name: METRICS[name](parsed, answers, language) for name in names}
