@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.data.sources import DataSource, SourceChoice, select_source
+from harness.data.sources import DataSource, FolderSource, SourceChoice, select_source
 from harness.errors import PolyevalError
 from harness.kinds import answer_format
 from harness.languages import resolve_language
@@ -33,34 +33,45 @@ class Selection:
     seed: int = 1234
     generation: dict[str, Any] = field(default_factory=dict)  # overrides from the CLI
     system_prompt: str | None = None  # replaces the templates' system block
+    alt_data: dict[str, Path] = field(default_factory=dict)  # "[task:]name" -> folder or file
 
 
 @dataclass
 class TaskPlan:
     task: Task
     source: DataSource
-    note: str | None
+    notes: list[str]
     languages: list[str]
     variants: list[str]
-    samples: dict[str, list[Sample]]
+    samples: dict[str | None, dict[str, list[Sample]]]  # data name (None: main) -> language
+    skipped: dict[str, dict[str, int]]  # language -> reason -> rows skipped by the task
+    rows: dict[str, int]  # language -> rows read from the main source
     template_hashes: dict[str, str]
     builder: PromptBuilder
+    alt_sources: dict[str, DataSource] = field(default_factory=dict)
+    exemplar_cache: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
 
     def literals(self) -> dict[str, str]:
         """Per language: the hash of the literals its prompts used, for provenance."""
         return {lang: literals_table_hash(lang)[:16] for lang in self.languages}
 
     def english_fallback(self) -> list[str]:
-        """Languages with no row of their own in the literals table (English words are used)."""
+        """Languages with no row in the literals table (English words are used)."""
         own = set(table_languages())
         return [lang for lang in self.languages if lang not in own]
+
+    def variant_samples(self, variant: str, language: str) -> list[Sample]:
+        spec = self.task.variant(variant)
+        if spec.languages is not None and language not in spec.languages:
+            return []
+        return self.samples[spec.source].get(language, [])
 
 
 @dataclass
 class Plan:
     tasks: list[TaskPlan]
     requests: list[Request]
-    samples: dict[tuple[str, str, str], Sample]  # (task, language, sample id) -> sample
+    samples: dict[tuple[str, str, str, str], Sample]  # Request.key -> its sample
 
     def task(self, name: str) -> TaskPlan:
         return next(t for t in self.tasks if t.task.name == name)
@@ -71,12 +82,14 @@ def build_plan(registry: TaskRegistry, selection: Selection) -> Plan:
     _check_requested(tasks, selection)
     plans = [_task_plan(task, selection) for task in tasks]
     requests: list[Request] = []
-    samples: dict[tuple[str, str, str], Sample] = {}
+    samples: dict[tuple[str, str, str, str], Sample] = {}
     for plan in plans:
-        for language, items in plan.samples.items():
-            for sample in items:
-                samples[(plan.task.name, language, sample.id)] = sample
-            requests += _requests(plan, language, items, selection)
+        for language in plan.languages:
+            for variant in plan.variants:
+                items = _evaluated(plan, variant, language)
+                batch = _requests(plan, variant, language, items, selection)
+                samples.update((r.key, s) for r, s in zip(batch, items, strict=True))
+                requests += batch
     return Plan(plans, requests, samples)
 
 
@@ -101,70 +114,139 @@ def _task_plan(task: Task, selection: Selection) -> TaskPlan:
     source, note = select_source(
         spec, task.folder, selection.source, selection.data_dir, selection.hub_dir
     )
+    notes = [note] if note else []
     if selection.languages is None:
         languages = source.languages()
         if not languages:
             raise PolyevalError(f"no data for task {task.name}", where=source.describe())
     else:
         languages = [lang for lang in selection.languages if lang in spec.languages]
-    wanted = selection.variants or spec.chosen_default_variants()
-    variants = [v for v in wanted if v in spec.variants]
-    samples = {lang: load_samples(task, source, lang, selection.limit) for lang in languages}
+    alt_sources = _alt_sources(task, selection)
+    variants = _runnable_variants(task, selection, alt_sources, notes)
+    main = {
+        lang: load_samples(task, source.rows(lang), lang, selection.limit) for lang in languages
+    }
+    samples: dict[str | None, dict[str, list[Sample]]] = {
+        None: {lang: loaded.samples for lang, loaded in main.items()}
+    }
+    for name, alt in alt_sources.items():
+        samples[name] = {
+            lang: load_samples(task, alt.rows(lang), lang, selection.limit).samples
+            for lang in languages
+            if lang in alt.languages()
+        }
     builder = PromptBuilder(task, selection.prompt_format, selection.system_prompt)
-    hashes = {v: builder.template_hash(v) for v in variants}
-    return TaskPlan(task, source, note, languages, variants, samples, hashes, builder)
+    return TaskPlan(
+        task,
+        source,
+        notes,
+        languages,
+        variants,
+        samples,
+        skipped={lang: dict(loaded.skipped) for lang, loaded in main.items() if loaded.skipped},
+        rows={lang: loaded.rows for lang, loaded in main.items()},
+        template_hashes={v: builder.template_hash(v) for v in variants},
+        builder=builder,
+        alt_sources=alt_sources,
+    )
+
+
+def _alt_sources(task: Task, selection: Selection) -> dict[str, DataSource]:
+    """The second sources (e.g. a machine-translated test set) the task's variants read,
+    where the user supplied them: `--alt-data NAME=DIR` or `--alt-data TASK:NAME=DIR`."""
+    layout = task.spec.data.local or task.spec.data.sample_layout()
+    found: dict[str, DataSource] = {}
+    for name in {v.source for v in task.spec.variants.values() if v.source}:
+        path = selection.alt_data.get(f"{task.name}:{name}") or selection.alt_data.get(name)
+        if path is None or layout is None:
+            continue
+        if not path.exists():
+            raise PolyevalError(f"no such file or folder for --alt-data {name}", where=str(path))
+        root = path.parent if path.is_file() else path
+        found[name] = FolderSource("local", root, layout, task.spec.languages)
+    return found
+
+
+def _runnable_variants(
+    task: Task, selection: Selection, alt_sources: dict[str, DataSource], notes: list[str]
+) -> list[str]:
+    spec = task.spec
+    asked = selection.variants is not None
+    wanted = selection.variants or spec.chosen_default_variants()
+    variants = []
+    for name in (v for v in wanted if v in spec.variants):
+        source = spec.variants[name].source
+        if source is None or source in alt_sources:
+            variants.append(name)
+            continue
+        message = f"{task.name}: variant '{name}' needs --alt-data {source}=DIR (its data)"
+        if asked:
+            raise PolyevalError(message)
+        notes.append(message + "; skipped")
+    return variants
+
+
+def _evaluated(plan: TaskPlan, variant: str, language: str) -> list[Sample]:
+    """The variant's samples, minus items that serve as its few-shot exemplars."""
+    items = plan.variant_samples(variant, language)
+    held_out = {e["parallel_id"] for e in _exemplars(plan, language, variant) if "parallel_id" in e}
+    return [s for s in items if s.parallel_id not in held_out] if held_out else items
 
 
 def _requests(
-    plan: TaskPlan, language: str, samples: list[Sample], selection: Selection
+    plan: TaskPlan, variant: str, language: str, samples: list[Sample], selection: Selection
 ) -> list[Request]:
     task, spec, builder = plan.task, plan.task.spec, plan.builder
     literals = get_literals(language)
     pool = tuple(s.gold for s in samples)
     phrasing = answer_format(spec.kind, literals)
+    exemplars = _exemplars(plan, language, variant)
+    generation = {**spec.generation, **spec.variants[variant].generation}
+    generation |= {**selection.generation, "seed": selection.seed}
     requests = []
-    for variant in plan.variants:
-        exemplars = _exemplars(plan, language, variant)
-        generation = {**spec.generation, **spec.variants[variant].generation}
-        generation |= {**selection.generation, "seed": selection.seed}
-        for sample in samples:
-            messages, prompt = builder.build(variant, sample, exemplars)
-            hints = Hints(
-                gold=sample.gold,
-                answer_format=phrasing,
-                choice_labels=literals.choice_labels[: len(sample.choices)],
-                digits=literals.digits,
-                answer_pool=pool,
-                source_text=str(sample.fields.get("source", sample.fields.get("question", ""))),
+    for sample in samples:
+        messages, prompt = builder.build(variant, sample, exemplars)
+        hints = Hints(
+            gold=sample.gold,
+            answer_format=phrasing,
+            choice_labels=literals.choice_labels[: len(sample.choices)],
+            digits=literals.digits,
+            answer_pool=pool,
+            source_text=str(sample.fields.get("source", sample.fields.get("question", ""))),
+        )
+        requests.append(
+            Request(
+                task=task.name,
+                variant=variant,
+                language=language,
+                sample_id=sample.id,
+                parallel_id=sample.parallel_id,
+                messages=messages,
+                prompt=prompt,
+                generation=generation,
+                template_hash=plan.template_hashes[variant],
+                hints=hints,
             )
-            requests.append(
-                Request(
-                    task=task.name,
-                    variant=variant,
-                    language=language,
-                    sample_id=sample.id,
-                    parallel_id=sample.parallel_id,
-                    messages=messages,
-                    prompt=prompt,
-                    generation=generation,
-                    template_hash=plan.template_hashes[variant],
-                    hints=hints,
-                )
-            )
+        )
     return requests
 
 
 def _exemplars(plan: TaskPlan, language: str, variant: str) -> list[dict[str, Any]]:
+    """The variant's few-shot exemplars from the task's `exemplars(source, language, code,
+    variant)` hook, at most `fewshot` of them. An exemplar with a `parallel_id` is an item of
+    the evaluated data: it is left out of that variant's evaluation."""
     spec = plan.task.variant(variant)
     if spec.fewshot == 0:
         return []
+    if (language, variant) in plan.exemplar_cache:
+        return plan.exemplar_cache[(language, variant)]
     hook = plan.task.hook("exemplars")
     if hook is None:
         raise PolyevalError(
             f"variant '{variant}' asks for {spec.fewshot} exemplars but task.py has no exemplars()",
             where=str(plan.task.folder / "task.yaml"),
         )
-    exemplars: list[dict[str, Any]] = hook(
-        plan.source, language, plan.task.spec.languages[language]
-    )
+    code = plan.task.spec.languages[language]
+    exemplars: list[dict[str, Any]] = hook(plan.source, language, code, variant)[: spec.fewshot]
+    plan.exemplar_cache[(language, variant)] = exemplars
     return exemplars

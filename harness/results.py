@@ -66,12 +66,7 @@ def write_run(
     scores: list[dict[str, Any]],
     manifest: dict[str, Any],
 ) -> None:
-    rows = (
-        sample_record(
-            res, plan.samples[(res.request.task, res.request.language, res.request.sample_id)].gold
-        )
-        for res in execution.results
-    )
+    rows = (sample_record(res, plan.samples[res.request.key].gold) for res in execution.results)
     write_jsonl_atomic(run_dir / SAMPLES, rows)
     write_json_atomic(run_dir / SCORES, scores)
     write_json_atomic(run_dir / MANIFEST, manifest)
@@ -115,13 +110,16 @@ def _task_entry(plan: TaskPlan) -> dict[str, Any]:
         "version": spec.version,
         "kind": spec.kind,
         "source": {"kind": plan.source.kind, "location": plan.source.describe()},
-        "note": plan.note,
+        "notes": plan.notes,
         "languages": plan.languages,
         "variants": {
             v: {"template": spec.variants[v].template, "template_hash": h}
             for v, h in plan.template_hashes.items()
         },
-        "samples": {lang: len(items) for lang, items in plan.samples.items()},
+        "rows": plan.rows,
+        "samples": {lang: len(items) for lang, items in plan.samples[None].items()},
+        "skipped": plan.skipped,
+        "alt_data": {name: src.describe() for name, src in plan.alt_sources.items()},
         "literals": plan.literals(),
         "literals_english_fallback": plan.english_fallback(),
     }

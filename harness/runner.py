@@ -94,7 +94,7 @@ def _unique_pending(
 
 def _scored(plan: Plan, request: Request, response: Response | None, cached: bool) -> ScoredSample:
     task = plan.task(request.task).task
-    sample = plan.samples[(request.task, request.language, request.sample_id)]
+    sample = plan.samples[request.key]
     if response is None or not response.ok:
         return ScoredSample(request, response, None, {}, cached)
     parser = get_parser(task.spec.parser)

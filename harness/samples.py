@@ -1,11 +1,15 @@
-"""Turning a source's rows into Samples: field mapping, gold answers, stable ids."""
+"""Turning a source's rows into Samples: field mapping, gold answers, stable ids, and the rows
+a task's `process_record` hook skips (counted by reason, never dropped silently)."""
 
 from __future__ import annotations
 
 import string
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from harness.data.sources import DataSource
+from harness.data.readers import Row
 from harness.errors import PolyevalError
 from harness.literals import get_literals
 from harness.parsers import normalize_number
@@ -16,16 +20,35 @@ from harness.spec import GoldSpec, TaskSpec
 LETTERS = string.ascii_uppercase
 
 
-def load_samples(task: Task, source: DataSource, language: str, limit: int | None) -> list[Sample]:
+class SkipRow(Exception):
+    """Raised by a task's `process_record(record, language)` hook: this row is not a valid
+    item (e.g. its answer key is `*`). The reason is counted in the run's manifest."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass
+class Loaded:
+    samples: list[Sample]
+    skipped: Counter[str] = field(default_factory=Counter)  # reason -> rows
+    rows: int = 0  # rows read from the source (before skips and --limit)
+
+
+def load_samples(task: Task, rows: Sequence[Row], language: str, limit: int | None) -> Loaded:
     process = task.hook("process_record")
-    samples: list[Sample] = []
+    loaded = Loaded([])
     seen: dict[str, str] = {}  # sample id -> where it was first seen
-    for index, (where, record) in enumerate(source.rows(language)):
-        if limit is not None and len(samples) >= limit:
+    for index, (where, record) in enumerate(rows):
+        if limit is not None and len(loaded.samples) >= limit:
             break
+        loaded.rows += 1
         if process is not None:
-            record = process(record, language)
-            if record is None:
+            try:
+                record = process(record, language)
+            except SkipRow as skip:
+                loaded.skipped[skip.reason] += 1
                 continue
         sample = make_sample(task.spec, index, where, record, language)
         if sample.id in seen:
@@ -35,8 +58,8 @@ def load_samples(task: Task, source: DataSource, language: str, limit: int | Non
                 where=where,
             )
         seen[sample.id] = where
-        samples.append(sample)
-    return samples
+        loaded.samples.append(sample)
+    return loaded
 
 
 def make_sample(
@@ -45,17 +68,28 @@ def make_sample(
     values = {"row": index, **record}
     fields = {var: _column(record, col, spec, where) for var, col in spec.fields.items()}
     choices = tuple(str(_column(record, col, spec, where)).strip() for col in spec.choices)
-    gold = gold_answer(spec.gold, _column(record, spec.gold.field, spec, where), len(choices))
-    if gold is None:
-        raise PolyevalError(f"gold answer {record[spec.gold.field]!r} is not valid", where=where)
+    raw = _column(record, spec.gold.field, spec, where)
+    answers = _answers(spec.gold, raw, len(choices))
+    if not answers:
+        raise PolyevalError(f"gold answer {raw!r} is not valid", where=where)
+    meta = {name: str(_column(record, col, spec, where)) for name, col in spec.breakdowns.items()}
     return Sample(
         id=_format(spec.id, values, where),
         language=language,
         fields=fields,
-        gold=gold,
+        gold=answers[0],
         parallel_id=_format(spec.parallel_id, values, where),
         choices=choices,
+        answers=answers if len(answers) > 1 else (),
+        meta=meta,
     )
+
+
+def _answers(gold: GoldSpec, raw: Any, n_choices: int) -> tuple[str, ...]:
+    """Every acceptable gold answer, canonical; a list-valued gold column gives several."""
+    values = raw if isinstance(raw, list | tuple) else [raw]
+    canonical = (gold_answer(gold, value, n_choices) for value in values)
+    return tuple(dict.fromkeys(a for a in canonical if a is not None))
 
 
 def gold_answer(gold: GoldSpec, value: Any, n_choices: int) -> str | None:
@@ -77,14 +111,17 @@ def gold_answer(gold: GoldSpec, value: Any, n_choices: int) -> str | None:
 
 
 def _column(record: dict[str, Any], column: str, spec: TaskSpec, where: str) -> Any:
-    try:
-        return record[column]
-    except KeyError:
-        have = ", ".join(map(str, record)) or "none"
-        raise PolyevalError(
-            f"missing column '{column}' that task {spec.name} needs (columns here: {have})",
-            where=where,
-        ) from None
+    """A column's value; "a.b" reads key b of the mapping in column a (hub `answers.text`)."""
+    value: Any = record
+    for part in column.split(".") if column not in record else [column]:
+        if not isinstance(value, dict) or part not in value:
+            have = ", ".join(map(str, record)) or "none"
+            raise PolyevalError(
+                f"missing column '{column}' that task {spec.name} needs (columns here: {have})",
+                where=where,
+            )
+        value = value[part]
+    return value
 
 
 def _format(pattern: str, values: dict[str, Any], where: str) -> str:

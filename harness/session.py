@@ -123,8 +123,13 @@ async def _generate(
 
 
 def _print_notes(task_plan: TaskPlan, console: Console) -> None:
-    if task_plan.note:
-        console.print(f"[yellow]note:[/] {task_plan.note}")
+    for note in task_plan.notes:
+        console.print(f"[yellow]note:[/] {note}")
+    for language, reasons in task_plan.skipped.items():
+        for reason, count in reasons.items():
+            console.print(
+                f"[yellow]note:[/] {task_plan.task.name}/{language}: skipped {count} rows: {reason}"
+            )
     fallback = task_plan.english_fallback()
     if fallback:
         console.print(

@@ -46,7 +46,7 @@ class HubSource(_Strict):
 
 
 class DataSpec(_Strict):
-    hub: HubSource | None = None
+    hub: HubSource | dict[str, HubSource] | None = None  # one repo, or one per language
     local: LocalSource | None = None
     sample: FileLayout | None = None  # files under the task's sample/; default: the local layout
 
@@ -57,7 +57,7 @@ class DataSpec(_Strict):
 
 
 class GoldSpec(_Strict):
-    field: str
+    field: str  # a column; "answers.text" reads a key of a mapping column; a list: all acceptable
     form: Literal["text", "number", "index1", "index0", "letter"] = "text"
 
 
@@ -68,6 +68,9 @@ class Variant(_Strict):
     target: str | None = None  # exemplar field shown as the few-shot answer
     literals: str | None = None  # use this language's literals as `lit` (e.g. English instructions)
     generation: dict[str, Any] = Field(default_factory=dict)
+    languages: list[str] | None = None  # run only for these languages (default: all)
+    source: str | None = None  # read the rows from the data the user names with --alt-data NAME=DIR
+    compare_to: str | None = None  # report this variant's per-language gap to that variant
 
 
 class TaskSpec(_Strict):
@@ -81,6 +84,7 @@ class TaskSpec(_Strict):
     data: DataSpec
     fields: dict[str, str]  # template variable -> data column
     choices: list[str] = Field(default_factory=list)  # option columns (multiple choice)
+    breakdowns: dict[str, str] = Field(default_factory=dict)  # name -> column: scores per value
     gold: GoldSpec
     id: str = "{row}"  # format string over data columns and `row`
     parallel_id: str = "{row}"
@@ -167,3 +171,19 @@ def _check_consistency(spec: TaskSpec, path: Path, node: Any) -> None:
             )
     if spec.kind == "multiple_choice" and not spec.choices:
         raise PolyevalError("a multiple_choice task needs `choices`", where=str(path))
+    for name, variant in spec.variants.items():
+        _check_variant(spec, name, variant, path, node)
+
+
+def _check_variant(spec: TaskSpec, name: str, variant: Variant, path: Path, node: Any) -> None:
+    where = f"{path}:{line_of(node, ['variants', name])}"
+    if variant.compare_to is not None and variant.compare_to not in spec.variants:
+        raise PolyevalError(
+            f"variant '{name}' compares to unknown variant '{variant.compare_to}'", where=where
+        )
+    unknown = [lang for lang in variant.languages or [] if lang not in spec.languages]
+    if unknown:
+        raise PolyevalError(
+            f"variant '{name}' names languages the task does not have: {', '.join(unknown)}",
+            where=where,
+        )

@@ -53,7 +53,7 @@ def test_belebele_options_are_lettered_and_the_gold_is_a_letter() -> None:
     selection = Selection(tasks=["belebele"], languages=["urd_Arab"], limit=3, source="sample")
     plan = build_plan(TaskRegistry(), selection)
     request = plan.requests[0]
-    sample = plan.samples[("belebele", "urd_Arab", request.sample_id)]
+    sample = plan.samples[request.key]
     text = request.messages[-1].content
     for label, option in zip("ABCD", sample.choices, strict=True):
         assert f"{label}. {option}" in text

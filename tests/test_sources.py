@@ -136,7 +136,7 @@ def test_auto_falls_back_to_the_sample_with_a_note(
     assert "using the shipped sample" in result.output
     entry = read_run(out)["manifest"]["tasks"]["belebele"]
     assert entry["source"]["kind"] == "sample"
-    assert "shipped sample" in entry["note"]
+    assert any("shipped sample" in note for note in entry["notes"])
 
 
 def test_local_copy_in_the_flat_export_layout(

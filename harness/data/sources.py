@@ -47,14 +47,20 @@ class FolderSource:
         return str(self.root)
 
     def languages(self) -> list[str]:
-        return [lang for lang in self.codes if self._find(lang) is not None]
+        return [lang for lang in self.codes if self._find(lang)]
 
     def rows(self, language: str) -> list[Row]:
-        path = self._find(language)
-        if path is None:
+        paths = self._find(language)
+        if not paths:
             tried = ", ".join(str(self.root / p) for p in self._patterns(language))
             raise PolyevalError(f"no {self.kind} data for {language}: none of {tried} exists")
-        return read_rows(path, self.layout)
+        rows: list[Row] = []
+        for path in paths:
+            name = path.relative_to(self.root).as_posix()
+            rows += [
+                (where, {**record, "_file": name}) for where, record in read_rows(path, self.layout)
+            ]
+        return rows
 
     def file(self, relpath: str) -> Path:
         path = self.root / relpath
@@ -65,11 +71,17 @@ class FolderSource:
     def _patterns(self, language: str) -> list[str]:
         return [p.format(code=self.codes[language], lang=language) for p in self.layout.files]
 
-    def _find(self, language: str) -> Path | None:
+    def _find(self, language: str) -> list[Path]:
+        """The files of the first pattern that matches any; a pattern may be a glob
+        (`DZEN/*.csv`: every file, in name order)."""
         for pattern in self._patterns(language):
-            if (self.root / pattern).is_file():
-                return self.root / pattern
-        return None
+            if any(char in pattern for char in "*?["):
+                found = sorted(p for p in self.root.glob(pattern) if p.is_file())
+            else:
+                found = [self.root / pattern] if (self.root / pattern).is_file() else []
+            if found:
+                return found
+        return []
 
 
 @dataclass
@@ -145,6 +157,26 @@ class HubDataSource:
         )
 
 
+@dataclass
+class PerLanguageHubSource:
+    """Languages kept in different hub repos (a translation and its English original)."""
+
+    sources: dict[str, HubDataSource]  # canonical language -> its repo
+    kind: SourceKind = "hub"
+
+    def describe(self) -> str:
+        return ", ".join(dict.fromkeys(s.describe() for s in self.sources.values()))
+
+    def languages(self) -> list[str]:
+        return list(self.sources)
+
+    def rows(self, language: str) -> list[Row]:
+        return self.sources[language].rows(language)
+
+    def file(self, relpath: str) -> Path:
+        return next(iter(self.sources.values())).file(relpath)
+
+
 def _first_line(exc: Exception) -> str:
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
@@ -205,7 +237,6 @@ def select_source(
     hub_dir: Path | None,
 ) -> tuple[DataSource, str | None]:
     """The source for one task, and a warning when `auto` fell back to the sample."""
-    codes = spec.languages
     local = _local_source(spec, data_dir)
     sample = _sample_source(spec, task_dir)
     if choice == "sample":
@@ -219,8 +250,8 @@ def select_source(
     if local is not None:
         return local, None
     if spec.data.hub is not None:
-        hub = HubDataSource(spec.data.hub, codes, hub_dir)
-        if hub._clone() is not None or _online():
+        hub = _hub_source(spec, hub_dir)
+        if _cloned(hub) or _online():
             return hub, None
     note = f"{spec.name}: no --data-dir copy and no hub access; using the shipped sample"
     return sample, note
@@ -257,7 +288,22 @@ def _no_local(spec: TaskSpec, data_dir: Path | None) -> PolyevalError:
     return PolyevalError(f"no folder {folders} for task {spec.name}", where=str(data_dir))
 
 
-def _hub_source(spec: TaskSpec, hub_dir: Path | None) -> HubDataSource:
+def _hub_source(spec: TaskSpec, hub_dir: Path | None) -> HubDataSource | PerLanguageHubSource:
     if spec.data.hub is None:
         raise PolyevalError(f"task {spec.name} has no hub source; " + _OFFLINE_HELP)
-    return HubDataSource(spec.data.hub, spec.languages, hub_dir)
+    hub = spec.data.hub
+    if isinstance(hub, HubSource):
+        return HubDataSource(hub, spec.languages, hub_dir)
+    return PerLanguageHubSource(
+        {
+            lang: HubDataSource(hub[lang], {lang: spec.languages[lang]}, hub_dir)
+            for lang in spec.languages
+            if lang in hub
+        }
+    )
+
+
+def _cloned(source: HubDataSource | PerLanguageHubSource) -> bool:
+    if isinstance(source, HubDataSource):
+        return source._clone() is not None
+    return all(s._clone() is not None for s in source.sources.values())

@@ -17,7 +17,7 @@ EXEMPLAR_FILES = ("mgsm_exemplars.json", "exemplars.py")
 _PREFIX = re.compile(r"^[^:：\n]{1,40}[:：]\s*")
 
 
-def exemplars(source: Any, language: str, code: str) -> list[dict[str, Any]]:
+def exemplars(source: Any, language: str, code: str, variant: str) -> list[dict[str, Any]]:
     table = _exemplar_table(_find(source))
     native, english = table["MGSM_EXEMPLARS"][code], table["MGSM_EXEMPLARS"]["en"]
     answers = table["EXEMPLAR_NUMBER_ANSWERS"]
