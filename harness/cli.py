@@ -79,6 +79,14 @@ def main() -> None:
 )
 @click.option("--hub-dir", type=FOLDER, help="Local clones of hub dataset repos: DIR/<org>/<name>.")
 @click.option(
+    "--alt-data",
+    "alt_data",
+    multiple=True,
+    metavar="[TASK:]NAME=PATH",
+    help="A second source for the variants that read NAME (e.g. xnli's translate_test reads "
+    "mt: a machine-translated copy in the task's local layout); repeatable.",
+)
+@click.option(
     "--tasks-dir",
     "tasks_dirs",
     multiple=True,
@@ -158,6 +166,7 @@ def run(**options: Any) -> None:
             languages=_csv(options.pop("languages")),
             variants=_csv(options.pop("variants")),
             tasks_dirs=list(options.pop("tasks_dirs")),
+            alt_data={k: Path(v) for k, v in _pairs(options.pop("alt_data"), "--alt-data").items()},
             **options,
         )
     )
@@ -194,13 +203,14 @@ def tasks(tasks_dirs: tuple[Path, ...]) -> None:
     from harness.registry import TaskRegistry
 
     registry = TaskRegistry(list(tasks_dirs))
-    table = Table("task", "kind", "languages", "variants", "version")
+    table = Table("task", "kind", "languages", "variants (* default)", "version", show_lines=True)
     for name in registry.names():
         spec = registry.get(name).spec
-        table.add_row(
-            name, spec.kind, str(len(spec.languages)), ", ".join(spec.variants), spec.version
-        )
-    Console().print(table)
+        defaults = spec.chosen_default_variants()
+        variants = [v + ("*" if v in defaults else "") for v in spec.variants]
+        languages = f"({len(spec.languages)}) " + ", ".join(spec.languages)
+        table.add_row(name, spec.kind, languages, ", ".join(variants), spec.version)
+    Console(width=max(Console().width, 160)).print(table)
 
 
 @main.command()
@@ -216,10 +226,13 @@ def show(run_ref: str, results_dir: Path, metric: str) -> None:
     """Print the score table of a finished run (a folder, or a run id under --results-dir)."""
     from rich.console import Console
 
-    from harness.report import score_table
-    from harness.results import find_run, read_scores
+    from harness.report import gap_tables, score_table
+    from harness.results import find_run, read_gaps, read_scores
 
-    Console().print(score_table(read_scores(find_run(run_ref, results_dir)), metric))
+    run_dir = find_run(run_ref, results_dir)
+    Console().print(score_table(read_scores(run_dir), metric))
+    for table in gap_tables(read_gaps(run_dir), metric):
+        Console().print(table)
 
 
 @main.command()

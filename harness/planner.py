@@ -3,6 +3,7 @@ x samples, each rendered into a prompt."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ from harness.prompting import PromptBuilder, PromptFormat
 from harness.records import Hints, Request, Sample
 from harness.registry import Task, TaskRegistry
 from harness.samples import load_samples
+from harness.task_literals import task_literals_hash
 
 
 @dataclass
@@ -53,7 +55,13 @@ class TaskPlan:
 
     def literals(self) -> dict[str, str]:
         """Per language: the hash of the literals its prompts used, for provenance."""
-        return {lang: literals_table_hash(lang)[:16] for lang in self.languages}
+        folder = self.task.folder
+        return {
+            lang: hashlib.sha256(
+                (literals_table_hash(lang) + task_literals_hash(folder, lang)).encode()
+            ).hexdigest()[:16]
+            for lang in self.languages
+        }
 
     def english_fallback(self) -> list[str]:
         """Languages with no row in the literals table (English words are used)."""
@@ -75,6 +83,15 @@ class Plan:
 
     def task(self, name: str) -> TaskPlan:
         return next(t for t in self.tasks if t.task.name == name)
+
+    def comparisons(self) -> dict[tuple[str, str], str]:
+        """(task, variant) -> the variant it declares `compare_to`, where both ran."""
+        return {
+            (t.task.name, v): other
+            for t in self.tasks
+            for v in t.variants
+            if (other := t.task.variant(v).compare_to) in t.variants
+        }
 
 
 def build_plan(registry: TaskRegistry, selection: Selection) -> Plan:

@@ -2,7 +2,8 @@
 
 A template defines blocks: `user` (required) renders one question, `assistant` renders its
 answer (`target`) for few-shot turns, `system` (optional) an instruction. One template
-serves every language: per-language words come from `lit` (the literals table).
+serves every language: per-language words come from `lit` (the shared literals table) and
+`tlit` (the task's own `literals.yaml`).
 Chat form: [system] + (user, assistant) per exemplar + user. Completion form: the same
 turns joined as text, ending with the assistant block rendered with an empty target.
 """
@@ -22,6 +23,7 @@ from harness.languages import get_language
 from harness.literals import get_literals
 from harness.records import Message, Sample
 from harness.registry import Task
+from harness.task_literals import task_literals
 
 PromptFormat = Literal["chat", "completion"]
 Turn = tuple[str, str]  # (user, assistant)
@@ -115,6 +117,7 @@ class PromptBuilder:
             self._bases[key] = {
                 "lit": get_literals(literals_language).as_template_vars(),
                 "lit_en": get_literals("eng_Latn").as_template_vars(),
+                "tlit": task_literals(self.task.folder, literals_language),
                 "language": {"code": lang.code, "name": lang.name, "native_name": lang.native_name},
                 "variant": variant,
                 "task": self.task.name,

@@ -16,7 +16,7 @@ def score_table(scores: list[dict[str, Any]], metric: str = "accuracy") -> Table
     cells: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
     columns: list[str] = []
     for record in scores:
-        if record["metric"] != metric:
+        if record["metric"] != metric or record.get("by") is not None:
             continue
         column = f"{record['task']}/{record['variant']}"
         if column not in columns:
@@ -33,6 +33,32 @@ def score_table(scores: list[dict[str, Any]], metric: str = "accuracy") -> Table
         table.add_section()
         table.add_row("macro average", *[_macro(cells, c) for c in columns], style="bold")
     return table
+
+
+def gap_tables(gaps: list[dict[str, Any]], metric: str = "accuracy") -> list[Table]:
+    """One table per comparison ("language:eng_Latn", "variant:zero_shot"): rows are
+    languages, columns task/variant, cells the paired gap in points with its 95% interval."""
+    tables = []
+    for versus in dict.fromkeys(g["versus"] for g in gaps if g["metric"] == metric):
+        other = versus.split(":", 1)[1]
+        cells: dict[str, dict[str, str]] = defaultdict(dict)
+        columns: list[str] = []
+        for g in gaps:
+            if g["metric"] != metric or g["versus"] != versus:
+                continue
+            column = f"{g['task']}/{g['variant']}"
+            columns += [column] if column not in columns else []
+            low, high = 100 * g["ci_low"], 100 * g["ci_high"]
+            cells[g["language"]][column] = f"{100 * g['gap']:+5.1f} [{low:+.1f}, {high:+.1f}]"
+        title = f"{metric} gap in points to {'English' if other == 'eng_Latn' else other}"
+        table = Table(title=f"{title} (paired items, 95% interval)", title_justify="left")
+        table.add_column("language")
+        for column in columns:
+            table.add_column(column, justify="right")
+        for language in sorted(cells, key=_language_order):
+            table.add_row(_label(language), *[cells[language].get(c, "-") for c in columns])
+        tables.append(table)
+    return tables
 
 
 def print_scores(scores: list[dict[str, Any]], console: Console | None = None) -> None:

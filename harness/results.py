@@ -21,7 +21,7 @@ from harness.records import ScoredSample
 from harness.runner import Execution
 
 LIBRARIES = ("click", "pydantic", "jinja2", "pyyaml", "rich", "datasets", "huggingface_hub")
-MANIFEST, SAMPLES, SCORES = "manifest.json", "samples.jsonl", "scores.json"
+MANIFEST, SAMPLES, SCORES, GAPS = "manifest.json", "samples.jsonl", "scores.json", "gaps.json"
 
 
 def new_run_dir(root: Path, model: str, started: datetime) -> Path:
@@ -64,11 +64,13 @@ def write_run(
     plan: Plan,
     execution: Execution,
     scores: list[dict[str, Any]],
+    gaps: list[dict[str, Any]],
     manifest: dict[str, Any],
 ) -> None:
     rows = (sample_record(res, plan.samples[res.request.key].gold) for res in execution.results)
     write_jsonl_atomic(run_dir / SAMPLES, rows)
     write_json_atomic(run_dir / SCORES, scores)
+    write_json_atomic(run_dir / GAPS, gaps)
     write_json_atomic(run_dir / MANIFEST, manifest)
 
 
@@ -170,6 +172,18 @@ def read_scores(run_dir: Path) -> list[dict[str, Any]]:
     if not isinstance(data, list):
         raise PolyevalError("scores.json must be a list of records", where=str(path))
     return data
+
+
+def read_gaps(run_dir: Path) -> list[dict[str, Any]]:
+    """The run's paired gaps; [] for runs written before gaps were recorded."""
+    path = run_dir / GAPS
+    if not path.is_file():
+        return []
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise PolyevalError(f"cannot read gaps: {exc}", where=str(path)) from None
+    return data if isinstance(data, list) else []
 
 
 def argv() -> list[str]:

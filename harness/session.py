@@ -16,10 +16,11 @@ from harness.backends import Backend, create_backend
 from harness.backends.options import BackendOptions
 from harness.cache import ResponseCache, default_cache_path
 from harness.data.sources import SourceChoice
+from harness.gaps import paired_gaps
 from harness.planner import Plan, Selection, TaskPlan, build_plan, resolve_languages
 from harness.prompting import PromptFormat
 from harness.registry import TaskRegistry
-from harness.report import score_table
+from harness.report import gap_tables, score_table
 from harness.results import argv, build_manifest, new_run_dir, write_run
 from harness.runner import Counts, Execution, execute
 from harness.scoring import aggregate
@@ -40,6 +41,7 @@ class RunOptions:
     source: SourceChoice = "auto"
     data_dir: Path | None = None
     hub_dir: Path | None = None
+    alt_data: dict[str, Path] = field(default_factory=dict)
     tasks_dirs: list[Path] = field(default_factory=list)
     prompt_format: PromptFormat = "chat"
     output: Path | None = None
@@ -74,6 +76,7 @@ def run_evaluation(options: RunOptions, console: Console | None = None) -> Outco
         seed=options.seed,
         generation=options.generation,
         system_prompt=options.system_prompt,
+        alt_data=options.alt_data,
     )
     planning = time.perf_counter()
     plan = build_plan(TaskRegistry(options.tasks_dirs), selection)
@@ -89,12 +92,15 @@ def run_evaluation(options: RunOptions, console: Console | None = None) -> Outco
     finally:
         cache.close()
     execution.timings = {"plan_s": planning, **execution.timings}
-    scores = aggregate(execution.results)
+    scores = aggregate(execution.results, plan.samples)
+    gaps = paired_gaps(execution.results, plan.comparisons())
     run_dir = options.output or new_run_dir(options.results_dir, options.model, started)
     model = {"name": options.model, **backend.identity(), **_public(backend_options)}
     manifest = build_manifest(run_dir.name, selection, plan, execution, model, started, argv())
-    write_run(run_dir, plan, execution, scores, manifest)
+    write_run(run_dir, plan, execution, scores, gaps, manifest)
     Console().print(score_table(scores))
+    for table in gap_tables(gaps):
+        Console().print(table)
     c = execution.counts
     console.print(
         f"run folder: {run_dir}  requests: {c.requests} (sent {c.sent}, "
