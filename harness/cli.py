@@ -210,7 +210,10 @@ def tasks(tasks_dirs: tuple[Path, ...]) -> None:
         variants = [v + ("*" if v in defaults else "") for v in spec.variants]
         languages = f"({len(spec.languages)}) " + ", ".join(spec.languages)
         table.add_row(name, spec.kind, languages, ", ".join(variants), spec.version)
-    Console(width=max(Console().width, 160)).print(table)
+    console = Console(width=max(Console().width, 160))
+    console.print(table)
+    for suite in sorted(registry.suites()):
+        console.print(f"suite {suite}: " + ", ".join(registry.expand([suite])))
 
 
 @main.command()

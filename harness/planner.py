@@ -95,7 +95,7 @@ class Plan:
 
 
 def build_plan(registry: TaskRegistry, selection: Selection) -> Plan:
-    tasks = [registry.get(name) for name in selection.tasks]
+    tasks = [registry.get(name) for name in registry.expand(selection.tasks)]
     _check_requested(tasks, selection)
     plans = [_task_plan(task, selection) for task in tasks]
     requests: list[Request] = []

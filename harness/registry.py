@@ -18,8 +18,10 @@ from typing import Any
 from harness.errors import PolyevalError
 from harness.paths import PROMPTS_DIR, TASKS_DIR
 from harness.spec import TaskSpec, Variant, load_spec
+from harness.yamlfile import load_yaml
 
 ENTRY_POINT_GROUP = "polyeval.tasks"
+SUITE_FILE = "suite.yaml"
 
 
 @dataclass
@@ -73,6 +75,24 @@ class TaskRegistry:
     def names(self) -> list[str]:
         return sorted(self.folders())
 
+    def suites(self) -> dict[str, Path]:
+        """Suite name -> its `suite.yaml` (a named list of tasks, e.g. urdubench)."""
+        found: dict[str, Path] = {}
+        for root in [TASKS_DIR, *self._entry_point_dirs(), *self.extra_dirs]:
+            if root.is_dir():
+                found.update(
+                    {p.name: p / SUITE_FILE for p in root.iterdir() if (p / SUITE_FILE).is_file()}
+                )
+        return found
+
+    def expand(self, names: Iterable[str]) -> list[str]:
+        """Task names with each suite replaced by its tasks, each task once."""
+        suites = self.suites()
+        expanded: list[str] = []
+        for name in names:
+            expanded += _suite_tasks(suites[name]) if name in suites else [name]
+        return list(dict.fromkeys(expanded))
+
     def get(self, name: str) -> Task:
         if name not in self._loaded:
             folder = self._find(name)
@@ -104,6 +124,14 @@ class TaskRegistry:
                 yield from (Path(p) for p in locations)
             elif spec is not None and spec.origin:
                 yield Path(spec.origin).parent
+
+
+def _suite_tasks(path: Path) -> list[str]:
+    data, _ = load_yaml(path)
+    tasks = data.get("tasks") if isinstance(data, dict) else None
+    if not isinstance(tasks, list) or not all(isinstance(t, str) for t in tasks) or not tasks:
+        raise PolyevalError("a suite needs `tasks:`, a list of task names", where=str(path))
+    return tasks
 
 
 def _task_folders(root: Path) -> dict[str, Path]:
