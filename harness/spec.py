@@ -12,7 +12,7 @@ from harness.errors import PolyevalError
 from harness.yamlfile import line_of, load_yaml
 
 Kind = Literal["multiple_choice", "short_answer", "extractive_qa", "translation"]
-FileFormat = Literal["tsv", "csv", "jsonl", "json"]
+FileFormat = Literal["tsv", "csv", "jsonl", "json", "squad"]
 
 
 class _Strict(BaseModel):

@@ -1,4 +1,5 @@
-"""Readers for the upstream file formats: TSV/CSV (with or without header), JSONL, JSON.
+"""Readers for the upstream file formats: TSV/CSV (with or without header), JSONL, JSON, and
+SQuAD's nested JSON (one record per question, see harness.data.squad).
 
 Each row comes back as (where, record): `where` is "file:line" (or "file[record N]" for a
 JSON array), so that any later error about the row can name it.
@@ -13,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from harness.data.squad import read_squad
 from harness.errors import PolyevalError
 from harness.spec import FileLayout
 
@@ -23,7 +25,9 @@ def read_rows(path: Path, layout: FileLayout) -> list[Row]:
     fmt = layout.format or path.suffix.lstrip(".").lower()
     reader = _READERS.get(fmt)
     if reader is None:
-        raise PolyevalError(f"unknown data format '{fmt}' (tsv, csv, jsonl, json)", where=str(path))
+        raise PolyevalError(
+            f"unknown data format '{fmt}' (tsv, csv, jsonl, json, squad)", where=str(path)
+        )
     try:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
@@ -110,4 +114,5 @@ _READERS: dict[str, Any] = {
     "csv": _delimited(","),
     "jsonl": _jsonl,
     "json": _json,
+    "squad": read_squad,
 }
