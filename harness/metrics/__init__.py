@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 
 from harness.errors import PolyevalError
+from harness.metrics.squad import exact_match, token_f1
 
 Metric = Callable[[str | None, Sequence[str], str], float]
 
@@ -23,8 +24,13 @@ def parse_rate(parsed: str | None, answers: Sequence[str], language: str) -> flo
     return float(parsed is not None)
 
 
-METRICS: dict[str, Metric] = {"accuracy": accuracy, "parse_rate": parse_rate}
-BINARY = {"accuracy", "parse_rate"}  # 0/1 per sample: Wilson intervals apply
+METRICS: dict[str, Metric] = {
+    "accuracy": accuracy,
+    "parse_rate": parse_rate,
+    "exact_match": exact_match,
+    "f1": token_f1,
+}
+BINARY = {"accuracy", "parse_rate", "exact_match"}  # 0/1 per sample: Wilson intervals apply
 
 
 def get_metric(name: str) -> Metric:

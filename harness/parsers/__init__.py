@@ -14,6 +14,7 @@ from harness.literals import Literals
 from harness.parsers._text import strip_reasoning
 from harness.parsers.choice import parse_choice
 from harness.parsers.number import normalize_number, parse_number
+from harness.parsers.span import parse_span
 
 __all__ = [
     "PARSERS",
@@ -22,6 +23,7 @@ __all__ = [
     "normalize_number",
     "parse_choice",
     "parse_number",
+    "parse_span",
     "strip_reasoning",
 ]
 
@@ -39,7 +41,11 @@ class AnswerParser(Protocol):
         cut by the token limit: then only an explicitly stated final answer counts."""
 
 
-PARSERS: dict[str, AnswerParser] = {"choice": parse_choice, "number": parse_number}
+PARSERS: dict[str, AnswerParser] = {
+    "choice": parse_choice,
+    "number": parse_number,
+    "span": parse_span,
+}
 
 
 def get_parser(name: str) -> AnswerParser:
