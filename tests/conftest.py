@@ -79,5 +79,10 @@ def read_run(run_dir: Path) -> dict[str, Any]:
 def scores_of(
     run_dir: Path, metric: str = "accuracy"
 ) -> dict[tuple[str, str, str], dict[str, Any]]:
+    """Overall score records (breakdowns left out) by (task, variant, language)."""
     records = json.loads((run_dir / "scores.json").read_text())
-    return {(r["task"], r["variant"], r["language"]): r for r in records if r["metric"] == metric}
+    return {
+        (r["task"], r["variant"], r["language"]): r
+        for r in records
+        if r["metric"] == metric and r.get("by") is None
+    }
