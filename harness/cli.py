@@ -225,15 +225,24 @@ def tasks(tasks_dirs: tuple[Path, ...]) -> None:
     show_default=True,
 )
 @click.option("--metric", default="accuracy", show_default=True)
-def show(run_ref: str, results_dir: Path, metric: str) -> None:
+@click.option("--by", help="Show the scores per value of this breakdown (subject, grade, level).")
+def show(run_ref: str, results_dir: Path, metric: str, by: str | None) -> None:
     """Print the score table of a finished run (a folder, or a run id under --results-dir)."""
     from rich.console import Console
 
-    from harness.report import gap_tables, score_table
+    from harness.report import breakdown_table, breakdowns, gap_tables, score_table
     from harness.results import find_run, read_gaps, read_scores
 
     run_dir = find_run(run_ref, results_dir)
-    Console().print(score_table(read_scores(run_dir), metric))
+    scores = read_scores(run_dir)
+    if by is not None:
+        if by not in (known := breakdowns(scores)):
+            raise PolyevalError(
+                f"no breakdown '{by}' in this run (it has: {', '.join(known) or 'none'})"
+            )
+        Console().print(breakdown_table(scores, by, metric))
+        return
+    Console().print(score_table(scores, metric))
     for table in gap_tables(read_gaps(run_dir), metric):
         Console().print(table)
 

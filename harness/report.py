@@ -35,6 +35,35 @@ def score_table(scores: list[dict[str, Any]], metric: str = "accuracy") -> Table
     return table
 
 
+def breakdown_table(scores: list[dict[str, Any]], by: str, metric: str = "accuracy") -> Table:
+    """Scores per value of one breakdown (subject, grade, level): rows are the values,
+    columns task/variant/language."""
+    cells: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+    columns: list[str] = []
+    for record in scores:
+        if record["metric"] != metric or record.get("by") != by:
+            continue
+        column = f"{record['task']}/{record['variant']}/{record['language']}"
+        columns += [column] if column not in columns else []
+        cells[str(record["group"])][column] = record
+    table = Table(title=f"{metric} by {by} (95% interval)", title_justify="left")
+    table.add_column(by)
+    for column in columns:
+        table.add_column(column, justify="right")
+    for group in sorted(cells, key=_natural):
+        table.add_row(group, *[_cell(cells[group].get(c)) for c in columns])
+    return table
+
+
+def breakdowns(scores: list[dict[str, Any]]) -> list[str]:
+    """The breakdown names present in a run's scores."""
+    return list(dict.fromkeys(r["by"] for r in scores if r.get("by") is not None))
+
+
+def _natural(text: str) -> tuple[int, str]:
+    return (int(text), "") if text.isdigit() else (1 << 30, text)
+
+
 def gap_tables(gaps: list[dict[str, Any]], metric: str = "accuracy") -> list[Table]:
     """One table per comparison ("language:eng_Latn", "variant:zero_shot"): rows are
     languages, columns task/variant, cells the paired gap in points with its 95% interval."""

@@ -20,7 +20,7 @@ from harness.gaps import paired_gaps
 from harness.planner import Plan, Selection, TaskPlan, build_plan, resolve_languages
 from harness.prompting import PromptFormat
 from harness.registry import TaskRegistry
-from harness.report import gap_tables, score_table
+from harness.report import breakdowns, gap_tables, score_table
 from harness.results import argv, build_manifest, new_run_dir, write_run
 from harness.runner import Counts, Execution, execute
 from harness.scoring import aggregate
@@ -101,6 +101,8 @@ def run_evaluation(options: RunOptions, console: Console | None = None) -> Outco
     Console().print(score_table(scores))
     for table in gap_tables(gaps):
         Console().print(table)
+    if names := breakdowns(scores):
+        console.print(f"breakdowns: {', '.join(names)} (evaluate show RUN --by {names[0]})")
     c = execution.counts
     console.print(
         f"run folder: {run_dir}  requests: {c.requests} (sent {c.sent}, "
