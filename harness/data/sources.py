@@ -58,7 +58,8 @@ class FolderSource:
         for path in paths:
             name = path.relative_to(self.root).as_posix()
             rows += [
-                (where, {**record, "_file": name}) for where, record in read_rows(path, self.layout)
+                (where, {**record, "_file": name, "_row": index})
+                for index, (where, record) in enumerate(read_rows(path, self.layout))
             ]
         return rows
 
@@ -73,7 +74,8 @@ class FolderSource:
 
     def _find(self, language: str) -> list[Path]:
         """The files of the first pattern that matches any; a pattern may be a glob
-        (`DZEN/*.csv`: every file, in name order)."""
+        (`DZEN/*.csv`: every file, in name order). Each record gets `_file`, its path relative
+        to the folder, and `_row`, its index within that file."""
         for pattern in self._patterns(language):
             if any(char in pattern for char in "*?["):
                 found = sorted(p for p in self.root.glob(pattern) if p.is_file())
