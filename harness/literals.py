@@ -2,7 +2,8 @@
 
 One table, `prompts/literals.yaml`, lets a single template serve every language and drives the
 answer parsers. eng_Latn defines every key; another language may omit keys and then gets
-eng_Latn's value, except the number-format keys, which default to ASCII conventions.
+eng_Latn's value, except the number-format keys, which default to ASCII conventions, and
+`native_labels`, which defaults to none.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ ASCII_DEFAULTS: dict[str, str] = {
     "decimal_separator": ".",
     "thousands_separator": ",",
 }
+# Keys that belong to one language only: a missing value means none, never English's.
+LOCAL_DEFAULTS: dict[str, object] = {"native_labels": ()}
 
 _log = logging.getLogger(__name__)
 
@@ -47,6 +50,7 @@ class Literals(BaseModel):
     the_answer_is: str
     answer_words: tuple[str, ...]
     choice_labels: tuple[str, ...]
+    native_labels: tuple[str, ...] = ()  # the script's own option labels, read but never shown
     digits: str
     decimal_separator: str
     thousands_separator: str
@@ -75,6 +79,15 @@ class Literals(BaseModel):
     def _labels(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         if not value or any(not label.strip() for label in value):
             raise ValueError("needs at least one non-empty label")
+        if len(set(value)) != len(value):
+            raise ValueError("labels must be distinct")
+        return value
+
+    @field_validator("native_labels")
+    @classmethod
+    def _native(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if any(not label.strip() or label != label.strip() for label in value):
+            raise ValueError("labels must be non-empty and have no surrounding spaces")
         if len(set(value)) != len(value):
             raise ValueError("labels must be distinct")
         return value
@@ -143,7 +156,7 @@ def _load_table(path: Path) -> dict[str, Literals]:
     reference = rows.get(REFERENCE_LANGUAGE)
     if reference is None:
         raise PolyevalError(f"no {REFERENCE_LANGUAGE} row: it defines every key", where=shown)
-    missing = [key for key in KEYS if key not in reference]
+    missing = [key for key in KEYS if key not in reference and key not in LOCAL_DEFAULTS]
     if missing:
         where = _where(shown, root, [REFERENCE_LANGUAGE])
         raise PolyevalError(f"{REFERENCE_LANGUAGE} must define every key; missing {missing}", where)
@@ -158,6 +171,7 @@ def _build(
     shown: str,
 ) -> Literals:
     fallback = {**reference, **ASCII_DEFAULTS} if language != REFERENCE_LANGUAGE else {}
+    fallback.update(LOCAL_DEFAULTS)
     try:
         return Literals.model_validate({**fallback, **row, "language": language})
     except ValidationError as exc:

@@ -188,3 +188,33 @@ def test_default_table_is_shown_relative() -> None:
     from harness.literals import _shown
 
     assert _shown(default_table_path()) == "prompts/literals.yaml"
+
+
+@pytest.mark.parametrize(
+    ("language", "labels"),
+    [("ben_Beng", "ক খ গ ঘ ঙ"), ("arb_Arab", "أ ب ج د هـ"), ("urd_Arab", "الف ب ج د"),
+     ("dzo_Tibt", "ཀ ཁ ག ང ཅ"), ("hin_Deva", "क ख ग घ ङ"), ("eng_Latn", ""), ("deu_Latn", "")],
+)  # fmt: skip
+def test_native_labels(language: str, labels: str) -> None:
+    assert get_literals(language).native_labels == tuple(labels.split())
+
+
+def test_native_labels_are_never_inherited(tmp_path: Path) -> None:
+    table = MINI_TABLE.replace(
+        '  digits: "0123456789"\n', '  native_labels: ["α", "β"]\n  digits: "0123456789"\n', 1
+    )
+    path = _write(tmp_path, table)
+    assert get_literals("eng_Latn", path).native_labels == ("α", "β")
+    assert get_literals("xxx_Latn", path).native_labels == ()
+    # the reference row may leave them out
+    (tmp_path / "plain").mkdir()
+    plain = _write(tmp_path / "plain", MINI_TABLE)
+    assert get_literals("eng_Latn", plain).native_labels == ()
+
+
+def test_native_labels_must_be_distinct(tmp_path: Path) -> None:
+    path = _write(tmp_path, MINI_TABLE + '  native_labels: ["ক", "ক"]\n')
+    with pytest.raises(PolyevalError) as caught:
+        get_literals("xxx_Latn", path)
+    assert "native_labels" in caught.value.message
+    assert caught.value.where == f"{path}:{MINI_TABLE.count(chr(10)) + 1}"

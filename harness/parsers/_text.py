@@ -18,11 +18,11 @@ def strip_reasoning(text: str) -> str:
 
 
 # Fullwidth ASCII (not "，", a list comma), the ideographic space, cedilla ş ţ as comma-below
-# ș ț, Arabic yeh/kaf as the Persian-Urdu forms, curly apostrophes; joiners, soft hyphen and BOM
-# dropped.
+# ș ț, Arabic yeh/kaf as the Persian-Urdu forms, curly apostrophes; joiners, soft hyphen, BOM
+# and the Arabic tatweel (a stretching stroke: "هـ" is "ه") dropped.
 _FOLD: dict[int, int | None] = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F) if cp != 0xFF0C}
 _FOLD.update(str.maketrans("\u3000şŞţŢيىك‘’ʼ", " șȘțȚییک'''"))
-_FOLD.update(dict.fromkeys(map(ord, "\u200c\u200d\u00ad\ufeff")))
+_FOLD.update(dict.fromkeys(map(ord, "\u200c\u200d\u00ad\ufeff\u0640")))
 
 
 def fold(text: str) -> str:
@@ -116,26 +116,54 @@ def find_phrases(text: str, literals: Literals) -> list[Phrase]:
     found: list[Phrase] = []
     pos = 0
     while (match := patterns.phrase.search(text, pos)) is not None:
-        start, end = match.span()
+        start = match.start()
+        end, introduced = _phrase_end(text, match, patterns)
         if not bounded(text, start, end) or any(a <= start < b for a, b in headers):
             pos = start + 1
             continue
-        found.append(_announce(text, match, patterns))
+        found.append(_announce(text, start, end, introduced))
         pos = end
     return found
 
 
-def _announce(text: str, match: re.Match[str], patterns: _PhrasePatterns) -> Phrase:
-    end = match.end()
-    introduced = match.lastgroup == "lead"
-    if not introduced and patterns.copula is not None:
-        copula = patterns.copula.match(text, end)
-        if copula is not None and ends_word(text, copula.end()):
-            end, introduced = copula.end(), True
+def _phrase_end(text: str, match: re.Match[str], patterns: _PhrasePatterns) -> tuple[int, bool]:
+    """Where the phrase ends, a copula included ("정답" + "은"), and whether it is the_answer_is
+    or an answer word with its copula."""
+    if match.lastgroup == "lead":
+        return match.end(), True
+    copula = patterns.copula.match(text, match.end()) if patterns.copula else None
+    if copula is not None and ends_word(text, copula.end()):
+        return copula.end(), True
+    return match.end(), False
+
+
+def _announce(text: str, start: int, end: int, introduced: bool) -> Phrase:
     if _SEPARATOR.match(text, end):
         introduced = True
-    connector = _CONNECT.match(text, end)
-    return Phrase(match.start(), connector.end() if connector else end, introduced)
+    return Phrase(start, skip_connector(text, end), introduced)
+
+
+def skip_connector(text: str, pos: int) -> int:
+    """Where a value may begin after `pos`: past spaces, colons, markdown, brackets, LaTeX."""
+    connector = _CONNECT.match(text, pos)
+    return connector.end() if connector else pos
+
+
+def closed_by_copula(text: str, end: int, literals: Literals) -> bool:
+    """Whether the value ending at `end` is followed by the copula and the end of the sentence,
+    as verb-final languages state an answer ("सही उत्तर 18 है।", "درست جواب (ب) ہے۔")."""
+    pattern = _closing_pattern(literals)
+    return pattern is not None and pattern.match(text, end) is not None
+
+
+@lru_cache(maxsize=256)
+def _closing_pattern(literals: Literals) -> re.Pattern[str] | None:
+    words = sorted(copula_words(literals), key=len, reverse=True)
+    if not words:
+        return None
+    stops = re.escape("".join(sorted({*".!?。।۔։།", *fold(literals.full_stop).strip()})))
+    copula = "|".join(map(re.escape, words))
+    return re.compile(rf"[\s*_)\]]*(?:{copula})[\s*_]*(?:[{stops}]|\n|$)", re.I)
 
 
 @lru_cache(maxsize=256)

@@ -1,17 +1,25 @@
 """Multiple-choice answers: the letter (A, B, ...) of the option the reply picks, or None.
 
 Tried in order, the first that decides wins:
-1. the label right after the last answer phrase ("The answer is (C)", "Antwort: C", "答案是 C",
-   "the correct option is D", "Option B: ...");
-2. a first line that is only a label ("B", "**B.**", "(B)");
-3. a reply that is exactly one option's text;
-4. the label mentioned most often, with the options' texts blanked out first (so "B) Vitamin C"
+1. a stated answer: the label (or the option's text) right after the last answer phrase that
+   announces one: `the_answer_is`, an answer word with a colon, dash or copula ("Antwort: C",
+   "the correct option is D", "正解はD", "정답은 B"), one chained to it ("es la opción C",
+   "est l'option B", "คือ ข้อ ค"), or an answer word whose label the copula closes
+   ("सही उत्तर (ख) है।");
+2. a first line that is only a label ("B", "**B.**", "(B)", "(খ)");
+3. the label right after the last other answer phrase ("Option B: Paris");
+4. a reply that is exactly one option's text;
+5. the label mentioned most often, with the options' texts blanked out first (so "B) Vitamin C"
    is B); a tie between different labels decides nothing;
-5. the one option whose text the reply contains.
-Labels are the language's `choice_labels` and the Latin letters, mapped back by position. A
-label must stand alone (not inside a word, next to a digit); outside an answer phrase only its
-exact case counts, and a label opening a sentence and followed by a lowercase word ("A robe
-takes ...", "E poi ...") is read as a word.
+6. the one option whose text the reply contains.
+A reply cut by the token limit (`complete=False`) is read with tiers 1 and 2 only: what it
+mentions while reasoning is no answer.
+
+Labels are the language's `choice_labels`, the Latin letters and its `native_labels` (ক খ গ ঘ,
+أ ب ج د), all mapped back by position. A label must stand alone (not inside a word, next to a
+digit). Outside an answer phrase only a Latin label's exact case counts, and one opening a
+sentence and followed by a lowercase word ("A robe takes ...", "E poi ...") is read as a word; a
+native label counts there only when set off as a label ("(খ)", "খ)", "খ.").
 """
 
 from __future__ import annotations
@@ -24,7 +32,17 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from harness.literals import Literals
-from harness.parsers._text import bounded, copula_words, find_phrases, fold, strip_reasoning
+from harness.parsers._text import (
+    Phrase,
+    bounded,
+    closed_by_copula,
+    copula_words,
+    ends_word,
+    find_phrases,
+    fold,
+    skip_connector,
+    strip_reasoning,
+)
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _MARKS_BEFORE = ("(", "[", "*")
@@ -32,11 +50,18 @@ _MARKS_AFTER = ("", ".", ")", "]", ":", ",", ";", "*", "\n")
 _ELISION = re.compile(r"'[^\W\d_]")
 _NEXT_WORD = re.compile(r"\s+([^\W\d_]+)[\s,]*")
 _SENTENCE_END = (".", "!", "?", ":", "\n", "。", "।", "۔", "։")
+# A short lowercase word between a stated answer and its label: an article ("la C", "l'option").
+_ARTICLE = re.compile(r"([^\W\d_]{1,2})(?:\s+|'\s*)")
+# How a native label is set off outside an answer phrase: "(খ)", "[খ]", "**খ**", "খ)", and
+# "খ. " or "খ: " after a space (not the end of a dotted abbreviation: "ก.ค. ").
+_NATIVE_CLOSED = re.compile(r"[)\]]|\*\*")
+_NATIVE_STOPPED = re.compile(r"[.:](?:\s|$)")
 
 
 @dataclass(frozen=True)
 class _Labels:
     pairs: tuple[tuple[str, int], ...]  # (label, option index), longest label first
+    native: frozenset[str]  # the labels from native_labels
     pattern: re.Pattern[str]  # any label, exact case
 
     def index(self, label: str) -> int | None:
@@ -52,6 +77,7 @@ class _Reply:
     literals: Literals
     labels: _Labels
     choices: tuple[str, ...]
+    phrases: tuple[Phrase, ...]
 
 
 def parse_choice(
@@ -62,32 +88,59 @@ def parse_choice(
     complete: bool = True,
 ) -> str | None:
     """The picked option's Latin letter ("A" for the first), or None when undecided.
-    `choices` are the option texts, used to recognise a restated option."""
+    `choices` are the option texts, used to recognise a restated option. When `complete` is
+    False only a stated answer counts (see the module docstring)."""
     body = fold(strip_reasoning(text))
     if not body:
         return None
-    count = len(choices) if choices else len(literals.choice_labels)
+    count = min(len(choices) if choices else len(literals.choice_labels), len(LETTERS))
+    folded = tuple(fold(choice).strip() for choice in choices or ())
     reply = _Reply(
-        body, literals, _labels(literals, min(count, len(LETTERS))), tuple(choices or ())
+        body, literals, _labels(literals, count), folded, tuple(find_phrases(body, literals))
     )
-    for tier in _TIERS:
+    for tier in _TIERS if complete else _STATED_TIERS:
         index = tier(reply)
         if index is not None:
             return LETTERS[index]
     return None
 
 
-def _after_phrase(reply: _Reply) -> int | None:
-    for phrase in reversed(find_phrases(reply.text, reply.literals)):
-        index = _label_at(reply.text, phrase.value_at, reply.labels)
-        if index is not None:
+def _stated(reply: _Reply) -> int | None:
+    """The answer after the last phrase that states one (tier 1 of the module docstring)."""
+    chained = _chained(reply)
+    for phrase, linked in reversed(list(zip(reply.phrases, chained, strict=True))):
+        found = _answer_at(reply, phrase.value_at)
+        if found is None:
+            continue
+        index, end = found
+        if phrase.introduced or linked or closed_by_copula(reply.text, end, reply.literals):
             return index
     return None
+
+
+def _chained(reply: _Reply) -> list[bool]:
+    """Per phrase: whether it follows a stated phrase, at most an article between
+    ("is option C", "es la opción C", "est l'option B", "คือ ข้อ ค")."""
+    chained = [False] * len(reply.phrases)
+    for i in range(1, len(reply.phrases)):
+        before, phrase = reply.phrases[i - 1], reply.phrases[i]
+        gap_end = _skip_article(reply.text, before.value_at)
+        linked = phrase.start in (before.value_at, gap_end)
+        chained[i] = linked and (before.introduced or chained[i - 1])
+    return chained
 
 
 def _first_line(reply: _Reply) -> int | None:
     line = next((line for line in reply.text.splitlines() if line.strip()), "")
     return reply.labels.index(line.strip().strip("*_()[]{}.:#> \t"))
+
+
+def _after_phrase(reply: _Reply) -> int | None:
+    for phrase in reversed(reply.phrases):
+        found = _label_at(reply.text, phrase.value_at, reply.labels)
+        if found is not None:
+            return found[0]
+    return None
 
 
 def _exact_option(reply: _Reply) -> int | None:
@@ -104,7 +157,7 @@ def _most_mentioned(reply: _Reply) -> int | None:
         index = reply.labels.index(match.group())
         if index is None or not bounded(text, start, end, label=True):
             continue
-        if not _reads_as_word(text, start, end, reply):
+        if _counts_as_label(text, start, end, reply):
             counts[index] += 1
     ranked = counts.most_common(2)
     if not ranked or (len(ranked) == 2 and ranked[0][1] == ranked[1][1]):
@@ -119,33 +172,77 @@ def _contained_option(reply: _Reply) -> int | None:
     return kept[0] if len(kept) == 1 else None
 
 
+_STATED_TIERS: tuple[Callable[[_Reply], int | None], ...] = (_stated, _first_line)
 _TIERS: tuple[Callable[[_Reply], int | None], ...] = (
+    *_STATED_TIERS,
     _after_phrase,
-    _first_line,
     _exact_option,
     _most_mentioned,
     _contained_option,
 )
 
 
-def _label_at(text: str, pos: int, labels: _Labels) -> int | None:
-    """The option whose label stands at `pos` (a lowercase letter only when set off: "(b)",
-    "b." or "b" at the end)."""
+def _answer_at(reply: _Reply, pos: int) -> tuple[int, int] | None:
+    """(option index, end) of the label or option text at `pos`, or after an article there."""
+    for start in dict.fromkeys((pos, _skip_article(reply.text, pos))):
+        found = _label_at(reply.text, start, reply.labels) or _option_at(reply, start)
+        if found is not None:
+            return found
+    return None
+
+
+def _skip_article(text: str, pos: int) -> int:
+    """`pos` moved past a short lowercase word ("la", "l'") and what follows it."""
+    article = _ARTICLE.match(text, pos)
+    if article is None or any(c.isupper() for c in article.group(1)):
+        return pos
+    return skip_connector(text, article.end())
+
+
+def _label_at(text: str, pos: int, labels: _Labels) -> tuple[int, int] | None:
+    """(option index, end) of the label at `pos` (a lowercase letter only when set off: "(b)",
+    "b." or "b" at the end). What precedes `pos` is an answer phrase, so only the label's end
+    must be a word boundary ("คือข้อข" is ข)."""
     for label, index in labels.pairs:
         end = pos + len(label)
         found = text[pos:end]
         exact = found == label
         if not exact and not (found.casefold() == label.casefold() and _set_off(text, pos, end)):
             continue
-        if bounded(text, pos, end, label=True):
-            return index
+        if ends_word(text, end, label=True):
+            return index, end
     return None
+
+
+def _option_at(reply: _Reply, pos: int) -> tuple[int, int] | None:
+    """(option index, end) of the longest option text at `pos` ("Die Antwort ist Paris")."""
+    said = reply.text[pos:].casefold()
+    options = [(choice.casefold(), i) for i, choice in enumerate(reply.choices) if choice]
+    found = [
+        (len(option), i)
+        for option, i in options
+        if said.startswith(option) and ends_word(said, len(option))
+    ]
+    if not found:
+        return None
+    length, index = max(found)
+    return index, pos + length
 
 
 def _set_off(text: str, start: int, end: int) -> bool:
     before = text[start - 1] if start > 0 else ""
     after = text[end] if end < len(text) else ""
     return before in _MARKS_BEFORE or after in _MARKS_AFTER
+
+
+def _counts_as_label(text: str, start: int, end: int, reply: _Reply) -> bool:
+    """Whether a label found outside an answer phrase is meant as one."""
+    if text[start:end] in reply.labels.native:
+        before = text[start - 1] if start > 0 else " "
+        if before in "([" or _NATIVE_CLOSED.match(text, end):
+            return True
+        return before.isspace() and _NATIVE_STOPPED.match(text, end) is not None
+    return not _reads_as_word(text, start, end, reply)
 
 
 def _reads_as_word(text: str, start: int, end: int, reply: _Reply) -> bool:
@@ -170,7 +267,7 @@ def _reads_as_word(text: str, start: int, end: int, reply: _Reply) -> bool:
 
 def _mask_options(text: str, choices: tuple[str, ...]) -> str:
     for choice in sorted(choices, key=len, reverse=True):
-        words = fold(choice).split()
+        words = choice.split()
         if len("".join(words)) >= 2:
             text = re.sub(r"\s+".join(map(re.escape, words)), " ", text, flags=re.I)
     return text
@@ -195,6 +292,7 @@ def _contains(text: str, part: str) -> bool:
 def _labels(literals: Literals, count: int) -> _Labels:
     localized = [(fold(label), i) for i, label in enumerate(literals.choice_labels[:count])]
     latin = [(LETTERS[i], i) for i in range(count)]
-    pairs = tuple(sorted(dict.fromkeys(localized + latin), key=lambda p: -len(p[0])))
+    native = [(fold(label), i) for i, label in enumerate(literals.native_labels[:count])]
+    pairs = tuple(sorted(dict.fromkeys(localized + latin + native), key=lambda p: -len(p[0])))
     pattern = "|".join(re.escape(label) for label, _ in pairs)
-    return _Labels(pairs, re.compile(pattern))
+    return _Labels(pairs, frozenset(label for label, _ in native), re.compile(pattern))

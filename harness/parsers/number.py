@@ -1,9 +1,13 @@
 """Number answers.
 
-The answer is the number right after the last answer phrase (`the_answer_is`, or an answer word
-followed by a colon, dash or copula), else the one in the last ``\\boxed{}``, else the last number
-in the reply. Native digits (any Unicode decimal digit) become ASCII; currency signs, units,
-percent signs, markdown and LaTeX wrappers are skipped. If the answer phrase is followed by a
+The answer is the number right after the last answer phrase that states one (`the_answer_is`, an
+answer word followed by a colon, dash or copula, or an answer word whose number the copula
+closes: "सही उत्तर 18 है।"), else the one in the last ``\\boxed{}``, else the last number in the
+reply. A reply cut by the token limit (`complete=False`) has an answer only if it states one
+after an answer phrase or in a ``\\boxed{}``: its last number is just where the reasoning stopped.
+
+Native digits (any Unicode decimal digit) become ASCII; currency signs, units, percent signs,
+markdown and LaTeX wrappers are skipped. If the answer phrase is followed by a
 calculation ("5 + 6 = 11"), the result after the last "=" is taken. Output is canonical:
 "2125", "2.5", "-3" (no thousands separators, no trailing zeros).
 
@@ -29,9 +33,9 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from harness.literals import Literals
-from harness.parsers._text import find_phrases, fold, strip_reasoning
+from harness.parsers._text import closed_by_copula, find_phrases, fold, strip_reasoning
 
-_CURRENCY = r"(?:US\$|R\$|Rs\.?|[$€£¥₹₽৳₺₩₫฿₦₱₴₸₪])"
+_CURRENCY = r"(?:US\$|R\$|Rs\.?|Rp\.?|रु\.?|[KT]Sh|[$€£¥₹₽৳₺₩₫฿₦₱₴₸₪])"
 _GROUPING_ONLY = "'\u00a0\u202f\u2009\u066c"
 _DECIMAL_ONLY = "\u066b"
 _OPERATOR = re.compile(r"\s*(?:[-+*/×÷·xX=]|\\times|\\cdot|\\div)\s*")
@@ -47,19 +51,30 @@ def parse_number(
     *,
     complete: bool = True,
 ) -> str | None:
-    """The reply's final number in canonical form, or None. `choices` is ignored."""
+    """The reply's final number in canonical form, or None. `choices` is ignored. When
+    `complete` is False only a stated answer counts (see the module docstring)."""
     clean = _prepare(strip_reasoning(text), literals)
-    for phrase in reversed(find_phrases(clean, literals)):
-        if phrase.introduced:
-            value = _value_at(clean, phrase.value_at, literals, after_phrase=True)
-            if value is not None:
-                return value
+    stated = _stated(clean, literals)
+    if stated is not None:
+        return stated
     for content in reversed(_boxed(clean)):
         value = _first_value(content, literals)
         if value is not None:
             return value
-    numbers = list(_number_pattern(literals).finditer(clean))
+    numbers = list(_number_pattern(literals).finditer(clean)) if complete else []
     return _read(numbers[-1], literals)[-1] if numbers else None
+
+
+def _stated(text: str, literals: Literals) -> str | None:
+    """The number after the last answer phrase that states one."""
+    for phrase in reversed(find_phrases(text, literals)):
+        found = _value_at(text, phrase.value_at, literals, after_phrase=True)
+        if found is None:
+            continue
+        value, end = found
+        if phrase.introduced or closed_by_copula(text, end, literals):
+            return value
+    return None
 
 
 def normalize_number(text: str, literals: Literals) -> str | None:
@@ -76,13 +91,16 @@ def _prepare(text: str, literals: Literals) -> str:
 
 def _first_value(text: str, literals: Literals) -> str | None:
     match = _number_pattern(literals).search(text)
-    return _value_at(text, match.start(), literals) if match else None
+    found = _value_at(text, match.start(), literals) if match else None
+    return found[0] if found else None
 
 
-def _value_at(text: str, pos: int, literals: Literals, *, after_phrase: bool = False) -> str | None:
-    """The number starting at `pos`; for a calculation, its result after the last "=".
-    After an answer phrase, a list item's number on a new line ("Answer:\n1. First, ...") is
-    not a value."""
+def _value_at(
+    text: str, pos: int, literals: Literals, *, after_phrase: bool = False
+) -> tuple[str, int] | None:
+    """(value, end) of the number starting at `pos`; for a calculation, its result after the
+    last "=". After an answer phrase, a list item's number on a new line ("Answer:\n1. First,
+    ...") is not a value."""
     pattern = _number_pattern(literals)
     match = pattern.match(text, pos)
     if match is None or (after_phrase and _list_marker(text, match)):
@@ -93,7 +111,7 @@ def _value_at(text: str, pos: int, literals: Literals, *, after_phrase: bool = F
         if "=" in op.group():
             value = _read(term, literals)[0]
         end = term.end()
-    return value
+    return value, end
 
 
 def _list_marker(text: str, match: re.Match[str]) -> bool:
