@@ -63,7 +63,11 @@ def main() -> None:
     metavar="KEY=VALUE",
     help="Backend option (vllm: dtype, tensor_parallel_size, ...); repeatable.",
 )
-@click.option("--tasks", required=True, help="Comma-separated task names.")
+@click.option(
+    "--tasks",
+    required=True,
+    help="Comma-separated task names; a path ending in .yaml/.yml is a user task's file.",
+)
 @click.option("--languages", help="Comma-separated codes (ben_Beng or bn). Default: all.")
 @click.option("--variants", help="Comma-separated prompt variants. Default: each task's own.")
 @click.option("--limit", type=click.IntRange(min=1), help="First N samples per task and language.")
@@ -85,6 +89,22 @@ def main() -> None:
     metavar="[TASK:]NAME=PATH",
     help="A second source for the variants that read NAME (e.g. xnli's translate_test reads "
     "mt: a machine-translated copy in the task's local layout); repeatable.",
+)
+@click.option(
+    "-T",
+    "--task-option",
+    "task_options",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Defines a user task (--tasks mcq or short_answer) or overrides a task YAML's setting: "
+    "question=COL, passage=COL, choices=A,B,C,D, answer=COL, id=COL, "
+    "form=letter|index1|index0|text|number, language=CODE, name=NAME, format=csv|tsv|jsonl|json; "
+    "repeatable.",
+)
+@click.option(
+    "--data-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The data file of a user task (--tasks mcq or short_answer with -T options).",
 )
 @click.option(
     "--tasks-dir",
@@ -167,6 +187,7 @@ def run(**options: Any) -> None:
             variants=_csv(options.pop("variants")),
             tasks_dirs=list(options.pop("tasks_dirs")),
             alt_data={k: Path(v) for k, v in _pairs(options.pop("alt_data"), "--alt-data").items()},
+            task_options=_pairs(options.pop("task_options"), "-T/--task-option"),
             **options,
         )
     )

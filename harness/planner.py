@@ -11,7 +11,8 @@ from typing import Any
 
 from harness.data.sources import DataSource, FolderSource, SourceChoice, select_source
 from harness.errors import PolyevalError
-from harness.kinds import answer_format
+from harness.generic import GenericTask, resolve_tasks
+from harness.kinds import LOCAL_DIGITS, answer_format
 from harness.languages import resolve_language
 from harness.literals import get_literals, literals_table_hash, table_languages
 from harness.metrics import check_metrics
@@ -36,6 +37,8 @@ class Selection:
     generation: dict[str, Any] = field(default_factory=dict)  # overrides from the CLI
     system_prompt: str | None = None  # replaces the templates' system block
     alt_data: dict[str, Path] = field(default_factory=dict)  # "[task:]name" -> folder or file
+    task_options: dict[str, str] = field(default_factory=dict)  # -T: a user task's mapping
+    data_file: Path | None = None  # a user task's data file (--data-file)
 
 
 @dataclass
@@ -95,7 +98,8 @@ class Plan:
 
 
 def build_plan(registry: TaskRegistry, selection: Selection) -> Plan:
-    tasks = [registry.get(name) for name in registry.expand(selection.tasks)]
+    names = registry.expand(selection.tasks)
+    tasks = resolve_tasks(registry, names, selection.task_options, selection.data_file)
     _check_requested(tasks, selection)
     plans = [_task_plan(task, selection) for task in tasks]
     requests: list[Request] = []
@@ -128,9 +132,13 @@ def _check_requested(tasks: list[Task], selection: Selection) -> None:
 def _task_plan(task: Task, selection: Selection) -> TaskPlan:
     spec = task.spec
     check_metrics(spec.metrics, str(task.folder / "task.yaml"))
-    source, note = select_source(
-        spec, task.folder, selection.source, selection.data_dir, selection.hub_dir
-    )
+    source: DataSource
+    if isinstance(task, GenericTask):  # a user task reads the user's file, whatever --source
+        source, note = task.source, None
+    else:
+        source, note = select_source(
+            spec, task.folder, selection.source, selection.data_dir, selection.hub_dir
+        )
     notes = [note] if note else []
     if selection.languages is None:
         languages = source.languages()
@@ -227,7 +235,7 @@ def _requests(
             gold=sample.gold,
             answer_format=phrasing,
             choice_labels=literals.choice_labels[: len(sample.choices)],
-            digits=literals.digits,
+            digits=literals.digits if spec.kind in LOCAL_DIGITS else "0123456789",
             answer_pool=pool,
             source_text=str(sample.fields.get("source", sample.fields.get("question", ""))),
         )

@@ -15,6 +15,7 @@ from typing import Any
 
 import harness
 from harness.errors import PolyevalError
+from harness.generic import GenericTask
 from harness.io import write_json_atomic, write_jsonl_atomic
 from harness.planner import Plan, Selection, TaskPlan
 from harness.records import ScoredSample
@@ -108,6 +109,7 @@ def build_manifest(
 
 def _task_entry(plan: TaskPlan) -> dict[str, Any]:
     spec = plan.task.spec
+    user = {"user_task": plan.task.definition} if isinstance(plan.task, GenericTask) else {}
     return {
         "version": spec.version,
         "kind": spec.kind,
@@ -124,6 +126,7 @@ def _task_entry(plan: TaskPlan) -> dict[str, Any]:
         "alt_data": {name: src.describe() for name, src in plan.alt_sources.items()},
         "literals": plan.literals(),
         "literals_english_fallback": plan.english_fallback(),
+        **user,  # a user task's files (with hashes), column mapping and answer form
     }
 
 

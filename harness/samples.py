@@ -1,5 +1,7 @@
 """Turning a source's rows into Samples: field mapping, gold answers, stable ids, and the rows
-a task's `process_record` hook skips (counted by reason, never dropped silently)."""
+a task's `process_record(record, language)` hook skips. The hook returns the record to use,
+None for a row of another language (files that mix languages), or raises SkipRow for an
+invalid row, which is counted by reason in the manifest, never dropped silently."""
 
 from __future__ import annotations
 
@@ -33,7 +35,7 @@ class SkipRow(Exception):
 class Loaded:
     samples: list[Sample]
     skipped: Counter[str] = field(default_factory=Counter)  # reason -> rows
-    rows: int = 0  # rows read from the source (before skips and --limit)
+    rows: int = 0  # the language's rows read (skipped ones included; stops at --limit)
 
 
 def load_samples(task: Task, rows: Sequence[Row], language: str, limit: int | None) -> Loaded:
@@ -43,13 +45,16 @@ def load_samples(task: Task, rows: Sequence[Row], language: str, limit: int | No
     for index, (where, record) in enumerate(rows):
         if limit is not None and len(loaded.samples) >= limit:
             break
-        loaded.rows += 1
         if process is not None:
             try:
                 record = process(record, language)
             except SkipRow as skip:
+                loaded.rows += 1
                 loaded.skipped[skip.reason] += 1
                 continue
+            if record is None:  # not this language's row (a file that mixes languages)
+                continue
+        loaded.rows += 1
         sample = make_sample(task.spec, index, where, record, language)
         if sample.id in seen:
             raise PolyevalError(

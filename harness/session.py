@@ -42,6 +42,8 @@ class RunOptions:
     data_dir: Path | None = None
     hub_dir: Path | None = None
     alt_data: dict[str, Path] = field(default_factory=dict)
+    task_options: dict[str, str] = field(default_factory=dict)  # -T: a user task's mapping
+    data_file: Path | None = None  # a user task's data file
     tasks_dirs: list[Path] = field(default_factory=list)
     prompt_format: PromptFormat = "chat"
     output: Path | None = None
@@ -77,6 +79,8 @@ def run_evaluation(options: RunOptions, console: Console | None = None) -> Outco
         generation=options.generation,
         system_prompt=options.system_prompt,
         alt_data=options.alt_data,
+        task_options=options.task_options,
+        data_file=options.data_file,
     )
     planning = time.perf_counter()
     plan = build_plan(TaskRegistry(options.tasks_dirs), selection)
@@ -98,9 +102,11 @@ def run_evaluation(options: RunOptions, console: Console | None = None) -> Outco
     model = {"name": options.model, **backend.identity(), **_public(backend_options)}
     manifest = build_manifest(run_dir.name, selection, plan, execution, model, started, argv())
     write_run(run_dir, plan, execution, scores, gaps, manifest)
-    Console().print(score_table(scores))
-    for table in gap_tables(gaps):
-        Console().print(table)
+    primary = dict.fromkeys(t.task.spec.metrics[0] for t in plan.tasks if t.task.spec.metrics)
+    for metric in primary or ["accuracy"]:
+        Console().print(score_table(scores, metric))
+        for table in gap_tables(gaps, metric):
+            Console().print(table)
     if names := breakdowns(scores):
         console.print(f"breakdowns: {', '.join(names)} (evaluate show RUN --by {names[0]})")
     c = execution.counts
