@@ -25,22 +25,20 @@ Scores = dict[Cell, dict[str, float]]  # cell -> parallel id -> score
 def paired_gaps(
     results: Iterable[ScoredSample], compare_to: Mapping[tuple[str, str], str]
 ) -> list[dict[str, Any]]:
-    """Gap records; `compare_to` maps (task, variant) to the variant it is compared with."""
+    """Gap records; `compare_to` maps (task, variant) to the variant it is compared with, as
+    `other` (the same language) or `other@language` (DZEN's Dzongkha variant against English)."""
     scores = _by_cell(results)
     records = []
-    for (task, variant, language, metric), values in sorted(scores.items()):
-        other = compare_to.get((task, variant))
-        if other is not None:
-            base = scores.get((task, other, language, metric))
+    for cell, values in sorted(scores.items()):
+        task, variant, language, metric = cell
+        if (target := compare_to.get((task, variant))) is not None:
+            other, _, other_language = target.partition("@")
+            base = scores.get((task, other, other_language or language, metric))
             if base:
-                records.append(
-                    _gap((task, variant, language, metric), values, base, f"variant:{other}")
-                )
+                records.append(_gap(cell, values, base, f"variant:{target}"))
         english = scores.get((task, variant, ENGLISH, metric))
         if language != ENGLISH and english:
-            records.append(
-                _gap((task, variant, language, metric), values, english, f"language:{ENGLISH}")
-            )
+            records.append(_gap(cell, values, english, f"language:{ENGLISH}"))
     return [r for r in records if r is not None]
 
 

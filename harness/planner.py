@@ -93,7 +93,8 @@ class Plan:
             (t.task.name, v): other
             for t in self.tasks
             for v in t.variants
-            if (other := t.task.variant(v).compare_to) in t.variants
+            if (other := t.task.variant(v).compare_to) is not None
+            and other.partition("@")[0] in t.variants
         }
 
 

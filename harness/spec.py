@@ -70,7 +70,7 @@ class Variant(_Strict):
     generation: dict[str, Any] = Field(default_factory=dict)
     languages: list[str] | None = None  # run only for these languages (default: all)
     source: str | None = None  # read the rows from the data the user names with --alt-data NAME=DIR
-    compare_to: str | None = None  # report this variant's per-language gap to that variant
+    compare_to: str | None = None  # report the paired gap to that variant ("en@eng_Latn")
 
 
 class TaskSpec(_Strict):
@@ -177,10 +177,14 @@ def _check_consistency(spec: TaskSpec, path: Path, node: Any) -> None:
 
 def _check_variant(spec: TaskSpec, name: str, variant: Variant, path: Path, node: Any) -> None:
     where = f"{path}:{line_of(node, ['variants', name])}"
-    if variant.compare_to is not None and variant.compare_to not in spec.variants:
-        raise PolyevalError(
-            f"variant '{name}' compares to unknown variant '{variant.compare_to}'", where=where
-        )
+    if variant.compare_to is not None:
+        other, _, language = variant.compare_to.partition("@")
+        if other not in spec.variants or (language and language not in spec.languages):
+            raise PolyevalError(
+                f"variant '{name}' compares to '{variant.compare_to}': expected a variant of the "
+                f"task, optionally @language ({', '.join(spec.variants)})",
+                where=where,
+            )
     unknown = [lang for lang in variant.languages or [] if lang not in spec.languages]
     if unknown:
         raise PolyevalError(

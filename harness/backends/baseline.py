@@ -15,6 +15,8 @@ import hashlib
 import random
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import replace
+from functools import lru_cache
 from typing import Any
 
 from harness.backends.options import BackendOptions
@@ -38,13 +40,26 @@ class BaselineBackend:
         self.seed = seed
         self.latency = latency  # simulated seconds per answer, for tests and benchmarks
         self.sent = 0  # requests answered by this backend (not from the cache)
+        # hash of each answer pool, which all requests of a task and language share: hashing
+        # it once per pool, not per request, keeps the salts linear in the number of requests
+        self._pools: dict[int, tuple[tuple[str, ...], str]] = {}
 
     def identity(self) -> dict[str, Any]:
         return {"kind": "baseline", "model": self.strategy, "seed": self.seed}
 
     def cache_salt(self, request: Request) -> str:
         """Baselines answer from the hints, so the hints are part of what makes an answer."""
-        return hashlib.sha256(repr(request.hints).encode()).hexdigest()
+        hints = request.hints
+        pool = self._pool_hash(hints.answer_pool)
+        own = replace(hints, answer_pool=())
+        return hashlib.sha256(f"{own!r}|{pool}".encode()).hexdigest()
+
+    def _pool_hash(self, pool: tuple[str, ...]) -> str:
+        known = self._pools.get(id(pool))
+        if known is None or known[0] is not pool:
+            known = (pool, hashlib.sha256(repr(pool).encode()).hexdigest())
+            self._pools[id(pool)] = known
+        return known[1]
 
     async def generate(self, requests: Sequence[Request]) -> AsyncIterator[tuple[int, Response]]:
         answer = STRATEGIES[self.strategy]
@@ -75,9 +90,14 @@ def _random(request: Request, rng: random.Random) -> str:
 
 
 def _majority(request: Request, rng: random.Random) -> str:
-    counts = Counter(request.hints.answer_pool or (request.hints.gold,))
-    # the most common answer; ties go to the smallest, so the choice is stable
-    return request.hints.phrase(min(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0])
+    return request.hints.phrase(_most_common(request.hints.answer_pool or (request.hints.gold,)))
+
+
+@lru_cache(maxsize=64)
+def _most_common(pool: tuple[str, ...]) -> str:
+    """The most common answer; ties go to the smallest, so the choice is stable."""
+    counts = Counter(pool)
+    return min(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0]
 
 
 def _copy_source(request: Request, rng: random.Random) -> str:
