@@ -16,6 +16,7 @@ ANSWER_FORMATS: dict[str, str] = {
 def answer_format(kind: str, literals: Literals) -> str:
     return ANSWER_FORMATS[kind].format(lit=literals).replace("<answer>", "{answer}")
 
+
 # Kinds whose answers a baseline writes in the language's own digits; extractive spans and
 # translations keep the digits of the text they copy.
 LOCAL_DIGITS = frozenset({"multiple_choice", "short_answer"})
