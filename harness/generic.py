@@ -45,6 +45,7 @@ from harness.spec import FileLayout, TaskSpec
 from harness.yamlfile import line_of, load_yaml
 
 GENERIC_TASKS = ("mcq", "short_answer")
+SQUAD_TASK = "extractive_qa"  # any SQuAD-format file: its columns are fixed, only the language
 TASK_FILE_SUFFIXES = (".yaml", ".yml")
 FORMS: dict[str, tuple[str, ...]] = {
     "mcq": ("letter", "index1", "index0", "text"),
@@ -109,11 +110,11 @@ def resolve_tasks(
     and `--data-file` apply to the one generic task or task YAML in `names`."""
     options = options or {}
     given = bool(options) or data_file is not None
-    generic = [n for n in names if is_task_file(n) or (given and n in GENERIC_TASKS)]
+    generic = [n for n in names if is_task_file(n) or (given and n in (*GENERIC_TASKS, SQUAD_TASK))]
     if given and not generic:
         raise PolyevalError(
             "-T/--task-option and --data-file define a user task: --tasks needs mcq, "
-            "short_answer or a task YAML file"
+            "short_answer, extractive_qa or a task YAML file"
         )
     if given and len(generic) > 1:
         raise PolyevalError(
@@ -156,14 +157,45 @@ def user_task(
         stem = path.stem
         if "task" not in settings:
             raise PolyevalError(f"missing `task:` ({' or '.join(GENERIC_TASKS)})", where=name)
-        base = _one_of(settings["task"], GENERIC_TASKS, "task")
+        base = _one_of(settings["task"], (*GENERIC_TASKS, SQUAD_TASK), "task")
     else:
         settings, style = overrides, _Style("the command line", yaml=False)
         if "file" not in settings:
             raise PolyevalError(f"--tasks {name} with -T options needs --data-file FILE")
         stem = Path(settings["file"].value).stem
         base = name
+    if base == SQUAD_TASK:
+        return _squad_task(registry.get(base), settings, stem)
     return _build(registry.get(base), settings, style, stem)
+
+
+def _squad_task(base_task: Task, settings: Settings, stem: str) -> GenericTask:
+    """The built-in extractive_qa task on the user's SQuAD-format file (FQuAD, SQuAD, TyDi QA
+    GoldP): its fields are fixed by the format, so only the language (and a name) are set."""
+    for key, setting in settings.items():
+        _known(key, ("task", "name", "description", "file", "language"), "setting", setting.where)
+    if "language" not in settings:
+        raise PolyevalError("a SQuAD-format user task needs its language: -T language=CODE")
+    language = _language(settings["language"].value, settings["language"].where)
+    path = Path(settings["file"].value)
+    if not path.is_file():
+        raise PolyevalError("no such data file", where=settings["file"].where)
+    name = _task_name(settings.get("name"), stem)
+    spec = base_task.spec.model_copy(update={"name": name, "languages": {language: language}})
+    layout = FileLayout(files=[path.name], format="squad")
+    definition = {
+        "task": SQUAD_TASK,
+        "file": str(path),
+        "sha256": _sha256(path),
+        "language": language,
+    }
+    return GenericTask(
+        spec,
+        base_task.folder,
+        source=FolderSource("local", path.parent, layout, {language: language}),
+        mapping=None,
+        definition=definition,
+    )
 
 
 # --- reading the settings -----------------------------------------------------------------
@@ -282,15 +314,16 @@ class GenericTask(Task):
     """A user task: a built-in generic task's folder (templates, literals) on the user's data."""
 
     source: FolderSource = field(kw_only=True)
-    mapping: _Mapping = field(kw_only=True)
+    mapping: _Mapping | None = field(kw_only=True)  # None: the base task's own hooks read rows
     definition: dict[str, Any] = field(kw_only=True)  # what the manifest records
 
     def hook(self, name: str) -> Any:
-        if name == "process_record":
+        if name == "process_record" and self.mapping is not None:
             return self._process_record
         return super().hook(name)
 
     def _process_record(self, record: dict[str, Any], language: str) -> dict[str, Any]:
+        assert self.mapping is not None
         return self.mapping.convert(record, f"{self.name}/{language}")
 
 

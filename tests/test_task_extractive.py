@@ -623,3 +623,31 @@ def test_reference_keeps_the_digits_of_an_extractive_answer() -> None:
     hints = replace(plan.requests[0].hints, gold="عام 1879")
     parsed = parse_span(hints.reference, literals)
     assert exact_match(parsed, ["عام 1879"], "arb_Arab") == 1.0
+
+
+def test_any_squad_file_runs_as_a_user_task(
+    evaluate: Callable[..., Result], tmp_path: Path
+) -> None:
+    """`--tasks extractive_qa --data-file FILE -T language=CODE`: a SQuAD-format file (FQuAD
+    here) in any language, no task folder written."""
+    data = tmp_path / "fquad_valid.json"
+    shutil.copy(REPO / "tasks" / "extractive_qa" / "sample" / "fra_Latn.json", data)
+    out = tmp_path / "run"
+    result = evaluate(
+        "run --model baseline:reference --tasks extractive_qa -T language=fr",
+        data_file=data,
+        output=out,
+    )
+    assert result.exit_code == 0, result.output
+    scores = scores_of(out, "exact_match")
+    assert set(scores) == {("fquad_valid", "zero_shot", "fra_Latn")}
+    assert scores[("fquad_valid", "zero_shot", "fra_Latn")]["value"] == 1.0
+    entry = read_run(out)["manifest"]["tasks"]["fquad_valid"]
+    assert entry["user_task"]["file"] == str(data) and entry["user_task"]["language"] == "fra_Latn"
+    no_language = evaluate("run --model baseline:reference --tasks extractive_qa", data_file=data)
+    assert no_language.exit_code == 2 and "-T language=CODE" in no_language.output
+    column = evaluate(
+        "run --model baseline:reference --tasks extractive_qa -T language=fr -T question=q",
+        data_file=data,
+    )
+    assert column.exit_code == 2 and "unknown setting 'question'" in column.output
