@@ -13,3 +13,12 @@ class PolyevalError(Exception):
         self.message = message
         self.where = where
         super().__init__(f"{where}: {message}" if where else message)
+
+
+class SkipRow(Exception):
+    """Raised by a task's `process_record(record, language)` hook: this row is not a valid
+    item (e.g. its answer key is `*`). The reason is counted in the run's manifest."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.data.readers import Row
-from harness.errors import PolyevalError
+from harness.errors import PolyevalError, SkipRow
 from harness.literals import get_literals
 from harness.parsers import normalize_number
 from harness.records import Sample
@@ -20,15 +20,7 @@ from harness.registry import Task
 from harness.spec import GoldSpec, TaskSpec
 
 LETTERS = string.ascii_uppercase
-
-
-class SkipRow(Exception):
-    """Raised by a task's `process_record(record, language)` hook: this row is not a valid
-    item (e.g. its answer key is `*`). The reason is counted in the run's manifest."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+__all__ = ["Loaded", "SkipRow", "gold_answer", "load_samples", "make_sample"]
 
 
 @dataclass

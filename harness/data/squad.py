@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from harness.errors import PolyevalError
+from harness.errors import PolyevalError, SkipRow
 from harness.spec import FileLayout
 
 Row = tuple[str, dict[str, Any]]
@@ -158,3 +158,13 @@ def _identifier(qa: Mapping[str, Any], where: str) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int) or value == "":
         raise PolyevalError("'id' must be a non-empty string", where=where)
     return str(value)
+
+
+def answerable_record(record: Mapping[str, Any], language: str) -> dict[str, Any]:
+    """A `process_record` hook for extractive-QA tasks: the row with `answers` as a list of
+    acceptable texts; an unanswerable question (SQuAD 2.0 `is_impossible`, or no answer) is
+    skipped and counted, since a sample needs a gold answer."""
+    flat = flatten_answers(record, where=f"question {record.get('id')!r}")
+    if flat["is_impossible"] or not flat["answers"]:
+        raise SkipRow("unanswerable question (no gold answer span)")
+    return flat

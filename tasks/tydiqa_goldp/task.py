@@ -13,9 +13,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from harness.data.squad import flatten_answers
+from harness.data.squad import answerable_record
 from harness.errors import PolyevalError
-from harness.samples import SkipRow
 from harness.spec import load_spec
 
 
@@ -42,7 +41,4 @@ def process_record(record: dict[str, Any], language: str) -> dict[str, Any] | No
         )
     if name != names[language]:
         return None  # another language's row: not counted as a skip
-    flat = flatten_answers(record, where=f"question {row_id!r}")
-    if flat["is_impossible"] or not flat["answers"]:
-        raise SkipRow("unanswerable question (no gold answer span)")
-    return flat
+    return answerable_record(record, language)
