@@ -8,11 +8,13 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["HF_DATASETS_OFFLINE"] = "1"
 
 import json
+import math
 import shlex
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from statistics import NormalDist
 from typing import Any
 
 import pytest
@@ -86,3 +88,16 @@ def scores_of(
         for r in records
         if r["metric"] == metric and r.get("by") is None
     }
+
+
+def assert_chance(records: list[dict[str, Any]], chance: float) -> None:
+    """Each cell within its 95% interval of chance, Bonferroni-corrected for the number of
+    cells (one cell in twenty outside a plain 95% interval is what chance does), and all
+    cells together within the plain 95% interval."""
+    z = NormalDist().inv_cdf(1 - 0.025 / len(records))
+    for record in records:
+        half = z * math.sqrt(chance * (1 - chance) / record["n"])
+        assert abs(record["value"] - chance) <= half, record
+    n = sum(r["n"] for r in records)
+    pooled = sum(r["value"] * r["n"] for r in records) / n
+    assert abs(pooled - chance) <= 1.96 * math.sqrt(chance * (1 - chance) / n), pooled

@@ -9,7 +9,6 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from statistics import NormalDist
 from typing import Any
 
 import pytest
@@ -20,8 +19,7 @@ from harness.data.sources import select_source
 from harness.errors import PolyevalError
 from harness.registry import Task, TaskRegistry
 from harness.samples import SkipRow
-from harness.stats import wilson_interval
-from tests.conftest import SHARED_DATA, cli_args, read_run, scores_of
+from tests.conftest import SHARED_DATA, assert_chance, cli_args, read_run, scores_of
 
 VARIANTS = ("dz", "en", "dz+en", "cot")
 LANGUAGES = {"dz": {"dzo_Tibt"}, "en": {"eng_Latn"}, "dz+en": {"dzo_Tibt"}}
@@ -357,11 +355,8 @@ def test_random_lands_within_the_interval_of_chance(tmp_path: Path) -> None:
     _run(out, model="baseline:random", variants=ALL_VARIANTS, source="local", data_dir=SHARED_DATA)
     records = list(scores_of(out).values())
     assert len(records) == 5 and all(r["n"] == 3804 for r in records)
-    z = NormalDist().inv_cdf(1 - 0.05 / (2 * len(records)))
-    for record in records:
-        low, high = wilson_interval(record["value"] * record["n"], record["n"], z)
-        assert low <= 0.25 <= high, record
-        assert record["ci_high"] - record["ci_low"] < 0.03  # n=3804 gives a tight interval
+    assert_chance(records, 0.25)
+    assert all(r["ci_high"] - r["ci_low"] < 0.03 for r in records)  # n=3804: a tight interval
     parse = scores_of(out, "parse_rate")
     assert all(r["value"] == 1.0 for r in parse.values())
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from math import sqrt
 from pathlib import Path
-from statistics import NormalDist
 from typing import Any
 
 import pytest
@@ -17,7 +15,7 @@ from harness.registry import TaskRegistry
 from harness.samples import SkipRow
 from harness.task_literals import task_literals
 from harness.yamlfile import load_yaml
-from tests.conftest import REPO, SHARED_DATA, read_run, scores_of
+from tests.conftest import REPO, SHARED_DATA, assert_chance, read_run, scores_of
 
 TASK = REPO / "tasks" / "xcopa"
 SAMPLE = TASK / "sample"
@@ -216,20 +214,6 @@ def _real_files(split: str = "test") -> dict[str, Path]:
     return {lang: path for lang, path in found.items() if path.is_file()}
 
 
-def _assert_chance(records: list[dict[str, Any]], chance: float) -> None:
-    """Each cell within its 95% interval of chance, Bonferroni-corrected for the number of
-    cells (one cell in twenty outside a plain 95% interval is what chance does), and all
-    cells together within the plain 95% interval."""
-    z = NormalDist().inv_cdf(1 - 0.025 / len(records))
-    for record in records:
-        assert abs(record["value"] - chance) <= z * sqrt(chance * (1 - chance) / record["n"]), (
-            record
-        )
-    n = sum(r["n"] for r in records)
-    pooled = sum(r["value"] * r["n"] for r in records) / n
-    assert abs(pooled - chance) <= 1.96 * sqrt(chance * (1 - chance) / n), pooled
-
-
 @needs_real
 def test_reference_is_perfect_on_every_real_row(
     evaluate: Callable[..., Result], tmp_path: Path
@@ -271,7 +255,7 @@ def test_random_lands_within_the_interval_of_chance_on_real_rows(
     _run(evaluate, out, "baseline:random", "--source", "local", data_dir=SHARED_DATA)
     scores = scores_of(out)
     assert len(scores) == len(_real_files())
-    _assert_chance(list(scores.values()), 0.5)
+    assert_chance(list(scores.values()), 0.5)
 
 
 @needs_real
