@@ -38,12 +38,7 @@ class Task:
         path = self.folder / "task.py"
         if not path.is_file():
             return None
-        module_spec = importlib.util.spec_from_file_location(f"polyeval_task_{self.name}", path)
-        if module_spec is None or module_spec.loader is None:
-            raise PolyevalError("cannot import task hooks", where=str(path))
-        module = importlib.util.module_from_spec(module_spec)
-        module_spec.loader.exec_module(module)
-        return module
+        return import_file(path, f"polyeval_task_{self.name}")
 
     def hook(self, name: str) -> Any:
         return getattr(self.hooks, name, None) if self.hooks is not None else None
@@ -124,6 +119,17 @@ class TaskRegistry:
                 yield from (Path(p) for p in locations)
             elif spec is not None and spec.origin:
                 yield Path(spec.origin).parent
+
+
+def import_file(path: Path, name: str | None = None) -> ModuleType:
+    """A Python file as a module: a task's `task.py`, or a helper module that several task
+    folders share (their hooks load it by path, as task folders are not packages)."""
+    module_spec = importlib.util.spec_from_file_location(name or f"polyeval_{path.stem}", path)
+    if module_spec is None or module_spec.loader is None:
+        raise PolyevalError("cannot import task hooks", where=str(path))
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    return module
 
 
 def _suite_tasks(path: Path) -> list[str]:

@@ -21,7 +21,18 @@ from harness.planner import Plan, Selection, TaskPlan
 from harness.records import ScoredSample
 from harness.runner import Execution
 
-LIBRARIES = ("click", "pydantic", "jinja2", "pyyaml", "rich", "datasets", "huggingface_hub")
+LIBRARIES = (
+    "click",
+    "pydantic",
+    "jinja2",
+    "pyyaml",
+    "rich",
+    "datasets",
+    "huggingface_hub",
+    "math-verify",  # metrics: their versions decide scores
+    "latex2sympy2_extended",
+    "sympy",
+)
 MANIFEST, SAMPLES, SCORES, GAPS = "manifest.json", "samples.jsonl", "scores.json", "gaps.json"
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 
 from harness.errors import PolyevalError
+from harness.metrics.math import math_equivalent
 from harness.metrics.squad import exact_match, token_f1
 
 Metric = Callable[[str | None, Sequence[str], str], float]
@@ -29,8 +30,10 @@ METRICS: dict[str, Metric] = {
     "parse_rate": parse_rate,
     "exact_match": exact_match,
     "f1": token_f1,
+    "math_equivalent": math_equivalent,
 }
-BINARY = {"accuracy", "parse_rate", "exact_match"}  # 0/1 per sample: Wilson intervals apply
+# 0/1 per sample: Wilson intervals apply
+BINARY = {"accuracy", "parse_rate", "exact_match", "math_equivalent"}
 
 
 def get_metric(name: str) -> Metric:

@@ -13,6 +13,7 @@ from harness.errors import PolyevalError
 from harness.literals import Literals
 from harness.parsers._text import strip_reasoning
 from harness.parsers.choice import parse_choice
+from harness.parsers.math import parse_math
 from harness.parsers.number import normalize_number, parse_number
 from harness.parsers.span import parse_span
 
@@ -22,6 +23,7 @@ __all__ = [
     "get_parser",
     "normalize_number",
     "parse_choice",
+    "parse_math",
     "parse_number",
     "parse_span",
     "strip_reasoning",
@@ -43,6 +45,7 @@ class AnswerParser(Protocol):
 
 PARSERS: dict[str, AnswerParser] = {
     "choice": parse_choice,
+    "math": parse_math,
     "number": parse_number,
     "span": parse_span,
 }
