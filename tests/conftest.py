@@ -101,3 +101,14 @@ def assert_chance(records: list[dict[str, Any]], chance: float) -> None:
     n = sum(r["n"] for r in records)
     pooled = sum(r["value"] * r["n"] for r in records) / n
     assert abs(pooled - chance) <= 1.96 * math.sqrt(chance * (1 - chance) / n), pooled
+
+
+def assert_one_line_error(result: Result, *fragments: str) -> str:
+    """Bad input: exit code 2, no traceback, one `error:` line holding every fragment."""
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    lines = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1, result.output
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+    return lines[0]

@@ -10,17 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from tests.conftest import REPO, run_process
-
-
-def _assert_one_line_error(result: Result, *fragments: str) -> str:
-    assert result.exit_code == 2, result.output
-    assert "Traceback" not in result.output
-    lines = [line for line in result.output.splitlines() if line.startswith("error:")]
-    assert len(lines) == 1, result.output
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
-    return lines[0]
+from tests.conftest import REPO, assert_one_line_error, run_process
 
 
 @pytest.mark.parametrize(
@@ -43,7 +33,7 @@ def test_unknown_names(
         argv += ["--model", "baseline:random"]
     if "--tasks" not in args:
         argv += ["--tasks", "mgsm"]
-    _assert_one_line_error(evaluate(*argv), *fragments)
+    assert_one_line_error(evaluate(*argv), *fragments)
 
 
 @pytest.mark.parametrize(
@@ -97,7 +87,7 @@ def test_a_broken_task_file_is_named_with_its_line(
     edited = text.replace(old, new)
     (folder / filename).write_text(edited)  # a task's own template wins over prompts/
     line = edited[: edited.index(new)].count("\n") + 1
-    _assert_one_line_error(
+    assert_one_line_error(
         evaluate(f"run --model baseline:random --tasks {task}", tasks_dir=tmp_path / "tasks"),
         f"{folder / filename}:{line}",
         expected,
@@ -115,7 +105,7 @@ def test_data_file_missing_a_column_names_file_and_line(
     ]
     del rows[2]["mc_answer3"]
     (data / "eng_Latn.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    _assert_one_line_error(
+    assert_one_line_error(
         evaluate("run --model baseline:random --tasks belebele", data_dir=tmp_path / "data"),
         f"{data / 'eng_Latn.jsonl'}:3",
         "missing column 'mc_answer3'",
@@ -128,7 +118,7 @@ def test_tsv_row_with_too_many_columns_names_file_and_line(
     folder = tmp_path / "data" / "mgsm"
     folder.mkdir(parents=True)
     (folder / "mgsm_en.tsv").write_text("What is 2+2?\t4\nWhat is 3+3?\t6\textra\n")
-    _assert_one_line_error(
+    assert_one_line_error(
         evaluate(
             "run --model baseline:random --tasks mgsm --languages en --variants direct",
             data_dir=tmp_path / "data",
@@ -155,7 +145,7 @@ def test_duplicate_sample_ids_are_an_error_naming_both_rows(
     lines = (REPO / "tasks/belebele/sample/data/eng_Latn.jsonl").read_text().splitlines()
     (folder / "eng_Latn.jsonl").write_text("\n".join([*lines, lines[0]]) + "\n")
     path = folder / "eng_Latn.jsonl"
-    _assert_one_line_error(
+    assert_one_line_error(
         evaluate("run --model baseline:random --tasks belebele", data_dir=tmp_path / "data"),
         f"{path}:{len(lines) + 1}: duplicate sample id",
         f"first at {path}:1",

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from click.testing import Result
 
-from tests.conftest import REPO, read_run, scores_of
+from tests.conftest import REPO, assert_one_line_error, read_run, scores_of
 
 Evaluate = Callable[..., Result]
 SYNDARIN_COLUMNS = ["Paragraph", "Question", "Choice A", "Choice B", "Choice C", "Choice D"]
@@ -82,16 +82,6 @@ def syndarin(tmp_path: Path) -> Path:
 
 def _ok(result: Result) -> None:
     assert result.exit_code == 0, result.output
-
-
-def _one_line_error(result: Result, *fragments: str) -> str:
-    assert result.exit_code == 2, result.output
-    assert "Traceback" not in result.output
-    lines = [line for line in result.output.splitlines() if line.startswith("error:")]
-    assert len(lines) == 1, result.output
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
-    return lines[0]
 
 
 def _line(path: Path, text: str) -> int:
@@ -467,7 +457,7 @@ def test_a_mistake_in_the_yaml_names_its_line(
     assert SYNDARIN_YAML.count(edit[0]) == 1
     path = _yaml(tmp_path, SYNDARIN_YAML.replace(*edit))
     result = evaluate("run --model baseline:random", "--tasks", str(path))
-    _one_line_error(result, f"{path}:{_line(path, marker)}:", *fragments)
+    assert_one_line_error(result, f"{path}:{_line(path, marker)}:", *fragments)
 
 
 @pytest.mark.parametrize(
@@ -490,7 +480,7 @@ def test_a_mistake_in_a_task_option_names_the_option(
         *SYNDARIN_OPTIONS,
         *("-T", "language=hy", "-T", option, "--data-file", str(data)),
     )
-    _one_line_error(result, f"error: -T {option}: ", *fragments)
+    assert_one_line_error(result, f"error: -T {option}: ", *fragments)
 
 
 @pytest.mark.parametrize(
@@ -520,7 +510,7 @@ def test_an_answer_that_fits_no_option_names_its_row(
         *("-T", f"form={form}", "-T", "language=hy", "--data-file", str(data)),
     )
     row = next(iter(answers))
-    _one_line_error(result, f"{data}:{row + 1}: ", *fragments)
+    assert_one_line_error(result, f"{data}:{row + 1}: ", *fragments)
 
 
 def test_a_short_answer_that_is_no_number_names_its_row(evaluate: Evaluate, tmp_path: Path) -> None:
@@ -532,7 +522,7 @@ def test_a_short_answer_that_is_no_number_names_its_row(evaluate: Evaluate, tmp_
         *("-T", "question=q", "-T", "answer=a", "-T", "form=number", "-T", "language=en"),
         *("--data-file", str(data)),
     )
-    _one_line_error(result, f"{data}:2: ", "answer 'four' is not a number", "-T form=number")
+    assert_one_line_error(result, f"{data}:2: ", "answer 'four' is not a number", "-T form=number")
 
 
 @pytest.mark.parametrize(
@@ -580,7 +570,7 @@ def test_command_line_mistakes(
     if "short_answer" in argv:
         argv += ["-T", "question=Question", "-T", "answer=Answer", "-T", "language=hy"]
     result = evaluate("run --model baseline:random", *argv)
-    _one_line_error(result, *(f.format(tmp=tmp_path) for f in fragments))
+    assert_one_line_error(result, *(f.format(tmp=tmp_path) for f in fragments))
 
 
 def test_duplicate_ids_name_both_rows(evaluate: Evaluate, tmp_path: Path) -> None:
@@ -595,7 +585,7 @@ def test_duplicate_ids_name_both_rows(evaluate: Evaluate, tmp_path: Path) -> Non
         "run --model baseline:random --tasks short_answer",
         *("-T", "language=en", "--data-file", str(data)),
     )
-    _one_line_error(result, f"{data}:2: ", "id 'x1'", f"{data}:1")
+    assert_one_line_error(result, f"{data}:2: ", "id 'x1'", f"{data}:1")
 
 
 def test_a_user_task_may_not_take_the_name_of_another_task_of_the_run(
@@ -603,7 +593,7 @@ def test_a_user_task_may_not_take_the_name_of_another_task_of_the_run(
 ) -> None:
     path = _yaml(tmp_path, SYNDARIN_YAML.replace("name: syndarin", "name: mgsm"))
     result = evaluate("run --model baseline:random", "--tasks", f"mgsm,{path}")
-    _one_line_error(result, "two tasks of this run are named 'mgsm'")
+    assert_one_line_error(result, "two tasks of this run are named 'mgsm'")
 
 
 def test_more_options_than_the_language_has_labels(evaluate: Evaluate, tmp_path: Path) -> None:
@@ -613,4 +603,6 @@ def test_more_options_than_the_language_has_labels(evaluate: Evaluate, tmp_path:
         *("-T", "question=q", "-T", "choices=a,b,c,d,e,f", "-T", "answer=gold"),
         *("-T", "language=hy", "--data-file", str(data)),
     )
-    _one_line_error(result, "-T choices=a,b,c,d,e,f", "6 options", "option labels for hye_Armn")
+    assert_one_line_error(
+        result, "-T choices=a,b,c,d,e,f", "6 options", "option labels for hye_Armn"
+    )
