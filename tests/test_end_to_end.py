@@ -108,3 +108,24 @@ def test_samples_loaded_equal_rows_in_each_real_file(
         rows = sum(1 for line in text.splitlines() if line.strip())
         assert entry["rows"][language] == rows, language
         assert entry["samples"][language] == rows - sum(entry["skipped"].get(language, {}).values())
+
+
+@pytest.mark.parametrize("task", TaskRegistry().names())
+def test_reference_is_perfect_on_every_shipped_sample(
+    evaluate: Callable[..., Result], tmp_path: Path, task: str
+) -> None:
+    """Every built-in task, every variant that reads its own data, every sample language:
+    the reference baseline scores 1.0 on the task's primary metric (a guard for new tasks)."""
+    spec = TaskRegistry().get(task).spec
+    variants = ",".join(name for name, v in spec.variants.items() if v.source is None)
+    out = tmp_path / "run"
+    result = evaluate(
+        f"run --model baseline:reference --tasks {task} --source sample",
+        variants=variants,
+        output=out,
+    )
+    assert result.exit_code == 0, result.output
+    scores = scores_of(out, spec.metrics[0])
+    assert {variant for _, variant, _ in scores} == set(variants.split(","))
+    imperfect = {key: r["value"] for key, r in scores.items() if r["value"] != 1.0}
+    assert imperfect == {}
