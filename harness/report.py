@@ -4,6 +4,7 @@ one row per language, one column per task/variant, accuracy with its 95% interva
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from rich.console import Console
@@ -11,97 +12,100 @@ from rich.table import Table
 
 from harness.languages import get_language, is_known
 
+Record = dict[str, Any]
+Cells = dict[str, dict[str, Record]]  # row -> column -> record
 
-def score_table(scores: list[dict[str, Any]], metric: str = "accuracy") -> Table:
-    cells: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
-    columns: list[str] = []
-    for record in scores:
-        if record["metric"] != metric or record.get("by") is not None:
-            continue
-        column = f"{record['task']}/{record['variant']}"
-        if column not in columns:
-            columns.append(column)
-        cells[record["language"]][column] = record
-    table = Table(title=f"{metric} (95% interval), n per cell", title_justify="left")
-    table.add_column("language")
-    for column in columns:
-        table.add_column(column, justify="right")
+
+def score_table(scores: list[Record], metric: str = "accuracy") -> Table:
+    chosen = [r for r in scores if r["metric"] == metric and r.get("by") is None]
+    cells, columns = _pivot(chosen, "language", _task_variant)
+    table = _table(f"{metric} (95% interval), n per cell", "language", columns)
     for language in sorted(cells, key=_language_order):
-        row = [_label(language)] + [_cell(cells[language].get(c)) for c in columns]
-        table.add_row(*row)
+        table.add_row(_label(language), *[_cell(cells[language].get(c)) for c in columns])
     if len(cells) > 1:
         table.add_section()
         table.add_row("macro average", *[_macro(cells, c) for c in columns], style="bold")
     return table
 
 
-def breakdown_table(scores: list[dict[str, Any]], by: str, metric: str = "accuracy") -> Table:
+def breakdown_table(scores: list[Record], by: str, metric: str = "accuracy") -> Table:
     """Scores per value of one breakdown (subject, grade, level): rows are the values,
     columns task/variant/language."""
-    cells: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
-    columns: list[str] = []
-    for record in scores:
-        if record["metric"] != metric or record.get("by") != by:
-            continue
-        column = f"{record['task']}/{record['variant']}/{record['language']}"
-        columns += [column] if column not in columns else []
-        cells[str(record["group"])][column] = record
-    table = Table(title=f"{metric} by {by} (95% interval)", title_justify="left")
-    table.add_column(by)
-    for column in columns:
-        table.add_column(column, justify="right")
+    chosen = [r for r in scores if r["metric"] == metric and r.get("by") == by]
+    cells, columns = _pivot(chosen, "group", lambda r: f"{_task_variant(r)}/{r['language']}")
+    table = _table(f"{metric} by {by} (95% interval)", by, columns)
     for group in sorted(cells, key=_natural):
         table.add_row(group, *[_cell(cells[group].get(c)) for c in columns])
     return table
 
 
-def breakdowns(scores: list[dict[str, Any]]) -> list[str]:
+def breakdowns(scores: list[Record]) -> list[str]:
     """The breakdown names present in a run's scores."""
     return list(dict.fromkeys(r["by"] for r in scores if r.get("by") is not None))
+
+
+def gap_tables(gaps: list[Record], metric: str = "accuracy") -> list[Table]:
+    """One table per comparison ("language:eng_Latn", "variant:zero_shot"): rows are
+    languages, columns task/variant, cells the paired gap in points with its 95% interval."""
+    tables = []
+    for versus in dict.fromkeys(g["versus"] for g in gaps if g["metric"] == metric):
+        chosen = [g for g in gaps if g["metric"] == metric and g["versus"] == versus]
+        cells, columns = _pivot(chosen, "language", _task_variant)
+        other = versus.split(":", 1)[1]
+        title = f"{metric} gap in points to {'English' if other == 'eng_Latn' else other}"
+        table = _table(f"{title} (paired items, 95% interval)", "language", columns)
+        for language in sorted(cells, key=_language_order):
+            table.add_row(_label(language), *[_gap(cells[language].get(c)) for c in columns])
+        tables.append(table)
+    return tables
+
+
+def _pivot(
+    records: list[Record], row_key: str, column_of: Callable[[Record], str]
+) -> tuple[Cells, list[str]]:
+    """Records by row (the value of `row_key`) and column, columns in order of appearance."""
+    cells: Cells = defaultdict(dict)
+    for record in records:
+        cells[str(record[row_key])][column_of(record)] = record
+    columns = list(dict.fromkeys(column_of(r) for r in records))
+    return cells, columns
+
+
+def _table(title: str, row_header: str, columns: list[str]) -> Table:
+    table = Table(title=title, title_justify="left")
+    table.add_column(row_header)
+    for column in columns:
+        table.add_column(column, justify="right")
+    return table
+
+
+def _task_variant(record: Record) -> str:
+    return f"{record['task']}/{record['variant']}"
 
 
 def _natural(text: str) -> tuple[int, str]:
     return (int(text), "") if text.isdigit() else (1 << 30, text)
 
 
-def gap_tables(gaps: list[dict[str, Any]], metric: str = "accuracy") -> list[Table]:
-    """One table per comparison ("language:eng_Latn", "variant:zero_shot"): rows are
-    languages, columns task/variant, cells the paired gap in points with its 95% interval."""
-    tables = []
-    for versus in dict.fromkeys(g["versus"] for g in gaps if g["metric"] == metric):
-        other = versus.split(":", 1)[1]
-        cells: dict[str, dict[str, str]] = defaultdict(dict)
-        columns: list[str] = []
-        for g in gaps:
-            if g["metric"] != metric or g["versus"] != versus:
-                continue
-            column = f"{g['task']}/{g['variant']}"
-            columns += [column] if column not in columns else []
-            low, high = 100 * g["ci_low"], 100 * g["ci_high"]
-            cells[g["language"]][column] = f"{100 * g['gap']:+5.1f} [{low:+.1f}, {high:+.1f}]"
-        title = f"{metric} gap in points to {'English' if other == 'eng_Latn' else other}"
-        table = Table(title=f"{title} (paired items, 95% interval)", title_justify="left")
-        table.add_column("language")
-        for column in columns:
-            table.add_column(column, justify="right")
-        for language in sorted(cells, key=_language_order):
-            table.add_row(_label(language), *[cells[language].get(c, "-") for c in columns])
-        tables.append(table)
-    return tables
-
-
-def print_scores(scores: list[dict[str, Any]], console: Console | None = None) -> None:
+def print_scores(scores: list[Record], console: Console | None = None) -> None:
     (console or Console()).print(score_table(scores))
 
 
-def _cell(record: dict[str, Any] | None) -> str:
+def _cell(record: Record | None) -> str:
     if record is None:
         return "-"
     value, low, high = (100 * record[k] for k in ("value", "ci_low", "ci_high"))
     return f"{value:5.1f} [{low:4.1f}-{high:5.1f}] n={record['n']}"
 
 
-def _macro(cells: dict[str, dict[str, dict[str, Any]]], column: str) -> str:
+def _gap(record: Record | None) -> str:
+    if record is None:
+        return "-"
+    low, high = 100 * record["ci_low"], 100 * record["ci_high"]
+    return f"{100 * record['gap']:+5.1f} [{low:+.1f}, {high:+.1f}]"
+
+
+def _macro(cells: Cells, column: str) -> str:
     values = [row[column]["value"] for row in cells.values() if column in row]
     return f"{100 * sum(values) / len(values):5.1f} ({len(values)} languages)" if values else "-"
 
