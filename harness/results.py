@@ -32,6 +32,9 @@ LIBRARIES = (
     "math-verify",  # metrics: their versions decide scores
     "latex2sympy2_extended",
     "sympy",
+    "sacrebleu",
+    "mecab-python3",  # BLEU's Japanese tokenizer
+    "mecab-ko",  # BLEU's Korean tokenizer
 )
 MANIFEST, SAMPLES, SCORES, GAPS = "manifest.json", "samples.jsonl", "scores.json", "gaps.json"
 
