@@ -70,6 +70,16 @@ def main() -> None:
 )
 @click.option("--languages", help="Comma-separated codes (ben_Beng or bn). Default: all.")
 @click.option("--variants", help="Comma-separated prompt variants. Default: each task's own.")
+@click.option(
+    "--pairs",
+    help="Translation: comma-separated language pairs SOURCE-TARGET (eng_Latn-npi_Deva or en-ne). "
+    "Default: every language of the task with English, in the task's direction.",
+)
+@click.option(
+    "--direction",
+    type=click.Choice(["both", "to-en", "from-en"]),
+    help="Translation: into English, out of English, or both (default: the task's own).",
+)
 @click.option("--limit", type=click.IntRange(min=1), help="First N samples per task and language.")
 @click.option(
     "--source",
@@ -185,6 +195,7 @@ def run(**options: Any) -> None:
             tasks=_csv(options.pop("tasks")) or [],
             languages=_csv(options.pop("languages")),
             variants=_csv(options.pop("variants")),
+            pairs=_csv(options.pop("pairs")),
             tasks_dirs=list(options.pop("tasks_dirs")),
             alt_data={k: Path(v) for k, v in _pairs(options.pop("alt_data"), "--alt-data").items()},
             task_options=_pairs(options.pop("task_options"), "-T/--task-option"),

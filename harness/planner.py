@@ -19,8 +19,9 @@ from harness.metrics import check_metrics
 from harness.prompting import PromptBuilder, PromptFormat
 from harness.records import Hints, Request, Sample
 from harness.registry import Task, TaskRegistry
-from harness.samples import load_samples
+from harness.samples import Loaded, load_samples
 from harness.task_literals import task_literals_hash
+from harness.translation.pairs import load_pair, pair_of, round_trips, select_pairs
 
 
 @dataclass
@@ -39,6 +40,8 @@ class Selection:
     alt_data: dict[str, Path] = field(default_factory=dict)  # "[task:]name" -> folder or file
     task_options: dict[str, str] = field(default_factory=dict)  # -T: a user task's mapping
     data_file: Path | None = None  # a user task's data file (--data-file)
+    pairs: list[str] | None = None  # translation: the language pairs (--pairs)
+    direction: str | None = None  # translation: both, to-en or from-en (--direction)
 
 
 @dataclass
@@ -69,11 +72,14 @@ class TaskPlan:
     def english_fallback(self) -> list[str]:
         """Languages with no row in the literals table (English words are used)."""
         own = set(table_languages())
-        return [lang for lang in self.languages if lang not in own]
+        return [lang for lang in self.languages if lang not in own and pair_of(lang) is None]
 
     def variant_samples(self, variant: str, language: str) -> list[Sample]:
         spec = self.task.variant(variant)
         if spec.languages is not None and language not in spec.languages:
+            return []
+        pair = pair_of(language)
+        if pair is not None and pair.round_trip != spec.round_trip:
             return []
         return self.samples[spec.source].get(language, [])
 
@@ -141,17 +147,17 @@ def _task_plan(task: Task, selection: Selection) -> TaskPlan:
             spec, task.folder, selection.source, selection.data_dir, selection.hub_dir
         )
     notes = [note] if note else []
-    if selection.languages is None:
-        languages = source.languages()
-        if not languages:
-            raise PolyevalError(f"no data for task {task.name}", where=source.describe())
-    else:
-        languages = [lang for lang in selection.languages if lang in spec.languages]
     alt_sources = _alt_sources(task, selection)
     variants = _runnable_variants(task, selection, alt_sources, notes)
-    main = {
-        lang: load_samples(task, source.rows(lang), lang, selection.limit) for lang in languages
-    }
+    if spec.translation is not None:
+        main = translation_samples(task, source, variants, selection)
+        languages = list(main)
+    else:
+        languages = _languages(task, source, selection)
+        main = {
+            lang: load_samples(task, source.rows(lang), lang, selection.limit)
+            for lang in languages
+        }
     samples: dict[str | None, dict[str, list[Sample]]] = {
         None: {lang: loaded.samples for lang, loaded in main.items()}
     }
@@ -175,6 +181,30 @@ def _task_plan(task: Task, selection: Selection) -> TaskPlan:
         builder=builder,
         alt_sources=alt_sources,
     )
+
+
+def _languages(task: Task, source: DataSource, selection: Selection) -> list[str]:
+    if selection.languages is not None:
+        return [lang for lang in selection.languages if lang in task.spec.languages]
+    languages = source.languages()
+    if not languages:
+        raise PolyevalError(f"no data for task {task.name}", where=source.describe())
+    return languages
+
+
+def translation_samples(
+    task: Task, source: DataSource, variants: list[str], selection: Selection
+) -> dict[str, Loaded]:
+    """A translation task's samples per pair key: the chosen pairs, and the round trips when
+    a round-trip variant runs."""
+    pairs = select_pairs(
+        task.spec, source.languages(), selection.pairs, selection.direction, selection.languages
+    )
+    if any(task.variant(v).round_trip for v in variants):
+        pairs += round_trips(task.spec, pairs)
+    if not pairs:
+        raise PolyevalError(f"no language pairs to run for task {task.name}")
+    return {pair.key: load_pair(task, source, pair, selection.limit) for pair in pairs}
 
 
 def _alt_sources(task: Task, selection: Selection) -> dict[str, DataSource]:

@@ -24,6 +24,7 @@ from harness.literals import get_literals
 from harness.records import Message, Sample
 from harness.registry import Task
 from harness.task_literals import task_literals
+from harness.translation.pairs import pair_of
 
 PromptFormat = Literal["chat", "completion"]
 Turn = tuple[str, str]  # (user, assistant)
@@ -112,8 +113,9 @@ class PromptBuilder:
         """What every prompt of a variant and language sees; built once, never mutated."""
         key = (variant, language)
         if key not in self._bases:
-            lang = get_language(language)
-            literals_language = self.task.variant(variant).literals or language
+            pair = pair_of(language)  # a translation's prompt is about its target language
+            lang = get_language(pair.target if pair is not None else language)
+            literals_language = self.task.variant(variant).literals or lang.code
             self._bases[key] = {
                 "lit": get_literals(literals_language).as_template_vars(),
                 "lit_en": get_literals("eng_Latn").as_template_vars(),

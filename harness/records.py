@@ -104,3 +104,4 @@ class ScoredSample:
     parsed: str | None
     scores: dict[str, float]
     cached: bool
+    details: dict[str, Any] = field(default_factory=dict)  # kind-specific extras for the record

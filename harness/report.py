@@ -111,7 +111,11 @@ def _macro(cells: Cells, column: str) -> str:
 
 
 def _label(code: str) -> str:
-    return f"{code} {get_language(code).name}" if is_known(code) else code
+    """A language with its name; a pair of languages (translation) with both names."""
+    legs = code.split("-")
+    if all(is_known(leg) for leg in legs):
+        return f"{code} {' → '.join(get_language(leg).name for leg in legs)}"
+    return code
 
 
 def _language_order(code: str) -> tuple[int, str]:

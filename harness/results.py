@@ -71,6 +71,7 @@ def sample_record(result: ScoredSample, gold: str) -> dict[str, Any]:
         "cached": result.cached,
         "usage": asdict(response.usage) if response else None,
         "latency_s": round(response.latency_s, 4) if response else None,
+        **result.details,
     }
 
 

@@ -15,6 +15,7 @@ from harness.metrics import score
 from harness.parsers import get_parser
 from harness.planner import Plan
 from harness.records import Request, Response, ScoredSample
+from harness.translation.scoring import score_output
 
 Progress = Callable[[int], None]  # called with the number of newly finished requests
 
@@ -97,6 +98,8 @@ def _scored(plan: Plan, request: Request, response: Response | None, cached: boo
     sample = plan.samples[request.key]
     if response is None or not response.ok:
         return ScoredSample(request, response, None, {}, cached)
+    if task.spec.kind == "translation":
+        return score_output(request, response, sample, cached)
     parser = get_parser(task.spec.parser)
     literals = get_literals(request.language)
     parsed = parser(response.text, literals, sample.choices, complete=not response.truncated)

@@ -20,7 +20,7 @@ from harness.registry import Task
 from harness.spec import GoldSpec, TaskSpec
 
 LETTERS = string.ascii_uppercase
-__all__ = ["Loaded", "SkipRow", "gold_answer", "load_samples", "make_sample"]
+__all__ = ["Loaded", "SkipRow", "column", "format_id", "gold_answer", "load_samples", "make_sample"]
 
 
 @dataclass
@@ -63,19 +63,21 @@ def make_sample(
     spec: TaskSpec, index: int, where: str, record: dict[str, Any], language: str
 ) -> Sample:
     values = {"row": index, **record}
-    fields = {var: _column(record, col, spec, where) for var, col in spec.fields.items()}
-    choices = tuple(str(_column(record, col, spec, where)).strip() for col in spec.choices)
-    raw = _column(record, spec.gold.field, spec, where)
+    fields = {var: column(record, col, spec, where) for var, col in spec.fields.items()}
+    choices = tuple(str(column(record, col, spec, where)).strip() for col in spec.choices)
+    if spec.gold is None:
+        raise PolyevalError(f"task {spec.name} has no `gold` field", where=where)
+    raw = column(record, spec.gold.field, spec, where)
     answers = _answers(spec.gold, raw, len(choices))
     if not answers:
         raise PolyevalError(f"gold answer {raw!r} is not valid", where=where)
-    meta = {name: str(_column(record, col, spec, where)) for name, col in spec.breakdowns.items()}
+    meta = {name: str(column(record, col, spec, where)) for name, col in spec.breakdowns.items()}
     return Sample(
-        id=_format(spec.id, values, where),
+        id=format_id(spec.id, values, where),
         language=language,
         fields=fields,
         gold=answers[0],
-        parallel_id=_format(spec.parallel_id, values, where),
+        parallel_id=format_id(spec.parallel_id, values, where),
         choices=choices,
         answers=answers if len(answers) > 1 else (),
         meta=meta,
@@ -107,7 +109,7 @@ def gold_answer(gold: GoldSpec, value: Any, n_choices: int) -> str | None:
     return text or None
 
 
-def _column(record: dict[str, Any], column: str, spec: TaskSpec, where: str) -> Any:
+def column(record: dict[str, Any], column: str, spec: TaskSpec, where: str) -> Any:
     """A column's value; "a.b" reads key b of the mapping in column a (hub `answers.text`)."""
     value: Any = record
     for part in column.split(".") if column not in record else [column]:
@@ -121,7 +123,7 @@ def _column(record: dict[str, Any], column: str, spec: TaskSpec, where: str) -> 
     return value
 
 
-def _format(pattern: str, values: dict[str, Any], where: str) -> str:
+def format_id(pattern: str, values: dict[str, Any], where: str) -> str:
     try:
         return pattern.format(**values)
     except (KeyError, IndexError) as exc:

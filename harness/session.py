@@ -24,6 +24,8 @@ from harness.report import breakdowns, gap_tables, score_table
 from harness.results import argv, build_manifest, new_run_dir, write_run
 from harness.runner import Counts, Execution, execute
 from harness.scoring import aggregate
+from harness.translation.round_trip import combine, second_leg
+from harness.translation.scoring import score_corpora
 
 SECRET_WORDS = ("key", "token", "secret", "password")
 
@@ -37,6 +39,8 @@ class RunOptions:
     system_prompt: str | None = None
     languages: list[str] | None = None
     variants: list[str] | None = None
+    pairs: list[str] | None = None  # translation: SOURCE-TARGET
+    direction: str | None = None  # translation: both, to-en, from-en
     limit: int | None = None
     source: SourceChoice = "auto"
     data_dir: Path | None = None
@@ -70,6 +74,8 @@ def run_evaluation(options: RunOptions, console: Console | None = None) -> Outco
         tasks=options.tasks,
         languages=resolve_languages(options.languages) if options.languages else None,
         variants=options.variants,
+        pairs=options.pairs,
+        direction=options.direction,
         limit=options.limit,
         source=options.source,
         data_dir=options.data_dir,
@@ -96,7 +102,7 @@ def run_evaluation(options: RunOptions, console: Console | None = None) -> Outco
     finally:
         cache.close()
     execution.timings = {"plan_s": planning, **execution.timings}
-    scores = aggregate(execution.results, plan.samples)
+    scores = _score(plan, execution)
     gaps = paired_gaps(execution.results, plan.comparisons())
     run_dir = options.output or new_run_dir(options.results_dir, options.model, started)
     model = {"name": options.model, **backend.identity(), **_public(backend_options)}
@@ -119,6 +125,21 @@ def run_evaluation(options: RunOptions, console: Console | None = None) -> Outco
     return Outcome(run_dir, c, scores)
 
 
+def _score(plan: Plan, execution: Execution) -> list[dict[str, Any]]:
+    """Per-sample metrics averaged, and the corpus metrics of translation tasks (which also
+    add each sample's sentence chrF++ to its record)."""
+    started = time.perf_counter()
+    corpus_metrics = {
+        t.task.name: t.task.spec.metrics for t in plan.tasks if t.task.spec.translation
+    }
+    execution.results, corpus = score_corpora(execution.results, plan.samples, corpus_metrics)
+    scores = aggregate(execution.results, plan.samples) + corpus
+    execution.timings["score_s"] = execution.timings.get("score_s", 0.0) + (
+        time.perf_counter() - started
+    )
+    return scores
+
+
 async def _generate(
     plan: Plan, backend: Backend, cache: ResponseCache, console: Console
 ) -> Execution:
@@ -130,8 +151,18 @@ async def _generate(
     )
     with Progress(*columns, console=console, transient=False) as bar:
         job = bar.add_task("answering", total=len(plan.requests))
+
+        def advance(n: int) -> None:
+            bar.advance(job, n)
+
         try:
-            return await execute(plan, backend, cache, lambda n: bar.advance(job, n))
+            execution = await execute(plan, backend, cache, advance)
+            back = second_leg(plan, execution.results)
+            if back is not None:  # round trips: translate the first legs' outputs back
+                total = len(plan.requests) + len(back.requests)
+                bar.update(job, total=total, description="round trips")
+                execution = combine(execution, await execute(back, backend, cache, advance))
+            return execution
         finally:
             await backend.aclose()
 

@@ -28,6 +28,9 @@ class FileLayout(_Strict):
     format: FileFormat | None = None  # default: the file's extension
     columns: list[str] | None = None  # for delimited files without a header row
     quoting: bool = True  # False: split on the delimiter, quotes are literal text
+    # line-aligned plain-text files read as one row per line: column -> file pattern (parallel
+    # corpora: `{"{code}": "test.{code}", en: "test.en"}`); `files` then only locates the data
+    aligned: dict[str, str] | None = None
 
 
 class LocalSource(FileLayout):
@@ -61,6 +64,19 @@ class GoldSpec(_Strict):
     form: Literal["text", "number", "index1", "index0", "letter"] = "text"
 
 
+class TranslationSpec(_Strict):
+    """How a parallel corpus gives language pairs. Every language's sentence is read from the
+    column `text` (`{code}`: the language's own code; "text.{code}" reads a key of a mapping
+    column); a row of one language's data that lacks its partner's column is joined to the
+    partner's rows by `parallel_id`."""
+
+    text: str = "text"
+    pivot: str = "eng_Latn"  # the language the default pairs translate from and into
+    direction: Literal["both", "to-pivot", "from-pivot"] = "both"  # the default pairs
+    dev: FileLayout | None = None  # exemplar files (local and sample data); none: held out
+    dev_split: str | None = None  # the hub split exemplars come from
+
+
 class Variant(_Strict):
     template: str  # file name under prompts/
     description: str = ""
@@ -71,6 +87,7 @@ class Variant(_Strict):
     languages: list[str] | None = None  # run only for these languages (default: all)
     source: str | None = None  # read the rows from the data the user names with --alt-data NAME=DIR
     compare_to: str | None = None  # report the paired gap to that variant ("en@eng_Latn")
+    round_trip: bool = False  # translation: source -> pivot -> source, scored against the source
 
 
 class TaskSpec(_Strict):
@@ -82,10 +99,11 @@ class TaskSpec(_Strict):
     license: str = ""
     languages: dict[str, str]  # canonical code -> the source's own code
     data: DataSpec
-    fields: dict[str, str]  # template variable -> data column
+    fields: dict[str, str] = Field(default_factory=dict)  # template variable -> data column
     choices: list[str] = Field(default_factory=list)  # option columns (multiple choice)
     breakdowns: dict[str, str] = Field(default_factory=dict)  # name -> column: scores per value
-    gold: GoldSpec
+    gold: GoldSpec | None = None  # every kind but translation (whose gold is the target text)
+    translation: TranslationSpec | None = None  # kind translation only
     id: str = "{row}"  # format string over data columns and `row`
     parallel_id: str = "{row}"
     variants: dict[str, Variant]
@@ -171,6 +189,18 @@ def _check_consistency(spec: TaskSpec, path: Path, node: Any) -> None:
             )
     if spec.kind == "multiple_choice" and not spec.choices:
         raise PolyevalError("a multiple_choice task needs `choices`", where=str(path))
+    if (spec.kind == "translation") != (spec.translation is not None):
+        raise PolyevalError(
+            "a translation task needs a `translation` section, and only it may have one",
+            where=str(path),
+        )
+    if spec.kind != "translation" and spec.gold is None:
+        raise PolyevalError("missing field 'gold'", where=str(path))
+    if spec.translation is not None and spec.translation.pivot not in spec.languages:
+        raise PolyevalError(
+            f"translation pivot {spec.translation.pivot} is not among the task's languages",
+            where=f"{path}:{line_of(node, ['translation', 'pivot'])}",
+        )
     for name, variant in spec.variants.items():
         _check_variant(spec, name, variant, path, node)
 

@@ -37,6 +37,28 @@ def read_rows(path: Path, layout: FileLayout) -> list[Row]:
     return list(reader(text, path, layout))
 
 
+def read_aligned(paths: dict[str, Path]) -> list[Row]:
+    """Line-aligned plain-text files (a parallel corpus: line i of each file is the same
+    sentence), one row per line with one column per file; CRLF and a BOM are tolerated."""
+    columns = {}
+    for column, path in paths.items():
+        try:
+            columns[column] = path.read_text(encoding="utf-8-sig").splitlines()
+        except OSError as exc:
+            raise PolyevalError(f"cannot read data file: {exc.strerror}", where=str(path)) from None
+        except UnicodeDecodeError as exc:
+            raise PolyevalError(f"not UTF-8 ({exc.reason})", where=str(path)) from None
+    first, *_ = paths.values()
+    counts = {column: len(lines) for column, lines in columns.items()}
+    if len(set(counts.values())) > 1:
+        shown = ", ".join(f"{paths[c].name} {n}" for c, n in counts.items())
+        raise PolyevalError(f"line-aligned files differ in length: {shown}", where=str(first))
+    return [
+        (f"{first}:{number}", {column: lines[number - 1] for column, lines in columns.items()})
+        for number in range(1, len(next(iter(columns.values()))) + 1)
+    ]
+
+
 def _delimited(delimiter: str) -> Any:
     def read(text: str, path: Path, layout: FileLayout) -> Iterator[Row]:
         lines = text.splitlines()

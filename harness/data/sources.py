@@ -10,12 +10,13 @@ import os
 import socket
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
 from urllib.parse import urlparse
 
-from harness.data.readers import Row, read_rows
+from harness.data.readers import Row, read_aligned, read_rows
 from harness.errors import PolyevalError
 from harness.spec import FileLayout, HubSource, TaskSpec
 
@@ -54,6 +55,8 @@ class FolderSource:
         if not paths:
             tried = ", ".join(str(self.root / p) for p in self._patterns(language))
             raise PolyevalError(f"no {self.kind} data for {language}: none of {tried} exists")
+        if self.layout.aligned is not None:
+            return _aligned_rows(self.layout, self.codes[language], language, self.file)
         rows: list[Row] = []
         for path in paths:
             name = path.relative_to(self.root).as_posix()
@@ -86,6 +89,21 @@ class FolderSource:
         return []
 
 
+def _aligned_rows(
+    layout: FileLayout, code: str, language: str, find: Callable[[str], Path]
+) -> list[Row]:
+    """A language's rows from line-aligned files: each column's pattern names its file."""
+    assert layout.aligned is not None
+    paths = {
+        column.format(code=code, lang=language): find(pattern.format(code=code, lang=language))
+        for column, pattern in layout.aligned.items()
+    }
+    return [
+        (where, {**record, "_row": index})
+        for index, (where, record) in enumerate(read_aligned(paths))
+    ]
+
+
 @dataclass
 class HubDataSource:
     """A hub dataset, or a local clone of its repo (--hub-dir DIR holds DIR/<org>/<name>)."""
@@ -108,6 +126,8 @@ class HubDataSource:
         layout = self.spec.layout
         if layout is None:
             return self._load_dataset(code, language)
+        if layout.aligned is not None:
+            return _aligned_rows(layout, code, language, self.file)
         relpath = layout.files[0].format(code=code, lang=language)
         return read_rows(self.file(relpath), layout)
 

@@ -34,6 +34,9 @@ METRICS: dict[str, Metric] = {
 }
 # 0/1 per sample: Wilson intervals apply
 BINARY = {"accuracy", "parse_rate", "exact_match", "math_equivalent"}
+# computed over a whole corpus, not averaged over samples (harness.metrics.translation):
+# chrF++ (chrf), BLEU and TER
+CORPUS = ("chrf", "bleu", "ter")
 
 
 def get_metric(name: str) -> Metric:
@@ -42,12 +45,13 @@ def get_metric(name: str) -> Metric:
 
 def check_metrics(names: Iterable[str], where: str) -> None:
     for name in names:
-        if name not in METRICS:
-            known = ", ".join(METRICS)
+        if name not in METRICS and name not in CORPUS:
+            known = ", ".join([*METRICS, *CORPUS])
             raise PolyevalError(f"unknown metric '{name}' (known: {known})", where=where)
 
 
 def score(
     names: Iterable[str], parsed: str | None, answers: Sequence[str], language: str
 ) -> dict[str, float]:
-    return {name: METRICS[name](parsed, answers, language) for name in names}
+    """The per-sample metrics among `names` (corpus metrics are computed over the corpus)."""
+    return {name: METRICS[name](parsed, answers, language) for name in names if name not in CORPUS}
