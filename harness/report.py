@@ -60,6 +60,30 @@ def gap_tables(gaps: list[Record], metric: str = "accuracy") -> list[Table]:
     return tables
 
 
+def comparison_table(comparisons: list[Any], name_a: str, name_b: str) -> Table:
+    """`evaluate compare`: one row per task/variant/language, B - A in points."""
+    table = Table(
+        title=f"B - A, paired bootstrap (A = {name_a}, B = {name_b})", title_justify="left"
+    )
+    for header in ("task/variant", "language", "metric", "n", "A", "B", "B - A [95%]", "p"):
+        table.add_column(
+            header, justify="left" if header in ("task/variant", "language") else "right"
+        )
+    for c in comparisons:
+        mark = " *" if c.p_value < 0.05 else ""
+        table.add_row(
+            f"{c.task}/{c.variant}",
+            _label(c.language),
+            c.metric,
+            str(c.n) + (f" (+{c.only_one} unpaired)" if c.only_one else ""),
+            f"{100 * c.score_a:.2f}",
+            f"{100 * c.score_b:.2f}",
+            f"{100 * c.delta:+.2f} [{100 * c.ci_low:+.2f}, {100 * c.ci_high:+.2f}]",
+            f"{c.p_value:.4f}{mark}",
+        )
+    return table
+
+
 def _pivot(
     records: list[Record], row_key: str, column_of: Callable[[Record], str]
 ) -> tuple[Cells, list[str]]:

@@ -14,6 +14,7 @@ from typing import Any
 
 from harness.metrics import CORPUS
 from harness.records import Request, Response, Sample, ScoredSample
+from harness.translation.cleaning import clean_translation
 from harness.translation.pairs import pair_of
 
 SampleKey = tuple[str, str, str, str]
@@ -23,8 +24,6 @@ def score_output(
     request: Request, response: Response, sample: Sample, cached: bool
 ) -> ScoredSample:
     """One translation, cleaned; what was stripped goes into the sample's record."""
-    from harness.translation.cleaning import clean_translation  # TEMP until module lands
-
     pair = pair_of(request.language)
     source_language, target_language = _languages(request.language)
     cleaned = clean_translation(

@@ -1,0 +1,1 @@
+"""Machine-translation tasks: language pairs, output cleaning, round trips."""
