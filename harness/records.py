@@ -38,7 +38,8 @@ class Hints:
     answer_format: str = "{answer}"  # how an answer is phrased in the prompt's language
     choice_labels: tuple[str, ...] = ()  # localized labels of the options, by position
     digits: str = "0123456789"  # the language's digits, 0-9
-    answer_pool: tuple[str, ...] = ()  # the gold answers of the same task and language
+    # the gold answers of the same task and language (left out of repr: thousands of strings)
+    answer_pool: tuple[str, ...] = field(default=(), repr=False)
     source_text: str = ""
 
     def phrase(self, answer: str) -> str:
@@ -65,6 +66,7 @@ class Request:
     generation: dict[str, Any]  # temperature, max_tokens, stop, seed, ...
     template_hash: str
     hints: Hints
+    exemplars: tuple[str, ...] = ()  # the few-shot exemplars shown, "language/id", prompt order
 
     @property
     def key(self) -> tuple[str, str, str, str]:

@@ -37,6 +37,12 @@ class Execution:
     counts: Counts
     timings: dict[str, float] = field(default_factory=dict)
 
+    def __repr__(self) -> str:
+        # short: asyncio formats the finished main task, and with it this result, when
+        # asyncio.run restores its SIGINT handler (signal.getsignal); a full repr of
+        # thousands of requests takes seconds
+        return f"Execution({len(self.results)} results, {self.counts})"
+
 
 async def execute(
     plan: Plan, backend: Backend, cache: ResponseCache, progress: Progress = lambda n: None
