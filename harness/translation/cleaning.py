@@ -116,7 +116,7 @@ class _Context:
     """What the steps need to know about the pair and the source."""
 
     patterns: _Patterns
-    restated: re.Pattern[str] | None  # the source sentence at the start of the reply
+    source: str  # stripped
     source_labelled: bool
     source_has_note: bool
     source_paragraphs: int
@@ -193,7 +193,10 @@ def _preamble(text: str, context: _Context) -> _Cut | None:
 
 def _restated_source(text: str, context: _Context) -> _Cut | None:
     """The source sentence (labelled or not) on the first line(s), the translation after it."""
-    match = context.restated.match(text) if context.restated else None
+    source = context.source
+    if not source or "\n" not in text or source.split()[-1] not in text:
+        return None  # cannot match: the pattern needs the source's words and a line after
+    match = _restated_pattern(source, context.patterns.source_label).match(text)
     return (match.end(), 0) if match else None
 
 
@@ -283,7 +286,7 @@ def _context(source: str, source_language: str, target_language: str) -> _Contex
     source = source.strip()
     return _Context(
         patterns=patterns,
-        restated=_restated_pattern(source, patterns.source_label) if source else None,
+        source=source,
         source_labelled=_labelled(source),
         source_has_note=any(
             patterns.note.match(source, at)
@@ -301,6 +304,7 @@ def _context(source: str, source_language: str, target_language: str) -> _Contex
     )
 
 
+@lru_cache(maxsize=256)
 def _restated_pattern(source: str, label: str) -> re.Pattern[str]:
     """The source as written (any run of spaces for a space), maybe labelled and quoted, with
     more lines after it."""
