@@ -137,6 +137,14 @@ def main() -> None:
 )
 @click.option("--seed", type=int, default=1234, show_default=True)
 @click.option(
+    "--similarity",
+    default="tfidf",
+    show_default=True,
+    metavar="tfidf|PATH",
+    help="How variants that choose few-shot exemplars per question (`select`) rank them: "
+    "character n-gram TF-IDF, or a local sentence-transformers model folder.",
+)
+@click.option(
     "--base-url",
     "base_urls",
     multiple=True,
@@ -256,27 +264,66 @@ def tasks(tasks_dirs: tuple[Path, ...]) -> None:
     default=Path("results"),
     show_default=True,
 )
-@click.option("--metric", default="accuracy", show_default=True)
+@click.option("--metric", help="Default: each task's primary metric.")
 @click.option("--by", help="Show the scores per value of this breakdown (subject, grade, level).")
-def show(run_ref: str, results_dir: Path, metric: str, by: str | None) -> None:
+def show(run_ref: str, results_dir: Path, metric: str | None, by: str | None) -> None:
     """Print the score table of a finished run (a folder, or a run id under --results-dir)."""
     from rich.console import Console
 
     from harness.report import breakdown_table, breakdowns, gap_tables, score_table
-    from harness.results import find_run, read_gaps, read_scores
+    from harness.results import find_run, primary_metrics, read_gaps, read_scores
 
     run_dir = find_run(run_ref, results_dir)
     scores = read_scores(run_dir)
+    metrics = [metric] if metric else primary_metrics(run_dir)
     if by is not None:
         if by not in (known := breakdowns(scores)):
             raise PolyevalError(
                 f"no breakdown '{by}' in this run (it has: {', '.join(known) or 'none'})"
             )
-        Console().print(breakdown_table(scores, by, metric))
+        for name in metrics:
+            Console().print(breakdown_table(scores, by, name))
         return
-    Console().print(score_table(scores, metric))
-    for table in gap_tables(read_gaps(run_dir), metric):
-        Console().print(table)
+    for name in metrics:
+        Console().print(score_table(scores, name))
+        for table in gap_tables(read_gaps(run_dir), name):
+            Console().print(table)
+
+
+@main.command()
+@click.argument("run_a", metavar="RUN_A")
+@click.argument("run_b", metavar="RUN_B")
+@click.option("--results-dir", type=FOLDER, default=Path("results"), show_default=True)
+@click.option("--metric", help="Default: chrf for translations, else the first sample metric.")
+@click.option("--resamples", type=click.IntRange(min=100), default=1000, show_default=True)
+@click.option("--seed", type=int, default=12345, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON records instead of a table.")
+def compare(
+    run_a: str,
+    run_b: str,
+    results_dir: Path,
+    metric: str | None,
+    resamples: int,
+    seed: int,
+    as_json: bool,
+) -> None:
+    """Paired bootstrap between two runs of the same tasks: B - A per task, variant and
+    language, over the items both answered, with a 95% interval and a p-value."""
+    from dataclasses import asdict
+
+    from rich.console import Console
+
+    from harness.compare import compare_runs
+    from harness.report import comparison_table
+    from harness.results import find_run
+
+    found = compare_runs(
+        find_run(run_a, results_dir), find_run(run_b, results_dir), metric, resamples, seed
+    )
+    if as_json:
+        click.echo(json.dumps([asdict(c) for c in found], indent=1, ensure_ascii=False))
+        return
+    Console().print(comparison_table(found, run_a, run_b))
 
 
 @main.command()

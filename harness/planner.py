@@ -11,6 +11,14 @@ from typing import Any
 
 from harness.data.sources import DataSource, FolderSource, SourceChoice, select_source
 from harness.errors import PolyevalError
+from harness.exemplar_selection import (
+    POOL_CAP,
+    Shots,
+    choose_exemplars,
+    fixed_shots,
+    pool_languages,
+    similarity_for,
+)
 from harness.generic import GenericTask, resolve_tasks
 from harness.kinds import LOCAL_DIGITS, answer_format
 from harness.languages import resolve_language
@@ -21,7 +29,13 @@ from harness.records import Hints, Request, Sample
 from harness.registry import Task, TaskRegistry
 from harness.samples import Loaded, load_samples
 from harness.task_literals import task_literals_hash
-from harness.translation.pairs import load_pair, pair_of, round_trips, select_pairs
+from harness.translation.pairs import (
+    load_pair,
+    pair_exemplars,
+    pair_of,
+    round_trips,
+    select_pairs,
+)
 
 
 @dataclass
@@ -42,6 +56,7 @@ class Selection:
     data_file: Path | None = None  # a user task's data file (--data-file)
     pairs: list[str] | None = None  # translation: the language pairs (--pairs)
     direction: str | None = None  # translation: both, to-en or from-en (--direction)
+    similarity: str = "tfidf"  # how exemplars are matched to questions: tfidf or a model folder
 
 
 @dataclass
@@ -243,8 +258,11 @@ def _runnable_variants(
 
 
 def _evaluated(plan: TaskPlan, variant: str, language: str) -> list[Sample]:
-    """The variant's samples, minus items that serve as its few-shot exemplars."""
+    """The variant's samples, minus items that serve as its few-shot exemplars (a variant
+    that chooses exemplars per question keeps every item: none is shown itself)."""
     items = plan.variant_samples(variant, language)
+    if plan.task.variant(variant).select is not None:
+        return items
     held_out = {e["parallel_id"] for e in _exemplars(plan, language, variant) if "parallel_id" in e}
     return [s for s in items if s.parallel_id not in held_out] if held_out else items
 
@@ -256,12 +274,14 @@ def _requests(
     literals = get_literals(language)
     pool = tuple(s.gold for s in samples)
     phrasing = answer_format(spec.kind, literals)
-    exemplars = _exemplars(plan, language, variant)
+    fixed = fixed_shots(_exemplars(plan, language, variant), language)
+    chosen = _chosen(plan, variant, language, samples, selection)
     generation = {**spec.generation, **spec.variants[variant].generation}
     generation |= {**selection.generation, "seed": selection.seed}
     requests = []
-    for sample in samples:
-        messages, prompt = builder.build(variant, sample, exemplars)
+    for index, sample in enumerate(samples):
+        shots = chosen[index] if chosen is not None else fixed
+        messages, prompt = builder.build(variant, sample, shots.exemplars, shots.ids)
         hints = Hints(
             gold=sample.gold,
             answer_format=phrasing,
@@ -282,27 +302,50 @@ def _requests(
                 generation=generation,
                 template_hash=plan.template_hashes[variant],
                 hints=hints,
+                exemplars=shots.ids,
             )
         )
     return requests
 
 
+def _chosen(
+    plan: TaskPlan, variant: str, language: str, samples: list[Sample], selection: Selection
+) -> list[Shots] | None:
+    """Each sample's exemplars, for a variant that chooses them per question (`select`): from
+    the pools of the languages its strategy draws on (harness.exemplar_selection)."""
+    spec = plan.task.variant(variant)
+    if spec.select is None or not samples:
+        return None
+    languages = pool_languages(spec, language, list(plan.task.spec.languages))
+    pools = {lang: _exemplars(plan, lang, variant) for lang in languages}
+    similarity = None if spec.select == "random" else similarity_for(selection.similarity)
+    where = str(plan.task.folder / "task.yaml")
+    return choose_exemplars(samples, pools, variant, spec, similarity, selection.seed, where)
+
+
 def _exemplars(plan: TaskPlan, language: str, variant: str) -> list[dict[str, Any]]:
     """The variant's few-shot exemplars from the task's `exemplars(source, language, code,
-    variant)` hook, at most `fewshot` of them. An exemplar with a `parallel_id` is an item of
-    the evaluated data: it is left out of that variant's evaluation."""
+    variant)` hook: at most `fewshot` of them, or, for a variant that chooses them per question
+    (`select`), the language's pool (at most POOL_CAP). An exemplar with a `parallel_id` is an
+    item of the evaluated data: it is left out of that variant's evaluation, or, with `select`,
+    never shown to that item."""
     spec = plan.task.variant(variant)
     if spec.fewshot == 0:
         return []
     if (language, variant) in plan.exemplar_cache:
         return plan.exemplar_cache[(language, variant)]
     hook = plan.task.hook("exemplars")
+    pair = pair_of(language)
+    if hook is None and pair is not None:  # a translation pair: its dev split, or held out
+        found = pair_exemplars(plan.task, plan.source, pair)[: spec.fewshot]
+        return plan.exemplar_cache.setdefault((language, variant), found)
     if hook is None:
         raise PolyevalError(
             f"variant '{variant}' asks for {spec.fewshot} exemplars but task.py has no exemplars()",
             where=str(plan.task.folder / "task.yaml"),
         )
     code = plan.task.spec.languages[language]
-    exemplars: list[dict[str, Any]] = hook(plan.source, language, code, variant)[: spec.fewshot]
+    limit = POOL_CAP if spec.select is not None else spec.fewshot
+    exemplars: list[dict[str, Any]] = hook(plan.source, language, code, variant)[:limit]
     plan.exemplar_cache[(language, variant)] = exemplars
     return exemplars

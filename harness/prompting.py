@@ -28,6 +28,9 @@ from harness.translation.pairs import pair_of
 
 PromptFormat = Literal["chat", "completion"]
 Turn = tuple[str, str]  # (user, assistant)
+# an exemplar dict's key naming its language, where it comes from another language's pool
+# (cross-lingual exemplars): it is rendered with that language's words
+EXEMPLAR_LANGUAGE = "_language"
 
 
 @dataclass
@@ -37,6 +40,7 @@ class PromptBuilder:
     system_prompt: str | None = None  # replaces the template's system block
     _env: SandboxedEnvironment = field(init=False)
     _turns: dict[tuple[str, str], list[Turn]] = field(default_factory=dict, init=False)
+    _named_turns: dict[tuple[str, str], Turn] = field(default_factory=dict, init=False)
     _bases: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict, init=False)
     _systems: dict[tuple[str, str], str] = field(default_factory=dict, init=False)
 
@@ -58,11 +62,16 @@ class PromptBuilder:
         return hashlib.sha256(source.encode("utf-8")).hexdigest()[:16]
 
     def build(
-        self, variant: str, sample: Sample, exemplars: list[dict[str, Any]]
+        self,
+        variant: str,
+        sample: Sample,
+        exemplars: list[dict[str, Any]],
+        exemplar_ids: tuple[str, ...] | None = None,
     ) -> tuple[tuple[Message, ...], str | None]:
-        """Messages (chat) or a prompt string (completion) for one sample."""
+        """Messages (chat) or a prompt string (completion) for one sample. `exemplar_ids` names
+        exemplars chosen for this sample (None: the variant's and language's fixed set)."""
         template = self._template(variant)
-        turns = self._exemplar_turns(template, variant, sample.language, exemplars)
+        turns = self._exemplar_turns(template, variant, sample.language, exemplars, exemplar_ids)
         base = self._base_vars(variant, sample.language)
         choices = _choices(sample, base["lit"]["choice_labels"])
         question_vars = {**base, **sample.fields, "choices": choices, "target": ""}
@@ -85,20 +94,35 @@ class PromptBuilder:
         variant: str,
         language: str,
         exemplars: list[dict[str, Any]],
+        exemplar_ids: tuple[str, ...] | None = None,
     ) -> list[Turn]:
-        key = (variant, language)
-        if key not in self._turns:
-            spec = self.task.variant(variant)
-            base = self._base_vars(variant, language)
-            turns = []
-            for exemplar in exemplars[: spec.fewshot]:
-                target = exemplar.get(spec.target, "") if spec.target else ""
-                values = {**base, **exemplar, "target": target}
-                values.setdefault("choices", [])
-                user = self._block(template, "user", values, required=True)
-                turns.append((user, self._block(template, "assistant", values, required=True)))
-            self._turns[key] = turns
-        return self._turns[key]
+        """The exemplars' turns: an unnamed set rendered once per variant and language, named
+        exemplars (`exemplar_ids`, "language/id") once each per variant."""
+        shown = exemplars[: self.task.variant(variant).fewshot]
+        if exemplar_ids is None:
+            if (variant, language) not in self._turns:
+                turns = [self._turn(template, variant, language, e) for e in shown]
+                self._turns[(variant, language)] = turns
+            return self._turns[(variant, language)]
+        names = exemplar_ids[: len(shown)]
+        for exemplar, name in zip(shown, names, strict=True):
+            if (variant, name) not in self._named_turns:
+                turn = self._turn(template, variant, language, exemplar)
+                self._named_turns[(variant, name)] = turn
+        return [self._named_turns[(variant, name)] for name in names]
+
+    def _turn(
+        self, template: jinja2.Template, variant: str, language: str, exemplar: dict[str, Any]
+    ) -> Turn:
+        """One exemplar's (user, assistant) turn, in its own language's words where it names
+        one (EXEMPLAR_LANGUAGE), else in the question's `language`'s."""
+        spec = self.task.variant(variant)
+        base = self._base_vars(variant, exemplar.get(EXEMPLAR_LANGUAGE, language))
+        target = exemplar.get(spec.target, "") if spec.target else ""
+        values = {**base, **exemplar, "target": target}
+        values.setdefault("choices", [])
+        user = self._block(template, "user", values, required=True)
+        return user, self._block(template, "assistant", values, required=True)
 
     def _system(self, template: jinja2.Template, variant: str, language: str) -> str:
         """The system instruction of a variant and language, rendered once."""

@@ -60,6 +60,7 @@ def sample_record(result: ScoredSample, gold: str) -> dict[str, Any]:
         "parallel_id": r.parallel_id,
         "template_hash": r.template_hash,
         "prompt": prompt,
+        "exemplars": list(r.exemplars),
         "output": response.text if response and response.ok else None,
         "reasoning": response.reasoning if response else None,
         "finish_reason": response.finish_reason if response else None,
@@ -109,6 +110,7 @@ def build_manifest(
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
         "model": model,
         "seed": selection.seed,
+        "similarity": selection.similarity,  # how per-question exemplars were ranked
         "prompt_format": selection.prompt_format,
         "limit": selection.limit,
         "tasks": {t.task.name: _task_entry(t) for t in plan.tasks},
@@ -128,6 +130,7 @@ def _task_entry(plan: TaskPlan) -> dict[str, Any]:
     return {
         "version": spec.version,
         "kind": spec.kind,
+        "metrics": spec.metrics,
         "source": {"kind": plan.source.kind, "location": plan.source.describe()},
         "notes": plan.notes,
         "languages": plan.languages,
@@ -190,6 +193,16 @@ def read_scores(run_dir: Path) -> list[dict[str, Any]]:
     if not isinstance(data, list):
         raise PolyevalError("scores.json must be a list of records", where=str(path))
     return data
+
+
+def primary_metrics(run_dir: Path) -> list[str]:
+    """Each task's first metric, from the run's manifest (accuracy for older runs)."""
+    try:
+        tasks = json.loads((run_dir / MANIFEST).read_text(encoding="utf-8"))["tasks"]
+    except (OSError, json.JSONDecodeError, KeyError, TypeError):
+        return ["accuracy"]
+    found = [entry.get("metrics", ["accuracy"])[0] for entry in tasks.values()]
+    return list(dict.fromkeys(found)) or ["accuracy"]
 
 
 def read_gaps(run_dir: Path) -> list[dict[str, Any]]:

@@ -54,6 +54,7 @@ class RunOptions:
     results_dir: Path = Path("results")
     cache_path: Path | None = None
     seed: int = 1234
+    similarity: str = "tfidf"  # exemplar selection: tfidf, or a sentence-transformers model folder
 
 
 @dataclass
@@ -87,6 +88,7 @@ def run_evaluation(options: RunOptions, console: Console | None = None) -> Outco
         alt_data=options.alt_data,
         task_options=options.task_options,
         data_file=options.data_file,
+        similarity=options.similarity,
     )
     planning = time.perf_counter()
     plan = build_plan(TaskRegistry(options.tasks_dirs), selection)

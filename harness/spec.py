@@ -6,13 +6,13 @@ import difflib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from harness.errors import PolyevalError
 from harness.yamlfile import line_of, load_yaml
 
 Kind = Literal["multiple_choice", "short_answer", "extractive_qa", "translation"]
-FileFormat = Literal["tsv", "csv", "jsonl", "json", "squad"]
+FileFormat = Literal["tsv", "csv", "jsonl", "json", "squad", "timeqa", "parquet", "lines"]
 
 
 class _Strict(BaseModel):
@@ -67,13 +67,15 @@ class GoldSpec(_Strict):
 class TranslationSpec(_Strict):
     """How a parallel corpus gives language pairs. Every language's sentence is read from the
     column `text` (`{code}`: the language's own code; "text.{code}" reads a key of a mapping
-    column); a row of one language's data that lacks its partner's column is joined to the
-    partner's rows by `parallel_id`."""
+    column); a row of one language's data that lacks its partner's column (or every row, where
+    `text` names one column for all languages: a file per language) is joined to the partner's
+    rows by `parallel_id`."""
 
     text: str = "text"
     pivot: str = "eng_Latn"  # the language the default pairs translate from and into
-    direction: Literal["both", "to-pivot", "from-pivot"] = "both"  # the default pairs
-    dev: FileLayout | None = None  # exemplar files (local and sample data); none: held out
+    # the default pairs; `round-trip`: monolingual text, each language's round trip only
+    direction: Literal["both", "to-pivot", "from-pivot", "round-trip"] = "both"
+    dev: FileLayout | None = None  # exemplar files (local, sample, hub repo); none: held out
     dev_split: str | None = None  # the hub split exemplars come from
 
 
@@ -88,6 +90,19 @@ class Variant(_Strict):
     source: str | None = None  # read the rows from the data the user names with --alt-data NAME=DIR
     compare_to: str | None = None  # report the paired gap to that variant ("en@eng_Latn")
     round_trip: bool = False  # translation: source -> pivot -> source, scored against the source
+    # few-shot exemplars chosen per question (harness/exemplar_selection.py): `random` or the
+    # most similar ones from the question's own language's pool (`in_language`), from English's
+    # (`english`) or from the other languages' pools (`cross_lingual`: neither its own nor English)
+    select: Literal["random", "in_language", "english", "cross_lingual"] | None = None
+    select_by: str = "question"  # the field whose texts are compared (a field of the task)
+    select_within: str | None = None  # exemplars share this field's value with the question
+
+    @field_validator("select")
+    @classmethod
+    def _select_needs_shots(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and not info.data.get("fewshot"):
+            raise ValueError("`select` picks `fewshot` exemplars per question: set fewshot > 0")
+        return value
 
 
 class TaskSpec(_Strict):

@@ -1,5 +1,6 @@
-"""Readers for the upstream file formats: TSV/CSV (with or without header), JSONL, JSON, and
-SQuAD's nested JSON (one record per question, see harness.data.squad).
+"""Readers for the upstream file formats: TSV/CSV (with or without header), JSONL, JSON,
+SQuAD's nested JSON (one record per question, see harness.data.squad), Parquet, and plain text
+with one item per line.
 
 Each row comes back as (where, record): `where` is "file:line" (or "file[record N]" for a
 JSON array), so that any later error about the row can name it.
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.data.squad import read_squad
+from harness.data.timeqa import read_timeqa
 from harness.errors import PolyevalError
 from harness.spec import FileLayout
 
@@ -23,11 +25,12 @@ Row = tuple[str, dict[str, Any]]
 
 def read_rows(path: Path, layout: FileLayout) -> list[Row]:
     fmt = layout.format or path.suffix.lstrip(".").lower()
+    if fmt == "parquet":  # binary: read by pyarrow, not as text
+        return _parquet(path)
     reader = _READERS.get(fmt)
     if reader is None:
-        raise PolyevalError(
-            f"unknown data format '{fmt}' (tsv, csv, jsonl, json, squad)", where=str(path)
-        )
+        known = ", ".join([*_READERS, "parquet"])
+        raise PolyevalError(f"unknown data format '{fmt}' ({known})", where=str(path))
     try:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
@@ -131,10 +134,32 @@ def _json(text: str, path: Path, layout: FileLayout) -> Iterator[Row]:
         yield where, record
 
 
+def _lines(text: str, path: Path, layout: FileLayout) -> Iterator[Row]:
+    """Plain text, one item per line (a sentence to translate): column `text`, or the one
+    name in `columns`; blank lines are not items."""
+    column = layout.columns[0] if layout.columns else "text"
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.strip():
+            yield f"{path}:{number}", {column: line}
+
+
+def _parquet(path: Path) -> list[Row]:
+    """A Parquet file (hub datasets), one row per record."""
+    import pyarrow.parquet as pq  # type: ignore[import-untyped]  # a dependency of datasets
+
+    try:
+        records: list[dict[str, Any]] = pq.read_table(path).to_pylist()
+    except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+        raise PolyevalError(f"cannot read Parquet file: {exc}", where=str(path)) from None
+    return [(f"{path}[row {index}]", record) for index, record in enumerate(records)]
+
+
 _READERS: dict[str, Any] = {
     "tsv": _delimited("\t"),
     "csv": _delimited(","),
     "jsonl": _jsonl,
     "json": _json,
     "squad": read_squad,
+    "timeqa": read_timeqa,
+    "lines": _lines,
 }

@@ -119,6 +119,10 @@ class HubDataSource:
         return where + (f"@{self.spec.revision}" if self.spec.revision else "")
 
     def languages(self) -> list[str]:
+        """Every language of the task; in a local clone of raw files, those it has files for."""
+        local = self._clone()
+        if local is not None and self.spec.layout is not None:
+            return FolderSource("hub", local, self.spec.layout, self.codes).languages()
         return list(self.codes)
 
     def rows(self, language: str) -> list[Row]:
@@ -128,8 +132,24 @@ class HubDataSource:
             return self._load_dataset(code, language)
         if layout.aligned is not None:
             return _aligned_rows(layout, code, language, self.file)
-        relpath = layout.files[0].format(code=code, lang=language)
-        return read_rows(self.file(relpath), layout)
+        relpaths = [pattern.format(code=code, lang=language) for pattern in layout.files]
+        relpath = relpaths[0]
+        # a glob (several files per language, e.g. one per level): a clone reads like a folder
+        if any(char in relpath for char in "*?[") and (clone := self._clone()) is not None:
+            return FolderSource("hub", clone, layout, self.codes).rows(language)
+        return read_rows(self._first_file(relpaths), layout)
+
+    def _first_file(self, relpaths: list[str]) -> Path:
+        """The file of the first pattern the repo has (a repo that changed its format, or a
+        language kept under several names, lists a pattern for each); if none, the first
+        pattern's error."""
+        first: PolyevalError | None = None
+        for relpath in relpaths:
+            try:
+                return self.file(relpath)
+            except PolyevalError as exc:
+                first = first or exc
+        raise first or PolyevalError(f"no file patterns for {self.spec.repo}")
 
     def file(self, relpath: str) -> Path:
         local = self._clone()

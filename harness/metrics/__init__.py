@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from harness.errors import PolyevalError
 from harness.metrics.math import math_equivalent
 from harness.metrics.squad import exact_match, token_f1
+from harness.metrics.temporal import temporal_exact_match, temporal_f1
 
 Metric = Callable[[str | None, Sequence[str], str], float]
 
@@ -31,9 +32,11 @@ METRICS: dict[str, Metric] = {
     "exact_match": exact_match,
     "f1": token_f1,
     "math_equivalent": math_equivalent,
+    "temporal_exact_match": temporal_exact_match,  # dates compared by value
+    "temporal_f1": temporal_f1,
 }
 # 0/1 per sample: Wilson intervals apply
-BINARY = {"accuracy", "parse_rate", "exact_match", "math_equivalent"}
+BINARY = {"accuracy", "parse_rate", "exact_match", "math_equivalent", "temporal_exact_match"}
 # computed over a whole corpus, not averaged over samples (harness.metrics.translation):
 # chrF++ (chrf), BLEU and TER
 CORPUS = ("chrf", "bleu", "ter")
