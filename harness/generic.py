@@ -1,4 +1,5 @@
-"""User tasks: the generic `mcq` and `short_answer` tasks on any CSV, TSV, JSONL or JSON file.
+"""User tasks: the generic `mcq` and `short_answer` tasks on any CSV, TSV, JSONL or JSON file,
+and round trips on any monolingual text.
 
 A user task is a built-in generic task folder (tasks/mcq, tasks/short_answer: its prompt
 variants, parser, metrics and generation settings) on the user's own file, with the column
@@ -13,6 +14,9 @@ mapping given in a small YAML file (`--tasks path/to/syndarin.yaml`):
 
 or on the command line (`--tasks mcq --data-file FILE -T question=Question -T choices=A,B,C,D
 -T answer=Answer -T form=letter -T language=hye_Armn`); `-T` options also override a YAML's.
+The built-in `round_trip` task runs on any monolingual text the same way (`--tasks round_trip
+--data-file text.txt -T language=npi_Deva`: one sentence per line, or `-T text=COLUMN` of a
+CSV, TSV, JSONL or JSON file): each sentence to the pivot language and back.
 
 The whole file is checked before anything runs: every mistake is one line naming the YAML
 file:line, the `-T` option or the data file:line at fault. Rows are then read through the
@@ -46,6 +50,8 @@ from harness.yamlfile import line_of, load_yaml
 
 GENERIC_TASKS = ("mcq", "short_answer")
 SQUAD_TASK = "extractive_qa"  # any SQuAD-format file: its columns are fixed, only the language
+ROUND_TRIP_TASK = "round_trip"  # any monolingual text: each sentence to the pivot and back
+USER_TASKS = (*GENERIC_TASKS, SQUAD_TASK, ROUND_TRIP_TASK)
 TASK_FILE_SUFFIXES = (".yaml", ".yml")
 FORMS: dict[str, tuple[str, ...]] = {
     "mcq": ("letter", "index1", "index0", "text"),
@@ -63,8 +69,9 @@ YAML_KEYS = (
     "format",
     "columns",
     "answer",
+    "text",
 )
-OPTION_KEYS = ("name", "description", "language", "format", "form", *COLUMN_KEYS)
+OPTION_KEYS = ("name", "description", "language", "format", "form", "text", *COLUMN_KEYS)
 DEFAULT_COLUMNS: dict[str, Any] = {"question": "question", "answer": "answer"}
 DEFAULT_CHOICES = ["A", "B", "C", "D"]
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -110,11 +117,11 @@ def resolve_tasks(
     and `--data-file` apply to the one generic task or task YAML in `names`."""
     options = options or {}
     given = bool(options) or data_file is not None
-    generic = [n for n in names if is_task_file(n) or (given and n in (*GENERIC_TASKS, SQUAD_TASK))]
+    generic = [n for n in names if is_task_file(n) or (given and n in USER_TASKS)]
     if given and not generic:
         raise PolyevalError(
             "-T/--task-option and --data-file define a user task: --tasks needs mcq, "
-            "short_answer, extractive_qa or a task YAML file"
+            "short_answer, extractive_qa, round_trip or a task YAML file"
         )
     if given and len(generic) > 1:
         raise PolyevalError(
@@ -157,7 +164,7 @@ def user_task(
         stem = path.stem
         if "task" not in settings:
             raise PolyevalError(f"missing `task:` ({' or '.join(GENERIC_TASKS)})", where=name)
-        base = _one_of(settings["task"], (*GENERIC_TASKS, SQUAD_TASK), "task")
+        base = _one_of(settings["task"], USER_TASKS, "task")
     else:
         settings, style = overrides, _Style("the command line", yaml=False)
         if "file" not in settings:
@@ -166,6 +173,8 @@ def user_task(
         base = name
     if base == SQUAD_TASK:
         return _squad_task(registry.get(base), settings, stem)
+    if base == ROUND_TRIP_TASK:
+        return _round_trip_task(registry.get(base), settings, stem)
     return _build(registry.get(base), settings, style, stem)
 
 
@@ -196,6 +205,100 @@ def _squad_task(base_task: Task, settings: Settings, stem: str) -> GenericTask:
         mapping=None,
         definition=definition,
     )
+
+
+def _round_trip_task(base_task: Task, settings: Settings, stem: str) -> GenericTask:
+    """The built-in round_trip task on the user's monolingual text: one sentence per line of a
+    text file, or the `text` column of a CSV, TSV, JSONL or JSON file; each goes into the
+    pivot language and back, and the back-translation is scored against it."""
+    for key, setting in settings.items():
+        known = ("task", "name", "description", "file", "language", "format", "text")
+        _known(key, known, "setting", setting.where)
+    path = Path(settings["file"].value)
+    if not path.is_file():
+        raise PolyevalError("no such data file", where=settings["file"].where)
+    if "language" not in settings:
+        raise PolyevalError(
+            "which language is the text in? add -T language=CODE", where=settings["file"].where
+        )
+    language = _language(settings["language"].value, settings["language"].where)
+    translation = base_task.spec.translation
+    assert translation is not None  # the built-in round_trip task is a translation task
+    if language == translation.pivot:
+        raise PolyevalError(
+            f"a round trip goes through {translation.pivot}: give text in another language",
+            where=settings["language"].where,
+        )
+    fmt = _text_format(path, settings)
+    column = _text_column(path, fmt, settings)
+    name = _task_name(settings.get("name"), stem)
+    escaped = column.replace("{", "{{").replace("}", "}}")
+    description = settings.get("description")
+    spec = base_task.spec.model_copy(
+        update={
+            "name": name,
+            "description": str(description.value) if description else "round trip on user text",
+            "languages": {language: glob.escape(path.name), translation.pivot: translation.pivot},
+            "translation": translation.model_copy(update={"text": escaped}),
+        }
+    )
+    layout = FileLayout.model_validate({"files": ["{code}"], "format": fmt})
+    codes = {language: glob.escape(path.name)}
+    definition = {
+        "task": ROUND_TRIP_TASK,
+        "file": str(path.resolve()),
+        "sha256": _sha256(path),
+        "language": language,
+        "format": fmt,
+        "text": None if fmt == "lines" else column,
+    }
+    source = FolderSource("local", path.resolve().parent, layout, codes)
+    return GenericTask(spec, base_task.folder, source=source, mapping=None, definition=definition)
+
+
+_TEXT_FORMATS = {"txt": "lines", "text": "lines", "lines": "lines", **{f: f for f in FORMATS}}
+
+
+def _text_format(path: Path, settings: Settings) -> str:
+    """`lines` for plain text (.txt: one sentence per line), else the tabular format."""
+    if "format" in settings:
+        return _TEXT_FORMATS[_one_of(settings["format"], list(_TEXT_FORMATS), "format")]
+    found = _TEXT_FORMATS.get(path.suffix.lstrip(".").lower())
+    if found is None:
+        raise PolyevalError(
+            f"cannot tell the format of {path.name} from its extension; add -T format="
+            "lines (one sentence per line) or csv, tsv, jsonl, json",
+            where=settings["file"].where,
+        )
+    return found
+
+
+def _text_column(path: Path, fmt: str, settings: Settings) -> str:
+    """The column that holds the text (`text` unless -T text=COLUMN), checked against the
+    file's rows; a plain-text file has just its lines."""
+    given = settings.get("text")
+    if fmt == "lines":
+        if given is not None:
+            raise PolyevalError(
+                "text= names a column of a CSV, TSV, JSONL or JSON file; a plain-text file "
+                "has one sentence per line",
+                where=given.where,
+            )
+        return "text"
+    rows = read_rows(path, FileLayout.model_validate({"files": [], "format": fmt}))
+    if not rows:
+        raise PolyevalError("the data file has no rows", where=str(path))
+    column = str(given.value).strip() if given is not None else "text"
+    names = list(dict.fromkeys(str(key) for _, record in rows for key in record))
+    if column not in names:
+        close = difflib.get_close_matches(column, names, n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        how = "text" if given is not None else "text, by default; set -T text=COLUMN"
+        raise PolyevalError(
+            f"unknown column '{column}' ({how}): {path.name} has {', '.join(names)}{hint}",
+            where=given.where if given is not None else settings["file"].where,
+        )
+    return column
 
 
 # --- reading the settings -----------------------------------------------------------------
@@ -453,6 +556,11 @@ def _build(base_task: Task, settings: Settings, style: _Style, stem: str) -> Gen
     base = base_task.name
     if base not in GENERIC_TASKS:  # a plugin folder may shadow a name; never a user task
         raise PolyevalError(f"task {base} is not a generic task ({', '.join(GENERIC_TASKS)})")
+    if "text" in settings:
+        raise PolyevalError(
+            f"text= is the text column of a {ROUND_TRIP_TASK} task; {base} reads question=",
+            where=settings["text"].where,
+        )
     name = _task_name(settings.get("name"), stem)
     form_setting = settings.get("form")
     form = _one_of(form_setting, FORMS[base], "answer form") if form_setting else FORMS[base][0]

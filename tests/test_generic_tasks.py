@@ -542,7 +542,7 @@ def test_a_short_answer_that_is_no_number_names_its_row(evaluate: Evaluate, tmp_
         ),
         (
             ("--tasks", "mgsm", "-T", "language=hy"),
-            ("--tasks needs mcq, short_answer, extractive_qa or a task YAML file",),
+            ("--tasks needs mcq, short_answer, extractive_qa, round_trip or a task YAML file",),
         ),
         (
             ("--tasks", "mcq,short_answer", "-T", "language=hy"),

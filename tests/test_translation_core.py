@@ -5,6 +5,8 @@ flores_v1 and ntrex samples and a real OpenAI-compatible server on 127.0.0.1."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -288,3 +290,37 @@ def test_a_pair_the_task_lacks_is_a_one_line_error(
         "run --model baseline:reference --tasks flores_v1 --source sample --pairs en-ur"
     )
     assert_one_line_error(result, "--pairs", "urd_Arab")
+
+
+def _sacrebleu_cli(reference: Path, hypothesis: Path) -> list[float]:
+    """BLEU, chrF++ and TER of a hypothesis file as the sacrebleu command line reports them."""
+    argv = [sys.executable, "-m", "sacrebleu", str(reference), "-i", str(hypothesis)]
+    argv += ["-m", "bleu", "chrf", "ter", "--chrf-word-order", "2", "-b", "-w", "4"]
+    out = subprocess.run(argv, capture_output=True, text=True, check=True, timeout=300).stdout
+    return [float(v) for v in json.loads(out)]
+
+
+def test_copy_source_scores_equal_the_sacrebleu_command_line_on_the_real_files(
+    evaluate: Callable[..., Result], shared_data: Path, tmp_path: Path
+) -> None:
+    """The pipeline (reading, pairing, cleaning, scoring) changes nothing: copying the source
+    scores what sacrebleu's own command line gives on the original files, to 2 decimals."""
+    out = tmp_path / "run"
+    folder = shared_data / "flores_v1_ne_si"
+    result = evaluate(
+        "run --model baseline:copy-source --tasks flores_v1 --pairs ne-en,en-ne",
+        data_dir=shared_data,
+        output=out,
+    )
+    assert result.exit_code == 0, result.output
+    files = {
+        "npi_Deva": folder / "wikipedia.devtest.ne-en.ne",
+        "eng_Latn": folder / "wikipedia.devtest.ne-en.en",
+    }
+    for source, target in (("npi_Deva", "eng_Latn"), ("eng_Latn", "npi_Deva")):
+        expected = _sacrebleu_cli(files[target], files[source])
+        key = ("flores_v1", "zero_shot", f"{source}-{target}")
+        found = [scores_of(out, metric)[key] for metric in ("bleu", "chrf", "ter")]
+        assert all(record["n"] == 2835 for record in found)
+        for record, value in zip(found, expected, strict=True):
+            assert round(100 * record["value"], 2) == pytest.approx(value, abs=0.006), record

@@ -28,6 +28,7 @@ The tests compare every statistic row, value and resample against sacrebleu's ow
 from __future__ import annotations
 
 import itertools
+import logging
 import math
 import multiprocessing
 import os
@@ -70,6 +71,13 @@ PARALLEL_MIN_SENTENCES = 1000
 """Below this many sentences the statistics are computed in-process: forking does not pay."""
 _MIN_CHUNK = 500  # sentences per worker process, at least
 
+_sacrelogger = logging.getLogger("sacrebleu")
+_TOKENIZED_WARNING = (  # what sacrebleu's BLEU logs for input that looks tokenized
+    "That's 100 lines that end in a tokenized period ('.')",
+    "It looks like you forgot to detokenize your test data, which may hurt your score.",
+    "If you insist your data is detokenized, or don't care, you can suppress this message with "
+    "the `force` parameter.",
+)
 _CHRF_SETTINGS: dict[str, object] = {"char_order": 6, "word_order": 2, "beta": 2}
 _ROW_KEYS = {"bleu_tokenize": str, "ter_normalized": bool, "ter_asian_support": bool}
 _CODE = re.compile(r"([a-z]{3})_([A-Z][a-z]{3})")
@@ -193,7 +201,7 @@ def _build_metric(name: str, settings: Mapping[str, object]) -> Metric:
     if name == "chrf":
         return _FastCHRF(**kwargs)
     if name == "bleu":
-        return BLEU(**kwargs)
+        return _FastBLEU(**kwargs)
     return _FastTER(**kwargs)
 
 
@@ -324,39 +332,45 @@ def _pack(
     return keys, layout
 
 
-def _ngram_matches(hyp: _Tokens, ref: _Tokens, order: int, key_bits: int = _KEY_BITS) -> IntArray:
+def _ngram_matches(
+    hyp: _Tokens, refs: Sequence[_Tokens], order: int, key_bits: int = _KEY_BITS
+) -> IntArray:
     """Clipped n-gram matches per sentence and order (1..order): for each sentence, the sum over
-    its distinct n-grams of min(count in hypothesis, count in reference), as chrF counts them.
+    the distinct n-grams of its hypothesis of min(count there, highest count in one reference), as
+    chrF (one reference at a time) and BLEU (all references at once) count them.
 
-    Every token position of both sides becomes one key (sentence, its next `order` tokens with 0
-    past the sentence end, side); after one sort the positions sharing an n-gram of a sentence
-    are adjacent for every n, and the matches are the smaller side of each such run."""
+    Every token position of every side becomes one key (sentence, its next `order` tokens with 0
+    past the sentence end, side: 0 for the hypothesis, k for reference k); after one sort the
+    positions sharing an n-gram of a sentence are adjacent for every n, and each run of them
+    gives that n-gram's counts per side."""
     n = len(hyp.lengths)
     out = np.zeros((n, order), np.int64)
-    ids = np.concatenate((hyp.ids, ref.ids))
+    sides = [hyp, *refs]
+    ids = np.concatenate([side.ids for side in sides])
     if order == 0 or ids.size == 0:
         return out
-    lengths = np.concatenate((hyp.lengths, ref.lengths))
-    sentence = np.repeat(np.tile(np.arange(n, dtype=np.int64), 2), lengths)
+    lengths = np.concatenate([side.lengths for side in sides])
+    sentence = np.repeat(np.tile(np.arange(n, dtype=np.int64), len(sides)), lengths)
     left = np.repeat(np.cumsum(lengths), lengths) - np.arange(ids.size)  # tokens to the end
-    side = np.zeros(ids.size, np.int64)
-    side[hyp.ids.size :] = 1
+    side = np.repeat(np.arange(len(sides), dtype=np.int64), [s.ids.size for s in sides])
     sentence_bits = max(1, (n - 1).bit_length())
+    side_bits = max(1, len(refs).bit_length())
     ids = _dense_ids(ids)
-    if sentence_bits + order * int(ids.max()).bit_length() + 1 > key_bits:
+    if sentence_bits + order * int(ids.max()).bit_length() + side_bits > key_bits:
         ids = _local_ids(ids, sentence, n)
     bits = int(ids.max()).bit_length()
     padded = np.concatenate((ids, np.zeros(order, np.int64)))
     fields = [(sentence, sentence_bits)]
     fields += [(np.where(left > k, padded[k : k + ids.size], 0), bits) for k in range(order)]
-    fields.append((side, 1))
+    fields.append((side, side_bits))
     keys, layout = _pack(fields, key_bits)
     if len(keys) == 1:
         keys[0].sort()
     else:
         permutation = np.lexsort(keys[::-1])
         keys = [key[permutation] for key in keys]
-    is_ref = (keys[-1] & 1).astype(bool)
+    sorted_side = keys[-1] & ((1 << side_bits) - 1)
+    on_side = [sorted_side == k for k in range(len(sides))]
     sentence_key, sentence_shift = layout[0]
     sorted_sentence = keys[sentence_key] >> sentence_shift
     mask = (1 << bits) - 1
@@ -371,9 +385,8 @@ def _ngram_matches(hyp: _Tokens, ref: _Tokens, order: int, key_bits: int = _KEY_
         changed = changed_before | (head[1:] != head[:-1])
         starts = np.flatnonzero(np.concatenate(([True], changed)))
         valid = (head & mask) != 0  # the n-gram does not run past its sentence
-        hyp_counts = np.add.reduceat((valid & ~is_ref).astype(np.int64), starts)
-        ref_counts = np.add.reduceat((valid & is_ref).astype(np.int64), starts)
-        matched = np.minimum(hyp_counts, ref_counts)
+        counts = [np.add.reduceat((valid & here).astype(np.int64), starts) for here in on_side]
+        matched = np.minimum(counts[0], np.maximum.reduce(counts[1:]))
         sums = np.bincount(sorted_sentence[starts], weights=matched, minlength=n)
         out[:, gram - 1] = sums.astype(np.int64)
     return out
@@ -432,8 +445,8 @@ class _FastCHRF(CHRF):
                 refs if self.whitespace else ["".join(r.split()) for r in refs]
             )
             ref_words = _word_tokens([self._remove_punctuation(r) for r in refs], vocabulary)
-            char_matches = _ngram_matches(hyp_chars, ref_chars, self.char_order)
-            word_matches = _ngram_matches(hyp_words, ref_words, self.word_order)
+            char_matches = _ngram_matches(hyp_chars, [ref_chars], self.char_order)
+            word_matches = _ngram_matches(hyp_words, [ref_words], self.word_order)
             columns: list[IntArray] = []
             for k in range(self.char_order):
                 columns += _order_columns(
@@ -450,6 +463,44 @@ class _FastCHRF(CHRF):
             best[better] = stats[better]
             best_f[better] = f_scores[better]
         return best.tolist()
+
+
+class _FastBLEU(BLEU):
+    """sacrebleu's BLEU with the n-gram matches of the whole corpus counted at once (after
+    sacrebleu's own tokenizer)."""
+
+    def _extract_corpus_statistics(
+        self, hypotheses: Sequence[str], references: Sequence[Sequence[str | None]] | None
+    ) -> Any:
+        if not references:
+            return super()._extract_corpus_statistics(hypotheses, cast(Any, references))
+        if not self._force and sum(h.endswith(" .") for h in hypotheses) >= 100:
+            for line in _TOKENIZED_WARNING:
+                _sacrelogger.warning(line)
+        vocabulary: dict[str, int] = {}
+        n = len(hypotheses)
+        refs: list[_Tokens] = []
+        ref_len = np.zeros(n, np.int64)
+        closest = np.full(n, -1, np.int64)  # distance to the closest reference length
+        hyp = _word_tokens([self._preprocess_segment(h).split() for h in hypotheses], vocabulary)
+        for stream in references:
+            present = np.fromiter((ref is not None for ref in stream), bool, n)
+            words = [self._preprocess_segment(r).split() if r is not None else [] for r in stream]
+            refs.append(_word_tokens(words, vocabulary))
+            # sacrebleu's _get_closest_ref_len: the closest length, the shorter one on a tie
+            diff = np.abs(hyp.lengths - refs[-1].lengths)
+            take = present & (
+                (closest == -1)
+                | (diff < closest)
+                | ((diff == closest) & (refs[-1].lengths < ref_len))
+            )
+            closest[take] = diff[take]
+            ref_len[take] = refs[-1].lengths[take]
+        order = self.max_ngram_order
+        correct = _ngram_matches(hyp, refs, order)
+        total = np.stack([np.maximum(hyp.lengths - k, 0) for k in range(order)], axis=1)
+        stats = np.column_stack([hyp.lengths, ref_len, correct, total])
+        return stats.tolist()
 
 
 # --- TER, with a leaner edit distance --------------------------------------------------------

@@ -20,7 +20,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -52,7 +52,9 @@ def clean_translation(
     head: list[str] = []
     tail: list[str] = []
     text = answer.strip()
+    context = replace(context, bare=not any(p.strip() for p in (*before, *after)))
     while (cut := _first_cut(text, context)) is not None:
+        context = replace(context, bare=False)
         front, back = cut
         head.append(text[:front])
         tail.append(text[len(text) - back :])
@@ -117,6 +119,7 @@ class _Context:
 
     patterns: _Patterns
     source: str  # stripped
+    bare: bool  # nothing removed yet: quotes around the whole reply are then its own
     source_labelled: bool
     source_has_note: bool
     source_paragraphs: int
@@ -144,8 +147,12 @@ def _fence(text: str, context: _Context) -> _Cut | None:
 
 
 def _wrapper(text: str, context: _Context) -> _Cut | None:
-    """Quotes or markdown around the whole translation, unless the source is wrapped alike."""
+    """Markdown around the whole translation, unless the source is wrapped alike; quotes only
+    around what followed a label or the like ("Translation: “…”"): a bare quoted reply may be
+    a quotation, as some references are."""
     for opening, closing, kind in _WRAPPERS:
+        if kind == "quote" and context.bare:
+            continue
         if kind not in context.quoted_kinds and _wraps(text, opening, closing):
             return len(opening), len(closing)
     return None
@@ -287,6 +294,7 @@ def _context(source: str, source_language: str, target_language: str) -> _Contex
     return _Context(
         patterns=patterns,
         source=source,
+        bare=True,
         source_labelled=_labelled(source),
         source_has_note=any(
             patterns.note.match(source, at)

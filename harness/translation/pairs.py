@@ -22,7 +22,7 @@ from harness.registry import Task
 from harness.samples import Loaded, column, format_id
 from harness.spec import TaskSpec, TranslationSpec
 
-Direction = Literal["both", "to-pivot", "from-pivot"]
+Direction = Literal["both", "to-pivot", "from-pivot", "round-trip"]
 DIRECTIONS: dict[str, Direction] = {
     "both": "both",
     "to-en": "to-pivot",  # "en" is the task's pivot: English in every built-in task
@@ -83,7 +83,8 @@ def select_pairs(
 ) -> list[Pair]:
     """The pairs to run: the ones asked for with --pairs, or every available language with
     the pivot in the chosen direction (the task's default unless --direction), limited to
-    --languages."""
+    --languages. A task of monolingual text (direction `round-trip`) has no pairs but each
+    language's round trip through the pivot, whatever --direction says."""
     translation = _translation(spec)
     if pairs:
         chosen = [parse_pair(p) for p in pairs]
@@ -95,12 +96,21 @@ def select_pairs(
                     f"{', '.join(spec.languages)})",
                     where="--pairs",
                 )
+            if translation.direction == "round-trip" and not pair.round_trip:
+                trip = SEPARATOR.join([pair.source, translation.pivot, pair.source])
+                raise PolyevalError(
+                    f"task {spec.name} has text in one language: its pairs are round trips "
+                    f"like {trip}",
+                    where="--pairs",
+                )
         return chosen
     mode = DIRECTIONS[direction] if direction else translation.direction
     pivot = translation.pivot
     others = [lang for lang in available if lang != pivot]
     if languages is not None:
         others = [lang for lang in others if lang in languages]
+    if translation.direction == "round-trip":
+        return [Pair(lang, pivot, round_trip=True) for lang in others]
     found: list[Pair] = []
     for lang in others:
         if mode in ("both", "to-pivot"):
@@ -111,10 +121,12 @@ def select_pairs(
 
 
 def round_trips(spec: TaskSpec, pairs: Sequence[Pair]) -> list[Pair]:
-    """The round trips of the chosen pairs: each non-pivot language through the pivot."""
+    """The round trips of the chosen pairs that are not among them: each non-pivot language
+    through the pivot."""
     pivot = _translation(spec).pivot
     langs = dict.fromkeys(lang for p in pairs for lang in (p.source, p.target) if lang != pivot)
-    return [Pair(lang, pivot, round_trip=True) for lang in langs]
+    trips = [Pair(lang, pivot, round_trip=True) for lang in langs]
+    return [trip for trip in trips if trip not in pairs]
 
 
 def load_pair(task: Task, source: DataSource, pair: Pair, limit: int | None) -> Loaded:
@@ -126,7 +138,9 @@ def load_pair(task: Task, source: DataSource, pair: Pair, limit: int | None) -> 
     main = pair.target if pair.source == translation.pivot else pair.source
     rows = _processed(task, source.rows(main), main)
     needed = {pair.source} if pair.round_trip else {pair.source, pair.target}
-    partner = {lang: _joined(task, source, lang) for lang in needed if not _has(spec, rows, lang)}
+    partner = {
+        lang: _joined(task, source, lang) for lang in needed if not _has(spec, rows, lang, main)
+    }
     loaded = Loaded([])
     for index, (where, record) in enumerate(rows.rows):
         if limit is not None and len(loaded.samples) >= limit:
@@ -164,11 +178,16 @@ def pair_exemplars(task: Task, source: DataSource, pair: Pair) -> list[dict[str,
 
 
 def _dev_source(task: Task, source: DataSource) -> DataSource | None:
+    """The exemplars' data: a hub repo's raw files read through `translation.dev` (its
+    `dev_split` when read by config), a folder's through `translation.dev`."""
     translation = _translation(task.spec)
     if isinstance(source, HubDataSource):
-        if translation.dev_split is None:
+        if source.spec.layout is not None and translation.dev is not None:
+            spec = source.spec.model_copy(update={"layout": translation.dev})
+        elif source.spec.layout is None and translation.dev_split is not None:
+            spec = source.spec.model_copy(update={"split": translation.dev_split})
+        else:
             return None
-        spec = source.spec.model_copy(update={"split": translation.dev_split})
         return HubDataSource(spec, source.codes, source.hub_dir)
     if isinstance(source, FolderSource) and translation.dev is not None:
         return FolderSource(source.kind, source.root, translation.dev, source.codes)
@@ -245,7 +264,13 @@ def _processed(task: Task, rows: list[Row], language: str) -> _Processed:
     return _Processed(kept, skipped)
 
 
-def _has(spec: TaskSpec, rows: _Processed, language: str) -> bool:
+def _has(spec: TaskSpec, rows: _Processed, language: str, main: str) -> bool:
+    """Whether the main language's rows hold `language`'s sentences: its own do; another's
+    where they have its column, unless all languages share one column (a file each)."""
+    if language == main:
+        return True
+    if _text_column(spec, language) == _text_column(spec, main):
+        return False
     return not rows.rows or text(spec, rows.rows[0][1], language) is not None
 
 
