@@ -14,8 +14,10 @@ from typing import Any
 
 import numpy as np
 import pytest
-from sacrebleu.metrics import BLEU, CHRF, TER
+from sacrebleu.metrics.bleu import BLEU
+from sacrebleu.metrics.chrf import CHRF
 from sacrebleu.metrics.lib_ter import translation_edit_rate
+from sacrebleu.metrics.ter import TER
 from sacrebleu.significance import PairedTest, _bootstrap_resample
 
 from harness.errors import PolyevalError
@@ -398,8 +400,8 @@ def test_statistics_rows_equal_sacrebleu_with_ties_between_references() -> None:
     hypothesis length as below (BLEU takes the shorter), and references sharing nothing with
     the hypothesis (chrF++ keeps the first of equal F scores)."""
     rng = random.Random(8)
-    words = [f"w{i}" for i in range(12)]
-    other = [f"x{i}" for i in range(12)]
+    words = ["ab", "ba", "abc", "cab", "bca", "a", "b", "c", "acab", "bcc"]
+    other = ["xy", "yx", "xyz", "zyx", "z", "x", "y", "zz"]  # no character in common
     hypotheses, references = [], []
     for _ in range(150):
         length = rng.randint(1, 12)
@@ -495,15 +497,15 @@ def test_ter_edit_rate_equals_lib_ter() -> None:
         assert tm._translation_edit_rate(hyp, ref) == translation_edit_rate(hyp, ref), (hyp, ref)
     distinct = [f"w{i}" for i in range(90)]
     cases = [(distinct[:5], distinct)]  # a wide beam
-    moved = {}
+    shifted: dict[int, list[str]] = {}
     for distance in (48, 50, 51, 53, 56):
-        moved[distance] = distinct[5 : 5 + distance] + distinct[:5] + distinct[5 + distance :]
-        cases.append((moved[distance], distinct))
+        shifted[distance] = distinct[5 : 5 + distance] + distinct[:5] + distinct[5 + distance :]
+        cases.append((shifted[distance], distinct))
     cases += [(distinct, distinct[:2]), ([], distinct), (distinct, []), (distinct, list(distinct))]
     for hyp, ref in cases:
         assert tm._translation_edit_rate(hyp, ref) == translation_edit_rate(hyp, ref)
-    assert tm._translation_edit_rate(moved[50], distinct) == (1, 90)  # one shift
-    assert tm._translation_edit_rate(moved[51], distinct) == (10, 90)  # too far for a shift
+    assert tm._translation_edit_rate(shifted[50], distinct) == (1, 90)  # one shift
+    assert tm._translation_edit_rate(shifted[51], distinct) == (10, 90)  # too far for a shift
 
 
 def test_parallel_equals_in_process() -> None:
@@ -512,6 +514,8 @@ def test_parallel_equals_in_process() -> None:
     one = corpus_scores(hypotheses, refs, "eng_Latn", processes=1)
     three = corpus_scores(hypotheses, refs, "eng_Latn", processes=3)
     assert one == three
+    tiny = corpus_scores(hypotheses[:2], refs[:2], "eng_Latn", processes=2)
+    assert tiny == corpus_scores(hypotheses[:2], refs[:2], "eng_Latn", processes=1)
 
 
 # --- bootstrap -------------------------------------------------------------------------------

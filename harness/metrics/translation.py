@@ -5,24 +5,28 @@ systems.
 Every number is sacrebleu's (the pinned version): the corpus value is `metric.corpus_score`'s,
 the sentence chrF++ is `CHRF(word_order=2).sentence_score`'s, the bootstrap resamples are those of
 sacrebleu's `_bootstrap_resample` (the same indices from `np.random.default_rng(seed)`, the same
-float32 statistics, the same `_compute_score_from_stats`), and the paired test's p-value is
+float32 sums, each scored by the metric's own `_compute_score_from_stats`, which keeps sacrebleu's
+float32 arithmetic whatever the numpy version), and the paired test's p-value is
 `_paired_bs_test`'s. Only the work is organised differently, for speed:
 
 - the sentence statistics are computed once per metric and everything is derived from them:
   the corpus score (their sum), the sentence chrF++ (each chrF row) and the bootstrap;
-- chrF++ statistics are counted for the whole corpus at once with numpy (`_FastCHRF`: each
-  character or word n-gram becomes a packed integer key, one sort groups equal n-grams of a
-  sentence, and the clipped matches are run lengths), instead of one Counter per n-gram order per
-  sentence;
-- TER uses sacrebleu's shift search with a leaner beam edit distance (`_FastTER`), and skips the
-  search when hypothesis and reference have the same words (0 edits, which is what the search
-  finds there);
-- bootstrap sums come from one bincount of the resampled indices per block and one matrix product
-  (`counts @ stats`) instead of gathering and summing a copy of the statistics per resample;
+- chrF++ and BLEU n-gram matches are counted for the whole corpus at once with numpy
+  (`_ngram_matches`: each token position becomes a packed integer key holding its sentence and
+  next tokens, one sort makes the occurrences of an n-gram in a sentence adjacent for every n,
+  and the clipped matches come from the run lengths) instead of one Counter per n-gram order per
+  sentence; BLEU still tokenizes with sacrebleu's tokenizer;
+- TER runs sacrebleu's algorithm (lib_ter) with a leaner beam edit distance and a shift search
+  that only visits matching words, and skips the search when hypothesis and reference have the
+  same words (0 edits, which is what the search finds there);
+- bootstrap sums come from one bincount of the resampled indices and one matrix product
+  (`counts @ stats`, exact in float64, then rounded to float32 like sacrebleu's sums: identical
+  while the integer totals stay below 2**24) instead of a gathered copy of the statistics per
+  resample;
 - on large corpora (`PARALLEL_MIN_SENTENCES`) the statistics are computed in forked worker
   processes, one contiguous chunk of sentences each, every worker building its own metrics.
 
-The tests compare every statistic row, value and resample against sacrebleu's own code.
+The tests compare the statistic rows, values, resamples and p-values with sacrebleu's own code.
 """
 
 from __future__ import annotations
@@ -86,7 +90,7 @@ _RESAMPLE_BLOCK = 1 << 22  # resampled indices turned into counts at a time
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
-Streams = list[list[str | None]]
+Streams = Sequence[Sequence[str | None]]  # sacrebleu's reference streams, None for no reference
 
 
 @dataclass(frozen=True)
@@ -227,7 +231,9 @@ def _check_hypotheses(hypotheses: Sequence[str], what: str = "hypotheses") -> No
             raise PolyevalError(f"{what}[{i}] is {kind}, not a string")
 
 
-def _streams(hypotheses: Sequence[str], references: Sequence[Sequence[str]]) -> Streams:
+def _streams(
+    hypotheses: Sequence[str], references: Sequence[Sequence[str]]
+) -> list[list[str | None]]:
     """sacrebleu's reference streams from one list of references per sample.
 
     `references[i]` holds sample i's references (one or several; None entries are ignored).
@@ -265,7 +271,7 @@ def _reference_count(streams: Streams) -> int:
     return counts.pop() if len(counts) == 1 else -1
 
 
-# --- chrF++ statistics, vectorised -----------------------------------------------------------
+# --- n-gram statistics (chrF++, BLEU), vectorised --------------------------------------------
 
 
 class _Tokens(NamedTuple):
@@ -739,6 +745,8 @@ def _statistics(
     if parts <= 1:
         return _chunk_statistics(names, settings, hypotheses, streams)
     bounds = _bounds(hypotheses, streams, parts)
+    if len(bounds) < 2:
+        return _chunk_statistics(names, settings, hypotheses, streams)
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=len(bounds) - 1, mp_context=context) as pool:
         futures = [
