@@ -131,7 +131,12 @@ def _gap(record: Record | None) -> str:
 
 def _macro(cells: Cells, column: str) -> str:
     values = [row[column]["value"] for row in cells.values() if column in row]
-    return f"{100 * sum(values) / len(values):5.1f} ({len(values)} languages)" if values else "-"
+    unit = (
+        "pairs"
+        if any("-" in row for row, found in cells.items() if column in found)
+        else "languages"
+    )
+    return f"{100 * sum(values) / len(values):5.1f} ({len(values)} {unit})" if values else "-"
 
 
 def _label(code: str) -> str:
