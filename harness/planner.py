@@ -30,6 +30,7 @@ from harness.registry import Task, TaskRegistry
 from harness.samples import Loaded, load_samples
 from harness.task_literals import task_literals_hash
 from harness.translation.pairs import (
+    RowCache,
     load_pair,
     pair_exemplars,
     pair_of,
@@ -219,7 +220,8 @@ def translation_samples(
         pairs += round_trips(task.spec, pairs)
     if not pairs:
         raise PolyevalError(f"no language pairs to run for task {task.name}")
-    return {pair.key: load_pair(task, source, pair, selection.limit) for pair in pairs}
+    shared = RowCache(source)  # a language's rows serve both directions and the round trip
+    return {pair.key: load_pair(task, shared, pair, selection.limit) for pair in pairs}
 
 
 def _alt_sources(task: Task, selection: Selection) -> dict[str, DataSource]:

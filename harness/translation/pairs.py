@@ -10,11 +10,12 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 from harness.data.readers import Row
-from harness.data.sources import DataSource, FolderSource, HubDataSource
+from harness.data.sources import DataSource, FolderSource, HubDataSource, SourceKind
 from harness.errors import PolyevalError, SkipRow
 from harness.languages import get_language, resolve_language
 from harness.records import Sample
@@ -127,6 +128,33 @@ def round_trips(spec: TaskSpec, pairs: Sequence[Pair]) -> list[Pair]:
     langs = dict.fromkeys(lang for p in pairs for lang in (p.source, p.target) if lang != pivot)
     trips = [Pair(lang, pivot, round_trip=True) for lang in langs]
     return [trip for trip in trips if trip not in pairs]
+
+
+@dataclass
+class RowCache:
+    """A source whose rows are read once per language: the pairs of a task share them (a hub
+    language's rows are a dataset load each)."""
+
+    source: DataSource
+    found: dict[str, list[Row]] = field(default_factory=dict)
+    kind: SourceKind = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.kind = self.source.kind
+
+    def describe(self) -> str:
+        return self.source.describe()
+
+    def languages(self) -> list[str]:
+        return self.source.languages()
+
+    def rows(self, language: str) -> list[Row]:
+        if language not in self.found:
+            self.found[language] = self.source.rows(language)
+        return self.found[language]
+
+    def file(self, relpath: str) -> Path:
+        return self.source.file(relpath)
 
 
 def load_pair(task: Task, source: DataSource, pair: Pair, limit: int | None) -> Loaded:
