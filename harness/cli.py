@@ -53,7 +53,15 @@ def main() -> None:
 
 @main.command()
 @click.option(
-    "--model", required=True, help="KIND:NAME: baseline:random, openai:MODEL, vllm:MODEL."
+    "--model",
+    help="KIND:NAME: baseline:random, openai:MODEL, vllm:MODEL. With --predictions: a name "
+    "for the model that produced them.",
+)
+@click.option(
+    "--predictions",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Score answers produced elsewhere, asking no model: JSONL (or CSV) rows with "
+    "sample_id and output (and task, variant, language where an id is ambiguous).",
 )
 @click.option(
     "-M",
@@ -196,6 +204,10 @@ def run(**options: Any) -> None:
         tokens_per_minute=options.pop("tpm"),
     )
     generation = _generation(options)
+    if options["model"] is None:
+        if options["predictions"] is None:
+            raise PolyevalError("--model is required (or --predictions FILE)")
+        options["model"] = f"predictions:{options['predictions'].stem}"
     outcome = run_evaluation(
         RunOptions(
             backend=backend,
@@ -288,6 +300,20 @@ def show(run_ref: str, results_dir: Path, metric: str | None, by: str | None) ->
         Console().print(score_table(scores, name))
         for table in gap_tables(read_gaps(run_dir), name):
             Console().print(table)
+
+
+@main.command()
+@click.argument("run_ref", metavar="RUN")
+@click.option("--results-dir", type=FOLDER, default=Path("results"), show_default=True)
+def score(run_ref: str, results_dir: Path) -> None:
+    """Score a finished run again from its samples.jsonl, asking no model (after a parser,
+    metric or language-ID fix); the run's files are replaced."""
+    from harness.results import find_run
+    from harness.session import rescore
+
+    outcome = rescore(find_run(run_ref, results_dir))
+    if outcome.failed:
+        sys.exit(EXIT_INCOMPLETE)
 
 
 @main.command()

@@ -197,6 +197,17 @@ def read_scores(run_dir: Path) -> list[dict[str, Any]]:
     return data
 
 
+def read_manifest(run_dir: Path) -> dict[str, Any]:
+    path = run_dir / MANIFEST
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise PolyevalError(f"cannot read the manifest: {exc}", where=str(path)) from None
+    if not isinstance(data, dict):
+        raise PolyevalError("manifest.json must be an object", where=str(path))
+    return data
+
+
 def primary_metrics(run_dir: Path) -> list[str]:
     """Each task's first metric, from the run's manifest (accuracy for older runs)."""
     try:

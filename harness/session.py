@@ -16,12 +16,14 @@ from harness.backends import Backend, create_backend
 from harness.backends.options import BackendOptions
 from harness.cache import ResponseCache, default_cache_path
 from harness.data.sources import SourceChoice
+from harness.errors import PolyevalError
 from harness.gaps import paired_gaps
 from harness.planner import Plan, Selection, TaskPlan, build_plan, resolve_languages
+from harness.predictions import PredictionsBackend, match, read_predictions
 from harness.prompting import PromptFormat
 from harness.registry import TaskRegistry
 from harness.report import breakdowns, gap_tables, score_table
-from harness.results import argv, build_manifest, new_run_dir, write_run
+from harness.results import SAMPLES, argv, build_manifest, new_run_dir, read_manifest, write_run
 from harness.runner import Counts, Execution, execute
 from harness.scoring import aggregate
 from harness.translation.round_trip import combine, second_leg
@@ -54,6 +56,8 @@ class RunOptions:
     results_dir: Path = Path("results")
     cache_path: Path | None = None
     seed: int = 1234
+    predictions: Path | None = None  # answers produced elsewhere (JSONL/CSV): no model is asked
+    model_record: dict[str, Any] | None = None  # the manifest's model, when re-scoring a run
     similarity: str = "tfidf"  # exemplar selection: tfidf, or a sentence-transformers model folder
 
 
@@ -71,7 +75,97 @@ class Outcome:
 def run_evaluation(options: RunOptions, console: Console | None = None) -> Outcome:
     console = console or Console(stderr=True)
     started = datetime.now(UTC)
-    selection = Selection(
+    selection = _selection(options)
+    planning = time.perf_counter()
+    plan = build_plan(TaskRegistry(options.tasks_dirs), selection)
+    planning = time.perf_counter() - planning
+    # after planning, so that a mistake in the tasks never waits for a model to load
+    backend_options = replace(options.backend, seed=options.seed)
+    backend: Backend
+    if options.predictions is not None:
+        plan, backend = _answers_from(options.predictions, plan, console)
+        cache_path = Path(":memory:")  # answers given, not generated: nothing worth caching
+    else:
+        backend = create_backend(options.model, backend_options)
+        cache_path = options.cache_path or default_cache_path()
+    for task_plan in plan.tasks:
+        _print_notes(task_plan, console)
+    cache = ResponseCache(cache_path)
+    try:
+        execution = asyncio.run(_generate(plan, backend, cache, console))
+    finally:
+        cache.close()
+    execution.timings = {"plan_s": planning, **execution.timings}
+    scores = _score(plan, execution)
+    gaps = paired_gaps(execution.results, plan.comparisons())
+    run_dir = options.output or new_run_dir(options.results_dir, options.model, started)
+    model = options.model_record or {
+        "name": options.model,
+        **backend.identity(),
+        **_public(backend_options),
+    }
+    manifest = build_manifest(run_dir.name, selection, plan, execution, model, started, argv())
+    manifest["replay"] = replay_record(options)
+    write_run(run_dir, plan, execution, scores, gaps, manifest)
+    _report(plan, scores, gaps, execution, run_dir, console)
+    return Outcome(run_dir, execution.counts, scores)
+
+
+def rescore(run_dir: Path, console: Console | None = None) -> Outcome:
+    """Score a finished run again from its samples.jsonl (after a parser, metric or
+    language-ID fix), asking no model: the same tasks, data and prompts, the recorded answers.
+    The run's files are replaced; its model stays as recorded."""
+    manifest = read_manifest(run_dir)
+    if "replay" not in manifest:
+        raise PolyevalError(
+            "this run was written before runs recorded how to replay them; run it again",
+            where=str(run_dir),
+        )
+    replay = manifest["replay"]
+    options = RunOptions(
+        model=manifest["model"]["name"],
+        predictions=run_dir / SAMPLES,
+        output=run_dir,
+        model_record={**manifest["model"], "rescored_from": SAMPLES},
+        **{k: _path_fields(k, v) for k, v in replay.items()},
+    )
+    return run_evaluation(options, console)
+
+
+REPLAYED = (
+    "tasks", "languages", "variants", "pairs", "direction", "limit", "source", "data_dir",
+    "hub_dir", "alt_data", "task_options", "data_file", "tasks_dirs", "prompt_format", "seed",
+    "generation", "system_prompt", "similarity",
+)  # fmt: skip
+
+
+def replay_record(options: RunOptions) -> dict[str, Any]:
+    """What `evaluate score` needs to rebuild the run's plan: the selection, paths as text."""
+    record = {}
+    for name in REPLAYED:
+        value = getattr(options, name)
+        if isinstance(value, Path):
+            value = str(value)
+        elif isinstance(value, list) and value and isinstance(value[0], Path):
+            value = [str(v) for v in value]
+        elif isinstance(value, dict) and any(isinstance(v, Path) for v in value.values()):
+            value = {k: str(v) for k, v in value.items()}
+        record[name] = value
+    return record
+
+
+def _path_fields(name: str, value: Any) -> Any:
+    if name in ("data_dir", "hub_dir", "data_file") and value is not None:
+        return Path(value)
+    if name == "tasks_dirs":
+        return [Path(v) for v in value]
+    if name == "alt_data":
+        return {k: Path(v) for k, v in value.items()}
+    return value
+
+
+def _selection(options: RunOptions) -> Selection:
+    return Selection(
         tasks=options.tasks,
         languages=resolve_languages(options.languages) if options.languages else None,
         variants=options.variants,
@@ -90,26 +184,31 @@ def run_evaluation(options: RunOptions, console: Console | None = None) -> Outco
         data_file=options.data_file,
         similarity=options.similarity,
     )
-    planning = time.perf_counter()
-    plan = build_plan(TaskRegistry(options.tasks_dirs), selection)
-    planning = time.perf_counter() - planning
-    # after planning, so that a mistake in the tasks never waits for a model to load
-    backend_options = replace(options.backend, seed=options.seed)
-    backend = create_backend(options.model, backend_options)
-    for task_plan in plan.tasks:
-        _print_notes(task_plan, console)
-    cache = ResponseCache(options.cache_path or default_cache_path())
-    try:
-        execution = asyncio.run(_generate(plan, backend, cache, console))
-    finally:
-        cache.close()
-    execution.timings = {"plan_s": planning, **execution.timings}
-    scores = _score(plan, execution)
-    gaps = paired_gaps(execution.results, plan.comparisons())
-    run_dir = options.output or new_run_dir(options.results_dir, options.model, started)
-    model = {"name": options.model, **backend.identity(), **_public(backend_options)}
-    manifest = build_manifest(run_dir.name, selection, plan, execution, model, started, argv())
-    write_run(run_dir, plan, execution, scores, gaps, manifest)
+
+
+def _answers_from(path: Path, plan: Plan, console: Console) -> tuple[Plan, PredictionsBackend]:
+    """The plan cut to the samples the predictions file answers, and a backend that answers
+    from it; the samples without an answer are reported, not scored."""
+    if any(t.task.variant(v).round_trip for t in plan.tasks for v in t.variants):
+        raise PolyevalError("round-trip variants need a model: their second leg is generated")
+    found = match(plan.requests, read_predictions(path))
+    kept = [r for r in plan.requests if r.key in found]
+    if missing := len(plan.requests) - len(kept):
+        console.print(
+            f"[yellow]note:[/] {missing} of {len(plan.requests)} samples have no answer in "
+            f"{path}: left out, not scored"
+        )
+    return Plan(plan.tasks, kept, plan.samples), PredictionsBackend(path, found)
+
+
+def _report(
+    plan: Plan,
+    scores: list[dict[str, Any]],
+    gaps: list[dict[str, Any]],
+    execution: Execution,
+    run_dir: Path,
+    console: Console,
+) -> None:
     primary = dict.fromkeys(t.task.spec.metrics[0] for t in plan.tasks if t.task.spec.metrics)
     for metric in primary or ["accuracy"]:
         Console().print(score_table(scores, metric))
@@ -124,7 +223,6 @@ def run_evaluation(options: RunOptions, console: Console | None = None) -> Outco
     )
     if c.failed:
         console.print(f"[red]{c.failed} requests failed[/]; rerun the same command to retry them")
-    return Outcome(run_dir, c, scores)
 
 
 def _score(plan: Plan, execution: Execution) -> list[dict[str, Any]]:

@@ -1,0 +1,165 @@
+"""Scoring answers produced elsewhere: `evaluate run --predictions FILE` and `evaluate score RUN`.
+
+A predictions file is JSONL (or CSV) with one answer per row: `sample_id` and `output`, and
+optionally `task`, `variant` and `language` where a sample id alone is ambiguous (the same row
+number in several languages), `reasoning` and `finish_reason` ("length" marks a reply cut by
+the token limit). A run's own samples.jsonl is such a file.
+
+Each row must name exactly one sample of the run; a row that names none is an error (the first
+few are listed), and the run's samples without a row are reported and left out, not scored as
+failures. No model is asked: the backend answers each request from its row.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from collections import defaultdict
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from harness.errors import PolyevalError
+from harness.records import Request, Response
+
+Key = tuple[str, str, str, str]  # Request.key: task, variant, language, sample id
+NARROWING = ("task", "variant", "language")
+SHOWN = 5  # unknown ids named in the error
+
+
+@dataclass(frozen=True)
+class Prediction:
+    sample_id: str
+    output: str | None  # None: the request failed where the answers were produced
+    where: str  # file:line
+    task: str | None = None
+    variant: str | None = None
+    language: str | None = None
+    reasoning: str | None = None
+    finish_reason: str | None = None
+    error: str | None = None
+
+    def fits(self, request: Request) -> bool:
+        return all(getattr(self, name) in (None, getattr(request, name)) for name in NARROWING)
+
+
+def read_predictions(path: Path) -> list[Prediction]:
+    """Every row of a JSONL or CSV predictions file; a row whose output is null (a failed
+    request in a run's samples.jsonl) stays a failure."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise PolyevalError(f"cannot read predictions: {exc.strerror}", where=str(path)) from None
+    rows = _csv_rows(text, path) if path.suffix.lower() == ".csv" else _jsonl_rows(text, path)
+    found = [_prediction(row, where) for where, row in rows]
+    if not found:
+        raise PolyevalError("no predictions in the file", where=str(path))
+    return found
+
+
+def match(requests: Sequence[Request], predictions: Sequence[Prediction]) -> dict[Key, Prediction]:
+    """Each request's prediction. A row that fits no request is an error naming the first
+    few; one that fits several, or a request given two rows, names what to add or remove."""
+    by_id: dict[str, list[Request]] = defaultdict(list)
+    for request in requests:
+        by_id[request.sample_id].append(request)
+    matched: dict[Key, Prediction] = {}
+    unknown: list[Prediction] = []
+    for prediction in predictions:
+        fits = [r for r in by_id.get(prediction.sample_id, []) if prediction.fits(r)]
+        if not fits:
+            unknown.append(prediction)
+            continue
+        if len(fits) > 1:
+            shown = ", ".join("/".join(r.key[:3]) for r in fits[:3])
+            raise PolyevalError(
+                f"sample id {prediction.sample_id!r} names {len(fits)} samples ({shown}, ...): "
+                "add task, variant and language to the row",
+                where=prediction.where,
+            )
+        key = fits[0].key
+        if key in matched:
+            raise PolyevalError(
+                f"a second prediction for {'/'.join(key)} (the first: {matched[key].where})",
+                where=prediction.where,
+            )
+        matched[key] = prediction
+    if unknown:
+        ids = ", ".join(repr(p.sample_id) for p in unknown[:SHOWN])
+        more = f" and {len(unknown) - SHOWN} more" if len(unknown) > SHOWN else ""
+        raise PolyevalError(
+            f"{len(unknown)} predictions name samples this run does not have: {ids}{more}",
+            where=unknown[0].where,
+        )
+    return matched
+
+
+class PredictionsBackend:
+    """Answers each request from its prediction; asks no model."""
+
+    def __init__(self, path: Path, predictions: dict[Key, Prediction]) -> None:
+        self.path = path
+        self.predictions = predictions
+        self.digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+    def identity(self) -> dict[str, Any]:
+        return {"kind": "predictions", "file": str(self.path), "sha256": self.digest}
+
+    def cache_salt(self, request: Request) -> str:
+        return ""
+
+    async def generate(self, requests: Sequence[Request]) -> AsyncIterator[tuple[int, Response]]:
+        for index, request in enumerate(requests):
+            found = self.predictions[request.key]
+            if found.output is None:
+                error = found.error or "no output in the predictions"
+                yield index, Response(text="", error=error)
+                continue
+            yield (
+                index,
+                Response(
+                    text=found.output,
+                    reasoning=found.reasoning,
+                    finish_reason=found.finish_reason or "stop",
+                ),
+            )
+
+    async def aclose(self) -> None:
+        return None
+
+
+def _prediction(row: dict[str, Any], where: str) -> Prediction:
+    for name in ("sample_id", "output"):
+        if name not in row:
+            have = ", ".join(map(str, row)) or "none"
+            raise PolyevalError(f"missing column '{name}' (columns here: {have})", where=where)
+    optional = {
+        name: str(row[name])
+        for name in (*NARROWING, "reasoning", "finish_reason", "error")
+        if row.get(name) not in (None, "")
+    }
+    output = None if row["output"] is None else str(row["output"])
+    return Prediction(str(row["sample_id"]), output, where, **optional)
+
+
+def _jsonl_rows(text: str, path: Path) -> list[tuple[str, dict[str, Any]]]:
+    rows = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise PolyevalError(f"invalid JSON: {exc.msg}", where=f"{path}:{number}") from None
+        if not isinstance(row, dict):
+            raise PolyevalError("each line must be a JSON object", where=f"{path}:{number}")
+        rows.append((f"{path}:{number}", row))
+    return rows
+
+
+def _csv_rows(text: str, path: Path) -> list[tuple[str, dict[str, Any]]]:
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    return [(f"{path}:{reader.line_num}", dict(row)) for row in reader]
