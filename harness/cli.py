@@ -353,6 +353,38 @@ def compare(
 
 
 @main.command()
+@click.argument("runs", metavar="RUN...", nargs=-1, required=True)
+@click.option("--format", "fmt", default="csv", show_default=True, metavar="csv|parquet|json")
+@click.option(
+    "--table",
+    "tables",
+    multiple=True,
+    metavar="scores|summary|gaps|samples",
+    help="The table to write; repeatable. Default: all of them.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Folder for the files, named <table>.<format>.",
+)
+@click.option("--results-dir", type=FOLDER, default=Path("results"), show_default=True)
+def export(
+    runs: tuple[str, ...], fmt: str, tables: tuple[str, ...], out: Path, results_dir: Path
+) -> None:
+    """Write the tables of one or several finished runs (folders, or run ids under
+    --results-dir) as CSV, Parquet or JSON records, with `run` and `model` columns."""
+    from harness.export import check_choices, export_runs
+    from harness.results import find_run
+
+    check_choices(fmt, tables)
+    written = export_runs([find_run(run, results_dir) for run in runs], fmt, out, tables)
+    for item in written:
+        click.echo(f"{item.path}: {item.table}, {item.rows} rows from {item.runs} run(s)")
+
+
+@main.command()
 def languages() -> None:
     """List the known language codes."""
     from rich.console import Console

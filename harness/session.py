@@ -26,6 +26,7 @@ from harness.report import breakdowns, gap_tables, score_table
 from harness.results import SAMPLES, argv, build_manifest, new_run_dir, read_manifest, write_run
 from harness.runner import Counts, Execution, execute
 from harness.scoring import aggregate
+from harness.summary import write_summary
 from harness.translation.round_trip import combine, second_leg
 from harness.translation.scoring import score_corpora
 
@@ -107,6 +108,7 @@ def run_evaluation(options: RunOptions, console: Console | None = None) -> Outco
     manifest = build_manifest(run_dir.name, selection, plan, execution, model, started, argv())
     manifest["replay"] = replay_record(options)
     write_run(run_dir, plan, execution, scores, gaps, manifest)
+    write_summary(run_dir)  # macro averages, gaps to English, agreement: summary.json
     _report(plan, scores, gaps, execution, run_dir, console)
     return Outcome(run_dir, execution.counts, scores)
 

@@ -90,6 +90,7 @@ class Variant(_Strict):
     source: str | None = None  # read the rows from the data the user names with --alt-data NAME=DIR
     compare_to: str | None = None  # report the paired gap to that variant ("en@eng_Latn")
     round_trip: bool = False  # translation: source -> pivot -> source, scored against the source
+    reply_language: str | None = None  # the language replies should be in (default: the item's)
     # few-shot exemplars chosen per question (harness/exemplar_selection.py): `random` or the
     # most similar ones from the question's own language's pool (`in_language`), from English's
     # (`english`) or from the other languages' pools (`cross_lingual`: neither its own nor English)

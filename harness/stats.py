@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from typing import NamedTuple
+
+import numpy as np
+from numpy.typing import NDArray
 
 Z95 = 1.959963984540054
 
@@ -30,3 +34,144 @@ def mean_interval(values: Sequence[float], z: float = Z95) -> tuple[float, float
     variance = sum((v - mean) ** 2 for v in values) / (n - 1)
     half = z * math.sqrt(variance / n)
     return mean - half, mean + half
+
+
+# Bootstrap over clusters. Every bootstrap here draws its resamples the same way: resample r
+# takes C cluster indices uniformly with replacement, the r-th row of
+# `numpy.random.default_rng(seed).integers(0, C, size=(resamples, C))`; so a statistic is
+# reproducible from its own data and seed, whatever else was computed beside it, and a paired
+# bootstrap of n items draws exactly what `harness.compare.paired_mean_bootstrap` draws.
+
+FloatArray = NDArray[np.float64]
+DRAWS_PER_CHUNK = 1 << 20  # cluster indices drawn at once (8 MiB): memory stays bounded
+
+
+class Estimate(NamedTuple):
+    """A point estimate with its interval (None where there is nothing to resample)."""
+
+    value: float
+    low: float | None
+    high: float | None
+
+
+def resample_weights(
+    clusters: int, resamples: int, seed: int, chunk_draws: int = DRAWS_PER_CHUNK
+) -> Iterator[FloatArray]:
+    """How many times each cluster is drawn in each resample: arrays of shape
+    (resamples in the chunk, clusters), chunk after chunk (the chunks only bound memory: the
+    random stream, and so the result, does not depend on them)."""
+    if clusters < 1:
+        raise ValueError("a bootstrap needs at least one cluster")
+    rng = np.random.default_rng(seed)
+    per_chunk = max(1, chunk_draws // clusters)
+    for start in range(0, resamples, per_chunk):
+        rows = min(per_chunk, resamples - start)
+        drawn = rng.integers(0, clusters, size=(rows, clusters))
+        drawn += (np.arange(rows) * clusters)[:, None]
+        counts = np.bincount(drawn.ravel(), minlength=rows * clusters)
+        yield counts.reshape(rows, clusters).astype(np.float64)
+
+
+def clustered_means(
+    sums: FloatArray,
+    counts: FloatArray,
+    resamples: int = 1000,
+    seed: int = 12345,
+    chunk_draws: int = DRAWS_PER_CHUNK,
+) -> FloatArray:
+    """Bootstrap replicates of group means when observations come in clusters (the same item
+    in several languages). `sums[g, c]` and `counts[g, c]` are the total and the number of
+    group g's observations in cluster c (0 where it has none). Each resample draws clusters
+    with replacement and gives each group the mean of its observations in the drawn clusters,
+    a cluster drawn twice counting twice. Shape (resamples, groups); NaN where a group has no
+    observation in a resample."""
+    sums, counts = np.asarray(sums, dtype=np.float64), np.asarray(counts, dtype=np.float64)
+    if sums.ndim != 2 or sums.shape != counts.shape:
+        raise ValueError("sums and counts must be arrays of the same shape (groups, clusters)")
+    both = np.concatenate([sums, counts]).T  # one product per chunk for both
+    groups = sums.shape[0]
+    parts = []
+    for weights in resample_weights(sums.shape[1], resamples, seed, chunk_draws):
+        product = weights @ both
+        totals, sizes = product[:, :groups], product[:, groups:]
+        means = np.full_like(totals, np.nan)
+        np.divide(totals, sizes, out=means, where=sizes > 0)
+        parts.append(means)
+    if not parts:
+        return np.empty((0, sums.shape[0]))
+    return np.concatenate(parts)
+
+
+def row_means(values: FloatArray) -> FloatArray:
+    """The mean of each row's finite values (NaN for a row with none), without warnings."""
+    finite = np.isfinite(values)
+    totals = np.where(finite, values, 0.0).sum(axis=-1)
+    sizes = finite.sum(axis=-1)
+    means = np.full(totals.shape, np.nan)
+    np.divide(totals, sizes, out=means, where=sizes > 0)
+    return means
+
+
+def percentile_interval(
+    replicates: FloatArray, confidence: float = 0.95
+) -> tuple[float | None, float | None]:
+    """The central `confidence` interval of the finite bootstrap replicates (None, None where
+    there are none)."""
+    found = np.asarray(replicates, dtype=np.float64)
+    found = found[np.isfinite(found)]
+    if found.size == 0:
+        return None, None
+    tail = (1 - confidence) / 2
+    low, high = np.quantile(found, [tail, 1 - tail])
+    return float(low), float(high)
+
+
+def macro_mean_interval(
+    values: FloatArray, resamples: int = 1000, seed: int = 12345, confidence: float = 0.95
+) -> Estimate:
+    """The macro average of a (groups, clusters) table, e.g. languages x parallel items with NaN
+    where a language lacks an item: the mean over groups of each group's mean, each group
+    weighted equally, with a percentile interval from a bootstrap that resamples clusters
+    (columns), not cells: the same question in 11 languages is one draw, not 11. A group that
+    lacks every drawn cluster is left out of that resample's average."""
+    table = np.asarray(values, dtype=np.float64)
+    present = np.isfinite(table)
+    point = float(row_means(row_means(table)))
+    if not present.any():
+        return Estimate(point, None, None)
+    sums, counts = np.where(present, table, 0.0), present.astype(np.float64)
+    replicates = row_means(clustered_means(sums, counts, resamples, seed))
+    return Estimate(point, *percentile_interval(replicates, confidence))
+
+
+def paired_difference_interval(
+    values: FloatArray,
+    baseline: FloatArray,
+    resamples: int = 1000,
+    seed: int = 12345,
+    confidence: float = 0.95,
+    relative: bool = False,
+) -> Estimate:
+    """mean(values) - mean(baseline) over paired items (equal-length arrays, item i of one
+    paired with item i of the other), or that difference divided by mean(baseline) when
+    `relative`, with a percentile interval from a paired bootstrap: each resample draws items
+    with replacement and takes both arrays' values of the drawn items. A relative difference
+    has no value (NaN) and no interval where the baseline's mean is 0."""
+    mine, base = (np.asarray(a, dtype=np.float64) for a in (values, baseline))
+    if mine.ndim != 1 or mine.shape != base.shape or mine.size == 0:
+        raise ValueError("values and baseline must be non-empty 1-D arrays of equal length")
+    point = _difference(np.array(mine.mean()), np.array(base.mean()), relative)
+    replicates = clustered_means(np.stack([mine, base]), np.ones((2, mine.size)), resamples, seed)
+    found = _difference(replicates[:, 0], replicates[:, 1], relative)
+    if not np.isfinite(point):
+        return Estimate(float("nan"), None, None)
+    return Estimate(float(point), *percentile_interval(found, confidence))
+
+
+def _difference(mine: FloatArray, base: FloatArray, relative: bool) -> FloatArray:
+    gap = mine - base
+    if not relative:
+        return gap
+    out = np.full(np.shape(gap), np.nan)
+    np.divide(gap, base, out=out, where=base != 0)
+    return out
