@@ -385,6 +385,31 @@ def export(
 
 
 @main.command()
+@click.argument("text")
+@click.option("--expect", required=True, help="The language TEXT should be in: urd_Arab or ur.")
+@click.option(
+    "--detector",
+    type=click.Choice(["default", "lid176"]),
+    default="default",
+    show_default=True,
+    help="default: scripts, letter rules and py3langid; lid176: fastText lid.176 (lite model).",
+)
+def langid(text: str, expect: str, detector: str) -> None:
+    """Show the language verdict on TEXT ("-" reads standard input), as the consistency check
+    gives it: detected language, confidence, script shares, consistent yes/no/und, method, note."""
+    from harness.langid import describe, judge
+    from harness.languages import get_language
+
+    try:
+        get_language(expect)
+    except PolyevalError as exc:
+        raise PolyevalError(exc.message, where="--expect") from None
+    if text == "-":
+        text = sys.stdin.read()
+    click.echo(describe(judge(text, expect, detector)))
+
+
+@main.command()
 def languages() -> None:
     """List the known language codes."""
     from rich.console import Console

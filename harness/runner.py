@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from harness.backends import Backend
 from harness.cache import ResponseCache, cache_key
+from harness.consistency import expected_language, language_scores
 from harness.literals import get_literals
 from harness.metrics import score
 from harness.parsers import get_parser
@@ -110,10 +111,8 @@ def _scored(plan: Plan, request: Request, response: Response | None, cached: boo
     literals = get_literals(request.language)
     parsed = parser(response.text, literals, sample.choices, complete=not response.truncated)
     metrics = [*task.spec.metrics, "parse_rate"]
-    return ScoredSample(
-        request,
-        response,
-        parsed,
-        score(metrics, parsed, sample.answers or (sample.gold,), sample.language),
-        cached,
-    )
+    scores = score(metrics, parsed, sample.answers or (sample.gold,), sample.language)
+    expected = expected_language(task.variant(request.variant), request.language)
+    primary = scores.get(task.spec.metrics[0]) if task.spec.metrics else None
+    language, details = language_scores(response.text, response.reasoning, expected, primary)
+    return ScoredSample(request, response, parsed, scores | language, cached, details)

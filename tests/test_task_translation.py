@@ -381,11 +381,31 @@ def test_every_real_file_loads_the_rows_its_source_gives(shared_data: Path, task
 def test_reference_is_perfect_on_every_pair_of_every_real_file(
     evaluate: Callable[..., Result], shared_data: Path, tmp_path: Path, task: str
 ) -> None:
+    """Whole files, both directions (NTREX, the longest: 44k requests, some 20 s); the
+    reference translations are also judged to be in their language (98% or more of those the
+    language ID can judge)."""
     _, rows, _ = REAL_ROWS[task]
-    """Whole files, both directions (NTREX, the longest: 44k requests, some 20 s)."""
     out = tmp_path / "run"
     _run(evaluate, out, task, "--direction", "both", data_dir=shared_data)
     _assert_perfect(out, {(task, "zero_shot", key) for key in _both_ways(set(rows))})
     for record in json.loads((out / "scores.json").read_text()):
         if record["metric"] == "chrf":
             assert record["n"] == rows[_other(record["language"])]
+    consistency = scores_of(out, "consistency")
+    assert all(r["value"] >= 0.98 for r in consistency.values()), consistency
+
+
+@needs_metrics
+@pytest.mark.parametrize("task", sorted(REAL_ROWS))
+def test_copying_the_source_is_judged_the_wrong_language_on_every_real_file(
+    evaluate: Callable[..., Result], shared_data: Path, tmp_path: Path, task: str
+) -> None:
+    out = tmp_path / "run"
+    result = evaluate(
+        f"run --model baseline:copy-source --tasks {task} --direction both",
+        output=out,
+        data_dir=shared_data,
+    )
+    assert result.exit_code == 0, result.output
+    consistency = scores_of(out, "consistency")
+    assert consistency and all(r["value"] <= 0.02 for r in consistency.values()), consistency

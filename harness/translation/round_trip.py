@@ -9,7 +9,9 @@ is what catches it, so read round-trip scores beside the consistency of `pivot`.
 from __future__ import annotations
 
 from dataclasses import fields, replace
+from typing import Any
 
+from harness.langid import judge
 from harness.planner import Plan
 from harness.records import Hints, Request, Sample, ScoredSample
 from harness.runner import Counts, Execution
@@ -66,7 +68,10 @@ def fold(first: list[ScoredSample], second: list[ScoredSample]) -> list[ScoredSa
         if leg is None:
             folded.append(result)
             continue
-        pivot = {"pivot": result.parsed, "pivot_output": _text(result)}
+        pivot: dict[str, Any] = {"pivot": result.parsed, "pivot_output": _text(result)}
+        pair = pair_of(result.request.language)
+        if pair is not None and result.parsed:  # is the pivot leg in the pivot language?
+            pivot["pivot_langid"] = judge(result.parsed, pair.target).as_record()
         folded.append(replace(leg, details={**leg.details, **pivot}))
     return folded
 

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
+from harness.consistency import language_scores
 from harness.metrics import CORPUS
 from harness.records import Request, Response, Sample, ScoredSample
 from harness.translation.cleaning import clean_translation
@@ -29,10 +30,12 @@ def score_output(
     cleaned = clean_translation(
         response.text, str(sample.fields.get("source", "")), source_language, target_language
     )
-    details: dict[str, Any] = {"stripped": list(cleaned.stripped)} if cleaned.stripped else {}
+    language, details = language_scores(cleaned.text, response.reasoning, target_language, None)
+    if cleaned.stripped:
+        details["stripped"] = list(cleaned.stripped)
     if pair is not None and pair.round_trip:
         details["round_trip"] = True
-    scores = {"parse_rate": float(bool(cleaned.text))}
+    scores = {"parse_rate": float(bool(cleaned.text)), **language}
     return ScoredSample(request, response, cleaned.text, scores, cached, details)
 
 

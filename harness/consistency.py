@@ -1,0 +1,60 @@
+"""Language consistency of every answer: is it written in the language it should be?
+
+Each sample's record in samples.jsonl gets `langid`, the verdict on the reply outside any
+reasoning block (detected language, confidence, script shares, consistent yes/no/und, how it
+was decided), and `langid_reasoning`, the verdict on the reasoning where the model gave one.
+Four per-sample scores aggregate like every other metric; a sample too short to judge ("und")
+has none of them, so it is counted apart and never as a failure:
+
+- `consistency`: 1 if the reply is in the expected language, 0 if not;
+- `line_pass`, `word_pass`: the Language Confusion Benchmark's line-level pass (every line of
+  5+ tokens in the expected language) and word-level pass (no English word inside a reply in a
+  non-Latin script);
+- `language_normalised`: the task's primary per-sample metric, 0 where the reply is in the
+  wrong language (right answer *and* right language, as SEA-HELM reports it).
+
+The expected language is the item's, a translation's target (after a round trip: the source
+again), or the variant's `reply_language` (MGSM's EN-COT reasons in English).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from harness.langid import judge, line_pass, word_pass
+from harness.reasoning import split_reasoning
+from harness.spec import Variant
+from harness.translation.pairs import pair_of
+
+LANGUAGE_METRICS = ("consistency", "line_pass", "word_pass", "language_normalised")
+
+
+def expected_language(variant: Variant, key: str) -> str:
+    """The language a reply to this variant and language (or pair) key should be in."""
+    if variant.reply_language is not None:
+        return variant.reply_language
+    pair = pair_of(key)
+    return pair.reference_language if pair is not None else key
+
+
+def language_scores(
+    output: str, reasoning: str | None, expected: str, primary: float | None
+) -> tuple[dict[str, float], dict[str, Any]]:
+    """The per-sample language scores of a reply, and the verdicts for its record.
+    `primary` is the sample's primary metric (None where the task has no per-sample one)."""
+    thought, answer = split_reasoning(output)
+    verdict = judge(answer, expected)
+    scores: dict[str, float] = {}
+    if verdict.consistent is not None:
+        scores["consistency"] = float(verdict.consistent)
+    for name, passed in (("line_pass", line_pass(answer, expected)),
+                         ("word_pass", word_pass(answer, expected))):  # fmt: skip
+        if passed is not None:
+            scores[name] = float(passed)
+    if primary is not None:
+        scores["language_normalised"] = 0.0 if verdict.consistent is False else primary
+    details: dict[str, Any] = {"langid": verdict.as_record()}
+    reasoned = reasoning or thought
+    if reasoned:
+        details["langid_reasoning"] = judge(reasoned, expected).as_record()
+    return scores, details

@@ -1,0 +1,54 @@
+"""Language identification of answers: is a text in the language it was asked for?
+
+    judge(text, expected, detector="default") -> Verdict
+    language_bearing(text) -> str            the text without what carries no language
+    line_pass(text, expected, detector) -> bool | None    LCB line level
+    word_pass(text, expected) -> bool | None              LCB word level (non-Latin targets)
+
+How a verdict is reached is told in harness/langid/judge.py; the knowledge behind it is data:
+scripts.tsv (Unicode ranges of scripts) and langid.yaml (letter rules, equivalence classes,
+thresholds, detector labels). Accuracy is measured by benchmarks/langid_accuracy.py.
+"""
+
+from __future__ import annotations
+
+from harness.langid.judge import DETECTORS, METHODS, Verdict, judge, language_name
+from harness.langid.lcb import ENGLISH_WORDS_SOURCE, Rates, lcb_rates, line_pass, word_pass
+from harness.langid.text import language_bearing
+
+__all__ = [
+    "DETECTORS",
+    "ENGLISH_WORDS_SOURCE",
+    "METHODS",
+    "Rates",
+    "Verdict",
+    "describe",
+    "judge",
+    "language_bearing",
+    "lcb_rates",
+    "line_pass",
+    "word_pass",
+]
+
+
+def describe(verdict: Verdict) -> str:
+    """The verdict as lines for people: `evaluate langid` prints it."""
+
+    def named(code: str | None) -> str:
+        if code is None:
+            return "-"
+        name = language_name(code)
+        return f"{code} ({name})" if name else code
+
+    shares = ", ".join(f"{script} {share:.2f}" for script, share in verdict.scripts.items())
+    rows = [
+        ("expected", named(verdict.expected)),
+        ("detected", named(verdict.detected)),
+        ("confidence", f"{verdict.confidence:.2f}"),
+        ("scripts", shares or "-"),
+        ("consistent", verdict.label),
+        ("method", verdict.method),
+    ]
+    if verdict.note:
+        rows.append(("note", verdict.note))
+    return "\n".join(f"{key:<11} {value}" for key, value in rows)
