@@ -119,7 +119,8 @@ def _cell(record: Record | None) -> str:
     if record is None:
         return "-"
     value, low, high = (100 * record[k] for k in ("value", "ci_low", "ci_high"))
-    return f"{value:5.1f} [{low:4.1f}-{high:5.1f}] n={record['n']}"
+    und = f" und={record['und']}" if record.get("und") else ""
+    return f"{value:5.1f} [{low:4.1f}-{high:5.1f}] n={record['n']}{und}"
 
 
 def _gap(record: Record | None) -> str:

@@ -209,13 +209,14 @@ def read_manifest(run_dir: Path) -> dict[str, Any]:
 
 
 def primary_metrics(run_dir: Path) -> list[str]:
-    """Each task's first metric, from the run's manifest (accuracy for older runs)."""
+    """Each task's first metric, from the run's manifest (accuracy for older runs), and the
+    answers' language consistency."""
     try:
         tasks = json.loads((run_dir / MANIFEST).read_text(encoding="utf-8"))["tasks"]
     except (OSError, json.JSONDecodeError, KeyError, TypeError):
         return ["accuracy"]
     found = [entry.get("metrics", ["accuracy"])[0] for entry in tasks.values()]
-    return list(dict.fromkeys(found)) or ["accuracy"]
+    return [*dict.fromkeys(found), "consistency"] if found else ["accuracy", "consistency"]
 
 
 def read_gaps(run_dir: Path) -> list[dict[str, Any]]:

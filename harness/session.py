@@ -216,6 +216,8 @@ def _report(
         Console().print(score_table(scores, metric))
         for table in gap_tables(gaps, metric):
             Console().print(table)
+    if any(r["metric"] == "consistency" for r in scores):
+        Console().print(score_table(scores, "consistency"))
     if names := breakdowns(scores):
         console.print(f"breakdowns: {', '.join(names)} (evaluate show RUN --by {names[0]})")
     c = execution.counts

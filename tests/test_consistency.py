@@ -5,6 +5,7 @@ OpenAI-compatible server on 127.0.0.1 and the built-in baselines."""
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -72,6 +73,7 @@ def test_urdu_answers_given_in_english_count_as_inconsistent(
     assert scores_of(out, "accuracy")[cell]["value"] == pytest.approx(0.9)
     consistency = scores_of(out, "consistency")[cell]
     assert (consistency["value"], consistency["n"]) == (pytest.approx(0.7), 10)
+    assert (consistency["und"], consistency["errors"]) == (0, 0)
     assert scores_of(out, "language_normalised")[cell]["value"] == pytest.approx(0.6)
     samples = read_run(out)["samples"]
     verdicts = [s["langid"] for s in samples]
@@ -98,3 +100,29 @@ def test_reference_translations_are_consistent_and_copies_are_not(
     assert len(rates["reference"]) == 12
     assert all(r["value"] == 1.0 for r in rates["reference"].values()), rates["reference"]
     assert all(r["value"] == 0.0 for r in rates["copy-source"].values()), rates["copy-source"]
+
+
+def test_answers_too_short_to_judge_are_counted_apart(
+    evaluate: Callable[..., Result], tmp_path: Path
+) -> None:
+    """A bare number carries no language: `und`, outside the rate's n, never a failure; a
+    failed request is an error of its cell."""
+    tasks = "--tasks mgsm --source sample --languages de --limit 4 --variants direct"
+    reference = tmp_path / "reference"
+    assert evaluate(f"run --model baseline:reference {tasks}", output=reference).exit_code == 0
+    rows = [json.loads(line) for line in (reference / "samples.jsonl").open()]
+    answers = [
+        {"sample_id": r["sample_id"], "output": r["output"] if i < 2 else r["gold"]}
+        for i, r in enumerate(rows)
+    ]
+    answers[3]["output"] = None  # failed where the answers were produced
+    path = tmp_path / "answers.jsonl"
+    path.write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in answers))
+    out = tmp_path / "scored"
+    result = evaluate(f"run --predictions {path} {tasks}", output=out)
+    assert result.exit_code == 3, result.output  # one request failed
+    cell = scores_of(out, "consistency")[("mgsm", "direct", "deu_Latn")]
+    assert (cell["value"], cell["n"], cell["und"], cell["errors"]) == (1.0, 2, 1, 1)
+    assert scores_of(out, "accuracy")[("mgsm", "direct", "deu_Latn")]["n"] == 3
+    verdicts = [s["langid"]["consistent"] for s in read_run(out)["samples"] if "langid" in s]
+    assert verdicts == ["yes", "yes", "und"]
