@@ -12,18 +12,17 @@ failures. No model is asked: the backend answers each request from its row.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
-import json
 from collections import defaultdict
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness.data.readers import read_rows
 from harness.errors import PolyevalError
 from harness.records import Request, Response
+from harness.spec import FileFormat, FileLayout
 
 Key = tuple[str, str, str, str]  # Request.key: task, variant, language, sample id
 NARROWING = ("task", "variant", "language")
@@ -49,12 +48,10 @@ class Prediction:
 def read_predictions(path: Path) -> list[Prediction]:
     """Every row of a JSONL or CSV predictions file; a row whose output is null (a failed
     request in a run's samples.jsonl) stays a failure."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise PolyevalError(f"cannot read predictions: {exc.strerror}", where=str(path)) from None
-    rows = _csv_rows(text, path) if path.suffix.lower() == ".csv" else _jsonl_rows(text, path)
-    found = [_prediction(row, where) for where, row in rows]
+    fmt: FileFormat = "csv" if path.suffix.lower() == ".csv" else "jsonl"
+    found = [
+        _prediction(row, where) for where, row in read_rows(path, FileLayout(files=[], format=fmt))
+    ]
     if not found:
         raise PolyevalError("no predictions in the file", where=str(path))
     return found
@@ -143,23 +140,3 @@ def _prediction(row: dict[str, Any], where: str) -> Prediction:
     }
     output = None if row["output"] is None else str(row["output"])
     return Prediction(str(row["sample_id"]), output, where, **optional)
-
-
-def _jsonl_rows(text: str, path: Path) -> list[tuple[str, dict[str, Any]]]:
-    rows = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise PolyevalError(f"invalid JSON: {exc.msg}", where=f"{path}:{number}") from None
-        if not isinstance(row, dict):
-            raise PolyevalError("each line must be a JSON object", where=f"{path}:{number}")
-        rows.append((f"{path}:{number}", row))
-    return rows
-
-
-def _csv_rows(text: str, path: Path) -> list[tuple[str, dict[str, Any]]]:
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    return [(f"{path}:{reader.line_num}", dict(row)) for row in reader]

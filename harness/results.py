@@ -187,25 +187,24 @@ def find_run(run: str, results_dir: Path) -> Path:
 
 
 def read_scores(run_dir: Path) -> list[dict[str, Any]]:
-    path = run_dir / SCORES
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise PolyevalError(f"cannot read scores: {exc}", where=str(path)) from None
+    data = _read_json(run_dir / SCORES, "scores")
     if not isinstance(data, list):
-        raise PolyevalError("scores.json must be a list of records", where=str(path))
+        raise PolyevalError("scores.json must be a list of records", where=str(run_dir / SCORES))
     return data
 
 
 def read_manifest(run_dir: Path) -> dict[str, Any]:
-    path = run_dir / MANIFEST
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise PolyevalError(f"cannot read the manifest: {exc}", where=str(path)) from None
+    data = _read_json(run_dir / MANIFEST, "the manifest")
     if not isinstance(data, dict):
-        raise PolyevalError("manifest.json must be an object", where=str(path))
+        raise PolyevalError("manifest.json must be an object", where=str(run_dir / MANIFEST))
     return data
+
+
+def _read_json(path: Path, what: str) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise PolyevalError(f"cannot read {what}: {exc}", where=str(path)) from None
 
 
 def primary_metrics(run_dir: Path) -> list[str]:
