@@ -18,6 +18,7 @@ from urllib.parse import urlparse
 
 from harness.data.readers import Row, read_aligned, read_rows
 from harness.errors import PolyevalError
+from harness.paths import TASKS_DIR
 from harness.spec import FileLayout, HubSource, TaskSpec
 
 SourceKind = Literal["local", "hub", "sample"]
@@ -45,6 +46,10 @@ class FolderSource:
     codes: dict[str, str]  # canonical -> source code
 
     def describe(self) -> str:
+        """The folder; a built-in task's sample as `tasks/<task>/sample`, the same on every
+        machine (results are committed and compared)."""
+        if self.root.is_relative_to(TASKS_DIR):
+            return (Path("tasks") / self.root.relative_to(TASKS_DIR)).as_posix()
         return str(self.root)
 
     def languages(self) -> list[str]:
