@@ -410,6 +410,45 @@ def langid(text: str, expect: str, detector: str) -> None:
 
 
 @main.command()
+@click.option(
+    "--results",
+    type=FOLDER,
+    default=Path("results"),
+    show_default=True,
+    help="Folder of run folders (searched at any depth).",
+)
+@click.option(
+    "--out",
+    type=FOLDER,
+    default=Path("leaderboard/site"),
+    show_default=True,
+    help="Folder for the site; a site built there before is replaced.",
+)
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Build into a temporary folder and compare with --out: exit 1 if it is stale.",
+)
+def leaderboard(results: Path, out: Path, check: bool) -> None:
+    """Build the static leaderboard (HTML, inline SVG, CSV/JSON downloads, drill-down sample
+    files) from the runs under --results; it works from file:// and any static host."""
+    from harness.leaderboard import build_site, check_site
+
+    if check:
+        problem = check_site(results, out)
+        if problem is not None:
+            click.echo(problem, err=True)
+            sys.exit(1)
+        click.echo(f"{out}: up to date")
+        return
+    built = build_site(results, out)
+    click.echo(
+        f"{built.out}: {built.pages} pages from {built.runs} run(s), {built.models} model(s), "
+        f"{built.tasks} task(s); {built.sample_files} sample files"
+    )
+
+
+@main.command()
 def languages() -> None:
     """List the known language codes."""
     from rich.console import Console

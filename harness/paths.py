@@ -14,3 +14,4 @@ def _builtin(name: str) -> Path:
 
 TASKS_DIR = _builtin("tasks")
 PROMPTS_DIR = _builtin("prompts")
+LEADERBOARD_DIR = _builtin("leaderboard")  # the static site's templates/ and static/

@@ -1,0 +1,137 @@
+"""The site's tables as CSV and JSON, next to the page that shows them.
+
+- `index.csv|json`: one row per model and column (task/variant) of the overview, with the
+  model's mean over tasks and its rank;
+- `languages.csv|json`: the language view across tasks, one row per model and language;
+- `tasks/<task>.csv|json`, `models/<model>.csv|json`: one row per model, task, variant and
+  language (the task's rows; the model's rows).
+
+Scores are fractions (as in scores.json), missing values empty (CSV) or null (JSON); JSON
+records have sorted keys, one record a line. Written with the csv and json modules: a site has
+a hundred such tables, and pandas' writer costs ten times as much per table. The raw score,
+summary, gap and sample tables of runs are what `evaluate export` writes (harness.export).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from harness.leaderboard.ranks import Estimate
+from harness.leaderboard.tables import ALL, Board, LanguageCell
+
+Row = dict[str, Any]
+
+LANGUAGE_COLUMNS = (
+    "model", "task", "variant", "language", "metric", "value", "ci_low", "ci_high", "n", "errors",
+    "gap_to_english", "gap_ci_low", "gap_ci_high", "worst_language", "consistency",
+    "consistency_n", "und", "run",
+)  # fmt: skip
+
+
+def overview_rows(board: Board) -> list[Row]:
+    means = board.means[(ALL, ALL)]
+    rows = []
+    for model in board.models:
+        mean = means.get(model)
+        for column in board.columns:
+            cell = board.cell(model, column)
+            if cell is None:
+                continue
+            scores = cell.scores
+            rows.append(
+                {
+                    "model": model,
+                    "task": column.task,
+                    "variant": column.variant,
+                    "family": column.family,
+                    "metric": column.metric,
+                    **_estimate("", scores.primary),
+                    "rank": cell.ranks.get(ALL),
+                    **_estimate("language_normalised", scores.normalised),
+                    **_estimate("consistency", scores.consistency),
+                    "languages": cell.languages,
+                    "model_mean": mean.estimate.value if mean else None,
+                    "model_mean_tasks": mean.tasks if mean else None,
+                    "model_rank": mean.rank if mean else None,
+                    "run": cell.run.run_id,
+                }
+            )
+    return rows
+
+
+def language_rows(cells: Sequence[LanguageCell]) -> list[Row]:
+    rows = []
+    for c in cells:
+        score, gap = c.score, c.gap
+        rows.append(
+            {
+                "model": c.model,
+                "task": c.column.task,
+                "variant": c.column.variant,
+                "language": c.language,
+                "metric": c.column.metric,
+                "value": score.value if score else None,
+                "ci_low": score.low if score else None,
+                "ci_high": score.high if score else None,
+                "n": c.n,
+                "errors": c.errors,
+                "gap_to_english": gap.value if gap else None,
+                "gap_ci_low": gap.low if gap else None,
+                "gap_ci_high": gap.high if gap else None,
+                "worst_language": c.worst,
+                "consistency": c.consistency,
+                "consistency_n": c.consistency_n,
+                "und": c.und,
+                "run": c.run.run_id,
+            }
+        )
+    return rows
+
+
+def across_rows(board: Board) -> list[Row]:
+    rows = []
+    for model in board.models:
+        for language in board.across_languages:
+            found = board.across.get((model, language))
+            if found is not None:
+                rows.append(
+                    {
+                        "model": model,
+                        "language": language,
+                        "value": found.value,
+                        "tasks": found.tasks,
+                        "gap_to_english": found.gap,
+                        "worst_language": found.worst,
+                    }
+                )
+    return rows
+
+
+def write_table(path_stem: Path, rows: list[Row], columns: Sequence[str] = ()) -> None:
+    """`<stem>.csv` and `<stem>.json` of the rows (columns in the rows' key order)."""
+    names = list(columns) or (list(rows[0]) if rows else [])
+    with open(path_stem.with_suffix(".csv"), "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(names)
+        writer.writerows([_csv_value(row.get(name)) for name in names] for row in rows)
+    lines = (json.dumps(r, ensure_ascii=False, sort_keys=True, allow_nan=False) for r in rows)
+    text = "[\n" + ",\n".join(lines) + "\n]\n" if rows else "[]\n"  # one record a line
+    path_stem.with_suffix(".json").write_text(text, encoding="utf-8")
+
+
+def _csv_value(value: Any) -> Any:
+    """As pandas writes it: empty for missing, True/False for flags, repr for numbers."""
+    return "" if value is None else value
+
+
+def _estimate(prefix: str, estimate: Estimate | None) -> Row:
+    name = f"{prefix}_" if prefix else ""
+    return {
+        prefix or "value": estimate.value if estimate else None,
+        f"{name}ci_low": estimate.low if estimate else None,
+        f"{name}ci_high": estimate.high if estimate else None,
+    }

@@ -1,0 +1,130 @@
+"""The model pages: languages x tasks, the macro average per task with its rank, consistency
+failures, failed requests and token usage per run."""
+
+from __future__ import annotations
+
+from harness.leaderboard.drill import Available
+from harness.leaderboard.heat import HeatCells
+from harness.leaderboard.names import model_page, slug, task_page, variant_anchor
+from harness.leaderboard.pages import (
+    Page,
+    drill_href,
+    interval,
+    language_label,
+    language_title,
+    points,
+)
+from harness.leaderboard.svg import Bar, bar_chart, legend
+from harness.leaderboard.tables import ALL, Board, LanguageCell
+
+LISTED = 100  # rows of a model's consistency failures and errors shown (all in its download)
+
+
+def model_pages(
+    board: Board, available: Available, heat: HeatCells | None = None
+) -> list[tuple[Page, list[LanguageCell]]]:
+    """One page per model, and the language cells its download holds."""
+    heat = heat or HeatCells(available)
+    pages = []
+    for model in board.models:
+        columns = [c for c in board.columns if board.cell(model, c) is not None]
+        cells = [cell for c in columns for cell in board.language_cells.get((model, c.key), [])]
+        languages = sorted({c.language for c in cells}, key=lambda code: (code != "eng_Latn", code))
+        grid = {(c.column.key, c.language): c for c in cells}
+        head = []
+        bars = []
+        for column in columns:
+            cell = board.cell(model, column)
+            assert cell is not None
+            primary = cell.scores.primary
+            bars.append(Bar(column.key, primary, f"#{cell.ranks.get(ALL)}" if primary else ""))
+            head.append(
+                {
+                    "key": column.key,
+                    "metric": column.metric,
+                    "href": f"../{task_page(column.task)}#{variant_anchor(column.variant)}",
+                    "macro": points(primary.value if primary else None),
+                    "macro_ci": interval(primary),
+                    "rank": cell.ranks.get(ALL),
+                    "ln": points(cell.scores.normalised.value if cell.scores.normalised else None),
+                    "cons": points(
+                        cell.scores.consistency.value if cell.scores.consistency else None
+                    ),
+                    "drill": drill_href("../", available, cell.run, column),
+                }
+            )
+        rows = [
+            {
+                "code": lang,
+                "label": language_label(lang),
+                "title": language_title(lang),
+                "cells": heat.row([grid.get((c.key, lang)) for c in columns]),
+            }
+            for lang in languages
+        ]
+        failures = sorted(
+            (c for c in cells if c.consistency_failures > 0),
+            key=lambda c: (-c.consistency_failures, c.column.key, c.language),
+        )
+        errors = sorted(
+            (c for c in cells if c.errors > 0), key=lambda c: (-c.errors, c.column.key, c.language)
+        )
+        more = {"failures": len(failures) - LISTED, "errors": len(errors) - LISTED}
+        failures, errors = failures[:LISTED], errors[:LISTED]
+        runs = board.model_runs(model)
+        used = {cell.run.key for (owner, _), cell in board.cells.items() if owner == model}
+        usage_keys = ("requests", "sent", "from_cache", "failed", "truncated",
+                      "prompt_tokens", "completion_tokens")  # fmt: skip
+        usage = [
+            {
+                "run": r.run_id,
+                "used": r.key in used,
+                "counts": [r.counts.get(k) for k in usage_keys],
+            }
+            for r in runs
+        ]
+        totals = [sum(r.counts.get(k, 0) for r in runs if r.key in used) for k in usage_keys]
+        page = Page(
+            model_page(model),
+            "model.html.j2",
+            model,
+            [r for r in runs if r.key in used],
+            {
+                "model": model,
+                "head": head,
+                "rows": rows,
+                "chart": bar_chart(f"{model}: macro average per task", bars),
+                "legend": legend("score (points)"),
+                "failures": [
+                    {
+                        "column": c.column.key,
+                        "language": language_label(c.language),
+                        "failures": c.consistency_failures,
+                        "judged": c.consistency_n,
+                        "und": c.und,
+                        "rate": points(c.consistency),
+                        "drill": drill_href("../", available, c.run, c.column, c.language),
+                    }
+                    for c in failures
+                ],
+                "errors": [
+                    {
+                        "column": c.column.key,
+                        "language": language_label(c.language),
+                        "errors": c.errors,
+                        "drill": drill_href("../", available, c.run, c.column, c.language),
+                    }
+                    for c in errors
+                ],
+                "more": more,
+                "usage_keys": usage_keys,
+                "usage": usage,
+                "totals": totals,
+                "downloads": [
+                    ("CSV", f"{slug(model)}.csv"),
+                    ("JSON", f"{slug(model)}.json"),
+                ],
+            },
+        )
+        pages.append((page, cells))
+    return pages

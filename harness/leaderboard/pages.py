@@ -1,0 +1,143 @@
+"""What every page of the site shares: the Jinja2 environment (templates from
+leaderboard/templates, autoescaped: text from models and datasets never becomes markup), number
+formats (scores in points, 0 to 100, formatted here so that templates only place them),
+provenance, drill-down links, and rendering a page."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+import jinja2
+from markupsafe import Markup
+
+import harness
+from harness.languages import get_language, is_known
+from harness.leaderboard.drill import Available, script_json
+from harness.leaderboard.names import drill_key
+from harness.leaderboard.ranks import Estimate
+from harness.leaderboard.runs import Run
+from harness.leaderboard.tables import Board, Column, language_of
+from harness.paths import LEADERBOARD_DIR
+
+TEMPLATES = LEADERBOARD_DIR / "templates"
+STATIC = LEADERBOARD_DIR / "static"
+
+
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        autoescape=True,  # every template: text from models and datasets is never markup
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["script_json"] = lambda value: Markup(script_json(value))
+    return env
+
+
+# ---- formatting
+
+
+def points(value: float | None, digits: int = 1) -> str:
+    return "–" if value is None else f"{100 * value:.{digits}f}"
+
+
+def interval(e: Estimate | None) -> str:
+    if e is None or e.low is None or e.high is None:
+        return ""
+    return f"{100 * e.low:.1f}–{100 * e.high:.1f}"
+
+
+def signed(value: float | None) -> str:
+    if value is None:
+        return ""
+    text = f"{100 * value:+.1f}"
+    return text.replace("-", "−")
+
+
+def sort_value(value: float | None) -> str:
+    return "" if value is None else f"{100 * value:.2f}"
+
+
+def language_label(code: str) -> str:
+    """`ben_Beng Bengali`; a pair `npi_Deva-eng_Latn Nepali → English`."""
+    legs = code.split("-")
+    if all(is_known(leg) for leg in legs):
+        return f"{code} " + " → ".join(get_language(leg).name for leg in legs)
+    return code
+
+
+def language_title(code: str) -> str:
+    scored = language_of(code)
+    if not is_known(scored):
+        return code
+    lang = get_language(scored)
+    return f"{lang.name} ({lang.native_name}), {lang.script}, {lang.tier}-resource"
+
+
+# ---- pieces every page has
+
+
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    builder: str
+    versions: list[tuple[str, str]]  # (harness version, git commit) of the runs
+    runs: list[Run]
+
+
+def provenance(runs: Sequence[Run]) -> Provenance:
+    versions = sorted({(r.harness_version or "unknown", r.git or "unknown") for r in runs})
+    return Provenance(harness.__version__, versions, list(runs))
+
+
+@dataclass(slots=True)
+class Page:
+    """One HTML page: its path under the site, title, depth and template context."""
+
+    path: str
+    template: str
+    title: str
+    runs: Sequence[Run]
+    context: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def root(self) -> str:
+        return "../" * self.path.count("/")
+
+
+def render(env: jinja2.Environment, page: Page) -> str:
+    template = env.get_template(page.template)
+    return template.render(
+        root=page.root,
+        title=page.title,
+        page=page.path,
+        provenance=provenance(page.runs),
+        **page.context,
+    )
+
+
+# ---- drill-down links
+
+
+def drill_href(
+    root: str, available: Available, run: Run, column: Column, language: str | None = None
+) -> str | None:
+    found = available.get((run.key, column.task, column.variant))
+    if found is None or (language is not None and language not in found):
+        return None
+    href = f"{root}samples.html#d={drill_key(run.key, column.task, column.variant)}"
+    return href + (f"&l={_quoted(language)}" if language is not None else "")
+
+
+@functools.lru_cache(maxsize=4096)
+def _quoted(text: str) -> str:
+    return quote(text, safe="")
+
+
+def samples_page(board: Board) -> Page:
+    return Page("samples.html", "samples.html.j2", "Samples", board.used_runs(), {})

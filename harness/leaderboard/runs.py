@@ -1,0 +1,189 @@
+"""The finished runs under a results folder, as the leaderboard reads them.
+
+A run is a folder with a scores.json (manifest.json, summary.json and samples.jsonl where it
+has them), found at any depth under the results folder, hidden folders skipped. Its summary is
+its summary.json, or computed from its samples (harness.summary) where it has none; a run with
+neither samples nor summary gets macro averages from its per-language scores, without intervals.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.errors import PolyevalError
+from harness.results import MANIFEST, SAMPLES, SCORES, read_scores
+from harness.summary import read_sample_records, read_summary, summarize
+
+Record = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    key: str  # the folder's path under the results folder (posix): unique
+    path: Path
+    run_id: str
+    model: str
+    started: str  # ISO date-time from the manifest ("" where none)
+    finished: str
+    status: str
+    harness_version: str | None
+    git: str | None
+    counts: dict[str, int]
+    tasks: dict[str, dict[str, Any]]  # the manifest's task entries
+    scores: list[Record]  # overall score records (no breakdowns)
+    summary: list[Record]
+    has_samples: bool
+    errors_by_cell: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    scores_by_column: dict[tuple[str, str], list[Record]] = field(default_factory=dict)
+    summary_by_column: dict[tuple[str, str], list[Record]] = field(default_factory=dict)
+
+    @property
+    def date(self) -> str:
+        return self.started[:10]
+
+    @property
+    def columns(self) -> list[tuple[str, str]]:
+        """The run's (task, variant) pairs, in the order of its score records."""
+        return list(self.scores_by_column)
+
+
+def find_runs(results: Path) -> list[Path]:
+    """Every run folder under `results`, sorted by path."""
+    if not results.is_dir():
+        raise PolyevalError("no such results folder", where=str(results))
+    found = [
+        path.parent
+        for path in sorted(results.rglob(SCORES))
+        if not any(part.startswith(".") for part in path.relative_to(results).parts)
+    ]
+    if not found:
+        raise PolyevalError(f"no finished runs (no {SCORES}) in this folder", where=str(results))
+    return found
+
+
+def load_runs(results: Path) -> list[Run]:
+    """The runs under `results`, oldest first (by start, then folder)."""
+    runs = [load_run(path, path.relative_to(results).as_posix()) for path in find_runs(results)]
+    return sorted(runs, key=lambda r: (r.started, r.key))
+
+
+def load_run(path: Path, key: str) -> Run:
+    manifest = _manifest(path)
+    harness_info = manifest.get("harness")
+    harness_info = harness_info if isinstance(harness_info, dict) else {}
+    model = manifest.get("model")
+    name = model.get("name") if isinstance(model, dict) else model
+    scores = [r for r in read_scores(path) if r.get("by") is None]
+    has_samples = (path / SAMPLES).is_file()
+    summary = _summary(path, scores, has_samples)
+    tasks = manifest.get("tasks")
+    counts = manifest.get("counts")
+    return Run(
+        key=key,
+        path=path,
+        run_id=str(manifest.get("run_id") or path.name),
+        model=str(name) if name is not None else path.name,
+        started=str(manifest.get("started") or ""),
+        finished=str(manifest.get("finished") or ""),
+        status=str(manifest.get("status") or "unknown"),
+        harness_version=_text(harness_info.get("version")),
+        git=_text(harness_info.get("git")),
+        counts={k: int(v) for k, v in counts.items() if isinstance(v, int)}
+        if isinstance(counts, dict)
+        else {},
+        tasks={str(k): v for k, v in tasks.items() if isinstance(v, dict)}
+        if isinstance(tasks, dict)
+        else {},
+        scores=scores,
+        summary=summary,
+        has_samples=has_samples,
+        errors_by_cell=_errors(scores),
+        scores_by_column=by_column(scores),
+        summary_by_column=by_column(summary),
+    )
+
+
+def by_column(records: list[Record]) -> dict[tuple[str, str], list[Record]]:
+    """Records by (task, variant), in the order of their first appearance."""
+    found: dict[tuple[str, str], list[Record]] = defaultdict(list)
+    for record in records:
+        found[(str(record.get("task")), str(record.get("variant")))].append(record)
+    return dict(found)
+
+
+def iter_samples(path: Path) -> Iterator[Record]:
+    """The sample records of a samples.jsonl, in file order."""
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise PolyevalError(f"invalid JSON: {exc.msg}", where=f"{path}:{number}") from None
+            if isinstance(record, dict):
+                yield record
+
+
+def _manifest(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, json.JSONDecodeError) as exc:
+        raise PolyevalError(
+            f"cannot read the manifest: {exc}", where=str(path / MANIFEST)
+        ) from None
+    return data if isinstance(data, dict) else {}
+
+
+def _summary(path: Path, scores: list[Record], has_samples: bool) -> list[Record]:
+    found = read_summary(path)
+    if found is not None:
+        return found
+    if has_samples:
+        return summarize(read_sample_records(path), scores)
+    return _plain_macros(scores)
+
+
+def _plain_macros(scores: list[Record]) -> list[Record]:
+    """Macro averages over languages from the per-language scores alone, without intervals."""
+    values: dict[tuple[str, str, str], list[float]] = defaultdict(list)
+    for record in scores:
+        value = record.get("value")
+        if isinstance(value, int | float) and math.isfinite(value):
+            key = (str(record["task"]), str(record["variant"]), str(record["metric"]))
+            values[key].append(float(record["value"]))
+    return [
+        {
+            "task": task,
+            "variant": variant,
+            "metric": metric,
+            "kind": "macro",
+            "group": None,
+            "value": sum(found) / len(found),
+            "ci_low": None,
+            "ci_high": None,
+            "languages": len(found),
+        }
+        for (task, variant, metric), found in sorted(values.items())
+    ]
+
+
+def _errors(scores: list[Record]) -> dict[tuple[str, str, str], int]:
+    """Failed requests per task, variant and language (the largest count any metric gives)."""
+    found: dict[tuple[str, str, str], int] = {}
+    for record in scores:
+        key = (str(record["task"]), str(record["variant"]), str(record["language"]))
+        found[key] = max(found.get(key, 0), int(record.get("errors") or 0))
+    return found
+
+
+def _text(value: Any) -> str | None:
+    return str(value) if value is not None else None

@@ -1,0 +1,144 @@
+"""The task pages: what the task is (description, licence, citation, data), its version,
+templates and data source in the runs, and per variant a chart of the models' macro averages and
+the model x language heatmap."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from harness.leaderboard.drill import Available
+from harness.leaderboard.heat import HeatCells
+from harness.leaderboard.names import model_page, slug, task_page, variant_anchor
+from harness.leaderboard.pages import (
+    Page,
+    drill_href,
+    interval,
+    language_label,
+    language_title,
+    points,
+    sort_value,
+)
+from harness.leaderboard.runs import Run
+from harness.leaderboard.svg import Bar, bar_chart, legend
+from harness.leaderboard.tables import ALL, Board, Column, LanguageCell
+
+
+def _variant_section(
+    board: Board, column: Column, available: Available, spec: dict[str, Any], heat: HeatCells
+) -> dict[str, Any]:
+    languages = board.column_languages.get(column.key, [])
+    rows = []
+    bars = []
+    for model in board.models:
+        cell = board.cell(model, column)
+        if cell is None:
+            continue
+        by_language = {c.language: c for c in board.language_cells.get((model, column.key), [])}
+        primary = cell.scores.primary
+        bars.append(Bar(model, primary, f"#{cell.ranks.get(ALL)}" if primary else ""))
+        rows.append(
+            {
+                "model": model,
+                "href": f"../{model_page(model)}",
+                "rank": cell.ranks.get(ALL),
+                "macro": points(primary.value if primary else None),
+                "macro_value": sort_value(primary.value if primary else None),
+                "macro_ci": interval(primary),
+                "drill": drill_href("../", available, cell.run, column),
+                "cells": heat.row([by_language.get(lang) for lang in languages]),
+                "run": cell.run.run_id,
+            }
+        )
+    rows.sort(key=lambda r: (r["rank"] or 1 << 30, r["model"]))
+    return {
+        "id": variant_anchor(column.variant),
+        "column": column,
+        "description": spec.get("variants", {}).get(column.variant, ""),
+        "languages": [
+            {"code": lang, "label": language_label(lang), "title": language_title(lang)}
+            for lang in languages
+        ],
+        "rows": rows,
+        "chart": bar_chart(
+            f"{column.key}: {column.metric}, macro average over languages",
+            bars,
+            column.lower_is_better,
+        ),
+        "legend": legend(f"{column.metric} (points)", column.lower_is_better),
+    }
+
+
+def task_pages(
+    board: Board,
+    available: Available,
+    specs: dict[str, dict[str, Any]],
+    heat: HeatCells | None = None,
+) -> list[tuple[Page, list[LanguageCell]]]:
+    """One page per task, and the language cells its download holds."""
+    heat = heat or HeatCells(available)
+    pages = []
+    for task in sorted({c.task for c in board.columns}):
+        columns = [c for c in board.columns if c.task == task]
+        spec = specs.get(task, {})
+        keys = {c.key for c in columns}
+        used = {cell.run.key for (_, key), cell in board.cells.items() if key in keys}
+        runs = [run for run in board.runs if run.key in used]
+        entries = _task_entries(task, runs)
+        cells = [
+            cell
+            for column in columns
+            for model in board.models
+            for cell in board.language_cells.get((model, column.key), [])
+        ]
+        page = Page(
+            task_page(task),
+            "task.html.j2",
+            task,
+            runs,
+            {
+                "task": task,
+                "spec": spec,
+                "family": columns[0].family,
+                "kind": columns[0].kind or "",
+                "metric": columns[0].metric,
+                "entries": entries,
+                "sections": [_variant_section(board, c, available, spec, heat) for c in columns],
+                "downloads": [("CSV", f"{slug(task)}.csv"), ("JSON", f"{slug(task)}.json")],
+            },
+        )
+        pages.append((page, cells))
+    return pages
+
+
+def _task_entries(task: str, runs: Sequence[Run]) -> list[dict[str, Any]]:
+    """The task's version, templates (with hashes) and data source in the runs, one entry per
+    distinct combination, with the runs (and their models) that share it."""
+    grouped: dict[tuple[str, tuple[str, ...], str], list[Run]] = {}
+    for run in runs:
+        entry = run.tasks.get(task, {})
+        source = _mapping(entry.get("source"))
+        variants = _mapping(entry.get("variants"))
+        key = (
+            str(entry.get("version", "")),
+            tuple(
+                f"{name}: {info.get('template', '')} #{info.get('template_hash', '')}"
+                for name, info in sorted(variants.items())
+                if isinstance(info, dict)
+            ),
+            " ".join(str(source.get(k)) for k in ("kind", "location") if source.get(k)),
+        )
+        grouped.setdefault(key, []).append(run)
+    return [
+        {
+            "version": version,
+            "templates": list(templates),
+            "source": source,
+            "runs": [(run.run_id, run.model) for run in members],
+        }
+        for (version, templates, source), members in grouped.items()
+    ]
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}

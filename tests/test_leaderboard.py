@@ -1,0 +1,584 @@
+"""`evaluate leaderboard`: the static site built from run folders (harness.leaderboard).
+
+No browser here: pages are parsed with html.parser, links resolved on disk and the drill-down
+data files decoded. The runs are real ones (baselines over the shipped samples, and a
+predictions run whose model name and outputs try to inject markup) and small synthetic ones
+for ranks and paging.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from collections.abc import Iterator
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+import pytest
+from click.testing import CliRunner, Result
+
+from harness.cli import main
+from harness.leaderboard import SITE_MARKER, build_site
+from harness.leaderboard.check import first_difference
+from harness.leaderboard.drill import CALLBACK, PAGE_SIZE, script_json
+from harness.leaderboard.names import slug
+from harness.leaderboard.ranks import Estimate, mean_estimate, tied_ranks
+from tests.conftest import assert_one_line_error
+
+TASKS = "mgsm,belebele,flores_v1"
+BASELINES = ("reference", "random", "copy-source")
+SCRIPT = "<script>alert(1)</script>"
+IMG = "<img src=x onerror=alert(1)>"
+TABLE = "</table>"
+EVIL_MODEL = f"{SCRIPT}{IMG}{TABLE}"
+EVIL_OUTPUT = f"{SCRIPT} {IMG} {TABLE} <!-- \u2028 \u2029 & done"
+
+
+def evaluate(*argv: str) -> Result:
+    return CliRunner().invoke(main, list(argv), catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Three baseline runs and a predictions run with markup in its model name and outputs."""
+    root = tmp_path_factory.mktemp("runs")
+    cache = root / "cache.sqlite"
+    folder = root / "results"
+    common = ["--tasks", TASKS, "--source", "sample", "--limit", "5", "--cache", str(cache)]
+    for name in BASELINES:
+        result = evaluate(
+            "run", "--model", f"baseline:{name}", *common, "--output", str(folder / name)
+        )
+        assert result.exit_code == 0, result.output
+    predictions = root / "predictions.jsonl"
+    with predictions.open("w", encoding="utf-8") as handle:
+        for line in (folder / "reference" / "samples.jsonl").open(encoding="utf-8"):
+            record = json.loads(line)
+            row = {k: record[k] for k in ("task", "variant", "language", "sample_id")}
+            row["output"] = f"{EVIL_OUTPUT} {record['output']}"
+            handle.write(json.dumps(row) + "\n")  # ASCII: the JSONL reader splits on U+2028
+    result = evaluate(
+        "run",
+        "--predictions",
+        str(predictions),
+        "--model",
+        EVIL_MODEL,
+        *common,
+        "--output",
+        str(folder / "evil"),
+    )
+    assert result.exit_code == 0, result.output
+    return folder
+
+
+@pytest.fixture(scope="module")
+def site(results: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("site") / "site"
+    result = evaluate("leaderboard", "--results", str(results), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert "4 run(s), 4 model(s), 3 task(s)" in result.output
+    return out
+
+
+# ---- reading the site
+
+
+class Page(HTMLParser):
+    """A page's elements (tag, attributes) and the text inside each <td>/<th> (its tag under
+    the key "<tag>")."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.elements: list[tuple[str, dict[str, str]]] = []
+        self.cells: list[tuple[dict[str, str], str]] = []
+        self._open: list[tuple[dict[str, str], list[str]]] = []
+        self.feed(text)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = {k: v or "" for k, v in attrs}
+        self.elements.append((tag, found))
+        if tag in ("td", "th"):
+            self._open.append(({**found, "<tag>": tag}, []))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self._open:
+            attrs, text = self._open.pop()
+            self.cells.append((attrs, "".join(text)))
+
+    def handle_data(self, data: str) -> None:
+        for _, text in self._open:
+            text.append(data)
+
+    def tags(self, tag: str) -> list[dict[str, str]]:
+        return [attrs for name, attrs in self.elements if name == tag]
+
+    def cells_with(self, css_class: str) -> list[tuple[dict[str, str], str]]:
+        """The body cells (<td>) of a class."""
+        return [
+            (a, t)
+            for a, t in self.cells
+            if a["<tag>"] == "td" and css_class in a.get("class", "").split()
+        ]
+
+
+def page(site: Path, name: str) -> Page:
+    return Page((site / name).read_text(encoding="utf-8"))
+
+
+def html_files(site: Path) -> list[Path]:
+    return sorted(site.rglob("*.html"))
+
+
+def data_payload(path: Path) -> dict[str, Any]:
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith(f"{CALLBACK}(") and text.endswith(");\n"), path
+    data: dict[str, Any] = json.loads(text[len(CALLBACK) + 1 : -3])
+    return data
+
+
+def drill_targets(site: Path) -> Iterator[tuple[Path, str, str | None]]:
+    """(page, d, l) of every drill-down link."""
+    for path in html_files(site):
+        for attrs in Page(path.read_text(encoding="utf-8")).tags("a"):
+            if "drill" in attrs.get("class", "").split():
+                fragment = attrs["href"].split("#", 1)[1]
+                params = dict(part.split("=", 1) for part in fragment.split("&"))
+                language = params.get("l")
+                yield path, params["d"], unquote(language) if language else None
+
+
+# ---- the site's pages and links
+
+
+def test_every_page_exists_and_every_link_resolves(site: Path, results: Path) -> None:
+    expected = [
+        "index.html",
+        "languages.html",
+        "samples.html",
+        SITE_MARKER,
+        "static/site.css",
+        "static/site.js",
+        "index.csv",
+        "index.json",
+        "languages.csv",
+        "languages.json",
+    ]
+    for task in TASKS.split(","):
+        expected += [f"tasks/{task}.html", f"tasks/{task}.csv", f"tasks/{task}.json"]
+    models = [f"baseline:{name}" for name in BASELINES] + [EVIL_MODEL]
+    for model in models:
+        expected += [f"models/{slug(model)}.{ext}" for ext in ("html", "csv", "json")]
+    for name in expected:
+        assert (site / name).is_file(), name
+    checked = 0
+    for path in html_files(site):
+        parsed = Page(path.read_text(encoding="utf-8"))
+        links = [a["href"] for a in parsed.tags("a") if "href" in a]
+        links += [s["src"] for s in parsed.tags("script") if "src" in s]
+        links += [s["href"] for s in parsed.tags("link")]
+        for link in links:
+            assert not re.match(r"^[a-z]+:", link), f"{path}: absolute link {link}"
+            target = link.split("#", 1)[0].split("?", 1)[0]
+            if target:
+                assert (path.parent / target).resolve().is_file(), f"{path}: {link}"
+                checked += 1
+    assert checked > 100
+
+
+def test_every_drill_down_link_has_its_samples(site: Path) -> None:
+    seen = 0
+    for path, key, language in drill_targets(site):
+        folder = site / "data" / "samples" / key
+        index = data_payload(folder / "index.js")
+        assert index["key"] == f"{key}/index"
+        languages = [part[0] for part in index["parts"]]
+        if language is not None:
+            assert language in languages, (path, key, language)
+        for number in range(1, index["pages"] + 1):
+            assert (folder / f"page-{number:04d}.js").is_file()
+        seen += 1
+    assert seen > 50
+    # a sample of the reference baseline: prompt, output, parsed, gold, scores, language check
+    (mgsm,) = [p for p in (site / "data" / "samples").glob("reference/mgsm/*/page-0001.js")]
+    first = data_payload(mgsm)["samples"][0]
+    assert {"id", "language", "prompt", "output", "parsed", "gold", "scores"} <= set(first)
+    assert first["scores"]["accuracy"] == 1.0 and first["parsed"] == first["gold"]
+    assert first["langid"]["expected"] == first["language"]
+
+
+def test_the_overview_holds_each_model_and_task(site: Path) -> None:
+    overview = page(site, "index.html")
+    models = [text for _, text in overview.cells_with("model")]
+    assert sorted(models) == sorted([f"baseline:{n}" for n in BASELINES] + [EVIL_MODEL])
+    assert models[0] == "baseline:reference"  # the best mean first
+    headers = [a["data-key"] for a, _ in overview.cells if a.get("data-key")]
+    assert sorted(headers) == ["belebele/zero_shot", "flores_v1/zero_shot", "mgsm/native_cot"]
+    rows = {text: attrs for attrs, text in overview.cells_with("model")}
+    assert rows["baseline:reference"]["data-value"] == "baseline:reference"
+    scores = overview.cells_with("score")
+    assert len(scores) == 4 * 3
+    reference = [text for _, text in scores[:3]]
+    assert all(text.startswith("100.0") for text in reference), reference
+    # sortable headers, filters and the data they switch to
+    assert all(a.get("data-col", "").isdigit() for a in overview.tags("th") if "data-sort" in a)
+    for name in ("filter-family", "filter-script", "filter-tier"):
+        assert any(a.get("id") == name for a in overview.tags("select"))
+    found = re.search(
+        r'<script type="application/json" id="overview-data">(.*?)</script>',
+        (site / "index.html").read_text(encoding="utf-8"),
+        re.S,
+    )
+    assert found is not None
+    data = json.loads(found.group(1))
+    assert {"all", "tier:high", "tier:low", "script:Deva"} <= set(data["cells"])
+    assert data["families"] == ["all", "translated QA", "reasoning", "translation"]
+    assert len(data["cells"]["all"]) == 3 and len(data["cells"]["all"][0]) == 4
+    # provenance on every page
+    for path in html_files(site):
+        text = path.read_text(encoding="utf-8")
+        assert 'id="provenance"' in text and "0.1.0" in text, path
+
+
+def test_task_model_and_language_pages(site: Path, results: Path) -> None:
+    mgsm = (site / "tasks" / "mgsm.html").read_text(encoding="utf-8")
+    for fact in ("Licence", "CC BY 4.0", "juletxara/mgsm", "mgsm.j2", "native_cot"):
+        assert fact in mgsm
+    manifest = json.loads((results / "random" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["tasks"]["mgsm"]["variants"]["native_cot"]["template_hash"] in mgsm
+    assert manifest["run_id"] in mgsm and manifest["started"] in mgsm
+    task = Page(mgsm)
+    worst = task.cells_with("worst")
+    assert worst and all(a["data-value"] for a, _ in worst)  # the random baseline's worst
+    assert '<span class="gap">' in mgsm  # gaps to English
+    random_page = (site / "models" / f"{slug('baseline:random')}.html").read_text(encoding="utf-8")
+    for heading in ("Consistency failures", "Errors", "Requests and token usage"):
+        assert heading in random_page
+    languages = Page((site / "languages.html").read_text(encoding="utf-8"))
+    assert len(languages.cells_with("model")) == 4
+    assert languages.cells_with("worst")
+    rows = json.loads((site / "tasks" / "mgsm.json").read_text(encoding="utf-8"))
+    assert {r["model"] for r in rows} == {f"baseline:{n}" for n in BASELINES} | {EVIL_MODEL}
+    assert all(list(r) == sorted(r) for r in rows)
+    header = (site / "tasks" / "mgsm.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert header.startswith("model,task,variant,language,metric,value,ci_low,ci_high")
+
+
+def test_site_js_inserts_text_only_as_text() -> None:
+    from harness.leaderboard.pages import STATIC
+
+    script = (STATIC / "site.js").read_text(encoding="utf-8")
+    for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
+        assert sink not in script
+    assert "textContent" in script
+    css = (STATIC / "site.css").read_text(encoding="utf-8")
+    for font in (
+        "Noto Sans Devanagari",
+        "Noto Sans Sinhala",
+        "Noto Sans CJK SC",
+        "Noto Nastaliq Urdu",
+        "Noto Sans Tibetan",
+    ):
+        assert f'"{font}"' in css
+
+
+# ---- escaping
+
+
+def test_markup_from_models_and_datasets_is_escaped(site: Path) -> None:
+    for path in html_files(site):
+        text = path.read_text(encoding="utf-8")
+        for raw in (SCRIPT, IMG, "onerror=alert(1)>"):
+            assert raw not in text, f"{path}: {raw}"
+        assert text.count("<table") == text.count("</table>"), path
+        parsed = Page(text)
+        assert not parsed.tags("img"), path
+        scripts = parsed.tags("script")
+        assert all(
+            s.get("src", "").endswith("static/site.js") or s.get("type") == "application/json"
+            for s in scripts
+        ), path
+        assert "\u2028" not in text and "\u2029" not in text
+    index = (site / "index.html").read_text(encoding="utf-8")
+    escaped = "&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;"
+    assert escaped + "&lt;/table&gt;" in index
+    models = [text for _, text in page(site, "index.html").cells_with("model")]
+    assert EVIL_MODEL in models  # shown as text
+    model_page = site / "models" / f"{slug(EVIL_MODEL)}.html"
+    assert escaped in model_page.read_text(encoding="utf-8")
+    # the drill-down data: no markup can end the script, and the text comes back intact
+    folder = site / "data" / "samples" / slug("evil")
+    pages = sorted(folder.rglob("page-*.js"))
+    assert pages
+    for path in pages:
+        raw = path.read_text(encoding="utf-8")
+        assert "<" not in raw and ">" not in raw and "\u2028" not in raw, path
+        assert "\\u003c/script\\u003e" in raw and "\\u003c!--" in raw
+        outputs = [s["output"] for s in data_payload(path)["samples"]]
+        assert all(o.startswith(EVIL_OUTPUT) for o in outputs)
+    index_js = data_payload(next(folder.rglob("index.js")))
+    assert index_js["model"] == EVIL_MODEL
+
+
+def test_script_json_escapes_what_could_end_a_script() -> None:
+    text = script_json({"a": "</script><!--\u2028\u2029&"})
+    assert text == '{"a":"\\u003c/script\\u003e\\u003c!--\\u2028\\u2029\\u0026"}'
+    assert json.loads(text) == {"a": "</script><!--\u2028\u2029&"}
+
+
+# ---- determinism and --check
+
+
+def test_the_same_results_give_the_same_bytes(site: Path, results: Path, tmp_path: Path) -> None:
+    again = tmp_path / "again"
+    build_site(results, again)
+    assert first_difference(site, again) is None
+    names = sorted(p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file())
+    assert names == sorted(p.relative_to(again).as_posix() for p in again.rglob("*") if p.is_file())
+    # building over a built site replaces it (files of runs that are gone do not linger)
+    (again / "models" / "stale.html").write_text("old", encoding="utf-8")
+    build_site(results, again)
+    assert first_difference(site, again) is None
+
+
+def test_check_passes_after_a_build_and_fails_after_a_results_change(
+    results: Path, tmp_path: Path
+) -> None:
+    mine = tmp_path / "results"
+    shutil.copytree(results, mine)
+    out = tmp_path / "site"
+    assert evaluate("leaderboard", "--results", str(mine), "--out", str(out)).exit_code == 0
+    result = evaluate("leaderboard", "--results", str(mine), "--out", str(out), "--check")
+    assert result.exit_code == 0, result.output
+    assert "up to date" in result.output
+    scores_path = mine / "random" / "scores.json"
+    scores = json.loads(scores_path.read_text(encoding="utf-8"))
+    scores[0]["value"] = 0.123456
+    scores_path.write_text(json.dumps(scores), encoding="utf-8")
+    result = evaluate("leaderboard", "--results", str(mine), "--out", str(out), "--check")
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "stale" in lines[0] and "differs" in lines[0], result.output
+    shutil.rmtree(mine / "evil")
+    result = evaluate("leaderboard", "--results", str(mine), "--out", str(out), "--check")
+    assert result.exit_code == 1 and "is not expected" in result.output  # the gone run's files
+    missing = evaluate(
+        "leaderboard", "--results", str(mine), "--out", str(tmp_path / "none"), "--check"
+    )
+    assert missing.exit_code == 1 and "no leaderboard" in missing.output
+
+
+def test_bad_folders_are_one_line_errors(results: Path, tmp_path: Path) -> None:
+    assert_one_line_error(
+        evaluate(
+            "leaderboard", "--results", str(tmp_path / "nothing"), "--out", str(tmp_path / "o")
+        ),
+        "no such results folder",
+    )
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert_one_line_error(
+        evaluate("leaderboard", "--results", str(empty), "--out", str(tmp_path / "o")),
+        "no finished runs",
+    )
+    foreign = tmp_path / "mine"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("keep me", encoding="utf-8")
+    assert_one_line_error(
+        evaluate("leaderboard", "--results", str(results), "--out", str(foreign)),
+        "not replacing it",
+    )
+    assert (foreign / "notes.txt").read_text(encoding="utf-8") == "keep me"
+
+
+# ---- ranks
+
+
+def test_ranks_tie_where_intervals_overlap() -> None:
+    found = tied_ranks(
+        [Estimate(0.80, 0.75, 0.85), Estimate(0.78, 0.72, 0.84), Estimate(0.50, 0.45, 0.55), None]
+    )
+    assert found == [1, 1, 3, None]
+    assert tied_ranks([Estimate(0.2, 0.1, 0.3), Estimate(0.5, 0.4, 0.6)], lower_is_better=True) == [
+        1,
+        2,
+    ]
+    assert tied_ranks([Estimate(0.6), Estimate(0.6), Estimate(0.5)]) == [1, 1, 3]  # no intervals
+    mean = mean_estimate([Estimate(0.5, 0.4, 0.6), Estimate(0.7, 0.6, 0.8)])
+    assert mean is not None and mean.value == pytest.approx(0.6)
+    assert mean.low == pytest.approx(0.6 - 0.1 / 2**0.5)
+
+
+def write_synthetic_run(
+    folder: Path,
+    model: str,
+    started: str,
+    macros: dict[str, tuple[float, float, float]],
+    samples: dict[str, int] | None = None,
+) -> None:
+    """A run folder with one score per language (eng_Latn, fra_Latn) of task `synth` and the
+    given macro averages per variant; `samples`: how many samples per language to write."""
+    folder.mkdir(parents=True)
+    scores, summary = [], []
+    for variant, (value, low, high) in macros.items():
+        for language in ("eng_Latn", "fra_Latn"):
+            scores.append(
+                {
+                    "task": "synth",
+                    "variant": variant,
+                    "language": language,
+                    "metric": "accuracy",
+                    "by": None,
+                    "group": None,
+                    "value": value,
+                    "n": 100,
+                    "ci_low": low,
+                    "ci_high": high,
+                }
+            )
+        summary.append(
+            {
+                "task": "synth",
+                "variant": variant,
+                "metric": "accuracy",
+                "kind": "macro",
+                "group": None,
+                "value": value,
+                "ci_low": low,
+                "ci_high": high,
+                "languages": 2,
+            }
+        )
+    (folder / "scores.json").write_text(json.dumps(scores), encoding="utf-8")
+    (folder / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+    manifest = {
+        "run_id": folder.name,
+        "started": started,
+        "model": {"name": model},
+        "harness": {"version": "0.1.0", "git": "abc"},
+        "status": "complete",
+        "tasks": {"synth": {"kind": "multiple_choice", "metrics": ["accuracy"], "version": "2"}},
+    }
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    if samples:
+        with (folder / "samples.jsonl").open("w", encoding="utf-8") as handle:
+            for language, count in samples.items():
+                for i in range(count):
+                    record = {
+                        "task": "synth",
+                        "variant": next(iter(macros)),
+                        "language": language,
+                        "sample_id": f"{language}-{i}",
+                        "prompt": "q",
+                        "output": f"answer {i}",
+                        "parsed": "a",
+                        "gold": "a",
+                        "scores": {"accuracy": 1.0},
+                    }
+                    handle.write(json.dumps(record) + "\n")
+
+
+def test_overview_ranks_tie_and_newest_run_wins(tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    write_synthetic_run(
+        results / "a", "model-a", "2026-01-01T00:00:00+00:00", {"v": (0.80, 0.75, 0.85)}
+    )
+    write_synthetic_run(
+        results / "b", "model-b", "2026-01-01T00:00:00+00:00", {"v": (0.78, 0.72, 0.84)}
+    )
+    write_synthetic_run(
+        results / "c-old", "model-c", "2026-01-01T00:00:00+00:00", {"v": (0.95, 0.90, 0.99)}
+    )
+    write_synthetic_run(
+        results / "c-new", "model-c", "2026-02-01T00:00:00+00:00", {"v": (0.50, 0.45, 0.55)}
+    )
+    out = tmp_path / "site"
+    build_site(results, out)
+    overview = page(out, "index.html")
+    ranks = {
+        model: rank
+        for (_, rank), (_, model) in zip(
+            overview.cells_with("rank"), overview.cells_with("model"), strict=True
+        )
+    }
+    assert ranks == {"model-a": "1", "model-b": "1", "model-c": "3"}
+    scores = [text for _, text in overview.cells_with("score")]
+    assert scores[0].endswith("#1") and scores[1].endswith("#1") and scores[2].endswith("#3")
+    assert scores[2].startswith("50.0")  # model-c's newer run
+    assert "c-old" not in (out / "index.html").read_text(encoding="utf-8")
+    task = (out / "tasks" / "synth.html").read_text(encoding="utf-8")
+    assert "<dt>Licence</dt>" not in task  # a task the registry does not know
+
+
+def test_drill_down_pages_split_at_the_page_size(tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    counts = {"eng_Latn": 450, "fra_Latn": 30}
+    write_synthetic_run(
+        results / "big",
+        "model-big",
+        "2026-01-01T00:00:00+00:00",
+        {"v": (0.9, 0.8, 0.95)},
+        samples=counts,
+    )
+    out = tmp_path / "site"
+    build_site(results, out)
+    folder = out / "data" / "samples" / "big" / "synth" / "v"
+    index = data_payload(folder / "index.js")
+    assert index["page_size"] == PAGE_SIZE == 200
+    assert index["parts"] == [["eng_Latn", 0, 450], ["fra_Latn", 450, 30]]
+    pages = sorted(folder.glob("page-*.js"))
+    assert [p.name for p in pages] == ["page-0001.js", "page-0002.js", "page-0003.js"]
+    sizes = [len(data_payload(p)["samples"]) for p in pages]
+    assert sizes == [200, 200, 80] and index["pages"] == 3
+    last = data_payload(pages[-1])
+    assert last["first"] == 400
+    assert [s["id"] for s in last["samples"][:50]] == [f"eng_Latn-{i}" for i in range(400, 450)]
+    assert last["samples"][50]["id"] == "fra_Latn-0"
+    overview = (out / "index.html").read_text(encoding="utf-8")
+    assert overview.count("samples.html#d=big/synth/v") == 1
+    assert len(overview.encode()) < 100_000
+
+
+def test_samples_written_in_parallel_are_the_same_files(
+    results: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from harness.leaderboard import drill
+    from harness.leaderboard.runs import load_runs
+
+    runs = load_runs(results)
+    wanted = [(run, task, variant) for run in runs for task, variant in run.columns]
+    serial, parallel = tmp_path / "serial", tmp_path / "parallel"
+    found = drill.write_samples(serial, wanted, workers=1)
+    monkeypatch.setattr(drill, "PARALLEL_BYTES", 0)
+    assert drill.write_samples(parallel, wanted, workers=2) == found
+    assert first_difference(serial, parallel) is None
+
+
+def test_a_run_without_summary_json_is_summarized_the_same(
+    site: Path, results: Path, tmp_path: Path
+) -> None:
+    mine = tmp_path / "results"
+    shutil.copytree(results, mine)
+    for name in ("random", "evil"):
+        (mine / name / "summary.json").unlink()
+    out = tmp_path / "site"
+    build_site(mine, out)
+    assert first_difference(site, out) is None
+
+
+def test_runs_without_scores_or_samples_still_build(tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    write_synthetic_run(
+        results / "a", "model-a", "2026-01-01T00:00:00+00:00", {"v": (0.6, 0.5, 0.7)}
+    )
+    (results / "a" / "summary.json").unlink()  # no samples either: plain macro averages
+    (results / "empty").mkdir()
+    (results / "empty" / "scores.json").write_text("[]", encoding="utf-8")
+    out = tmp_path / "site"
+    built = build_site(results, out)
+    assert built.models == 1 and built.sample_files == 0
+    overview = page(out, "index.html")
+    assert [text for _, text in overview.cells_with("score")] == ["60.0#1"]
+    assert not (out / "data").exists()

@@ -1,0 +1,114 @@
+"""The built leaderboard in a real browser: Debian's Chromium driven by Playwright (no browser
+download), from file://. Sorting, a filter and a drill-down are used as a reader would, and a
+screenshot is saved to test-artifacts/ (CI keeps it)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import REPO
+
+playwright = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM = next(
+    (
+        path
+        for path in (os.environ.get("POLYEVAL_CHROMIUM"), "/usr/lib/chromium/chromium")
+        if path and Path(path).is_file()
+    ),
+    shutil.which("chromium"),
+)
+ARTIFACTS = Path(os.environ.get("POLYEVAL_ARTIFACTS", REPO / "test-artifacts"))
+TASKS = "--tasks mgsm,belebele,flores_v1 --source sample --limit 5"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A site built from three baselines' runs, made here with the CLI."""
+    from click.testing import CliRunner
+
+    from harness.cli import main
+
+    root = tmp_path_factory.mktemp("leaderboard")
+    runner = CliRunner()
+    for model in ("reference", "random", "copy-source"):
+        argv = ["run", "--model", f"baseline:{model}", *TASKS.split()]
+        argv += ["--output", str(root / "results" / model), "--cache", str(root / "c.sqlite")]
+        result = runner.invoke(main, argv, catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+    argv = ["leaderboard", "--results", str(root / "results"), "--out", str(root / "site")]
+    result = runner.invoke(main, argv, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return root / "site"
+
+
+@pytest.fixture(scope="module")
+def page(site: Path) -> Iterator[Any]:
+    if CHROMIUM is None:
+        pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
+    with playwright.sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        tab = browser.new_page(viewport={"width": 1400, "height": 900})
+        errors: list[str] = []
+        tab.on("pageerror", lambda error: errors.append(str(error)))
+        tab.goto((site / "index.html").as_uri())
+        yield tab
+        browser.close()
+        assert errors == [], errors
+
+
+def _means(page: Any) -> list[float]:
+    values = page.eval_on_selector_all(
+        "table#overview tbody tr:not([hidden]) td.mean",
+        "cells => cells.map(c => c.dataset.value)",
+    )
+    return [float(v) for v in values if v not in ("", None)]
+
+
+def test_sorting_a_column_orders_the_models(page: Any) -> None:
+    header = page.locator("table#overview th[data-sort]").nth(2)  # the mean over tasks
+    header.click()
+    first = _means(page)
+    assert len(first) == 3 and first in (sorted(first), sorted(first, reverse=True))
+    header.click()
+    assert _means(page) == list(reversed(first))
+    order = header.get_attribute("aria-sort")
+    assert order in ("ascending", "descending")
+    expected = sorted(first, reverse=order == "descending")
+    assert _means(page) == expected
+    names = page.eval_on_selector_all(
+        "table#overview tbody tr td.model", "cells => cells.map(c => c.textContent)"
+    )
+    best = names[0] if order == "descending" else names[-1]
+    assert "reference" in best
+
+
+def test_a_family_filter_hides_the_other_tasks(page: Any) -> None:
+    page.select_option("select#filter-family", "translation")
+    assert page.get_attribute("table#overview", "data-family") == "translation"
+    assert page.locator("table#overview thead th.fam-translation").first.is_visible()
+    hidden = page.locator("table#overview thead th.fam-reasoning")
+    assert hidden.count() > 0 and not hidden.first.is_visible()
+    page.select_option("select#filter-family", "all")
+    assert page.locator("table#overview thead th.fam-reasoning").first.is_visible()
+
+
+def test_a_drill_down_shows_the_samples_behind_a_number(page: Any) -> None:
+    page.locator("table#overview td.score a.drill").first.click()
+    panel = page.locator("section#samples")
+    panel.wait_for(state="visible")
+    page.wait_for_selector("section#samples[data-state=ready]")
+    rows = page.locator("section#samples tbody tr.sample")
+    assert rows.count() > 0
+    assert rows.first.locator("td.output").inner_text().strip()
+    assert rows.first.locator("td.gold").inner_text().strip()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shot = ARTIFACTS / "leaderboard.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 10_000
