@@ -1,0 +1,1 @@
+polyevalData({"key":"baseline-copy-source/banglanmt/zero_shot/index","model":"baseline:copy-source","page_size":200,"pages":1,"parts":[["ben_Beng-eng_Latn",0,6],["eng_Latn-ben_Beng",6,6]],"run":"baseline-copy-source","task":"banglanmt","variant":"zero_shot"});

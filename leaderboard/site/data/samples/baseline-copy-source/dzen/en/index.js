@@ -1,0 +1,1 @@
+polyevalData({"key":"baseline-copy-source/dzen/en/index","model":"baseline:copy-source","page_size":200,"pages":1,"parts":[["eng_Latn",0,23]],"run":"baseline-copy-source","task":"dzen","variant":"en"});

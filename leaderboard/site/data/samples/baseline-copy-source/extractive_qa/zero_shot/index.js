@@ -1,0 +1,1 @@
+polyevalData({"key":"baseline-copy-source/extractive_qa/zero_shot/index","model":"baseline:copy-source","page_size":200,"pages":1,"parts":[["fra_Latn",0,10]],"run":"baseline-copy-source","task":"extractive_qa","variant":"zero_shot"});

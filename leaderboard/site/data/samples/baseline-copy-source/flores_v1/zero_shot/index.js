@@ -1,0 +1,1 @@
+polyevalData({"key":"baseline-copy-source/flores_v1/zero_shot/index","model":"baseline:copy-source","page_size":200,"pages":1,"parts":[["eng_Latn-npi_Deva",0,6],["eng_Latn-sin_Sinh",6,6],["npi_Deva-eng_Latn",12,6],["sin_Sinh-eng_Latn",18,6]],"run":"baseline-copy-source","task":"flores_v1","variant":"zero_shot"});

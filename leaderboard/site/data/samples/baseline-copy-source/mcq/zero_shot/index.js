@@ -1,0 +1,1 @@
+polyevalData({"key":"baseline-copy-source/mcq/zero_shot/index","model":"baseline:copy-source","page_size":200,"pages":1,"parts":[["eng_Latn",0,6],["hye_Armn",6,6]],"run":"baseline-copy-source","task":"mcq","variant":"zero_shot"});

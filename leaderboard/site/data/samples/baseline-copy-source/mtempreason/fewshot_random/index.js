@@ -1,0 +1,1 @@
+polyevalData({"key":"baseline-copy-source/mtempreason/fewshot_random/index","model":"baseline:copy-source","page_size":200,"pages":1,"parts":[["eng_Latn",0,6],["deu_Latn",6,6],["fra_Latn",12,6],["ron_Latn",18,6]],"run":"baseline-copy-source","task":"mtempreason","variant":"fewshot_random"});

@@ -1,0 +1,1 @@
+polyevalData({"key":"baseline-copy-source/ntrex/zero_shot/index","model":"baseline:copy-source","page_size":200,"pages":1,"parts":[["eng_Latn-ben_Beng",0,6],["eng_Latn-deu_Latn",6,6],["eng_Latn-fra_Latn",12,6],["eng_Latn-npi_Deva",18,6]],"run":"baseline-copy-source","task":"ntrex","variant":"zero_shot"});

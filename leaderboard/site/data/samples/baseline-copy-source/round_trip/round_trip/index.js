@@ -1,0 +1,1 @@
+polyevalData({"key":"baseline-copy-source/round_trip/round_trip/index","model":"baseline:copy-source","page_size":200,"pages":1,"parts":[["lug_Latn-eng_Latn-lug_Latn",0,5],["npi_Deva-eng_Latn-npi_Deva",5,5]],"run":"baseline-copy-source","task":"round_trip","variant":"round_trip"});

@@ -1,0 +1,1 @@
+polyevalData({"key":"baseline-copy-source/tempreason/fewshot_random/index","model":"baseline:copy-source","page_size":200,"pages":1,"parts":[["eng_Latn",0,10]],"run":"baseline-copy-source","task":"tempreason","variant":"fewshot_random"});

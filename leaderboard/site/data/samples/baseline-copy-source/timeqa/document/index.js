@@ -1,0 +1,1 @@
+polyevalData({"key":"baseline-copy-source/timeqa/document/index","model":"baseline:copy-source","page_size":200,"pages":1,"parts":[["eng_Latn",0,7]],"run":"baseline-copy-source","task":"timeqa","variant":"document"});

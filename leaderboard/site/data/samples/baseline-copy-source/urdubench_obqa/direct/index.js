@@ -1,0 +1,1 @@
+polyevalData({"key":"baseline-copy-source/urdubench_obqa/direct/index","model":"baseline:copy-source","page_size":200,"pages":1,"parts":[["eng_Latn",0,8],["urd_Arab",8,8]],"run":"baseline-copy-source","task":"urdubench_obqa","variant":"direct"});

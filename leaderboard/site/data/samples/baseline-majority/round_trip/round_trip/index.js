@@ -1,0 +1,1 @@
+polyevalData({"key":"baseline-majority/round_trip/round_trip/index","model":"baseline:majority","page_size":200,"pages":1,"parts":[["lug_Latn-eng_Latn-lug_Latn",0,5],["npi_Deva-eng_Latn-npi_Deva",5,5]],"run":"baseline-majority","task":"round_trip","variant":"round_trip"});

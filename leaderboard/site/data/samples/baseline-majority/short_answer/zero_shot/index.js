@@ -1,0 +1,1 @@
+polyevalData({"key":"baseline-majority/short_answer/zero_shot/index","model":"baseline:majority","page_size":200,"pages":1,"parts":[["eng_Latn",0,6],["hye_Armn",6,6]],"run":"baseline-majority","task":"short_answer","variant":"zero_shot"});

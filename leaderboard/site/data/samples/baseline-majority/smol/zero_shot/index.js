@@ -1,0 +1,1 @@
+polyevalData({"key":"baseline-majority/smol/zero_shot/index","model":"baseline:majority","page_size":200,"pages":1,"parts":[["bem_Latn-eng_Latn",0,8],["eng_Latn-bem_Latn",8,8],["eng_Latn-lug_Latn",16,8],["eng_Latn-swh_Latn",24,8],["lug_Latn-eng_Latn",32,8],["swh_Latn-eng_Latn",40,8]],"run":"baseline-majority","task":"smol","variant":"zero_shot"});

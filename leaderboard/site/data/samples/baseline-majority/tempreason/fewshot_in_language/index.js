@@ -1,0 +1,1 @@
+polyevalData({"key":"baseline-majority/tempreason/fewshot_in_language/index","model":"baseline:majority","page_size":200,"pages":1,"parts":[["eng_Latn",0,10]],"run":"baseline-majority","task":"tempreason","variant":"fewshot_in_language"});

@@ -1,0 +1,1 @@
+polyevalData({"key":"baseline-majority/tempreason/zero_shot/index","model":"baseline:majority","page_size":200,"pages":1,"parts":[["eng_Latn",0,10]],"run":"baseline-majority","task":"tempreason","variant":"zero_shot"});

@@ -1,0 +1,1 @@
+polyevalData({"key":"baseline-majority/timeqa/closed_book/index","model":"baseline:majority","page_size":200,"pages":1,"parts":[["eng_Latn",0,7]],"run":"baseline-majority","task":"timeqa","variant":"closed_book"});

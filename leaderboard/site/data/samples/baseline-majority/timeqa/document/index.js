@@ -1,0 +1,1 @@
+polyevalData({"key":"baseline-majority/timeqa/document/index","model":"baseline:majority","page_size":200,"pages":1,"parts":[["eng_Latn",0,7]],"run":"baseline-majority","task":"timeqa","variant":"document"});

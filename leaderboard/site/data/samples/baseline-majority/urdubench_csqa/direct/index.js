@@ -1,0 +1,1 @@
+polyevalData({"key":"baseline-majority/urdubench_csqa/direct/index","model":"baseline:majority","page_size":200,"pages":1,"parts":[["eng_Latn",0,8],["urd_Arab",8,8]],"run":"baseline-majority","task":"urdubench_csqa","variant":"direct"});

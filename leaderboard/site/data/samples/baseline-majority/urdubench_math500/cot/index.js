@@ -1,0 +1,1 @@
+polyevalData({"key":"baseline-majority/urdubench_math500/cot/index","model":"baseline:majority","page_size":200,"pages":1,"parts":[["eng_Latn",0,9],["urd_Arab",9,9]],"run":"baseline-majority","task":"urdubench_math500","variant":"cot"});

@@ -1,0 +1,1 @@
+polyevalData({"key":"baseline-random/banglanmt/zero_shot/index","model":"baseline:random","page_size":200,"pages":1,"parts":[["ben_Beng-eng_Latn",0,6],["eng_Latn-ben_Beng",6,6]],"run":"baseline-random","task":"banglanmt","variant":"zero_shot"});

@@ -1,0 +1,1 @@
+polyevalData({"key":"baseline-random/extractive_qa/zero_shot/index","model":"baseline:random","page_size":200,"pages":1,"parts":[["fra_Latn",0,10]],"run":"baseline-random","task":"extractive_qa","variant":"zero_shot"});

@@ -1,0 +1,1 @@
+polyevalData({"key":"baseline-random/mgsm/native_cot/index","model":"baseline:random","page_size":200,"pages":1,"parts":[["eng_Latn",0,8],["ben_Beng",8,8],["deu_Latn",16,8],["fra_Latn",24,8],["jpn_Jpan",32,8],["rus_Cyrl",40,8],["spa_Latn",48,8],["swh_Latn",56,8],["tel_Telu",64,8],["tha_Thai",72,8],["zho_Hans",80,8]],"run":"baseline-random","task":"mgsm","variant":"native_cot"});

@@ -1,0 +1,1 @@
+polyevalData({"key":"baseline-random/mlqa/zero_shot/index","model":"baseline:random","page_size":200,"pages":1,"parts":[["eng_Latn",0,6],["hin_Deva",6,6],["spa_Latn",12,6],["vie_Latn",18,6]],"run":"baseline-random","task":"mlqa","variant":"zero_shot"});

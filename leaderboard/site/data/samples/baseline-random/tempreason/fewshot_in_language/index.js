@@ -1,0 +1,1 @@
+polyevalData({"key":"baseline-random/tempreason/fewshot_in_language/index","model":"baseline:random","page_size":200,"pages":1,"parts":[["eng_Latn",0,10]],"run":"baseline-random","task":"tempreason","variant":"fewshot_in_language"});

@@ -1,0 +1,1 @@
+polyevalData({"key":"baseline-random/tempreason/zero_shot/index","model":"baseline:random","page_size":200,"pages":1,"parts":[["eng_Latn",0,10]],"run":"baseline-random","task":"tempreason","variant":"zero_shot"});

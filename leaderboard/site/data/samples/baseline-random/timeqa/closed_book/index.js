@@ -1,0 +1,1 @@
+polyevalData({"key":"baseline-random/timeqa/closed_book/index","model":"baseline:random","page_size":200,"pages":1,"parts":[["eng_Latn",0,7]],"run":"baseline-random","task":"timeqa","variant":"closed_book"});

@@ -1,0 +1,1 @@
+polyevalData({"key":"baseline-random/urdubench_math500/cot/index","model":"baseline:random","page_size":200,"pages":1,"parts":[["eng_Latn",0,9],["urd_Arab",9,9]],"run":"baseline-random","task":"urdubench_math500","variant":"cot"});

@@ -1,0 +1,1 @@
+polyevalData({"key":"baseline-random/xquad/zero_shot/index","model":"baseline:random","page_size":200,"pages":1,"parts":[["eng_Latn",0,8],["arb_Arab",8,8],["deu_Latn",16,8],["spa_Latn",24,8],["zho_Hans",32,8]],"run":"baseline-random","task":"xquad","variant":"zero_shot"});

@@ -1,0 +1,1 @@
+polyevalData({"key":"baseline-reference/extractive_qa/zero_shot/index","model":"baseline:reference","page_size":200,"pages":1,"parts":[["fra_Latn",0,10]],"run":"baseline-reference","task":"extractive_qa","variant":"zero_shot"});

@@ -1,0 +1,1 @@
+polyevalData({"key":"baseline-reference/kazparc/zero_shot/index","model":"baseline:reference","page_size":200,"pages":1,"parts":[["eng_Latn-kaz_Cyrl",0,6],["eng_Latn-rus_Cyrl",6,6],["eng_Latn-tur_Latn",12,6],["kaz_Cyrl-eng_Latn",18,6],["rus_Cyrl-eng_Latn",24,6],["tur_Latn-eng_Latn",30,6]],"run":"baseline-reference","task":"kazparc","variant":"zero_shot"});

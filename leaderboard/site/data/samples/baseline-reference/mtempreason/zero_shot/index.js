@@ -1,0 +1,1 @@
+polyevalData({"key":"baseline-reference/mtempreason/zero_shot/index","model":"baseline:reference","page_size":200,"pages":1,"parts":[["eng_Latn",0,6],["deu_Latn",6,6],["fra_Latn",12,6],["ron_Latn",18,6]],"run":"baseline-reference","task":"mtempreason","variant":"zero_shot"});

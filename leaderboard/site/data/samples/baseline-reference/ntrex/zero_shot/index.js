@@ -1,0 +1,1 @@
+polyevalData({"key":"baseline-reference/ntrex/zero_shot/index","model":"baseline:reference","page_size":200,"pages":1,"parts":[["eng_Latn-ben_Beng",0,6],["eng_Latn-deu_Latn",6,6],["eng_Latn-fra_Latn",12,6],["eng_Latn-npi_Deva",18,6]],"run":"baseline-reference","task":"ntrex","variant":"zero_shot"});

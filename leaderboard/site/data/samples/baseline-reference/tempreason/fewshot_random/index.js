@@ -1,0 +1,1 @@
+polyevalData({"key":"baseline-reference/tempreason/fewshot_random/index","model":"baseline:reference","page_size":200,"pages":1,"parts":[["eng_Latn",0,10]],"run":"baseline-reference","task":"tempreason","variant":"fewshot_random"});

@@ -1,0 +1,1 @@
+polyevalData({"key":"baseline-reference/tydiqa_goldp/zero_shot/index","model":"baseline:reference","page_size":200,"pages":1,"parts":[["eng_Latn",0,5],["arb_Arab",5,5],["ben_Beng",10,5],["fin_Latn",15,5],["ind_Latn",20,5],["kor_Hang",25,5],["rus_Cyrl",30,5],["swh_Latn",35,5],["tel_Telu",40,5]],"run":"baseline-reference","task":"tydiqa_goldp","variant":"zero_shot"});

@@ -1,0 +1,357 @@
+/* polyeval leaderboard: sorting, the overview's filters and the drill-down panel.
+ *
+ * Plain JavaScript, no build step, no network: works from file:// and any static host.
+ * Text that came from a model or a dataset is only ever inserted with textContent.
+ *
+ * Hooks (stable; browser tests rely on them):
+ *
+ *   body[data-root]            path from the page to the site's root ("" or "../")
+ *   table.sortable             a sortable table; its header cells th[data-sort] ("num" or
+ *                              "text") sort the body rows by cell number th[data-col], using
+ *                              each cell's td[data-value] (empty values always last); the
+ *                              first click sorts in th[data-order] ("asc"/"desc"), the next
+ *                              reverses; the sorted header gets aria-sort="ascending" or
+ *                              "descending"
+ *   table#overview             the overview (index.html): rows tr[data-m]; column 0 rank
+ *                              (td.rank), 1 model (td.model), 2 mean over tasks (td.mean);
+ *                              then per task/variant three cells: td.score[data-c] (primary
+ *                              metric; its number is a.drill), td.ln, td.cons
+ *   select#filter-family       task family ("all", "translated QA", "reasoning", "temporal",
+ *                              "translation"): hides the other families' columns (their
+ *                              cells carry class fam-<family>) and recomputes means and ranks
+ *   select#filter-script       script ("all", "Latn", "Deva", ...) and
+ *   select#filter-tier         resource tier ("all", "high", "mid", "low"): the scores become
+ *                              the macro averages over that script's or tier's languages,
+ *                              columns without such languages are hidden (all cells of
+ *                              column i carry class c<i>); choosing one resets the other
+ *                              to "all"; table#overview[data-view] is "all", "script:Deva",
+ *                              "tier:low", table#overview[data-family] the family
+ *   a.drill                    a number's samples: href "samples.html#d=RUN/TASK/VARIANT[&l=LANG]"
+ *                              (LANG URL-encoded);
+ *                              a click opens the panel in place (on samples.html: the hash)
+ *   section#samples            the drill-down panel; [hidden] when closed; data-state
+ *                              "loading" | "ready" | "error"
+ *   #samples-title, select#samples-language, button#samples-prev, button#samples-next,
+ *   #samples-status, button#samples-close
+ *   #samples tbody tr.sample   one sample: td.id, td.prompt, td.output, td.parsed, td.gold,
+ *                              td.scores, td.langid (tr.sample[data-id] is the sample id)
+ *
+ * Data files: data/samples/RUN/TASK/VARIANT/index.js (languages: [language, first, count])
+ * and .../page-NNNN.js (samples first .. first + page_size - 1, in language order) call
+ * window.polyevalData(payload); payload.key is the file's path under data/samples/ without .js.
+ * A language's samples are shown page_size at a time, from the data pages that hold them.
+ */
+(function () {
+  "use strict";
+
+  var root = document.body.getAttribute("data-root") || "";
+
+  /* ---- sorting ---- */
+
+  function cellValue(row, col) {
+    var cell = row.cells[col];
+    return cell ? cell.getAttribute("data-value") || "" : "";
+  }
+
+  function sortTable(table, th, direction) {
+    var col = parseInt(th.getAttribute("data-col"), 10);
+    var numeric = th.getAttribute("data-sort") === "num";
+    var body = table.tBodies[0];
+    var rows = Array.prototype.slice.call(body.rows);
+    var sign = direction === "asc" ? 1 : -1;
+    rows.sort(function (a, b) {
+      var x = cellValue(a, col), y = cellValue(b, col);
+      if (x === "" || y === "") { return x === y ? 0 : x === "" ? 1 : -1; }
+      if (numeric) { return sign * (parseFloat(x) - parseFloat(y)); }
+      return sign * (x < y ? -1 : x > y ? 1 : 0);
+    });
+    rows.forEach(function (row) { body.appendChild(row); });
+    table.querySelectorAll("th[aria-sort]").forEach(function (other) {
+      other.removeAttribute("aria-sort");
+    });
+    th.setAttribute("aria-sort", direction === "asc" ? "ascending" : "descending");
+    table._sorted = { th: th, direction: direction };
+  }
+
+  document.querySelectorAll("table.sortable th[data-sort]").forEach(function (th) {
+    th.addEventListener("click", function (event) {
+      if (event.target.closest("a")) { return; }  // a header's link still navigates
+      var table = th.closest("table");
+      var current = th.getAttribute("aria-sort");
+      var direction = current === "ascending" ? "desc" : current === "descending" ? "asc"
+        : th.getAttribute("data-order") || (th.getAttribute("data-sort") === "num" ? "desc" : "asc");
+      sortTable(table, th, direction);
+    });
+  });
+
+  /* ---- the overview's filters ---- */
+
+  var overview = document.getElementById("overview");
+  var dataNode = document.getElementById("overview-data");
+  if (overview && dataNode) {
+    var data = JSON.parse(dataNode.textContent);
+    var family = document.getElementById("filter-family");
+    var script = document.getElementById("filter-script");
+    var tier = document.getElementById("filter-tier");
+    var style = document.createElement("style");
+    style.id = "filter-style";
+    document.head.appendChild(style);
+
+    var points = function (v) { return v === null || v === undefined ? "–" : v.toFixed(1); };
+    var setValue = function (td, v) {
+      var target = td.querySelector("a.drill") || td.querySelector(".v") || td;
+      if (target === td) { td.textContent = points(v); } else { target.textContent = points(v); }
+      td.setAttribute("data-value", v === null || v === undefined ? "" : String(v));
+    };
+
+    var applyFilters = function () {
+      var view = script.value !== "all" ? "script:" + script.value
+        : tier.value !== "all" ? "tier:" + tier.value : "all";
+      var fam = family.value;
+      var hidden = data.families.filter(function (f) { return f !== "all" && fam !== "all" && f !== fam; });
+      var cells = data.cells[view] || [];
+      var rules = hidden.map(function (f) { return "#overview .fam-" + f.toLowerCase().replace(/ /g, "-"); });
+      if (view !== "all") {  // columns with no language of the script or tier
+        cells.forEach(function (entries, c) {
+          if (entries.every(function (e) { return e === null; })) { rules.push("#overview .c" + c); }
+        });
+      }
+      style.textContent = rules.map(function (rule) { return rule + "{display:none}"; }).join("\n");
+      var means = (data.means[view] || {})[fam] || [];
+      overview.querySelectorAll("tbody tr[data-m]").forEach(function (row) {
+        var m = parseInt(row.getAttribute("data-m"), 10);
+        var mean = means[m] || null;
+        var rank = row.querySelector("td.rank");
+        rank.textContent = mean && mean[3] !== null ? String(mean[3]) : "–";
+        rank.setAttribute("data-value", mean && mean[3] !== null ? String(mean[3]) : "");
+        var meanCell = row.querySelector("td.mean");
+        setValue(meanCell, mean ? mean[0] : null);
+        meanCell.title = mean ? mean[4] + " task(s)" + (mean[1] !== null ? "; 95%: " + points(mean[1]) + "–" + points(mean[2]) : "") : "";
+        row.querySelectorAll("td.score[data-c]").forEach(function (td) {
+          var c = parseInt(td.getAttribute("data-c"), 10);
+          var entry = (cells[c] || [])[m] || null;
+          setValue(td, entry ? entry[0] : null);
+          var ci = td.querySelector(".ci");
+          if (ci) { ci.textContent = entry && entry[1] !== null ? points(entry[1]) + "–" + points(entry[2]) : ""; }
+          var rk = td.querySelector(".rk");
+          if (rk) { rk.textContent = entry && entry[3] !== null ? "#" + entry[3] : ""; }
+          var ln = td.nextElementSibling, cons = ln && ln.nextElementSibling;
+          if (ln) { setValue(ln, entry ? entry[4] : null); ln.removeAttribute("title"); }
+          if (cons) { setValue(cons, entry ? entry[5] : null); cons.removeAttribute("title"); }
+        });
+      });
+      if (overview._sorted) { sortTable(overview, overview._sorted.th, overview._sorted.direction); }
+      overview.setAttribute("data-view", view);
+      overview.setAttribute("data-family", fam);
+    };
+    family.addEventListener("change", applyFilters);
+    script.addEventListener("change", function () {
+      if (script.value !== "all") { tier.value = "all"; }
+      applyFilters();
+    });
+    tier.addEventListener("change", function () {
+      if (tier.value !== "all") { script.value = "all"; }
+      applyFilters();
+    });
+    if (family.value !== "all" || script.value !== "all" || tier.value !== "all") { applyFilters(); }
+  }
+
+  /* ---- drill-down ---- */
+
+  var panel = document.getElementById("samples");
+  if (!panel) { return; }
+  var pending = {};
+  window.polyevalData = function (payload) {
+    var done = pending[payload.key];
+    if (done) { delete pending[payload.key]; done.resolve(payload); }
+  };
+
+  function load(key) {
+    return new Promise(function (resolve, reject) {
+      var node = document.createElement("script");
+      pending[key] = { resolve: resolve };
+      node.src = root + "data/samples/" + key + ".js";
+      node.onload = function () {
+        node.remove();
+        if (pending[key]) { delete pending[key]; reject(new Error("no data in " + node.src)); }
+      };
+      node.onerror = function () { node.remove(); delete pending[key]; reject(new Error("cannot load " + node.src)); };
+      document.head.appendChild(node);
+    });
+  }
+
+  var title = document.getElementById("samples-title");
+  var select = document.getElementById("samples-language");
+  var prev = document.getElementById("samples-prev");
+  var next = document.getElementById("samples-next");
+  var status = document.getElementById("samples-status");
+  var close = document.getElementById("samples-close");
+  var tbody = panel.querySelector("tbody");
+  var state = { d: null, index: null, part: null, page: 1 };
+  var onSamplesPage = document.body.getAttribute("data-page") === "samples.html";
+  if (onSamplesPage) { close.hidden = true; }
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) { node.className = className; }
+    if (text !== undefined && text !== null) { node.textContent = text; }
+    return node;
+  }
+
+  function asText(value) {
+    if (value === undefined || value === null) { return ""; }
+    return typeof value === "string" ? value : JSON.stringify(value);
+  }
+
+  function textBlock(value) {
+    var node = el("div", "text", asText(value));
+    node.setAttribute("dir", "auto");
+    return node;
+  }
+
+  function promptCell(prompt) {
+    var td = el("td", "prompt");
+    var details = el("details");
+    var turns = Array.isArray(prompt) ? prompt : [["prompt", asText(prompt)]];
+    details.appendChild(el("summary", null, turns.length + (turns.length === 1 ? " turn" : " turns")));
+    turns.forEach(function (turn) {
+      details.appendChild(el("span", "turn-role", turn[0]));
+      details.appendChild(textBlock(turn[1]));
+    });
+    td.appendChild(details);
+    return td;
+  }
+
+  function sampleRow(sample) {
+    var tr = el("tr", "sample");
+    tr.setAttribute("data-id", asText(sample.id));
+    var id = el("td", "id", asText(sample.id));
+    if (sample.parallel_id) { id.appendChild(el("div", "muted", asText(sample.parallel_id))); }
+    tr.appendChild(id);
+    tr.appendChild(promptCell(sample.prompt));
+    var output = el("td", "output");
+    output.appendChild(textBlock(sample.output));
+    if (sample.reasoning) {
+      var thought = el("details");
+      thought.appendChild(el("summary", null, "reasoning"));
+      thought.appendChild(textBlock(sample.reasoning));
+      output.appendChild(thought);
+    }
+    if (sample.error) { output.appendChild(el("div", "verdict-no", "error: " + asText(sample.error))); }
+    if (sample.finish_reason && sample.finish_reason !== "stop") {
+      output.appendChild(el("div", "muted", "finish: " + asText(sample.finish_reason)));
+    }
+    tr.appendChild(output);
+    var parsed = el("td", "parsed"); parsed.appendChild(textBlock(sample.parsed)); tr.appendChild(parsed);
+    var gold = el("td", "gold"); gold.appendChild(textBlock(sample.gold)); tr.appendChild(gold);
+    var scores = sample.scores || {};
+    tr.appendChild(el("td", "scores", Object.keys(scores).sort().map(function (k) {
+      return k + " " + (Math.round(scores[k] * 1000) / 1000);
+    }).join("\n")));
+    var verdict = sample.langid || null;
+    var lang = el("td", "langid");
+    if (verdict) {
+      lang.appendChild(el("div", verdict.consistent === "no" ? "verdict-no" : null,
+        asText(verdict.consistent) + ": " + asText(verdict.detected || "?") + " (expected " + asText(verdict.expected) + ")"));
+      lang.appendChild(el("div", "muted", asText(verdict.method) + (verdict.confidence !== undefined ? " " + verdict.confidence : "")));
+      if (verdict.note) { lang.appendChild(el("div", "muted", asText(verdict.note))); }
+    }
+    tr.appendChild(lang);
+    return tr;
+  }
+
+  function setState(value, message) {
+    panel.setAttribute("data-state", value);
+    if (message !== undefined) { status.textContent = message; }
+  }
+
+  function pageKey(n) { return state.d + "/page-" + String(n).padStart(4, "0"); }
+
+  function showPage(page) {
+    // the language's samples first + (page - 1) * size ... are read from the data pages
+    // that hold them (one, or two where they straddle a page boundary)
+    var part = state.part, size = state.index.page_size;
+    var count = part[2], pages = Math.max(1, Math.ceil(count / size));
+    var from = part[1] + (page - 1) * size, to = Math.min(part[1] + count, from + size);
+    var wanted = [];
+    for (var n = Math.floor(from / size); n <= Math.floor((to - 1) / size); n += 1) { wanted.push(n + 1); }
+    state.page = page;
+    setState("loading", "Loading…");
+    return Promise.all(wanted.map(function (n) { return load(pageKey(n)); })).then(function (loaded) {
+      if (state.part !== part || state.page !== page) { return; }
+      var samples = [];
+      loaded.forEach(function (payload) {
+        payload.samples.forEach(function (sample, i) {
+          var at = payload.first + i;
+          if (at >= from && at < to) { samples.push(sample); }
+        });
+      });
+      tbody.replaceChildren.apply(tbody, samples.map(sampleRow));
+      prev.disabled = page <= 1;
+      next.disabled = page >= pages;
+      setState("ready", "Page " + page + " of " + pages + " · " + count + " samples");
+    }, function (error) { setState("error", error.message); });
+  }
+
+  function choosePart(language) {
+    var parts = state.index.parts;
+    state.part = parts.filter(function (p) { return p[0] === language; })[0] || parts[0];
+    select.value = state.part[0];
+    return showPage(1);
+  }
+
+  function openSamples(d, l) {
+    panel.hidden = false;
+    state.d = d; state.index = null; state.part = null;
+    tbody.replaceChildren();
+    title.textContent = "Samples";
+    select.replaceChildren();
+    setState("loading", "Loading…");
+    return load(d + "/index").then(function (index) {
+      if (state.d !== d) { return; }
+      state.index = index;
+      title.textContent = index.model + " · " + index.task + "/" + index.variant + " · run " + index.run;
+      index.parts.forEach(function (p) {
+        var option = el("option", null, p[0] + " (" + p[2] + ")");
+        option.value = p[0];
+        select.appendChild(option);
+      });
+      if (!index.parts.length) { setState("ready", "No samples"); return; }
+      return choosePart(l);
+    }, function (error) { setState("error", error.message); });
+  }
+
+  function params(hash) {
+    var found = {};
+    hash.replace(/^#/, "").split("&").forEach(function (pair) {
+      var at = pair.indexOf("=");
+      if (at > 0) { found[pair.slice(0, at)] = decodeURIComponent(pair.slice(at + 1)); }
+    });
+    return found;
+  }
+
+  select.addEventListener("change", function () { if (state.index) { choosePart(select.value); } });
+  prev.addEventListener("click", function () { if (state.part && state.page > 1) { showPage(state.page - 1); } });
+  next.addEventListener("click", function () { if (state.part) { showPage(state.page + 1); } });
+  close.addEventListener("click", function () { panel.hidden = true; });
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && !onSamplesPage) { panel.hidden = true; }
+  });
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest ? event.target.closest("a.drill") : null;
+    if (!link || onSamplesPage) { return; }
+    var found = params(link.hash);
+    if (!found.d) { return; }
+    event.preventDefault();
+    openSamples(found.d, found.l);
+  });
+  if (onSamplesPage) {
+    var fromHash = function () {
+      var found = params(location.hash);
+      if (found.d) { openSamples(found.d, found.l); }
+    };
+    window.addEventListener("hashchange", fromHash);
+    fromHash();
+  }
+  window.polyevalSite = { openSamples: openSamples, sortTable: sortTable };
+})();
