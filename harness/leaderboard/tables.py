@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.languages import TIERS, get_language, is_known
+from harness.languages import TIERS
 from harness.leaderboard.families import FAMILIES, family
 from harness.leaderboard.ranks import Estimate, mean_estimate, tied_ranks
 from harness.leaderboard.runs import Record, Run
@@ -188,14 +188,6 @@ def language_of(code: str) -> str:
     """The language a key is scored in: itself, or a translation pair's reference language."""
     pair = pair_of(code)
     return pair.reference_language if pair is not None else code
-
-
-def tier_and_script(code: str) -> tuple[str | None, str | None]:
-    scored = language_of(code)
-    if not is_known(scored):
-        return None, None
-    language = get_language(scored)
-    return language.tier, language.script
 
 
 # ---- which run, which columns
