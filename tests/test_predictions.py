@@ -137,3 +137,20 @@ def test_score_rescores_a_run_from_its_samples(
 
 def test_score_needs_a_finished_run(evaluate: Callable[..., Result], tmp_path: Path) -> None:
     assert_one_line_error(evaluate("score", str(tmp_path / "nothing")), "no finished run")
+
+
+def test_answers_holding_line_separators_read_back(
+    evaluate: Callable[..., Result], tmp_path: Path
+) -> None:
+    """U+2028 inside an answer is text, not a line break: a run's own samples.jsonl (written
+    without escaping it) reads back whole."""
+    reference = _reference_run(evaluate, tmp_path / "reference")
+    rows = _rows(reference["samples"], wrong=set())
+    rows[0]["output"] = "First line\u2028second line. " + rows[0]["output"]
+    path = tmp_path / "answers.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    assert "\u2028" in path.read_text()
+    out = tmp_path / "scored"
+    result = evaluate(f"run --predictions {path} {MGSM}", output=out)
+    assert result.exit_code == 0, result.output
+    assert read_run(out)["samples"][0]["output"].startswith("First line\u2028second line.")

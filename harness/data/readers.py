@@ -46,7 +46,7 @@ def read_aligned(paths: dict[str, Path]) -> list[Row]:
     columns = {}
     for column, path in paths.items():
         try:
-            columns[column] = path.read_text(encoding="utf-8-sig").splitlines()
+            columns[column] = lines_of(path.read_text(encoding="utf-8-sig"))
         except OSError as exc:
             raise PolyevalError(f"cannot read data file: {exc.strerror}", where=str(path)) from None
         except UnicodeDecodeError as exc:
@@ -62,9 +62,18 @@ def read_aligned(paths: dict[str, Path]) -> list[Row]:
     ]
 
 
+def lines_of(text: str) -> list[str]:
+    """The lines of a file: split at LF (CRLF tolerated) only. `str.splitlines` would also
+    split inside a sentence or a JSON string at U+2028, U+2029, U+0085 and the like."""
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [line.removesuffix("\r") for line in lines]
+
+
 def _delimited(delimiter: str) -> Any:
     def read(text: str, path: Path, layout: FileLayout) -> Iterator[Row]:
-        lines = text.splitlines()
+        lines = lines_of(text)
         if not layout.quoting:
             yield from _split_lines(lines, delimiter, path, layout)
             return
@@ -107,7 +116,7 @@ def _record(header: list[str], values: list[str], path: Path, line: int) -> Row:
 
 
 def _jsonl(text: str, path: Path, layout: FileLayout) -> Iterator[Row]:
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(lines_of(text), start=1):
         if not line.strip():
             continue
         try:
@@ -138,7 +147,7 @@ def _lines(text: str, path: Path, layout: FileLayout) -> Iterator[Row]:
     """Plain text, one item per line (a sentence to translate): column `text`, or the one
     name in `columns`; blank lines are not items."""
     column = layout.columns[0] if layout.columns else "text"
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(lines_of(text), start=1):
         if line.strip():
             yield f"{path}:{number}", {column: line}
 
