@@ -8,7 +8,6 @@ the resampled means. Items only one run answered are left out and counted.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ import numpy as np
 from harness.errors import PolyevalError
 from harness.metrics import CORPUS
 from harness.metrics.translation import paired_bootstrap
-from harness.results import SAMPLES
+from harness.results import read_sample_records
 from harness.translation.pairs import pair_of
 
 Group = tuple[str, str, str]  # task, variant, language
@@ -64,19 +63,11 @@ def compare_runs(
 
 def read_samples(run_dir: Path) -> Records:
     """A run's answered samples (failed requests left out), by group and sample id."""
-    path = run_dir / SAMPLES
-    if not path.is_file():
-        raise PolyevalError(f"no {SAMPLES} in this run", where=str(run_dir))
     found: Records = defaultdict(dict)
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise PolyevalError(f"invalid JSON: {exc.msg}", where=f"{path}:{number}") from None
-            if record.get("scores"):
-                group = (record["task"], record["variant"], record["language"])
-                found[group][record["sample_id"]] = record
+    for record in read_sample_records(run_dir):
+        if record.get("scores"):
+            group = (record["task"], record["variant"], record["language"])
+            found[group][record["sample_id"]] = record
     return found
 
 

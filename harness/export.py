@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import PolyevalError
-from harness.results import MANIFEST, read_gaps, read_scores
-from harness.summary import read_sample_records, read_summary, summarize
+from harness.results import MANIFEST, read_gaps, read_sample_records, read_scores
+from harness.summary import read_summary, summarize
 
 Frame = Any  # a pandas DataFrame (pandas ships no type information without pandas-stubs)
 FORMATS = {"csv": "csv", "parquet": "parquet", "json": "json"}  # format -> file extension

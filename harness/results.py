@@ -7,6 +7,7 @@ import platform
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import asdict
 from datetime import UTC, datetime
 from importlib import metadata
@@ -191,6 +192,29 @@ def read_scores(run_dir: Path) -> list[dict[str, Any]]:
     if not isinstance(data, list):
         raise PolyevalError("scores.json must be a list of records", where=str(run_dir / SCORES))
     return data
+
+
+def iter_sample_records(path: Path) -> Iterator[dict[str, Any]]:
+    """The records of a samples.jsonl, in file order (one JSON object a line)."""
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise PolyevalError(f"invalid JSON: {exc.msg}", where=f"{path}:{number}") from None
+            if not isinstance(record, dict):
+                raise PolyevalError("each line must be a JSON object", where=f"{path}:{number}")
+            yield record
+
+
+def read_sample_records(run_dir: Path) -> list[dict[str, Any]]:
+    """Every record of the run's samples.jsonl, failed requests included."""
+    path = run_dir / SAMPLES
+    if not path.is_file():
+        raise PolyevalError(f"no {SAMPLES} in this run", where=str(run_dir))
+    return list(iter_sample_records(path))
 
 
 def read_manifest(run_dir: Path) -> dict[str, Any]:

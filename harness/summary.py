@@ -76,7 +76,7 @@ from harness.errors import PolyevalError
 from harness.io import write_json_atomic
 from harness.languages import TIERS, Language, get_language, is_known
 from harness.metrics import BINARY, CORPUS, METRICS
-from harness.results import SAMPLES, read_scores
+from harness.results import read_sample_records, read_scores
 from harness.stats import (
     FloatArray,
     clustered_means,
@@ -173,23 +173,6 @@ def read_summary(run_dir: Path) -> list[Record] | None:
     if not isinstance(data, list):
         raise PolyevalError(f"{SUMMARY} must be a list of records", where=str(path))
     return data
-
-
-def read_sample_records(run_dir: Path) -> list[Record]:
-    """Every record of the run's samples.jsonl, failed requests included."""
-    path = run_dir / SAMPLES
-    if not path.is_file():
-        raise PolyevalError(f"no {SAMPLES} in this run", where=str(run_dir))
-    records = []
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                records.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise PolyevalError(f"invalid JSON: {exc.msg}", where=f"{path}:{number}") from None
-    return records
 
 
 # ---- building the tables

@@ -39,9 +39,9 @@ from pathlib import Path
 from typing import Any
 
 from harness.leaderboard.names import drill_key, samples_dir
-from harness.leaderboard.runs import Record, Run, iter_samples
+from harness.leaderboard.runs import Record, Run
 from harness.leaderboard.tables import language_order
-from harness.results import SAMPLES
+from harness.results import SAMPLES, iter_sample_records
 
 PAGE_SIZE = 200
 TEXT_LIMIT = 8000  # characters of an output, answer or gold shown
@@ -135,7 +135,7 @@ def _write_run(job: _Job) -> Available:
     grouped: dict[tuple[str, str], dict[str, list[Record]]] = defaultdict(lambda: defaultdict(list))
     if job.samples is not None:
         columns = set(job.columns)
-        for record in iter_samples(job.samples):
+        for record in iter_sample_records(job.samples):
             column = (str(record.get("task")), str(record.get("variant")))
             if column in columns:
                 grouped[column][str(record.get("language"))].append(record)

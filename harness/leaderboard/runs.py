@@ -11,14 +11,13 @@ from __future__ import annotations
 import json
 import math
 from collections import defaultdict
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from harness.errors import PolyevalError
-from harness.results import MANIFEST, SAMPLES, SCORES, read_scores
-from harness.summary import read_sample_records, read_summary, summarize
+from harness.results import MANIFEST, SAMPLES, SCORES, read_sample_records, read_scores
+from harness.summary import read_summary, summarize
 
 Record = dict[str, Any]
 
@@ -115,20 +114,6 @@ def by_column(records: list[Record]) -> dict[tuple[str, str], list[Record]]:
     for record in records:
         found[(str(record.get("task")), str(record.get("variant")))].append(record)
     return dict(found)
-
-
-def iter_samples(path: Path) -> Iterator[Record]:
-    """The sample records of a samples.jsonl, in file order."""
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise PolyevalError(f"invalid JSON: {exc.msg}", where=f"{path}:{number}") from None
-            if isinstance(record, dict):
-                yield record
 
 
 def _manifest(path: Path) -> dict[str, Any]:
