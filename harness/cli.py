@@ -449,6 +449,44 @@ def leaderboard(results: Path, out: Path, check: bool) -> None:
 
 
 @main.command()
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--data-dir", type=FOLDER, help="Check this copy of the data, not the sample.")
+@click.option(
+    "--rows", type=click.IntRange(min=1), default=3, show_default=True,
+    help="Rows of every language each template is rendered on.",
+)  # fmt: skip
+def validate(path: Path, data_dir: Path | None, rows: int) -> None:
+    """Check a task folder (or its task.yaml): schema, data, templates, gold answers and a
+    perfect baseline:reference run. Prints every problem as file:line: message; exit 1 if any."""
+    from harness.authoring.validate import validate as check
+
+    problems = check(path, data_dir, rows)
+    for line in problems:
+        click.echo(line)
+    if problems:
+        click.echo(f"{len(problems)} problem(s) in {path}", err=True)
+        sys.exit(1)
+    click.echo(f"ok: {path} validates (schema, data, templates, baseline:reference 1.0)")
+
+
+@main.command("new-task")
+@click.argument("name")
+@click.option(
+    "--kind",
+    type=click.Choice(["multiple_choice", "short_answer", "extractive_qa", "translation"]),
+    required=True,
+)
+@click.option("--tasks-dir", type=FOLDER, default=Path("tasks"), show_default=True)
+def new_task(name: str, kind: str, tasks_dir: Path) -> None:
+    """Scaffold TASKS_DIR/NAME/: a commented task.yaml, a prompt template, sample data in the
+    kind's shape and a test; it validates out of the box."""
+    from harness.authoring.scaffold import scaffold
+
+    folder = scaffold(name, kind, tasks_dir)
+    click.echo(f"created {folder}; next: evaluate validate {folder}")
+
+
+@main.command()
 def languages() -> None:
     """List the known language codes."""
     from rich.console import Console

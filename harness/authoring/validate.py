@@ -1,0 +1,231 @@
+"""`evaluate validate`: every problem of a task folder, each as `file:line: message`.
+
+Checks, in order: the task.yaml schema (every pydantic error), the data of every language
+(each row), every variant's template on the first rows of every language, multiple-choice
+gold answers, and finally a `baseline:reference` run that must score perfectly."""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import io
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from harness.errors import PolyevalError, SkipRow
+from harness.registry import Task
+from harness.spec import TaskSpec, _check_consistency, _describe
+from harness.yamlfile import line_of, load_yaml
+
+PERFECT = 1.0
+
+
+class Problems:
+    """An ordered, duplicate-free list of `where: message` lines."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def add(self, message: str, where: str | None) -> None:
+        line = f"{where}: {message}" if where else message
+        if line not in self.lines:
+            self.lines.append(line)
+
+    def error(self, exc: PolyevalError) -> None:
+        self.add(exc.message, exc.where)
+
+
+def validate(path: Path, data_dir: Path | None = None, rows: int = 3) -> list[str]:
+    """Every problem found in the task at `path` (a folder or its task.yaml)."""
+    yaml_path = path / "task.yaml" if path.is_dir() else path
+    problems = Problems()
+    try:
+        spec = _schema(yaml_path, problems)
+    except PolyevalError as exc:
+        problems.error(exc)
+        return problems.lines
+    if spec is None:
+        return problems.lines
+    task = Task(spec, yaml_path.parent)
+    if spec.name != task.folder.name:
+        problems.add(
+            f"task name '{spec.name}' differs from its folder name '{task.folder.name}'",
+            f"{yaml_path}:{line_of(load_yaml(yaml_path)[1], ['name'])}",
+        )
+    before = len(problems.lines)
+    samples = _data(task, data_dir, problems)
+    _templates(task, samples, rows, problems)
+    if len(problems.lines) == before:
+        _reference_run(task, data_dir, problems)
+    return problems.lines
+
+
+def _schema(path: Path, problems: Problems) -> TaskSpec | None:
+    """The spec, with every schema problem reported; unknown fields are dropped so that the
+    other checks still run. None where the spec cannot be built."""
+    data, node = load_yaml(path)
+    if not isinstance(data, dict):
+        problems.add("a task.yaml must be a mapping of fields", str(path))
+        return None
+    try:
+        spec = TaskSpec.model_validate(data)
+    except ValidationError as exc:
+        cleaned = copy.deepcopy(data)
+        for error in exc.errors():
+            loc = [p for p in error["loc"] if isinstance(p, str | int)]
+            line = line_of(node, loc)
+            where = f"{path}:{line}" if line else str(path)
+            problems.add(_describe(error["type"], error["msg"], loc), where)
+            if error["type"] == "extra_forbidden":
+                _drop(cleaned, loc)
+        try:
+            spec = TaskSpec.model_validate(cleaned)
+        except ValidationError:
+            return None
+    try:
+        _check_consistency(spec, path, node)
+    except PolyevalError as exc:
+        problems.error(exc)
+        return None
+    return spec
+
+
+def _drop(data: Any, loc: list[str | int]) -> None:
+    for part in loc[:-1]:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return
+    if isinstance(data, dict):
+        data.pop(loc[-1], None)
+
+
+def _data(task: Task, data_dir: Path | None, problems: Problems) -> dict[str, list[Any]]:
+    """Each language's samples (pair key for translation), every row problem reported."""
+    from harness.data.sources import SourceChoice, select_source
+    from harness.planner import Selection, translation_samples
+
+    spec = task.spec
+    try:
+        choice: SourceChoice = "local" if data_dir is not None else "sample"
+        source, _ = select_source(spec, task.folder, choice, data_dir, None)
+        if spec.translation is not None:
+            selection = Selection(tasks=[spec.name], data_dir=data_dir)
+            variants = [v for v, s in spec.variants.items() if s.source is None]
+            loaded = translation_samples(task, source, variants, selection)
+            return {key: value.samples for key, value in loaded.items()}
+        languages = source.languages()
+    except PolyevalError as exc:
+        problems.error(exc)
+        return {}
+    if not languages:
+        problems.add(f"no data for task {spec.name}", source.describe())
+    samples: dict[str, list[Any]] = {}
+    for language in languages:
+        try:
+            found = source.rows(language)
+        except PolyevalError as exc:
+            problems.error(exc)
+            continue
+        samples[language] = _samples(task, found, language, problems)
+    return samples
+
+
+def _samples(task: Task, rows: list[Any], language: str, problems: Problems) -> list[Any]:
+    from harness.samples import column, gold_answer, make_sample
+
+    spec, process = task.spec, task.hook("process_record")
+    made: list[Any] = []
+    seen: dict[str, str] = {}
+    for index, (where, record) in enumerate(rows):
+        if process is not None:
+            try:
+                record = process(record, language)
+            except SkipRow:
+                continue
+            if record is None:
+                continue
+        try:
+            if spec.kind == "multiple_choice" and spec.gold is not None:
+                raw = column(record, spec.gold.field, spec, where)
+                if gold_answer(spec.gold, raw, len(spec.choices)) is None:
+                    problems.add(
+                        f"gold answer {raw!r} ({spec.gold.form}) is not among the "
+                        f"{len(spec.choices)} options",
+                        where,
+                    )
+                    continue
+            sample = make_sample(spec, index, where, record, language)
+        except PolyevalError as exc:
+            problems.error(exc)
+            continue
+        if sample.id in seen:
+            problems.add(f"duplicate sample id {sample.id!r} (first at {seen[sample.id]})", where)
+        seen[sample.id] = where
+        made.append(sample)
+    return made
+
+
+def _templates(task: Task, samples: dict[str, list[Any]], rows: int, problems: Problems) -> None:
+    """Every variant's template on the first `rows` samples of every language, in both the
+    chat and the completion form (which renders the assistant block too)."""
+    from harness.prompting import PromptBuilder
+
+    builders = [PromptBuilder(task, "chat"), PromptBuilder(task, "completion")]
+    for name, variant in task.spec.variants.items():
+        for language, found in samples.items():
+            if variant.languages is not None and language not in variant.languages:
+                continue
+            for sample in found[:rows]:
+                for builder in builders:
+                    try:
+                        builder.build(name, sample, [])
+                    except PolyevalError as exc:
+                        problems.error(exc)
+
+
+def _reference_run(task: Task, data_dir: Path | None, problems: Problems) -> None:
+    """`baseline:reference` through the normal pipeline: every cell's primary score must be
+    perfect."""
+    from rich.console import Console
+
+    from harness.session import RunOptions, run_evaluation
+
+    spec = task.spec
+    where = str(task.folder / "task.yaml")
+    variants = [v for v, s in spec.variants.items() if s.source is None]
+    quiet = io.StringIO()
+    with tempfile.TemporaryDirectory(prefix="polyeval-validate-") as tmp:
+        options = RunOptions(
+            model="baseline:reference",
+            tasks=[spec.name],
+            tasks_dirs=[task.folder],
+            variants=variants,
+            source="local" if data_dir is not None else "sample",
+            data_dir=data_dir,
+            output=Path(tmp) / "run",
+            cache_path=Path(tmp) / "cache.sqlite",
+        )
+        try:
+            with contextlib.redirect_stdout(quiet):
+                outcome = run_evaluation(options, Console(file=quiet))
+        except PolyevalError as exc:
+            problems.add(f"baseline:reference run: {exc.message}", exc.where or where)
+            return
+    if outcome.failed:
+        problems.add(f"baseline:reference run: {outcome.failed} requests failed", where)
+    primary = spec.metrics[0] if spec.metrics else "accuracy"
+    cells = [s for s in outcome.scores if s["metric"] == primary and s.get("by") is None]
+    if not cells:
+        problems.add(f"baseline:reference run gave no '{primary}' score", where)
+    for cell in cells:
+        if cell["value"] is None or cell["value"] < PERFECT:
+            problems.add(
+                f"baseline:reference scores {primary} {cell['value']} (not 1.0) on "
+                f"{cell['variant']}/{cell['language']}: the gold answers do not survive the "
+                "parser",
+                where,
+            )
