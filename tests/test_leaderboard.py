@@ -26,6 +26,7 @@ from harness.leaderboard.check import first_difference
 from harness.leaderboard.drill import CALLBACK, PAGE_SIZE, script_json
 from harness.leaderboard.names import slug
 from harness.leaderboard.ranks import Estimate, mean_estimate, tied_ranks
+from harness.leaderboard.runs import load_runs
 from tests.conftest import assert_one_line_error
 
 TASKS = "mgsm,belebele,flores_v1"
@@ -59,7 +60,7 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> Path:
             record = json.loads(line)
             row = {k: record[k] for k in ("task", "variant", "language", "sample_id")}
             row["output"] = f"{EVIL_OUTPUT} {record['output']}"
-            handle.write(json.dumps(row) + "\n")  # ASCII: the JSONL reader splits on U+2028
+            handle.write(json.dumps(row) + "\n")
     result = evaluate(
         "run",
         "--predictions",
@@ -582,3 +583,20 @@ def test_runs_without_scores_or_samples_still_build(tmp_path: Path) -> None:
     overview = page(out, "index.html")
     assert [text for _, text in overview.cells_with("score")] == ["60.0#1"]
     assert not (out / "data").exists()
+
+
+def test_a_column_never_mixes_two_versions_of_a_task(results: Path, tmp_path: Path) -> None:
+    """A run made with an older version of a task leaves that task's columns; its other
+    tasks stay."""
+    copied = tmp_path / "results"
+    shutil.copytree(results / "random", copied / "random")
+    shutil.copytree(results / "reference", copied / "reference")
+    manifest_path = copied / "random" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest["tasks"]["mgsm"]["version"] = "0.9"
+    manifest["started"] = "2000-01-01T00:00:00+00:00"  # the older run
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    runs = {run.key: run for run in load_runs(copied)}
+    assert all(task != "mgsm" for task, _ in runs["random"].columns)
+    assert any(task == "belebele" for task, _ in runs["random"].columns)
+    assert any(task == "mgsm" for task, _ in runs["reference"].columns)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +69,41 @@ def find_runs(results: Path) -> list[Path]:
 def load_runs(results: Path) -> list[Run]:
     """The runs under `results`, oldest first (by start, then folder)."""
     runs = [load_run(path, path.relative_to(results).as_posix()) for path in find_runs(results)]
-    return sorted(runs, key=lambda r: (r.started, r.key))
+    return one_version_per_task(sorted(runs, key=lambda r: (r.started, r.key)))
+
+
+def one_version_per_task(runs: list[Run]) -> list[Run]:
+    """The runs with each task's records kept only where the run used the task's newest
+    version (that of its latest run): a column never mixes scores of two task versions."""
+    newest: dict[str, str] = {}
+    for run in runs:  # oldest first
+        for task, entry in run.tasks.items():
+            if "version" in entry:
+                newest[task] = str(entry["version"])
+    return [_without(run, _stale(run, newest)) for run in runs]
+
+
+def _stale(run: Run, newest: dict[str, str]) -> set[str]:
+    return {
+        task
+        for task, entry in run.tasks.items()
+        if "version" in entry and str(entry["version"]) != newest[task]
+    }
+
+
+def _without(run: Run, tasks: set[str]) -> Run:
+    if not tasks:
+        return run
+    scores = [r for r in run.scores if r.get("task") not in tasks]
+    summary = [r for r in run.summary if r.get("task") not in tasks]
+    return replace(
+        run,
+        scores=scores,
+        summary=summary,
+        errors_by_cell=_errors(scores),
+        scores_by_column=by_column(scores),
+        summary_by_column=by_column(summary),
+    )
 
 
 def load_run(path: Path, key: str) -> Run:
