@@ -40,6 +40,8 @@ BINARY = {"accuracy", "parse_rate", "exact_match", "math_equivalent", "temporal_
 # computed over a whole corpus, not averaged over samples (harness.metrics.translation):
 # chrF++ (chrf), BLEU and TER
 CORPUS = ("chrf", "bleu", "ter")
+# the language scores harness.consistency adds to every sample (a task may list them, e.g. LCB)
+LANGUAGE = ("consistency", "line_pass", "word_pass", "language_normalised")
 
 
 def get_metric(name: str) -> Metric:
@@ -48,13 +50,14 @@ def get_metric(name: str) -> Metric:
 
 def check_metrics(names: Iterable[str], where: str) -> None:
     for name in names:
-        if name not in METRICS and name not in CORPUS:
-            known = ", ".join([*METRICS, *CORPUS])
+        if name not in METRICS and name not in CORPUS and name not in LANGUAGE:
+            known = ", ".join([*METRICS, *CORPUS, *LANGUAGE])
             raise PolyevalError(f"unknown metric '{name}' (known: {known})", where=where)
 
 
 def score(
     names: Iterable[str], parsed: str | None, answers: Sequence[str], language: str
 ) -> dict[str, float]:
-    """The per-sample metrics among `names` (corpus metrics are computed over the corpus)."""
-    return {name: METRICS[name](parsed, answers, language) for name in names if name not in CORPUS}
+    """The per-sample metrics among `names` (corpus metrics are computed over the corpus, language
+    scores by harness.consistency)."""
+    return {name: METRICS[name](parsed, answers, language) for name in names if name in METRICS}

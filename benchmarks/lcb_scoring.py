@@ -1,0 +1,63 @@
+"""Time to score the Language Confusion Benchmark's line-level and word-level pass rates.
+
+Every one of the 6,586 LCB prompts gets an output: for the monolingual setting the prompt itself
+(text in the target language), for the cross-lingual setting the prompt too (English text, so
+mostly line errors: the detector still judges every line). The outputs are grouped per setting,
+source and language, as the paper computes its rates, and `lcb_rates` scores each group with the
+`default` detector and with `lid176`. The detector's one-off load (py3langid's or the fastText
+model) is timed apart, before the clock starts. Target: under 10 seconds each.
+
+Usage: python benchmarks/lcb_scoring.py [--data-dir ../shared/data]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from harness.langid import lcb_rates, line_pass
+from harness.planner import Selection, build_plan
+from harness.registry import TaskRegistry
+
+DETECTORS = ("default", "lid176")
+TARGET_S = 10.0
+
+
+def outputs(data_dir: Path) -> dict[tuple[str, str, str], list[str]]:
+    """(setting, source, language) -> the outputs scored: the prompts themselves."""
+    plan = build_plan(TaskRegistry(), Selection(tasks=["lcb"], data_dir=data_dir, source="local"))
+    groups: dict[tuple[str, str, str], list[str]] = defaultdict(list)
+    for request in plan.requests:
+        setting, source, _, _ = request.sample_id.split("/")
+        prompt = plan.samples[request.key].fields["prompt"]
+        groups[(setting, source, request.language)].append(prompt)
+    return groups
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", type=Path, default=Path(__file__).parents[2] / "shared/data")
+    args = parser.parse_args()
+    groups = outputs(args.data_dir)
+    total = sum(map(len, groups.values()))
+    print(f"{total} outputs in {len(groups)} setting/source/language groups")
+    for detector in DETECTORS:
+        start = time.perf_counter()
+        line_pass("Warming up the detector with a line of five words.", "eng_Latn", detector)
+        load = time.perf_counter() - start
+        start = time.perf_counter()
+        rates = {key: lcb_rates(texts, key[2], detector) for key, texts in groups.items()}
+        seconds = time.perf_counter() - start
+        mono = [r.line_pass_rate for k, r in rates.items() if k[0] == "monolingual"]
+        mean = sum(v for v in mono if v is not None) / len([v for v in mono if v is not None])
+        verdict = "ok" if seconds < TARGET_S else f"over the {TARGET_S:.0f} s target"
+        print(
+            f"{detector:<8} {seconds:6.2f} s scoring ({load:.2f} s loading the detector), "
+            f"{total / seconds:,.0f} outputs/s; monolingual prompts' mean LPR {mean:.3f}  {verdict}"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,118 @@
+"""The Language Confusion Benchmark task (tasks/lcb): every prompt of both settings with the
+documented ids, and outputs produced elsewhere scored by `--predictions` for line_pass."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import Result
+
+from harness.planner import Selection, build_plan
+from harness.registry import TaskRegistry
+from tests.conftest import scores_of
+
+# a fluent sentence per language (5+ tokens: LCB judges it), and an English one
+FLUENT = {
+    "fr": "Je pense que c'est une excellente question et voici ma réponse détaillée.",
+    "ja": "これはとても良い質問だと思います。私の考えを詳しく説明します。",
+    "ar": "أعتقد أن هذا سؤال جيد جدا وسأحاول الإجابة عليه بالتفصيل.",
+    "de": "Ich denke, das ist eine sehr gute Frage, und hier ist meine ausführliche Antwort.",
+}
+ENGLISH = "I think this is a very good question, and here is my detailed answer."
+CANONICAL = {"fr": "fra_Latn", "ja": "jpn_Jpan", "ar": "arb_Arab", "de": "deu_Latn"}
+# the subset: rows 0-4 of one source per setting and language (40 prompts); of each five,
+# how many get the fluent sentence (the rest get English): 20 fluent, 20 English
+MONOLINGUAL = {"fr": "dolly_human_edited", "ja": "native_prompts", "ar": "aya_human_annotated",
+               "de": "okapi"}  # fmt: skip
+FLUENT_ROWS = {
+    ("crosslingual", "fr"): 5, ("crosslingual", "ja"): 0,
+    ("crosslingual", "ar"): 3, ("crosslingual", "de"): 2,
+    ("monolingual", "fr"): 2, ("monolingual", "ja"): 4,
+    ("monolingual", "ar"): 0, ("monolingual", "de"): 4,
+}  # fmt: skip
+# by hand: every reply has one judged line, which passes exactly when it is the fluent one
+EXPECTED_LINE_PASS = {"fr": 7 / 10, "ja": 4 / 10, "ar": 3 / 10, "de": 6 / 10}
+
+
+def _plan(data_dir: Path) -> list[Any]:
+    selection = Selection(tasks=["lcb"], data_dir=data_dir, source="local")
+    return build_plan(TaskRegistry(), selection).requests
+
+
+def test_every_prompt_of_both_settings_with_the_documented_ids(shared_data: Path) -> None:
+    requests = _plan(shared_data)
+    ids = [r.sample_id for r in requests]
+    assert len(ids) == len(set(ids)) == 6586
+    settings = Counter(i.split("/")[0] for i in ids)
+    assert settings == {"monolingual": 2400, "crosslingual": 4186}
+    sources = Counter(tuple(i.split("/")[:2]) for i in ids)
+    assert sources[("crosslingual", "complex_prompts")] == 14 * 99
+    assert sources[("monolingual", "native_prompts")] == 4 * 100
+    assert {"monolingual/aya_human_annotated/en/0", "crosslingual/complex_prompts/ar/98",
+            "monolingual/okapi/vi/99", "crosslingual/sharegpt/zh/0"} <= set(ids)  # fmt: skip
+    assert len({r.language for r in requests}) == 15
+    first = next(r for r in requests if r.sample_id == "crosslingual/okapi/fr/0")
+    assert first.language == "fra_Latn"
+    assert first.generation == {**first.generation, "max_tokens": 100, "top_p": 0.75,
+                                "temperature": 0.3}  # fmt: skip
+
+
+def test_the_sample_runs_with_the_reference_baseline(
+    evaluate: Callable[..., Result], tmp_path: Path
+) -> None:
+    out = tmp_path / "reference"
+    result = evaluate("run --model baseline:reference --tasks lcb --source sample", output=out)
+    assert result.exit_code == 0, result.output
+    samples = [json.loads(line) for line in (out / "samples.jsonl").open()]
+    assert samples and all(s["sample_id"].count("/") == 3 for s in samples)
+
+
+def _subset() -> list[dict[str, Any]]:
+    rows = []
+    for (setting, code), fluent in FLUENT_ROWS.items():
+        source = "okapi" if setting == "crosslingual" else MONOLINGUAL[code]
+        for row in range(5):
+            output = FLUENT[code] if row < fluent else ENGLISH
+            rows.append({"sample_id": f"{setting}/{source}/{code}/{row}", "output": output})
+    return rows
+
+
+def test_predictions_give_the_line_pass_rates_computed_by_hand(
+    shared_data: Path, evaluate: Callable[..., Result], tmp_path: Path
+) -> None:
+    rows = _subset()
+    assert len(rows) == 40 and sum(r["output"] == ENGLISH for r in rows) == 20
+    path = tmp_path / "outputs.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    out = tmp_path / "scored"
+    result = evaluate(
+        f"run --tasks lcb --predictions {path} --languages fr,ja,ar,de --source local",
+        output=out,
+        data_dir=shared_data,
+    )
+    assert result.exit_code == 0, result.output
+    assert "have no answer" in result.output  # the rest of the four languages: left out
+    line_pass = scores_of(out, "line_pass")
+    for code, expected in EXPECTED_LINE_PASS.items():
+        cell = line_pass[("lcb", "prompt", CANONICAL[code])]
+        assert (cell["value"], cell["n"]) == (pytest.approx(expected), 10), code
+    records = json.loads((out / "scores.json").read_text())
+    by_setting = {
+        (r["language"], r["group"]): r["value"]
+        for r in records
+        if r["metric"] == "line_pass" and r.get("by") == "setting"
+    }
+    assert by_setting[("jpn_Jpan", "crosslingual")] == 0.0  # English replies only
+    assert by_setting[("fra_Latn", "crosslingual")] == 1.0
+    assert by_setting[("arb_Arab", "monolingual")] == 0.0
+    samples = [json.loads(line) for line in (out / "samples.jsonl").open()]
+    english = [s for s in samples if s.get("output") == ENGLISH]
+    assert len(english) == 20 and all(s["scores"]["line_pass"] == 0.0 for s in english)
+    fluent = [s for s in samples if s.get("output") in FLUENT.values()]
+    assert len(fluent) == 20 and all(s["scores"]["line_pass"] == 1.0 for s in fluent)
+    assert any(r.get("by") == "source" for r in records)
