@@ -20,7 +20,7 @@ from harness.errors import PolyevalError
 from harness.metrics import CORPUS
 from harness.metrics.translation import paired_bootstrap
 from harness.results import read_sample_records
-from harness.translation.pairs import pair_of
+from harness.translation.pairs import scored_language
 
 Group = tuple[str, str, str]  # task, variant, language
 Records = dict[Group, dict[str, dict[str, Any]]]  # group -> sample id -> sample record
@@ -90,8 +90,7 @@ def _compare(
 ) -> Comparison:
     task, variant, language = group
     if metric in CORPUS:
-        pair = pair_of(language)
-        target = pair.reference_language if pair is not None else language
+        target = scored_language(language)
         result = paired_bootstrap(
             [r["parsed"] or "" for r in left],
             [r["parsed"] or "" for r in right],

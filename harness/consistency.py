@@ -24,7 +24,7 @@ from typing import Any
 from harness.langid import judge, line_pass, word_pass
 from harness.reasoning import split_reasoning
 from harness.spec import Variant
-from harness.translation.pairs import pair_of
+from harness.translation.pairs import scored_language
 
 LANGUAGE_METRICS = ("consistency", "line_pass", "word_pass", "language_normalised")
 
@@ -33,8 +33,7 @@ def expected_language(variant: Variant, key: str) -> str:
     """The language a reply to this variant and language (or pair) key should be in."""
     if variant.reply_language is not None:
         return variant.reply_language
-    pair = pair_of(key)
-    return pair.reference_language if pair is not None else key
+    return scored_language(key)
 
 
 def language_scores(

@@ -84,7 +84,7 @@ from harness.stats import (
     row_means,
     wilson_interval,
 )
-from harness.translation.pairs import pair_of
+from harness.translation.pairs import pair_of, scored_language
 
 SUMMARY = "summary.json"
 ENGLISH = "eng_Latn"
@@ -152,10 +152,21 @@ def summarize(
     return sorted(records, key=lambda r: (r["task"], r["variant"], r["metric"], order[r["kind"]]))
 
 
-def write_summary(run_dir: Path, *, resamples: int = RESAMPLES, seed: int = SEED) -> list[Record]:
-    """Summarize a finished run folder into its summary.json; the records written."""
+def write_summary(
+    run_dir: Path,
+    samples: Iterable[Record] | None = None,
+    scores: Sequence[Record] | None = None,
+    *,
+    resamples: int = RESAMPLES,
+    seed: int = SEED,
+) -> list[Record]:
+    """Summarize a run into its summary.json (from its files unless the caller has the sample
+    and score records at hand); the records written."""
     records = summarize(
-        read_sample_records(run_dir), read_scores(run_dir), resamples=resamples, seed=seed
+        read_sample_records(run_dir) if samples is None else samples,
+        read_scores(run_dir) if scores is None else scores,
+        resamples=resamples,
+        seed=seed,
     )
     write_json_atomic(run_dir / SUMMARY, records)
     return records
@@ -495,8 +506,7 @@ def _flat(
 def _language_of(code: str) -> Language | None:
     """The language table's row for a language, or for a pair the language it is scored in
     (the target; the source again after a round trip); None for a code it does not know."""
-    pair = pair_of(code)
-    scored = pair.reference_language if pair is not None else code
+    scored = scored_language(code)
     return get_language(scored) if is_known(scored) else None
 
 

@@ -20,8 +20,9 @@ from harness.leaderboard.drill import Available, script_json
 from harness.leaderboard.names import drill_key
 from harness.leaderboard.ranks import Estimate
 from harness.leaderboard.runs import Run
-from harness.leaderboard.tables import Board, Column, language_of
+from harness.leaderboard.tables import Board, Column
 from harness.paths import LEADERBOARD_DIR
+from harness.translation.pairs import scored_language
 
 TEMPLATES = LEADERBOARD_DIR / "templates"
 STATIC = LEADERBOARD_DIR / "static"
@@ -73,7 +74,7 @@ def language_label(code: str) -> str:
 
 
 def language_title(code: str) -> str:
-    scored = language_of(code)
+    scored = scored_language(code)
     if not is_known(scored):
         return code
     lang = get_language(scored)

@@ -27,7 +27,7 @@ from harness.leaderboard.families import FAMILIES, family
 from harness.leaderboard.ranks import Estimate, mean_estimate, tied_ranks
 from harness.leaderboard.runs import Record, Run
 from harness.summary import ENGLISH, LOWER_IS_BETTER
-from harness.translation.pairs import pair_of
+from harness.translation.pairs import scored_language
 
 ALL = "all"  # the view over every language, and the family filter's "every family"
 NORMALISED, CONSISTENCY = "language_normalised", "consistency"
@@ -184,10 +184,6 @@ def language_order(code: str) -> tuple[int, str]:
     return (0 if code == ENGLISH else 1, code)
 
 
-def language_of(code: str) -> str:
-    """The language a key is scored in: itself, or a translation pair's reference language."""
-    pair = pair_of(code)
-    return pair.reference_language if pair is not None else code
 
 
 # ---- which run, which columns
@@ -406,7 +402,7 @@ def _across_tasks(
         for cell in found:
             if cell.score is None or cell.column.lower_is_better:
                 continue
-            key = (model, language_of(cell.language))
+            key = (model, scored_language(cell.language))
             values[key].append(cell.score.value)
             if cell.gap is not None:
                 gaps[key].append(cell.gap.value)

@@ -54,6 +54,13 @@ class Pair:
         return Pair(self.target, self.source)
 
 
+def scored_language(key: str) -> str:
+    """The language a run key's answers are written in: the language itself, a pair's
+    target, or after a round trip the source again."""
+    pair = pair_of(key)
+    return pair.reference_language if pair is not None else key
+
+
 def parse_pair(text: str, where: str = "--pairs") -> Pair:
     """`eng_Latn-npi_Deva` (or `en-ne`); a third leg back to the source is a round trip."""
     legs = text.strip().split(SEPARATOR)
@@ -235,8 +242,7 @@ def text(spec: TaskSpec, record: dict[str, Any], language: str) -> Any:
 
 def language_fields(pair: Pair) -> dict[str, str]:
     """Template variables naming the pair's languages, in English and natively."""
-    target = pair.reference_language if pair.round_trip else pair.target
-    source, goal = get_language(pair.source), get_language(target)
+    source, goal = get_language(pair.source), get_language(pair.reference_language)
     return {
         "source_language": source.name,
         "source_native": source.native_name,
