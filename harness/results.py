@@ -87,12 +87,14 @@ def write_run(
     scores: list[dict[str, Any]],
     gaps: list[dict[str, Any]],
     manifest: dict[str, Any],
-) -> None:
-    rows = (sample_record(res, plan.samples[res.request.key].gold) for res in execution.results)
+) -> list[dict[str, Any]]:
+    """Write the run's files; the sample records written (for the summary, not read back)."""
+    rows = [sample_record(res, plan.samples[res.request.key].gold) for res in execution.results]
     write_jsonl_atomic(run_dir / SAMPLES, rows)
     write_json_atomic(run_dir / SCORES, scores)
     write_json_atomic(run_dir / GAPS, gaps)
     write_json_atomic(run_dir / MANIFEST, manifest)
+    return rows
 
 
 def build_manifest(

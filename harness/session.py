@@ -107,8 +107,8 @@ def run_evaluation(options: RunOptions, console: Console | None = None) -> Outco
     }
     manifest = build_manifest(run_dir.name, selection, plan, execution, model, started, argv())
     manifest["replay"] = replay_record(options)
-    write_run(run_dir, plan, execution, scores, gaps, manifest)
-    write_summary(run_dir)  # macro averages, gaps to English, agreement: summary.json
+    records = write_run(run_dir, plan, execution, scores, gaps, manifest)
+    write_summary(run_dir, records, scores)  # macro averages, gaps to English: summary.json
     _report(plan, scores, gaps, execution, run_dir, console)
     return Outcome(run_dir, execution.counts, scores)
 
