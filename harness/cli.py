@@ -15,6 +15,12 @@ from harness.errors import PolyevalError
 EXIT_USER_ERROR = 2
 EXIT_INCOMPLETE = 3
 FOLDER = click.Path(file_okay=False, path_type=Path)
+DETECTOR_CHOICES = ("default", "lid176")  # harness.langid.DETECTORS, without importing it here
+LANGID_HELP = (
+    "The language identifier of answers (consistency, LCB line/word pass): default = script "
+    "check, letter rules and py3langid; lid176 = fastText lid.176 (lite model), the Language "
+    "Confusion Benchmark's protocol (score above 0.3, jieba/MeCab tokens)."
+)
 
 
 class _Group(click.Group):
@@ -153,6 +159,13 @@ def main() -> None:
     "character n-gram TF-IDF, or a local sentence-transformers model folder.",
 )
 @click.option(
+    "--langid",
+    type=click.Choice(DETECTOR_CHOICES),
+    default="default",
+    show_default=True,
+    help=LANGID_HELP,
+)
+@click.option(
     "--base-url",
     "base_urls",
     multiple=True,
@@ -282,8 +295,9 @@ def show(run_ref: str, results_dir: Path, metric: str | None, by: str | None) ->
     """Print the score table of a finished run (a folder, or a run id under --results-dir)."""
     from rich.console import Console
 
-    from harness.report import breakdown_table, breakdowns, gap_tables, score_table
+    from harness.report import breakdown_table, breakdowns, gap_tables, lcb_table, score_table
     from harness.results import find_run, primary_metrics, read_gaps, read_scores
+    from harness.summary import read_summary
 
     run_dir = find_run(run_ref, results_dir)
     scores = read_scores(run_dir)
@@ -300,18 +314,26 @@ def show(run_ref: str, results_dir: Path, metric: str | None, by: str | None) ->
         Console().print(score_table(scores, name))
         for table in gap_tables(read_gaps(run_dir), name):
             Console().print(table)
+    if (confusion := lcb_table(read_summary(run_dir) or [])) is not None:
+        Console().print(confusion)
 
 
 @main.command()
 @click.argument("run_ref", metavar="RUN")
 @click.option("--results-dir", type=FOLDER, default=Path("results"), show_default=True)
-def score(run_ref: str, results_dir: Path) -> None:
+@click.option(
+    "--langid",
+    type=click.Choice(DETECTOR_CHOICES),
+    help=LANGID_HELP + " Default: the one the run was scored with.",
+)
+def score(run_ref: str, results_dir: Path, langid: str | None) -> None:
     """Score a finished run again from its samples.jsonl, asking no model (after a parser,
-    metric or language-ID fix); the run's files are replaced."""
+    metric or language-ID fix, or with another language identifier); the run's files are
+    replaced."""
     from harness.results import find_run
     from harness.session import rescore
 
-    outcome = rescore(find_run(run_ref, results_dir))
+    outcome = rescore(find_run(run_ref, results_dir), langid=langid)
     if outcome.failed:
         sys.exit(EXIT_INCOMPLETE)
 
@@ -389,7 +411,7 @@ def export(
 @click.option("--expect", required=True, help="The language TEXT should be in: urd_Arab or ur.")
 @click.option(
     "--detector",
-    type=click.Choice(["default", "lid176"]),
+    type=click.Choice(DETECTOR_CHOICES),
     default="default",
     show_default=True,
     help="default: scripts, letter rules and py3langid; lid176: fastText lid.176 (lite model).",

@@ -9,7 +9,7 @@ has none of them, so it is counted apart and never as a failure:
 - `consistency`: 1 if the reply is in the expected language, 0 if not;
 - `line_pass`, `word_pass`: the Language Confusion Benchmark's line-level pass (every line of
   5+ tokens in the expected language) and word-level pass (no English word inside a reply in a
-  non-Latin script);
+  non-Latin script, counted only for replies that pass the line level, as LCB counts it);
 - `language_normalised`: the task's primary per-sample metric, 0 where the reply is in the
   wrong language (right answer *and* right language, as SEA-HELM reports it).
 
@@ -21,7 +21,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.langid import judge, line_pass, word_pass
+from harness.langid import judge
+from harness.langid.lcb import lcb_check
 from harness.reasoning import split_reasoning
 from harness.spec import Variant
 from harness.translation.pairs import scored_language
@@ -37,17 +38,22 @@ def expected_language(variant: Variant, key: str) -> str:
 
 
 def language_scores(
-    output: str, reasoning: str | None, expected: str, primary: float | None
+    output: str,
+    reasoning: str | None,
+    expected: str,
+    primary: float | None,
+    detector: str = "default",
 ) -> tuple[dict[str, float], dict[str, Any]]:
     """The per-sample language scores of a reply, and the verdicts for its record.
-    `primary` is the sample's primary metric (None where the task has no per-sample one)."""
+    `primary` is the sample's primary metric (None where the task has no per-sample one);
+    `detector` the language identifier (`--langid`: default or lid176)."""
     thought, answer = split_reasoning(output)
-    verdict = judge(answer, expected)
+    verdict = judge(answer, expected, detector)
     scores: dict[str, float] = {}
     if verdict.consistent is not None:
         scores["consistency"] = float(verdict.consistent)
-    for name, passed in (("line_pass", line_pass(answer, expected)),
-                         ("word_pass", word_pass(answer, expected))):  # fmt: skip
+    line, word = lcb_check(answer, expected, detector)
+    for name, passed in (("line_pass", line), ("word_pass", word)):
         if passed is not None:
             scores[name] = float(passed)
     if primary is not None:
@@ -55,5 +61,5 @@ def language_scores(
     details: dict[str, Any] = {"langid": verdict.as_record()}
     reasoned = reasoning or thought
     if reasoned:
-        details["langid_reasoning"] = judge(reasoned, expected).as_record()
+        details["langid_reasoning"] = judge(reasoned, expected, detector).as_record()
     return scores, details

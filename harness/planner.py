@@ -21,6 +21,7 @@ from harness.exemplar_selection import (
 )
 from harness.generic import GenericTask, resolve_tasks
 from harness.kinds import LOCAL_DIGITS, answer_format
+from harness.langid.judge import check_detector
 from harness.languages import resolve_language
 from harness.literals import get_literals, literals_table_hash, table_languages
 from harness.metrics import check_metrics
@@ -58,6 +59,7 @@ class Selection:
     pairs: list[str] | None = None  # translation: the language pairs (--pairs)
     direction: str | None = None  # translation: both, to-en or from-en (--direction)
     similarity: str = "tfidf"  # how exemplars are matched to questions: tfidf or a model folder
+    langid: str = "default"  # the language identifier of answers: default or lid176 (--langid)
 
 
 @dataclass
@@ -108,6 +110,7 @@ class Plan:
     tasks: list[TaskPlan]
     requests: list[Request]
     samples: dict[tuple[str, str, str, str], Sample]  # Request.key -> its sample
+    detector: str = "default"  # the language identifier the answers are judged with
 
     def task(self, name: str) -> TaskPlan:
         return next(t for t in self.tasks if t.task.name == name)
@@ -124,6 +127,7 @@ class Plan:
 
 
 def build_plan(registry: TaskRegistry, selection: Selection) -> Plan:
+    check_detector(selection.langid)
     names = registry.expand(selection.tasks)
     tasks = resolve_tasks(registry, names, selection.task_options, selection.data_file)
     _check_requested(tasks, selection)
@@ -137,7 +141,7 @@ def build_plan(registry: TaskRegistry, selection: Selection) -> Plan:
                 batch = _requests(plan, variant, language, items, selection)
                 samples.update((r.key, s) for r, s in zip(batch, items, strict=True))
                 requests += batch
-    return Plan(plans, requests, samples)
+    return Plan(plans, requests, samples, selection.langid)
 
 
 def resolve_languages(codes: Sequence[str]) -> list[str]:
@@ -174,8 +178,7 @@ def _task_plan(task: Task, selection: Selection) -> TaskPlan:
     else:
         languages = _languages(task, source, selection)
         main = {
-            lang: load_samples(task, source.rows(lang), lang, selection.limit)
-            for lang in languages
+            lang: load_samples(task, source.rows(lang), lang, selection.limit) for lang in languages
         }
     samples: dict[str | None, dict[str, list[Sample]]] = {
         None: {lang: loaded.samples for lang, loaded in main.items()}

@@ -1,5 +1,6 @@
 """The compact score table printed at the end of a run and by `evaluate show`:
-one row per language, one column per task/variant, accuracy with its 95% interval."""
+one row per language, one column per task/variant, accuracy with its 95% interval; and the
+tables of gaps, breakdowns, comparisons and the Language Confusion Benchmark's rates."""
 
 from __future__ import annotations
 
@@ -58,6 +59,35 @@ def gap_tables(gaps: list[Record], metric: str = "accuracy") -> list[Table]:
             table.add_row(_label(language), *[_gap(cells[language].get(c)) for c in columns])
         tables.append(table)
     return tables
+
+
+LCB_METRICS = ("line_pass", "word_pass", "language_confusion_pass")
+
+
+def lcb_table(summary: list[Record]) -> Table | None:
+    """The Language Confusion Benchmark's rates as its paper reports them (summary.json): per
+    language the mean over sources, then the mean over languages; None if the run has none."""
+    chosen = [r for r in summary if r["kind"] in ("lcb_language", "lcb_average")]
+    if not chosen:
+        return None
+    rates: dict[str, dict[str, dict[str, float]]] = defaultdict(lambda: defaultdict(dict))
+    for r in chosen:
+        rates[str(r["group"])][_task_variant(r)][r["metric"]] = r["value"]
+    columns = list(dict.fromkeys(_task_variant(r) for r in chosen))
+    title = "Language Confusion Benchmark in points: LPR / WPR / LCPR (their harmonic mean)"
+    table = _table(title, "language", columns)
+    for language in sorted((c for c in rates if c != "None"), key=_language_order):
+        table.add_row(language, *[_lcb_cell(rates[language].get(c)) for c in columns])
+    table.add_section()
+    average = rates.get("None", {})
+    table.add_row("average", *[_lcb_cell(average.get(c)) for c in columns], style="bold")
+    return table
+
+
+def _lcb_cell(found: dict[str, float] | None) -> str:
+    if not found:
+        return "-"
+    return " / ".join(f"{100 * found[m]:.1f}" if m in found else "-" for m in LCB_METRICS)
 
 
 def comparison_table(comparisons: list[Any], name_a: str, name_b: str) -> Table:

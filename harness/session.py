@@ -22,7 +22,7 @@ from harness.planner import Plan, Selection, TaskPlan, build_plan, resolve_langu
 from harness.predictions import PredictionsBackend, match, read_predictions
 from harness.prompting import PromptFormat
 from harness.registry import TaskRegistry
-from harness.report import breakdowns, gap_tables, score_table
+from harness.report import breakdowns, gap_tables, lcb_table, score_table
 from harness.results import SAMPLES, argv, build_manifest, new_run_dir, read_manifest, write_run
 from harness.runner import Counts, Execution, execute
 from harness.scoring import aggregate
@@ -60,6 +60,7 @@ class RunOptions:
     predictions: Path | None = None  # answers produced elsewhere (JSONL/CSV): no model is asked
     model_record: dict[str, Any] | None = None  # the manifest's model, when re-scoring a run
     similarity: str = "tfidf"  # exemplar selection: tfidf, or a sentence-transformers model folder
+    langid: str = "default"  # the language identifier of answers: default or lid176
 
 
 @dataclass
@@ -108,14 +109,15 @@ def run_evaluation(options: RunOptions, console: Console | None = None) -> Outco
     manifest = build_manifest(run_dir.name, selection, plan, execution, model, started, argv())
     manifest["replay"] = replay_record(options)
     records = write_run(run_dir, plan, execution, scores, gaps, manifest)
-    write_summary(run_dir, records, scores)  # macro averages, gaps to English: summary.json
-    _report(plan, scores, gaps, execution, run_dir, console)
+    summary = write_summary(run_dir, records, scores)  # macro averages, gaps: summary.json
+    _report(plan, scores, gaps, summary, execution, run_dir, console)
     return Outcome(run_dir, execution.counts, scores)
 
 
-def rescore(run_dir: Path, console: Console | None = None) -> Outcome:
+def rescore(run_dir: Path, console: Console | None = None, langid: str | None = None) -> Outcome:
     """Score a finished run again from its samples.jsonl (after a parser, metric or
-    language-ID fix), asking no model: the same tasks, data and prompts, the recorded answers.
+    language-ID fix), asking no model: the same tasks, data and prompts, the recorded answers,
+    judged by the recorded language identifier unless `langid` names another.
     The run's files are replaced; its model stays as recorded."""
     manifest = read_manifest(run_dir)
     if "replay" not in manifest:
@@ -123,7 +125,7 @@ def rescore(run_dir: Path, console: Console | None = None) -> Outcome:
             "this run was written before runs recorded how to replay them; run it again",
             where=str(run_dir),
         )
-    replay = manifest["replay"]
+    replay = manifest["replay"] | ({"langid": langid} if langid else {})
     options = RunOptions(
         model=manifest["model"]["name"],
         predictions=run_dir / SAMPLES,
@@ -137,7 +139,7 @@ def rescore(run_dir: Path, console: Console | None = None) -> Outcome:
 REPLAYED = (
     "tasks", "languages", "variants", "pairs", "direction", "limit", "source", "data_dir",
     "hub_dir", "alt_data", "task_options", "data_file", "tasks_dirs", "prompt_format", "seed",
-    "generation", "system_prompt", "similarity",
+    "generation", "system_prompt", "similarity", "langid",
 )  # fmt: skip
 
 
@@ -185,6 +187,7 @@ def _selection(options: RunOptions) -> Selection:
         task_options=options.task_options,
         data_file=options.data_file,
         similarity=options.similarity,
+        langid=options.langid,
     )
 
 
@@ -200,13 +203,14 @@ def _answers_from(path: Path, plan: Plan, console: Console) -> tuple[Plan, Predi
             f"[yellow]note:[/] {missing} of {len(plan.requests)} samples have no answer in "
             f"{path}: left out, not scored"
         )
-    return Plan(plan.tasks, kept, plan.samples), PredictionsBackend(path, found)
+    return replace(plan, requests=kept), PredictionsBackend(path, found)
 
 
 def _report(
     plan: Plan,
     scores: list[dict[str, Any]],
     gaps: list[dict[str, Any]],
+    summary: list[dict[str, Any]],
     execution: Execution,
     run_dir: Path,
     console: Console,
@@ -218,6 +222,8 @@ def _report(
             Console().print(table)
     if any(r["metric"] == "consistency" for r in scores):
         Console().print(score_table(scores, "consistency"))
+    if (confusion := lcb_table(summary)) is not None:
+        Console().print(confusion)
     if names := breakdowns(scores):
         console.print(f"breakdowns: {', '.join(names)} (evaluate show RUN --by {names[0]})")
     c = execution.counts
@@ -265,7 +271,8 @@ async def _generate(
             if back is not None:  # round trips: translate the first legs' outputs back
                 total = len(plan.requests) + len(back.requests)
                 bar.update(job, total=total, description="round trips")
-                execution = combine(execution, await execute(back, backend, cache, advance))
+                second = await execute(back, backend, cache, advance)
+                execution = combine(execution, second, plan.detector)
             return execution
         finally:
             await backend.aclose()

@@ -55,6 +55,10 @@ script), with their worst pair, from the per-pair values in scores.json and with
 their own bootstrap (scores.json) resamples sentences within one pair, and recomputing a
 corpus metric in each of 1,000 resamples of every pair would cost more than the whole summary.
 
+The Language Confusion Benchmark's rates (line_pass, word_pass and their harmonic mean) get the
+averages its paper reports, per source and language first (kinds `lcb_cell`, `lcb_language`,
+`lcb_source`, `lcb_average`; harness/language_confusion.py), with keys `source` and `language`.
+
 All intervals of one task and variant come from one bootstrap over its parallel ids (per set
 of ids a metric has), with a fixed seed (`seed`, `resamples`), so that the summary is
 reproducible and each number depends only on its own task and variant.
@@ -74,6 +78,8 @@ import numpy as np
 
 from harness.errors import PolyevalError
 from harness.io import write_json_atomic
+from harness.language_confusion import KINDS as LCB_KINDS
+from harness.language_confusion import lcb_records
 from harness.languages import TIERS, Language, get_language, is_known
 from harness.metrics import BINARY, CORPUS, METRICS
 from harness.results import read_sample_records, read_scores
@@ -99,6 +105,7 @@ KINDS = (
     "relative_gap_to_english",
     "agreement_with_english",
     "correct_in_every_language",
+    *LCB_KINDS,
 )
 # 0/1 per sample, but about the form of an answer (parsed; in the expected language:
 # harness.consistency), not whether it is right
@@ -148,6 +155,7 @@ def summarize(
     for table in _tables(samples):
         records += _table_records(table, settings)
     records += _corpus_records(scores)
+    records += lcb_records(scores)
     order = {kind: i for i, kind in enumerate(KINDS)}
     return sorted(records, key=lambda r: (r["task"], r["variant"], r["metric"], order[r["kind"]]))
 

@@ -79,8 +79,11 @@ def test_urdu_answers_given_in_english_count_as_inconsistent(
     verdicts = [s["langid"] for s in samples]
     english = [v for v in verdicts if v["detected"] == "eng_Latn"]
     assert len(english) == 3 and all(v["consistent"] == "no" for v in english)
-    # the LCB word-level pass: English words inside an Urdu (non-Latin) reply fail it
-    assert scores_of(out, "word_pass")[cell]["value"] == pytest.approx(0.7)
+    # LCB's levels: the 3 English replies fail the line level, and the word level counts only
+    # the 7 replies without line errors (Urdu ones, with no English word)
+    assert scores_of(out, "line_pass")[cell]["value"] == pytest.approx(0.7)
+    word = scores_of(out, "word_pass")[cell]
+    assert (word["value"], word["n"]) == (1.0, 7)
 
 
 def test_reference_translations_are_consistent_and_copies_are_not(

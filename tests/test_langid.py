@@ -27,7 +27,7 @@ from harness.langid import (
     line_pass,
     word_pass,
 )
-from harness.langid.lcb import count_tokens, english_words, judged_lines
+from harness.langid.lcb import count_tokens, english_words, judged_lines, tokenize
 from harness.langid.tables import DATA_PATH, SCRIPTS_PATH, _load_data, _load_scripts
 from harness.langid.text import letters
 from tests.conftest import REPO, assert_one_line_error
@@ -337,13 +337,16 @@ TOO_SHORT = "हाँ।\nठीक है।\nउत्तर: (ख)"
 
 
 def test_token_counts_follow_lcb() -> None:
-    assert count_tokens("यह उत्तर पूरी तरह से हिंदी में लिखा गया है") == 10
-    assert count_tokens("我今天很高兴") == 4  # 6 Han characters, 1.5 per word (jieba: 4 words)
-    assert count_tokens("这是GPT模型") == 3  # 这是 / GPT / 模型
+    assert len(tokenize("यह उत्तर पूरी तरह से हिंदी में लिखा गया है", "Deva")) == 10
+    assert tokenize("我今天很高兴", "Hani") == ("我", "今天", "很", "高兴")  # jieba
+    assert tokenize("私は東京に住んでいます", "Jpan")[:3] == ("私", "は", "東京")  # MeCab
+    assert count_tokens("ฉันชอบกินข้าวผัดมากที่สุดเลย") == 7  # Thai: 4 characters a token
     # cut at "\nQ:", ASCII punctuation removed, lines of fewer than 5 tokens dropped
-    lines = judged_lines("One two three four five.\nToo short here.\nQ: six seven eight nine ten")
-    assert lines == ["One two three four five"]
-    assert judged_lines("- - - - - -\n. . . . .") == []
+    lines = judged_lines(
+        "One two three four five.\nToo short here.\nQ: six seven eight nine ten", "eng_Latn"
+    )
+    assert lines == [("One two three four five", ("One", "two", "three", "four", "five"))]
+    assert judged_lines("- - - - - -\n. . . . .", "eng_Latn") == []
 
 
 def test_line_and_word_pass_on_hand_made_answers() -> None:

@@ -600,3 +600,235 @@ def test_a_column_never_mixes_two_versions_of_a_task(results: Path, tmp_path: Pa
     assert all(task != "mgsm" for task, _ in runs["random"].columns)
     assert any(task == "belebele" for task, _ in runs["random"].columns)
     assert any(task == "mgsm" for task, _ in runs["reference"].columns)
+
+
+# ---- the Language Confusion Benchmark (LCB)
+
+LCB_SOURCES = ("dolly", "okapi")
+LCB_LANGUAGES = ("fra_Latn", "hin_Deva")  # WPR only for the non-Latin target
+
+
+def lcb_records(variant: str, lpr: dict[str, float], wpr: float) -> list[dict[str, Any]]:
+    """A setting's LCB summary records (harness.language_confusion's format): every source of
+    a language has the language's LPR in `lpr`, hin_Deva has the WPR `wpr`."""
+
+    def records(
+        kind: str, source: str | None, language: str | None, lp: float, wp: float | None
+    ) -> list[dict[str, Any]]:
+        rates = {"line_pass": lp, "language_confusion_pass": lp}
+        if wp is not None:
+            rates["word_pass"] = wp
+            rates["language_confusion_pass"] = 2 * lp * wp / (lp + wp)
+        group = "/".join(g for g in (source, language) if g) or None
+        return [
+            {
+                "task": "lcb",
+                "variant": variant,
+                "metric": metric,
+                "kind": kind,
+                "group": group,
+                "source": source,
+                "language": language,
+                "value": value,
+                "ci_low": None,
+                "ci_high": None,
+                "n": 10,
+                "items": None,
+                "languages": 1,
+                "method": "lcb",
+            }
+            for metric, value in sorted(rates.items())
+        ]
+
+    found = []
+    for language in LCB_LANGUAGES:
+        word = wpr if language == "hin_Deva" else None
+        for source in LCB_SOURCES:
+            found += records("lcb_cell", source, language, lpr[language], word)
+        found += records("lcb_language", None, language, lpr[language], word)
+    mean = sum(lpr.values()) / len(lpr)
+    for source in LCB_SOURCES:
+        found += records("lcb_source", source, None, mean, wpr)
+    return found + records("lcb_average", None, None, mean, wpr)
+
+
+def write_lcb_run(folder: Path, model: str, lpr: dict[str, float], wpr: float) -> None:
+    """A run of both LCB settings (scores, generic macro averages and LCB records) with a
+    sample per language of the monolingual one, and a `synth` column."""
+    write_synthetic_run(folder, model, "2026-03-01T00:00:00+00:00", {"v": (0.5, 0.4, 0.6)})
+    scores = json.loads((folder / "scores.json").read_text(encoding="utf-8"))
+    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    for variant in ("monolingual", "crosslingual"):
+        for language in LCB_LANGUAGES:
+            scores.append(
+                {
+                    "task": "lcb",
+                    "variant": variant,
+                    "language": language,
+                    "metric": "line_pass",
+                    "by": None,
+                    "group": None,
+                    "value": lpr[language],
+                    "n": 20,
+                    "ci_low": None,
+                    "ci_high": None,
+                }
+            )
+        for script, language in (("Latn", "fra_Latn"), ("Deva", "hin_Deva")):
+            summary.append(
+                {
+                    "task": "lcb",
+                    "variant": variant,
+                    "metric": "line_pass",
+                    "kind": "macro_by_script",
+                    "group": script,
+                    "value": lpr[language],
+                    "ci_low": None,
+                    "ci_high": None,
+                    "languages": 1,
+                }
+            )
+        summary.append(
+            {
+                "task": "lcb",
+                "variant": variant,
+                "metric": "line_pass",
+                "kind": "macro",
+                "group": None,
+                "value": sum(lpr.values()) / len(lpr),
+                "ci_low": None,
+                "ci_high": None,
+                "languages": 2,
+            }
+        )
+        summary += lcb_records(variant, lpr, wpr)
+    (folder / "scores.json").write_text(json.dumps(scores), encoding="utf-8")
+    (folder / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    manifest["tasks"]["lcb"] = {
+        "kind": "short_answer",
+        "metrics": ["line_pass", "word_pass"],
+        "version": "1.0",
+    }
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    with (folder / "samples.jsonl").open("w", encoding="utf-8") as handle:
+        for language in LCB_LANGUAGES:
+            record = {
+                "task": "lcb",
+                "variant": "monolingual",
+                "language": language,
+                "sample_id": f"monolingual/okapi/{language}/0",
+                "prompt": "q",
+                "output": "answer",
+                "parsed": "answer",
+                "gold": "",
+                "scores": {"line_pass": lpr[language]},
+            }
+            handle.write(json.dumps(record) + "\n")
+
+
+def overview_data(site: Path) -> dict[str, Any]:
+    found = re.search(
+        r'<script type="application/json" id="overview-data">(.*?)</script>',
+        (site / "index.html").read_text(encoding="utf-8"),
+        re.S,
+    )
+    assert found is not None
+    data: dict[str, Any] = json.loads(found.group(1))
+    return data
+
+
+@pytest.fixture(scope="module")
+def lcb_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    results = tmp_path_factory.mktemp("lcb") / "results"
+    write_lcb_run(results / "a", "model-a", {"fra_Latn": 0.9, "hin_Deva": 0.7}, 0.6)
+    write_lcb_run(results / "b", "model-b", {"fra_Latn": 0.5, "hin_Deva": 0.3}, 0.2)
+    return results
+
+
+@pytest.fixture(scope="module")
+def lcb_site(lcb_results: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("lcb-site") / "site"
+    build_site(lcb_results, out)
+    return out
+
+
+def test_the_overview_shows_lcb_rates_as_a_column_group(lcb_site: Path) -> None:
+    overview = page(lcb_site, "index.html")
+    groups = [(a, t) for a, t in overview.cells if "group" in a.get("class", "").split()]
+    assert [t for _, t in groups] == ["Language confusion (LCB)"]
+    assert groups[0][0]["colspan"] == "6"
+    # the LCB columns come last; the other task keeps its generic triple
+    keys = [a["data-key"] for a, _ in overview.cells if a.get("data-key")]
+    assert keys == ["synth/v", "lcb/crosslingual", "lcb/monolingual"]
+    labels = [t for a, t in overview.cells if a["<tag>"] == "th" and "lcb" in a.get("class", "")]
+    assert labels[-6:] == ["LPR", "WPR", "LCPR"] * 2
+    assert [t for _, t in overview.cells_with("score")] == ["50.040.0–60.0#1"] * 2
+    # model-a: LPR (0.9 + 0.7) / 2, WPR 0.6, LCPR their harmonic mean, in points
+    lpr = [(a, t) for a, t in overview.cells_with("lpr")]
+    assert [t for _, t in lpr] == ["80.0", "80.0", "40.0", "40.0"]
+    assert [t for _, t in overview.cells_with("wpr")] == ["60.0", "60.0", "20.0", "20.0"]
+    assert [t for _, t in overview.cells_with("lcpr")] == ["68.6", "68.6", "26.7", "26.7"]
+    assert lpr[0][0]["data-value"] == "80.00"
+    # sortable: every header's column number points at its cell
+    numbers = sorted(int(a["data-col"]) for a in overview.tags("th") if "data-sort" in a)
+    assert numbers == list(range(3 + 3 * 3))
+    # the filters' data: the LCB rates of the languages of one script
+    data = overview_data(lcb_site)
+    columns = data["lcb"]["all"]
+    # the board's columns: synth/v (translated QA), then lcb/crosslingual, lcb/monolingual
+    # (the language confusion family)
+    assert sorted(columns) == ["1", "2"]
+    assert columns["2"] == [[80.0, 60.0, 68.6], [40.0, 20.0, 26.7]]
+    assert data["lcb"]["script:Deva"]["2"][0] == [70.0, 60.0, 64.6]
+    assert data["lcb"]["script:Latn"]["2"][0] == [90.0, None, 90.0]
+
+
+def test_the_overview_downloads_carry_the_lcb_rates(lcb_site: Path) -> None:
+    rows = json.loads((lcb_site / "index.json").read_text(encoding="utf-8"))
+    found = {(r["model"], r["task"], r["variant"]): r for r in rows}
+    mine = found[("model-a", "lcb", "monolingual")]
+    assert mine["lcb_lpr"] == pytest.approx(0.8) and mine["lcb_wpr"] == pytest.approx(0.6)
+    assert mine["lcb_lcpr"] == pytest.approx(2 * 0.8 * 0.6 / 1.4)
+    other = found[("model-a", "synth", "v")]
+    assert other["lcb_lpr"] is other["lcb_wpr"] is other["lcb_lcpr"] is None
+    header = (lcb_site / "index.csv").read_text(encoding="utf-8").splitlines()[0].split(",")
+    assert {"lcb_lpr", "lcb_wpr", "lcb_lcpr"} <= set(header)
+
+
+def test_the_lcb_task_page_shows_rates_per_language_and_source(lcb_site: Path) -> None:
+    text = (lcb_site / "tasks" / "lcb.html").read_text(encoding="utf-8")
+    task = Page(text)
+    assert {"lcb-v-monolingual", "lcb-v-crosslingual"} <= {
+        a.get("id", "") for a in task.tags("table")
+    }
+    assert "Language confusion (LCB)" in text
+    section = Page(text.split('id="v-monolingual"', 1)[1])
+    languages = [t for _, t in section.cells_with("lang")][:2]
+    assert [lang.split()[0] for lang in languages] == list(LCB_LANGUAGES)
+    # per language, models a then b: fra_Latn has no WPR, hin_Deva has
+    lpr = [t for a, t in section.cells_with("lpr") if "average" not in a["class"]]
+    assert lpr[:4] == ["90.0", "50.0", "70.0", "30.0"]
+    wpr = [t for a, t in section.cells_with("wpr") if "average" not in a["class"]]
+    assert wpr[:4] == ["–", "–", "60.0", "20.0"]
+    lcpr = [t for a, t in section.cells_with("lcpr") if "average" not in a["class"]]
+    assert lcpr[:4] == ["90.0", "50.0", "64.6", "24.0"]
+    average = [t for _, t in section.cells_with("average")][:6]
+    assert average == ["80.0", "60.0", "68.6", "40.0", "20.0", "26.7"]
+    sources = [(a, t) for a, t in section.cells_with("source")][:4]
+    assert [t for _, t in sources] == ["68.6", "68.6", "26.7", "26.7"]
+    assert sources[0][0]["title"] == "dolly: LPR 80.0, WPR 60.0, LCPR 68.6"
+    # an LPR opens the samples of its language; the heatmap's links stay
+    links = [a["href"] for a in section.tags("a") if "drill" in a.get("class", "").split()]
+    assert "../samples.html#d=a/lcb/monolingual&l=hin_Deva" in links
+    for _, key, language in drill_targets(lcb_site):
+        index = data_payload(lcb_site / "data" / "samples" / key / "index.js")
+        assert language is None or language in [part[0] for part in index["parts"]]
+
+
+def test_a_site_with_lcb_rates_is_rebuilt_byte_for_byte(
+    lcb_site: Path, lcb_results: Path, tmp_path: Path
+) -> None:
+    again = tmp_path / "again"
+    build_site(lcb_results, again)
+    assert first_difference(lcb_site, again) is None

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -49,18 +50,33 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def page(site: Path) -> Iterator[Any]:
+def chromium_browser(site: Path) -> Iterator[Any]:
+    """Chromium, started once the site is built (the CLI runs an event loop of its own, which
+    cannot start while Playwright's runs)."""
     if CHROMIUM is None:
         pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
     with playwright.sync_playwright() as driver:
-        browser = driver.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        tab = browser.new_page(viewport={"width": 1400, "height": 900})
-        errors: list[str] = []
-        tab.on("pageerror", lambda error: errors.append(str(error)))
-        tab.goto((site / "index.html").as_uri())
+        launched = driver.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield launched
+        launched.close()
+
+
+@contextmanager
+def opened(browser: Any, path: Path) -> Iterator[Any]:
+    """A tab showing `path`; no script error may happen on it."""
+    tab = browser.new_page(viewport={"width": 1400, "height": 900})
+    errors: list[str] = []
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+    tab.goto(path.as_uri())
+    yield tab
+    tab.close()
+    assert errors == [], errors
+
+
+@pytest.fixture(scope="module")
+def page(site: Path, chromium_browser: Any) -> Iterator[Any]:
+    with opened(chromium_browser, site / "index.html") as tab:
         yield tab
-        browser.close()
-        assert errors == [], errors
 
 
 def _means(page: Any) -> list[float]:
@@ -112,3 +128,32 @@ def test_a_drill_down_shows_the_samples_behind_a_number(page: Any) -> None:
     shot = ARTIFACTS / "leaderboard.png"
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 10_000
+
+
+def test_the_lcb_column_group_sorts_and_follows_a_script_filter(
+    chromium_browser: Any, tmp_path: Path
+) -> None:
+    from harness.leaderboard import build_site
+    from tests.test_leaderboard import write_lcb_run
+
+    results = tmp_path / "results"
+    write_lcb_run(results / "a", "model-a", {"fra_Latn": 0.9, "hin_Deva": 0.7}, 0.6)
+    write_lcb_run(results / "b", "model-b", {"fra_Latn": 0.5, "hin_Deva": 0.3}, 0.2)
+    build_site(results, tmp_path / "site")
+    with opened(chromium_browser, tmp_path / "site" / "index.html") as tab:
+        lcpr = tab.locator("table#overview th[data-key='lcb/monolingual'] ~ th").nth(1)
+        assert lcpr.inner_text().strip() == "LCPR"
+        lcpr.click()  # descending first, then ascending
+        lcpr.click()
+        names = tab.eval_on_selector_all(
+            "table#overview tbody td.model", "cells => cells.map(c => c.textContent)"
+        )
+        assert names == ["model-b", "model-a"]
+        tab.select_option("select#filter-script", "Deva")
+        values = tab.eval_on_selector_all(
+            "table#overview tbody td.lpr.c2", "cells => cells.map(c => c.textContent)"
+        )
+        assert values == ["30.0", "70.0"]  # lcb/monolingual: hin_Deva's rates only
+        assert not tab.locator("table#overview thead th.task.c0").is_visible()  # synth: no Deva
+        group = tab.locator("table#overview thead th.group")
+        assert group.is_visible() and group.get_attribute("colspan") == "6"

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from click.testing import Result
 
+from harness.cli import main
 from harness.errors import PolyevalError
 from harness.paths import TASKS_DIR
 from harness.planner import Selection, build_plan
@@ -39,6 +40,24 @@ FLUENT_ROWS = {
     ("monolingual", "ar"): 0, ("monolingual", "de"): 4,
 }  # fmt: skip
 SETTINGS = ("monolingual", "crosslingual")
+# the shipped sample mirrors every prompt file of the real data: (setting, folder) -> codes
+LAYOUT = {
+    ("monolingual", "aya"): "en tr ar zh pt",
+    ("monolingual", "dolly"): "hi ru fr ar es",
+    ("monolingual", "okapi"): "ar de en es fr id it pt vi zh",
+    ("monolingual", "native"): "es fr ja ko",
+    **{("crosslingual", folder): "fr de es pt it ja ko zh ar tr hi ru id vi"
+       for folder in ("okapi", "sharegpt", "complex_prompts")},
+}  # fmt: skip
+SAMPLE_FILES = 24 + 3 * 14  # 66, as in the real data
+SAMPLE_PROMPTS = {"monolingual": 60, "crosslingual": 114}
+LANGUAGES = {"monolingual": 15, "crosslingual": 14}  # English is only asked in English
+# the language identifiers of `evaluate run --langid`: both where the CLI offers the option
+LANGID = (
+    ("default", "lid176")
+    if any("--langid" in p.opts for p in main.commands["run"].params)
+    else ("default",)
+)
 # by hand: every reply has one judged line, which passes exactly when it is the fluent one
 EXPECTED_LINE_PASS = {"fr": 7 / 10, "ja": 4 / 10, "ar": 3 / 10, "de": 6 / 10}
 
@@ -66,14 +85,69 @@ def test_every_prompt_of_both_settings_with_the_documented_ids(shared_data: Path
                                 "temperature": 0.3}  # fmt: skip
 
 
+def _langid(langid: str) -> dict[str, str]:
+    """The --langid option; none (the default) where the CLI does not offer it."""
+    return {"langid": langid} if len(LANGID) > 1 else {}
+
+
+def test_the_sample_mirrors_every_prompt_file_of_the_real_data() -> None:
+    root = TASKS_DIR / "lcb" / "sample" / "test_sets"
+    found = {p.relative_to(root).as_posix() for p in root.glob("*/*/*.csv")}
+    expected = {f"{s}/{f}/{c}.csv" for (s, f), codes in LAYOUT.items() for c in codes.split()}
+    assert found == expected and len(found) == SAMPLE_FILES
+
+
+@pytest.mark.parametrize("langid", LANGID)
 def test_the_sample_runs_with_the_reference_baseline(
-    evaluate: Callable[..., Result], tmp_path: Path
+    evaluate: Callable[..., Result], tmp_path: Path, langid: str
 ) -> None:
     out = tmp_path / "reference"
-    result = evaluate("run --model baseline:reference --tasks lcb --source sample", output=out)
+    result = evaluate(
+        "run --model baseline:reference --tasks lcb --source sample",
+        output=out,
+        **_langid(langid),
+    )
     assert result.exit_code == 0, result.output
     samples = [json.loads(line) for line in (out / "samples.jsonl").open()]
-    assert samples and all(s["sample_id"].count("/") == 3 for s in samples)
+    assert all(s["sample_id"].count("/") == 3 for s in samples)
+    assert Counter(s["sample_id"].split("/")[0] for s in samples) == SAMPLE_PROMPTS
+    # the reference reply of each language passes: every language of both variants
+    line_pass = scores_of(out, "line_pass")
+    for setting in SETTINGS:
+        cells = {k: r for k, r in line_pass.items() if k[:2] == ("lcb", setting)}
+        assert len(cells) == LANGUAGES[setting], setting
+        assert sum(r["n"] for r in cells.values()) == SAMPLE_PROMPTS[setting], setting
+        for key, record in cells.items():
+            assert record["value"] == 1.0, key
+    word_pass = scores_of(out, "word_pass")
+    assert word_pass and all(r["value"] == 1.0 for r in word_pass.values()), word_pass
+    # word_pass: the non-Latin-script targets only (ar hi ja ko ru zh)
+    assert {k[2] for k in word_pass} == {"arb_Arab", "hin_Deva", "jpn_Jpan", "kor_Hang",
+                                         "rus_Cyrl", "zho_Hans"}  # fmt: skip
+
+
+@pytest.mark.parametrize("langid", LANGID)
+def test_english_replies_to_the_crosslingual_sample_all_fail(
+    evaluate: Callable[..., Result], tmp_path: Path, langid: str
+) -> None:
+    selection = Selection(tasks=["lcb"], source="sample", variants=["crosslingual"])
+    ids = [r.sample_id for r in build_plan(TaskRegistry(), selection).requests]
+    assert len(ids) == len(set(ids)) == SAMPLE_PROMPTS["crosslingual"]
+    path = tmp_path / "english.jsonl"
+    path.write_text("".join(json.dumps({"sample_id": i, "output": ENGLISH}) + "\n" for i in ids))
+    out = tmp_path / "scored"
+    result = evaluate(
+        f"run --tasks lcb --predictions {path} --variants crosslingual --source sample",
+        output=out,
+        **_langid(langid),
+    )
+    assert result.exit_code == 0, result.output
+    line_pass = scores_of(out, "line_pass")
+    cells = {k: r for k, r in line_pass.items() if k[:2] == ("lcb", "crosslingual")}
+    assert len(cells) == LANGUAGES["crosslingual"]
+    assert sum(r["n"] for r in cells.values()) == len(ids)
+    for key, record in cells.items():
+        assert record["value"] == 0.0, key
 
 
 def _subset() -> list[dict[str, Any]]:

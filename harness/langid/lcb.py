@@ -1,23 +1,25 @@
 """The line-level and word-level pass rates of the Language Confusion Benchmark (Marchisio et al.
-2024, "Understanding and Mitigating Language Confusion in LLMs"; its compute_metrics.py).
+2024, "Understanding and Mitigating Language Confusion in LLMs"; its compute_metrics.py), and their
+harmonic mean, the language confusion pass rate.
 
 A response is cut at the first "\\nQ:", ASCII punctuation is removed ("—" becomes a space, "،"
-goes too), and it is split into lines. Lines of at least 5 tokens are judged:
+goes too), and it is split into lines. Lines of at least 5 tokens are judged. Tokens are the
+paper's, by the expected language's writing system: jieba's for Chinese (spaces between words
+count, as they do in `jieba.cut`), MeCab's for Japanese (fugashi with the unidic-lite
+dictionary, `-O wakati`), whitespace-separated ones otherwise; scripts written without spaces
+that LCB has no tokenizer for (Thai, Lao, Khmer, Burmese, Yi) count one token per `per_word`
+characters of scripts.tsv, or no line of theirs would ever be long enough.
 
-- tokens are whitespace-separated, except in scripts written without spaces (Han, kana, Thai,
-  Lao, Khmer, Burmese), where `per_word` characters of scripts.tsv make one token (1.5 for Han
-  and hiragana, 2.5 for katakana, 4 for Thai...): an approximation of the jieba (zh) and MeCab
-  (ja) segmentations the paper uses, which would need dictionaries this package does not ship;
 - `line_pass`: the response passes if every such line is in the target language. With
-  `detector="lid176"` a line is in it when fastText lid.176 (the "lite" model) gives it the
-  target language with a score above 0.3, as in the paper, except that equivalent languages
-  (langid.yaml) count as the target and languages lid.176 does not know are judged as `judge`
-  does; with the default detector a line is in it unless `judge` says it is not (a line judged
-  "und", a formula, does not fail). None when no line has 5 tokens (not counted, as in LCB);
+  `detector="lid176"` (the paper's protocol) a line is in it when fastText lid.176 (the "lite"
+  model) labels it with the target language itself with a score above 0.3; a language lid.176
+  does not know is judged as `judge` does. With the default detector a line is in it unless
+  `judge` says it is not (a line judged "und", a formula, does not fail). None when no line
+  has 5 tokens: not counted, as in LCB;
 - `word_pass` (non-Latin-script targets only; None for Latin-script ones): the response passes
-  if none of those lines holds an English word: a run of ASCII letters found, as written, in the
-  word list (its lower-case words longer than 3 letters, as LCB filters it). LCB's word-level
-  rate counts only responses without line errors: `lcb_rates` does both.
+  if no token of those lines is an English word of the list (its lower-case words longer than
+  3 letters, as LCB filters it). LCB counts it only for responses without line errors:
+  `lcb_check` gives both verdicts that way, and `lcb_rates` the rates over a set of responses.
 
 The English word list is Webster's Second International (`web2`, the /usr/share/dict/words of BSD
 systems: the list LCB took) from the `english-words` package, pinned in pyproject.toml.
@@ -25,14 +27,15 @@ systems: the list LCB took) from the `english-words` package, pinned in pyprojec
 
 from __future__ import annotations
 
-import re
+import logging
 import string
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
+from typing import Any
 
 from harness.langid import detectors
-from harness.langid.judge import check_detector, judge, target
+from harness.langid.judge import Target, check_detector, judge, target
 from harness.langid.tables import tables
 from harness.langid.text import count_words
 
@@ -41,7 +44,8 @@ ENGLISH_WORDS_SOURCE = "english-words==2.0.2 (web2: Webster's Second Internation
 MIN_TOKENS = 5
 _CUT = "\nQ:"
 _PUNCTUATION = str.maketrans({**{c: None for c in string.punctuation}, "—": " ", "،": None})
-_ASCII_WORD = re.compile(r"[A-Za-z]+")
+
+Line = tuple[str, tuple[str, ...]]  # a judged line and its tokens
 
 
 @dataclass(frozen=True)
@@ -54,10 +58,23 @@ class Rates:
     without_line_errors: int
 
 
-def judged_lines(text: str) -> list[str]:
-    """The lines LCB judges: cut at "\\nQ:", ASCII punctuation removed, at least 5 tokens."""
+def judged_lines(text: str, expected: str) -> list[Line]:
+    """The lines LCB judges, with their tokens: cut at "\\nQ:", ASCII punctuation removed, at
+    least 5 tokens."""
+    system = target(expected).system
     text = text.split(_CUT)[0].strip().translate(_PUNCTUATION)
-    return [line for line in text.split("\n") if count_tokens(line) >= MIN_TOKENS]
+    lines = ((line, tokenize(line, system)) for line in text.split("\n"))
+    return [(line, tokens) for line, tokens in lines if _long_enough(line, tokens, system)]
+
+
+@lru_cache(maxsize=2**16)
+def tokenize(line: str, system: str) -> tuple[str, ...]:
+    """The paper's tokens of a line written for a language of this writing system."""
+    if system == "Hani":
+        return tuple(_jieba().cut(line))
+    if system == "Jpan":
+        return tuple(_mecab().parse(line).split())
+    return tuple(line.split())
 
 
 def count_tokens(line: str) -> int:
@@ -65,28 +82,35 @@ def count_tokens(line: str) -> int:
     return sum(count_words(chunk) for chunk in line.split())
 
 
+def lcb_check(
+    text: str, expected: str, detector: str = "default"
+) -> tuple[bool | None, bool | None]:
+    """LCB's verdicts on one response: whether its lines are all in the expected language (None:
+    no line judged), and whether it holds no English word (None: a Latin-script target, or
+    line errors, where LCB does not count it)."""
+    check_detector(detector)
+    want = target(expected)
+    lines = judged_lines(text, want.code)
+    verdicts = [ok for line, _ in lines if (ok := _line_ok(line, want, detector)) is not None]
+    if not verdicts:
+        return None, None
+    if not all(verdicts) or want.system == "Latn":
+        return all(verdicts), None
+    return True, not _has_english_word(lines)
+
+
 def line_pass(text: str, expected: str, detector: str = "default") -> bool | None:
     """Whether every line of 5+ tokens is in the expected language; None if no such line."""
-    check_detector(detector)
-    target(expected)
-    lines = judged_lines(text)
-    if not lines:
-        return None
-    judged = [_line_ok(line, expected, detector) for line in lines]
-    verdicts = [ok for ok in judged if ok is not None]
-    return all(verdicts) if verdicts else None
+    return lcb_check(text, expected, detector)[0]
 
 
 def word_pass(text: str, expected: str) -> bool | None:
-    """Whether no line of 5+ tokens holds an English word; None for Latin-script targets and
-    for responses without such a line."""
+    """Whether no line of 5+ tokens holds an English word, whatever language the lines are in;
+    None for Latin-script targets and for responses without such a line."""
     if target(expected).system == "Latn":
         return None
-    lines = judged_lines(text)
-    if not lines:
-        return None
-    words = english_words()
-    return not any(word in words for line in lines for word in _ASCII_WORD.findall(line))
+    lines = judged_lines(text, expected)
+    return not _has_english_word(lines) if lines else None
 
 
 def lcb_rates(texts: Iterable[str], expected: str, detector: str = "lid176") -> Rates:
@@ -94,14 +118,10 @@ def lcb_rates(texts: Iterable[str], expected: str, detector: str = "lid176") -> 
     detector, lid.176, by default)."""
     judged = passed = clean = 0
     for text in texts:
-        line = line_pass(text, expected, detector)
-        if line is None:
-            continue
-        judged += 1
-        if line:
-            passed += 1
-            if word_pass(text, expected) is not False:
-                clean += 1
+        line, word = lcb_check(text, expected, detector)
+        judged += line is not None
+        passed += line is True
+        clean += word is True
     latin = target(expected).system == "Latn"
     return Rates(
         line_pass_rate=passed / judged if judged else None,
@@ -109,6 +129,14 @@ def lcb_rates(texts: Iterable[str], expected: str, detector: str = "lid176") -> 
         judged=judged,
         without_line_errors=passed,
     )
+
+
+def harmonic_mean(line: float | None, word: float | None) -> float | None:
+    """The language confusion pass rate: the harmonic mean of the line-level and word-level pass
+    rates; the line-level rate alone where no word-level rate is computed (Latin scripts)."""
+    if line is None or word is None:
+        return line
+    return 0.0 if line + word == 0 else 2 * line * word / (line + word)
 
 
 @cache
@@ -120,12 +148,38 @@ def english_words() -> frozenset[str]:
     return frozenset(w for w in words if w.islower() and len(w) > 3)
 
 
-def _line_ok(line: str, expected: str, detector: str) -> bool | None:
-    if detector != "lid176":
-        return judge(line, expected, detector).consistent
-    want = target(expected)
-    if not want.lid176_knows:
-        return judge(line, expected, detector).consistent
+def _has_english_word(lines: list[Line]) -> bool:
+    words = english_words()
+    return any(token.strip() in words for _, tokens in lines for token in tokens)
+
+
+def _long_enough(line: str, tokens: tuple[str, ...], system: str) -> bool:
+    script = tables().scripts.get(system)
+    if system not in ("Hani", "Jpan") and script is not None and script.per_word is not None:
+        return count_tokens(line) >= MIN_TOKENS  # Thai, Lao...: no tokenizer in the protocol
+    return len(tokens) >= MIN_TOKENS
+
+
+def _line_ok(line: str, want: Target, detector: str) -> bool | None:
+    if detector != "lid176" or not want.lid176_knows:
+        return judge(line, want.code, detector).consistent
     (label, score), *_ = detectors.lid176_ranking(line, k=1) or [("", 0.0)]
-    codes = set(detectors.label_codes(label))
-    return bool(codes & want.accepted) and score > tables().thresholds.lid176_min_score
+    return (
+        want.code in detectors.label_codes(label) and score > tables().thresholds.lid176_min_score
+    )
+
+
+@cache
+def _jieba() -> Any:
+    import jieba  # type: ignore[import-untyped]
+
+    jieba.setLogLevel(logging.WARNING)  # not its "Building prefix dict" notes on every run
+    jieba.initialize()
+    return jieba
+
+
+@cache
+def _mecab() -> Any:
+    from fugashi import Tagger  # type: ignore[import-untyped]
+
+    return Tagger("-O wakati -b 50000")  # the unidic-lite dictionary, as the paper's script

@@ -3,6 +3,7 @@
 - runs: the run folders and what the site reads of them;
 - tables: the numbers every page shows (cells, language cells, ranks, means);
 - ranks: ranks that tie where intervals overlap, means with intervals;
+- confusion: the Language Confusion Benchmark's rates (LPR, WPR, LCPR) of a cell;
 - families: the task families of the overview's filter;
 - svg: colours and charts (inline SVG);
 - drill: the drill-down sample files, loaded on demand;

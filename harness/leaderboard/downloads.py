@@ -1,7 +1,8 @@
 """The site's tables as CSV and JSON, next to the page that shows them.
 
 - `index.csv|json`: one row per model and column (task/variant) of the overview, with the
-  model's mean over tasks and its rank;
+  model's mean over tasks and its rank, and the Language Confusion Benchmark's average rates
+  (`lcb_lpr`, `lcb_wpr`, `lcb_lcpr`; empty for other tasks);
 - `languages.csv|json`: the language view across tasks, one row per model and language;
 - `tasks/<task>.csv|json`, `models/<model>.csv|json`: one row per model, task, variant and
   language (the task's rows; the model's rows).
@@ -20,6 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from harness.leaderboard.confusion import LABELS, Confusion
 from harness.leaderboard.ranks import Estimate
 from harness.leaderboard.tables import ALL, Board, LanguageCell
 
@@ -53,6 +55,7 @@ def overview_rows(board: Board) -> list[Row]:
                     "rank": cell.ranks.get(ALL),
                     **_estimate("language_normalised", scores.normalised),
                     **_estimate("consistency", scores.consistency),
+                    **_lcb(cell.confusion),
                     "languages": cell.languages,
                     "model_mean": mean.estimate.value if mean else None,
                     "model_mean_tasks": mean.tasks if mean else None,
@@ -121,6 +124,12 @@ def write_table(path_stem: Path, rows: list[Row], columns: Sequence[str] = ()) -
     lines = (json.dumps(r, ensure_ascii=False, sort_keys=True, allow_nan=False) for r in rows)
     text = "[\n" + ",\n".join(lines) + "\n]\n" if rows else "[]\n"  # one record a line
     path_stem.with_suffix(".json").write_text(text, encoding="utf-8")
+
+
+def _lcb(confusion: Confusion | None) -> Row:
+    """The LCB average rates (fractions), null where the cell has none."""
+    values = confusion.average.values if confusion else (None, None, None)
+    return {f"lcb_{label.lower()}": v for label, v in zip(LABELS, values, strict=True)}
 
 
 def _csv_value(value: Any) -> Any:

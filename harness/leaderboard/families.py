@@ -1,16 +1,18 @@
-"""Task families for the overview's filter: translated QA, reasoning, temporal, translation.
+"""Task families for the overview's filter: translated QA, reasoning, temporal, translation,
+language confusion.
 
 A task's family is named here for the built-in tasks whose kind does not tell it (MGSM is a
 short-answer task, but a reasoning one), and otherwise follows from its kind and metrics:
 translation tasks are `translation`, tasks scored by temporal metrics `temporal`, tasks scored by
-mathematical equivalence `reasoning`, the rest `translated QA`.
+mathematical equivalence `reasoning`, tasks scored first by the LCB line-level pass (whose
+replies are judged only for their language) `language confusion`, the rest `translated QA`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-FAMILIES = ("translated QA", "reasoning", "temporal", "translation")
+FAMILIES = ("translated QA", "reasoning", "temporal", "translation", "language confusion")
 
 _NAMED = {
     "mgsm": "reasoning",
@@ -34,6 +36,8 @@ def family(task: str, kind: str | None, metrics: Sequence[str]) -> str:
         return "temporal"
     if "math_equivalent" in metrics:
         return "reasoning"
+    if list(metrics[:1]) == ["line_pass"]:
+        return "language confusion"
     return "translated QA"
 
 

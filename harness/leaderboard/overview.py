@@ -1,11 +1,14 @@
 """The overview (index.html): models x tasks, each cell the macro average over languages with
 its interval and rank, the language-normalised score and consistency rate beside it, the model's
-mean over tasks, and the data the filters (family, script, tier) switch to."""
+mean over tasks, and the data the filters (family, script, tier) switch to. Columns with
+Language Confusion Benchmark rates (harness.leaderboard.confusion) come last, as a group of
+their own, and show LPR, WPR and LCPR instead."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from harness.leaderboard.confusion import GROUP, LABELS, TITLES
 from harness.leaderboard.drill import Available
 from harness.leaderboard.families import family_class
 from harness.leaderboard.names import model_page, task_page, variant_anchor
@@ -18,51 +21,15 @@ from harness.leaderboard.pages import (
 )
 from harness.leaderboard.ranks import Estimate
 from harness.leaderboard.svg import Bar, bar_chart
-from harness.leaderboard.tables import ALL, Board
+from harness.leaderboard.tables import ALL, Board, Column
 
 
 def overview_page(board: Board, available: Available) -> Page:
-    columns = [
-        {
-            "key": c.key,
-            "task": c.task,
-            "variant": c.variant,
-            "metric": c.metric,
-            "family": c.family,
-            "fam": family_class(c.family),
-            "href": f"{task_page(c.task)}#{variant_anchor(c.variant)}",
-            "col": 3 + 3 * i,
-            "lower": c.lower_is_better,
-        }
-        for i, c in enumerate(board.columns)
-    ]
+    columns = _columns(board)
     means = board.means[(ALL, ALL)]
     rows = []
     for m, model in enumerate(board.models):
         mean = means.get(model)
-        cells: list[dict[str, Any] | None] = []
-        for c, column in enumerate(board.columns):
-            cell = board.cell(model, column)
-            if cell is None:
-                cells.append(None)
-                continue
-            s = cell.scores
-            cells.append(
-                {
-                    "c": c,
-                    "text": points(s.primary.value if s.primary else None),
-                    "value": sort_value(s.primary.value if s.primary else None),
-                    "ci": interval(s.primary),
-                    "rank": cell.ranks.get(ALL),
-                    "ln": points(s.normalised.value if s.normalised else None),
-                    "ln_value": sort_value(s.normalised.value if s.normalised else None),
-                    "ln_ci": interval(s.normalised),
-                    "cons": points(s.consistency.value if s.consistency else None),
-                    "cons_value": sort_value(s.consistency.value if s.consistency else None),
-                    "cons_ci": interval(s.consistency),
-                    "drill": drill_href("", available, cell.run, column),
-                }
-            )
         rows.append(
             {
                 "m": m,
@@ -73,7 +40,7 @@ def overview_page(board: Board, available: Available) -> Page:
                 "mean_value": sort_value(mean.estimate.value if mean else None),
                 "mean_ci": interval(mean.estimate if mean else None),
                 "tasks": mean.tasks if mean else 0,
-                "cells": cells,
+                "cells": [_entry(board, model, c, available) for c in columns],
             }
         )
     chart = bar_chart(
@@ -88,6 +55,9 @@ def overview_page(board: Board, available: Available) -> Page:
         board.used_runs(),
         {
             "columns": columns,
+            "lcb": [c for c in columns if c["lcb"]],
+            "group": GROUP,
+            "labels": list(zip(LABELS, TITLES, strict=True)),
             "rows": rows,
             "families": board.families(),
             "tiers": [v.split(":", 1)[1] for v in views if v.startswith("tier:")],
@@ -99,10 +69,65 @@ def overview_page(board: Board, available: Available) -> Page:
     )
 
 
+def _columns(board: Board) -> list[dict[str, Any]]:
+    """The overview's columns in the order shown: the LCB columns last, as a group of their
+    own; `c` is the column's index in the board (its cells' class c<i> and filter data),
+    `col` its first cell's number in a row."""
+    confused = board.confusion_keys()
+    order = sorted(enumerate(board.columns), key=lambda pair: pair[1].key in confused)
+    return [
+        {
+            "c": i,
+            "key": c.key,
+            "task": c.task,
+            "variant": c.variant,
+            "metric": c.metric,
+            "family": c.family,
+            "fam": family_class(c.family),
+            "href": f"{task_page(c.task)}#{variant_anchor(c.variant)}",
+            "col": 3 + 3 * shown,
+            "lower": c.lower_is_better,
+            "lcb": c.key in confused,
+        }
+        for shown, (i, c) in enumerate(order)
+    ]
+
+
+def _entry(
+    board: Board, model: str, c: dict[str, Any], available: Available
+) -> dict[str, Any] | None:
+    """A model's cells in one column: the generic triple, or the LCB rates."""
+    column = board.columns[c["c"]]
+    cell = board.cell(model, column)
+    if cell is None:
+        return None
+    drill = drill_href("", available, cell.run, column)
+    if c["lcb"]:
+        rates = cell.confusion.average.values if cell.confusion else (None, None, None)
+        return {
+            "drill": drill,
+            "rates": [{"text": points(v), "value": sort_value(v)} for v in rates],
+        }
+    s = cell.scores
+    return {
+        "text": points(s.primary.value if s.primary else None),
+        "value": sort_value(s.primary.value if s.primary else None),
+        "ci": interval(s.primary),
+        "rank": cell.ranks.get(ALL),
+        "ln": points(s.normalised.value if s.normalised else None),
+        "ln_value": sort_value(s.normalised.value if s.normalised else None),
+        "ln_ci": interval(s.normalised),
+        "cons": points(s.consistency.value if s.consistency else None),
+        "cons_value": sort_value(s.consistency.value if s.consistency else None),
+        "cons_ci": interval(s.consistency),
+        "drill": drill,
+    }
+
+
 def _views_data(board: Board) -> dict[str, Any]:
     """What the overview's filters switch to: per view (tier, script), per column and model,
     [value, low, high, rank, language-normalised, consistency] in points; per view and family,
-    each model's [mean, low, high, rank, tasks]."""
+    each model's [mean, low, high, rank, tasks]; per view, LCB column and model, the rates."""
     cells: dict[str, list[list[Any]]] = {}
     for view in board.views:
         per_column = []
@@ -132,7 +157,34 @@ def _views_data(board: Board) -> dict[str, Any]:
             else None
             for model in board.models
         ]
-    return {"cells": cells, "means": means, "families": [ALL, *board.families()]}
+    return {
+        "cells": cells,
+        "means": means,
+        "families": [ALL, *board.families()],
+        "lcb": _lcb_views(board),
+    }
+
+
+def _lcb_views(board: Board) -> dict[str, dict[str, list[Any]]]:
+    """Per view, per LCB column (its index, as text) and model: [LPR, WPR, LCPR] in points."""
+    confused = board.confusion_keys()
+    return {
+        view: {
+            str(c): _lcb_entries(board, column, view)
+            for c, column in enumerate(board.columns)
+            if column.key in confused
+        }
+        for view in board.views
+    }
+
+
+def _lcb_entries(board: Board, column: Column, view: str) -> list[list[float | None] | None]:
+    entries: list[list[float | None] | None] = []
+    for model in board.models:
+        cell = board.cell(model, column)
+        rates = cell.confusion.in_view(view) if cell and cell.confusion else None
+        entries.append([_round(v) for v in rates.values] if rates else None)
+    return entries
 
 
 def _compact(e: Estimate | None) -> list[float | None] | None:

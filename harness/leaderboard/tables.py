@@ -9,6 +9,8 @@
 - A language cell: a model's score in one language of a column (scores.json) with its
   interval, the paired gap to English (summary.json `gap_to_english`), whether it is the
   model's worst language (`worst_language`), its consistency rate and failed requests.
+- A cell's LCB rates (LPR, WPR, LCPR: summary.json `lcb_average`, `lcb_language`,
+  `lcb_source`) where the column is the Language Confusion Benchmark's (confusion).
 - A model's mean: over the columns of a family (or all) whose metric is higher-is-better.
 - The language view across tasks: per model and language (a translation pair counts under the
   language it is scored in), the mean over columns of the language's score and gap to English.
@@ -23,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.languages import TIERS
+from harness.leaderboard.confusion import Confusion, read_confusion
 from harness.leaderboard.families import FAMILIES, family
 from harness.leaderboard.ranks import Estimate, mean_estimate, tied_ranks
 from harness.leaderboard.runs import Record, Run
@@ -68,6 +71,7 @@ class Cell:
     languages: int
     views: dict[str, Scores]  # "all", "tier:low", "script:Deva"
     ranks: dict[str, int | None] = field(default_factory=dict)  # per view
+    confusion: Confusion | None = None  # LCB rates (harness.leaderboard.confusion)
 
     @property
     def scores(self) -> Scores:
@@ -139,6 +143,10 @@ class Board:
         keys = {cell.run.key for cell in self.cells.values()}
         return [run for run in self.runs if run.key in keys]
 
+    def confusion_keys(self) -> set[str]:
+        """The columns some of whose cells have LCB rates."""
+        return {key for (_, key), cell in self.cells.items() if cell.confusion is not None}
+
     def families(self) -> list[str]:
         present = {column.family for column in self.columns}
         return [f for f in FAMILIES if f in present] + sorted(present - set(FAMILIES))
@@ -182,8 +190,6 @@ def build_board(runs: list[Run], spec_info: dict[str, dict[str, Any]]) -> Board:
 
 def language_order(code: str) -> tuple[int, str]:
     return (0 if code == ENGLISH else 1, code)
-
-
 
 
 # ---- which run, which columns
@@ -239,7 +245,8 @@ def _column_order(column: Column) -> tuple[int, str, str]:
 
 def _cell(model: str, column: Column, run: Run) -> Cell:
     macros: dict[tuple[str, str, str | None], Record] = {}
-    for record in run.summary_by_column.get((column.task, column.variant), []):
+    records = run.summary_by_column.get((column.task, column.variant), [])
+    for record in records:
         kind = str(record.get("kind"))
         if kind in ("macro", "macro_by_tier", "macro_by_script"):
             macros[(str(record["metric"]), kind, record.get("group"))] = record
@@ -261,7 +268,7 @@ def _cell(model: str, column: Column, run: Run) -> Cell:
         )
     macro = macros.get((column.metric, "macro", None))
     languages = int(macro.get("languages") or 0) if macro else 0
-    return Cell(model, column, run, languages, views)
+    return Cell(model, column, run, languages, views, confusion=read_confusion(records))
 
 
 def _estimate(record: Record | None) -> Estimate | None:

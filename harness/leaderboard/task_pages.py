@@ -1,12 +1,14 @@
 """The task pages: what the task is (description, licence, citation, data), its version,
 templates and data source in the runs, and per variant a chart of the models' macro averages and
-the model x language heatmap."""
+the model x language heatmap; for the Language Confusion Benchmark, its rates (LPR, WPR,
+LCPR) per language and per source."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
+from harness.leaderboard.confusion import GROUP, LABELS, TITLES, Confusion, Rates
 from harness.leaderboard.drill import Available
 from harness.leaderboard.heat import HeatCells
 from harness.leaderboard.names import model_page, slug, task_page, variant_anchor
@@ -21,7 +23,7 @@ from harness.leaderboard.pages import (
 )
 from harness.leaderboard.runs import Run
 from harness.leaderboard.svg import Bar, bar_chart, legend
-from harness.leaderboard.tables import ALL, Board, Column, LanguageCell
+from harness.leaderboard.tables import ALL, Board, Cell, Column, LanguageCell, language_order
 
 
 def _variant_section(
@@ -66,7 +68,79 @@ def _variant_section(
             column.lower_is_better,
         ),
         "legend": legend(f"{column.metric} (points)", column.lower_is_better),
+        "lcb": _lcb_tables(board, column, available),
     }
+
+
+def _lcb_tables(board: Board, column: Column, available: Available) -> dict[str, Any] | None:
+    """The LCB rates of a column's models: per language (and their average) and per source;
+    None where no model has them."""
+    found = _confused(board, column)
+    if not found:
+        return None
+    languages = sorted({lang for _, c in found for lang in c.languages}, key=language_order)
+    sources = sorted({source for _, c in found for source in c.sources})
+    return {
+        "group": GROUP,
+        "labels": list(zip(LABELS, TITLES, strict=True)),
+        "models": [
+            {"model": cell.model, "href": f"../{model_page(cell.model)}"} for cell, _ in found
+        ],
+        "languages": [
+            {
+                "code": lang,
+                "label": language_label(lang),
+                "title": language_title(lang),
+                "cells": [
+                    rate
+                    for cell, c in found
+                    for rate in _rates(
+                        c.languages.get(lang), drill_href("../", available, cell.run, column, lang)
+                    )
+                ],
+            }
+            for lang in languages
+        ],
+        "average": [rate for _, c in found for rate in _rates(c.average)],
+        "sources": sources,
+        "source_rows": [_source_row(cell.model, c, sources) for cell, c in found],
+    }
+
+
+def _confused(board: Board, column: Column) -> list[tuple[Cell, Confusion]]:
+    """The column's cells that have LCB rates, in the board's model order."""
+    found = []
+    for model in board.models:
+        cell = board.cell(model, column)
+        if cell is not None and cell.confusion is not None:
+            found.append((cell, cell.confusion))
+    return found
+
+
+def _rates(rates: Rates | None, drill: str | None = None) -> list[dict[str, Any]]:
+    """LPR, WPR and LCPR in points; the first with its drill-down link."""
+    values = rates.values if rates else (None, None, None)
+    return [
+        {
+            "text": points(v),
+            "value": sort_value(v),
+            "class": label.lower(),
+            "drill": drill if i == 0 else None,
+        }
+        for i, (label, v) in enumerate(zip(LABELS, values, strict=True))
+    ]
+
+
+def _source_row(model: str, confusion: Confusion, sources: list[str]) -> dict[str, Any]:
+    """A model's LCPR per source (its LPR and WPR in the title)."""
+    found = confusion.sources
+    entries = []
+    for source in sources:
+        rates = found.get(source)
+        lpr, wpr, lcpr = rates.values if rates else (None, None, None)
+        title = f"{source}: LPR {points(lpr)}, WPR {points(wpr)}, LCPR {points(lcpr)}"
+        entries.append({"text": points(lcpr), "value": sort_value(lcpr), "title": title})
+    return {"model": model, "href": f"../{model_page(model)}", "cells": entries}
 
 
 def task_pages(

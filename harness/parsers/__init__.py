@@ -16,6 +16,7 @@ from harness.parsers.choice import parse_choice
 from harness.parsers.math import parse_math
 from harness.parsers.number import normalize_number, parse_number
 from harness.parsers.span import parse_span
+from harness.parsers.verbatim import parse_verbatim
 
 __all__ = [
     "PARSERS",
@@ -26,6 +27,7 @@ __all__ = [
     "parse_math",
     "parse_number",
     "parse_span",
+    "parse_verbatim",
     "strip_reasoning",
 ]
 
@@ -48,6 +50,7 @@ PARSERS: dict[str, AnswerParser] = {
     "math": parse_math,
     "number": parse_number,
     "span": parse_span,
+    "verbatim": parse_verbatim,
 }
 
 

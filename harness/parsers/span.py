@@ -92,15 +92,19 @@ def _reopen(body: str, start: int) -> int:
     return start
 
 
-def _folded(text: str) -> tuple[str, list[int]]:
+def _folded(text: str) -> tuple[str, Sequence[int]]:
     """`text` folded for the phrase finder, and where each folded character comes from."""
-    chars: list[str] = []
-    origin: list[int] = []
-    for index, char in enumerate(text):
-        for out in fold(char):
-            chars.append(out)
-            origin.append(index)
-    return "".join(chars), origin
+    pieces = [_fold_char(char) for char in text]
+    folded = "".join(pieces)
+    if len(folded) == len(text) and all(len(piece) == 1 for piece in pieces):
+        return folded, range(len(text))  # one for one, as almost always
+    origin = [index for index, piece in enumerate(pieces) for _ in piece]
+    return folded, origin
+
+
+@lru_cache(maxsize=1 << 16)
+def _fold_char(char: str) -> str:
+    return fold(char)
 
 
 def _first_line(text: str, literals: Literals) -> str | None:

@@ -41,24 +41,27 @@ def second_leg(plan: Plan, results: list[ScoredSample]) -> Plan | None:
         hints = Hints(gold=original.gold, source_text=result.parsed)
         requests.append(replace(first, messages=messages, prompt=prompt, hints=hints))
         samples[first.key] = sample
-    return Plan(plan.tasks, requests, samples) if requests else None
+    return replace(plan, requests=requests, samples=samples) if requests else None
 
 
-def combine(first: Execution, second: Execution) -> Execution:
-    """Both legs' executions as one: counts and timings added, results folded."""
+def combine(first: Execution, second: Execution, detector: str = "default") -> Execution:
+    """Both legs' executions as one: counts and timings added, results folded (the pivot legs
+    judged for their language by `detector`)."""
     counts = Counts(
         **{
             f.name: getattr(first.counts, f.name) + getattr(second.counts, f.name)
             for f in fields(Counts)
         }
     )
-    results = fold(first.results, second.results)
+    results = fold(first.results, second.results, detector)
     counts.failed = sum(1 for r in results if r.response is None or not r.response.ok)
     timings = {k: first.timings.get(k, 0.0) + second.timings.get(k, 0.0) for k in first.timings}
     return Execution(results, counts, timings)
 
 
-def fold(first: list[ScoredSample], second: list[ScoredSample]) -> list[ScoredSample]:
+def fold(
+    first: list[ScoredSample], second: list[ScoredSample], detector: str = "default"
+) -> list[ScoredSample]:
     """The first leg's results with each round trip replaced by its second leg, which keeps
     the pivot translation in its record. A first leg that failed stays, as a failure."""
     back = {r.request.key: r for r in second}
@@ -71,7 +74,7 @@ def fold(first: list[ScoredSample], second: list[ScoredSample]) -> list[ScoredSa
         pivot: dict[str, Any] = {"pivot": result.parsed, "pivot_output": _text(result)}
         pair = pair_of(result.request.language)
         if pair is not None and result.parsed:  # is the pivot leg in the pivot language?
-            pivot["pivot_langid"] = judge(result.parsed, pair.target).as_record()
+            pivot["pivot_langid"] = judge(result.parsed, pair.target, detector).as_record()
         folded.append(replace(leg, details={**leg.details, **pivot}))
     return folded
 

@@ -22,7 +22,7 @@ SampleKey = tuple[str, str, str, str]
 
 
 def score_output(
-    request: Request, response: Response, sample: Sample, cached: bool
+    request: Request, response: Response, sample: Sample, cached: bool, detector: str = "default"
 ) -> ScoredSample:
     """One translation, cleaned; what was stripped goes into the sample's record."""
     pair = pair_of(request.language)
@@ -30,7 +30,9 @@ def score_output(
     cleaned = clean_translation(
         response.text, str(sample.fields.get("source", "")), source_language, target_language
     )
-    language, details = language_scores(cleaned.text, response.reasoning, target_language, None)
+    language, details = language_scores(
+        cleaned.text, response.reasoning, target_language, None, detector
+    )
     if cleaned.stripped:
         details["stripped"] = list(cleaned.stripped)
     if pair is not None and pair.round_trip:

@@ -1,0 +1,150 @@
+"""The Language Confusion Benchmark's protocol: its tokens, lid.176's exact label, the word level
+counted after the line level, the harmonic mean, the averages per source and language, and the
+choice of detector for a run (`--langid`) and for re-scoring one."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import Result
+
+from harness.cli import DETECTOR_CHOICES
+from harness.errors import PolyevalError
+from harness.langid import DETECTORS
+from harness.langid.lcb import harmonic_mean, lcb_check, tokenize
+from harness.language_confusion import lcb_records
+from harness.planner import Selection, build_plan
+from harness.registry import TaskRegistry
+from tests.conftest import read_run, scores_of
+
+CANTONESE = "佢哋今日去咗街市買嘢食，好開心㗎，我哋都好鍾意。"  # Chinese, but lid.176 says yue
+HINDI = "यह मॉडल बहुत अच्छा काम करता है और तेज़ भी है"
+
+
+def test_the_cli_offers_the_detectors_the_harness_has() -> None:
+    assert DETECTOR_CHOICES == DETECTORS
+
+
+def test_tokens_are_the_papers() -> None:
+    # jieba keeps the spaces between words as tokens: three words make a judged line
+    assert tokenize("你好 世界 今天", "Hani") == ("你好", " ", "世界", " ", "今天")
+    assert lcb_check("你好 世界 今天", "zho_Hans", "lid176")[0] is not None
+    assert lcb_check("你好世界", "zho_Hans", "lid176") == (None, None)  # two tokens
+
+
+def test_lid176_wants_the_target_label_itself() -> None:
+    # Cantonese is the same language as Chinese for the project's judge, not for lid.176
+    assert lcb_check(CANTONESE, "zho_Hans", "default")[0] is True
+    assert lcb_check(CANTONESE, "zho_Hans", "lid176") == (False, None)
+
+
+@pytest.mark.parametrize("detector", DETECTORS)
+def test_the_word_level_counts_whole_tokens_after_the_line_level(detector: str) -> None:
+    assert lcb_check(HINDI, "hin_Deva", detector) == (True, True)
+    with_word = HINDI.replace("मॉडल", "learning")
+    assert lcb_check(with_word, "hin_Deva", detector) == (True, False)
+    # a token that merely contains an English word is not one, as in LCB
+    assert lcb_check(HINDI.replace("मॉडल", "learning123"), "hin_Deva", detector) == (True, True)
+    english_line = f"{with_word}\nThis whole line is written in plain English words."
+    assert lcb_check(english_line, "hin_Deva", detector) == (False, None)  # not counted
+    assert lcb_check("La réponse est quarante-deux, voilà pourquoi.", "fra_Latn", detector) == (
+        True,
+        None,
+    )
+
+
+def test_harmonic_mean() -> None:
+    assert harmonic_mean(0.8, 0.6) == pytest.approx(2 * 0.8 * 0.6 / 1.4)
+    assert harmonic_mean(0.5, None) == 0.5
+    assert harmonic_mean(0.0, 0.0) == 0.0
+    assert harmonic_mean(None, 0.5) is None
+
+
+def _score(variant: str, source: str, language: str, metric: str, value: float, n: int) -> Any:
+    return {"task": "lcb", "variant": variant, "language": language, "metric": metric,
+            "by": "source", "group": source, "value": value, "n": n}  # fmt: skip
+
+
+def test_averages_per_source_and_language_by_hand() -> None:
+    scores = [
+        _score("monolingual", "aya", "zho_Hans", "line_pass", 0.8, 10),
+        _score("monolingual", "aya", "zho_Hans", "word_pass", 0.5, 8),
+        _score("monolingual", "okapi", "zho_Hans", "line_pass", 0.4, 5),
+        _score("monolingual", "okapi", "zho_Hans", "word_pass", 1.0, 2),
+        _score("monolingual", "okapi", "fra_Latn", "line_pass", 0.9, 10),
+        # pooled, not per source: no LCB records from it
+        {**_score("monolingual", "aya", "zho_Hans", "line_pass", 0.6, 15), "by": None},
+    ]
+    records = lcb_records(scores)
+    found = {(r["kind"], r["group"], r["metric"]): r for r in records}
+
+    def value(kind: str, group: str | None, metric: str) -> float:
+        return float(found[(kind, group, metric)]["value"])
+
+    assert value("lcb_cell", "aya/zho_Hans", "language_confusion_pass") == pytest.approx(
+        2 * 0.8 * 0.5 / 1.3
+    )
+    # Chinese: the mean over its two sources, LPR (0.8 + 0.4) / 2, WPR (0.5 + 1.0) / 2
+    assert value("lcb_language", "zho_Hans", "line_pass") == pytest.approx(0.6)
+    assert value("lcb_language", "zho_Hans", "word_pass") == pytest.approx(0.75)
+    assert value("lcb_language", "zho_Hans", "language_confusion_pass") == pytest.approx(
+        2 * 0.6 * 0.75 / 1.35
+    )
+    assert value("lcb_language", "fra_Latn", "language_confusion_pass") == pytest.approx(0.9)
+    # okapi: the mean over its languages; the setting: the mean over the language means
+    assert value("lcb_source", "okapi", "line_pass") == pytest.approx(0.65)
+    assert value("lcb_average", None, "line_pass") == pytest.approx(0.75)
+    assert value("lcb_average", None, "word_pass") == pytest.approx(0.75)  # Chinese only
+    average = found[("lcb_average", None, "line_pass")]
+    assert (average["n"], average["languages"]) == (25, 2)
+    assert found[("lcb_average", None, "word_pass")]["languages"] == 1
+    assert ("lcb_language", "fra_Latn", "word_pass") not in found
+    assert {r["variant"] for r in records} == {"monolingual"}
+
+
+def _cantonese_predictions(path: Path) -> Path:
+    selection = Selection(tasks=["lcb"], source="sample", variants=["crosslingual"],
+                          languages=["zho_Hans"])  # fmt: skip
+    requests = build_plan(TaskRegistry(), selection).requests
+    assert requests
+    rows = [{"sample_id": r.sample_id, "output": CANTONESE} for r in requests]
+    path.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
+    return path
+
+
+def test_a_run_is_judged_by_its_detector_and_rescored_by_another(
+    evaluate: Callable[..., Result], tmp_path: Path
+) -> None:
+    predictions = _cantonese_predictions(tmp_path / "cantonese.jsonl")
+    out = tmp_path / "run"
+    args = "run --tasks lcb --source sample --variants crosslingual --languages zh"
+    result = evaluate(args, predictions=predictions, output=out)
+    assert result.exit_code == 0, result.output
+    cell = ("lcb", "crosslingual", "zho_Hans")
+    assert scores_of(out, "line_pass")[cell]["value"] == 1.0
+    assert read_run(out)["manifest"]["langid"]["detector"] == "default"
+
+    result = evaluate("score", str(out), langid="lid176")
+    assert result.exit_code == 0, result.output
+    assert scores_of(out, "line_pass")[cell]["value"] == 0.0
+    run = read_run(out)
+    assert run["manifest"]["langid"]["detector"] == "lid176"
+    assert run["manifest"]["replay"]["langid"] == "lid176"
+    assert {s["langid"]["method"] for s in run["samples"]} == {"lid176"}
+    summary = json.loads((out / "summary.json").read_text())
+    average = [r for r in summary if r["kind"] == "lcb_average" and r["metric"] == "line_pass"]
+    assert [r["value"] for r in average] == [0.0]
+    shown = evaluate("show", str(out))
+    assert "Language Confusion Benchmark" in shown.output
+    assert "0.0 / - / 0.0" in shown.output  # no word level where the line level fails
+
+
+def test_an_unknown_detector_is_refused(evaluate: Callable[..., Result], tmp_path: Path) -> None:
+    result = evaluate("run --model baseline:reference --tasks lcb --source sample --langid x")
+    assert result.exit_code == 2 and "--langid" in result.output
+    with pytest.raises(PolyevalError, match="unknown language detector 'x'"):
+        build_plan(TaskRegistry(), Selection(tasks=["lcb"], source="sample", langid="x"))
