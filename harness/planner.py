@@ -296,7 +296,7 @@ def _requests(
             choice_labels=literals.choice_labels[: len(sample.choices)],
             digits=literals.digits if spec.kind in LOCAL_DIGITS else "0123456789",
             answer_pool=pool,
-            source_text=str(sample.fields.get("source", sample.fields.get("question", ""))),
+            source_text=_source_text(sample),
         )
         requests.append(
             Request(
@@ -314,6 +314,15 @@ def _requests(
             )
         )
     return requests
+
+
+COPIED_FIELDS = ("source", "question", "prompt")
+"""What baseline:copy-source echoes: a translation's source, else the question, else the
+prompt (open-ended tasks such as LCB: a copied English prompt is the floor)."""
+
+
+def _source_text(sample: Sample) -> str:
+    return next((str(sample.fields[f]) for f in COPIED_FIELDS if f in sample.fields), "")
 
 
 def _chosen(

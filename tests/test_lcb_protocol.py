@@ -148,3 +148,16 @@ def test_an_unknown_detector_is_refused(evaluate: Callable[..., Result], tmp_pat
     assert result.exit_code == 2 and "--langid" in result.output
     with pytest.raises(PolyevalError, match="unknown language detector 'x'"):
         build_plan(TaskRegistry(), Selection(tasks=["lcb"], source="sample", langid="x"))
+
+
+def test_copying_the_prompt_is_the_floor_of_the_crosslingual_setting(
+    evaluate: Callable[..., Result], tmp_path: Path
+) -> None:
+    out = tmp_path / "copy"
+    result = evaluate("run --model baseline:copy-source --tasks lcb --source sample", output=out)
+    assert result.exit_code == 0, result.output
+    line_pass = scores_of(out, "line_pass")
+    crosslingual = {k[2]: r["value"] for k, r in line_pass.items() if k[1] == "crosslingual"}
+    monolingual = {k[2]: r["value"] for k, r in line_pass.items() if k[1] == "monolingual"}
+    assert len(crosslingual) == 14 and set(crosslingual.values()) == {0.0}  # English prompts
+    assert len(monolingual) == 15 and set(monolingual.values()) == {1.0}  # prompts in L

@@ -5,7 +5,8 @@
 - `majority`: the most common gold answer of the task, variant and language.
 - `reference`: the gold answer, phrased in the prompt's language: the harness's own
   correctness check, which must score 100%.
-- `copy-source`: echoes the source text (translation tasks) or the question.
+- `copy-source`: echoes the source text (translation tasks), the question, or the prompt
+  (open-ended tasks).
 """
 
 from __future__ import annotations

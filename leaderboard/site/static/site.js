@@ -15,7 +15,10 @@
  *   table#overview             the overview (index.html): rows tr[data-m]; column 0 rank
  *                              (td.rank), 1 model (td.model), 2 mean over tasks (td.mean);
  *                              then per task/variant three cells: td.score[data-c] (primary
- *                              metric; its number is a.drill), td.ln, td.cons
+ *                              metric; its number is a.drill), td.ln, td.cons; the columns
+ *                              with Language Confusion Benchmark rates come last, under
+ *                              th.group.lcb[data-cs] (their indices c), each three cells
+ *                              td.lpr[data-c] (its number is a.drill), td.wpr, td.lcpr
  *   select#filter-family       task family ("all", "translated QA", "reasoning", "temporal",
  *                              "translation"): hides the other families' columns (their
  *                              cells carry class fam-<family>) and recomputes means and ranks
@@ -104,19 +107,34 @@
       td.setAttribute("data-value", v === null || v === undefined ? "" : String(v));
     };
 
+    // a group header spans the visible columns of its group (none: hidden)
+    var fitGroups = function () {
+      overview.querySelectorAll("thead th.group[data-cs]").forEach(function (th) {
+        var shown = th.getAttribute("data-cs").split(" ").filter(function (c) {
+          var head = overview.querySelector("thead th.task.c" + c);
+          return head && getComputedStyle(head).display !== "none";
+        }).length;
+        th.hidden = shown === 0;
+        th.colSpan = Math.max(1, 3 * shown);
+      });
+    };
+
     var applyFilters = function () {
       var view = script.value !== "all" ? "script:" + script.value
         : tier.value !== "all" ? "tier:" + tier.value : "all";
       var fam = family.value;
       var hidden = data.families.filter(function (f) { return f !== "all" && fam !== "all" && f !== fam; });
       var cells = data.cells[view] || [];
+      var lcb = (data.lcb || {})[view] || {};
       var rules = hidden.map(function (f) { return "#overview .fam-" + f.toLowerCase().replace(/ /g, "-"); });
       if (view !== "all") {  // columns with no language of the script or tier
         cells.forEach(function (entries, c) {
-          if (entries.every(function (e) { return e === null; })) { rules.push("#overview .c" + c); }
+          var mine = lcb[c] || entries;
+          if (mine.every(function (e) { return e === null; })) { rules.push("#overview .c" + c); }
         });
       }
       style.textContent = rules.map(function (rule) { return rule + "{display:none}"; }).join("\n");
+      fitGroups();
       var means = (data.means[view] || {})[fam] || [];
       overview.querySelectorAll("tbody tr[data-m]").forEach(function (row) {
         var m = parseInt(row.getAttribute("data-m"), 10);
@@ -138,6 +156,13 @@
           var ln = td.nextElementSibling, cons = ln && ln.nextElementSibling;
           if (ln) { setValue(ln, entry ? entry[4] : null); ln.removeAttribute("title"); }
           if (cons) { setValue(cons, entry ? entry[5] : null); cons.removeAttribute("title"); }
+        });
+        row.querySelectorAll("td.lpr[data-c]").forEach(function (td) {
+          var entry = (lcb[td.getAttribute("data-c")] || [])[m] || null;
+          var wpr = td.nextElementSibling, lcpr = wpr && wpr.nextElementSibling;
+          setValue(td, entry ? entry[0] : null);
+          if (wpr) { setValue(wpr, entry ? entry[1] : null); }
+          if (lcpr) { setValue(lcpr, entry ? entry[2] : null); }
         });
       });
       if (overview._sorted) { sortTable(overview, overview._sorted.th, overview._sorted.direction); }
