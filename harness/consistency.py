@@ -14,7 +14,8 @@ has none of them, so it is counted apart and never as a failure:
   wrong language (right answer *and* right language, as SEA-HELM reports it).
 
 The expected language is the item's, a translation's target (after a round trip: the source
-again), or the variant's `reply_language` (MGSM's EN-COT reasons in English).
+again), or the variant's `reply_language` (MGSM's EN-COT reasons in English). The judge is the
+run's detector (`--langid`): the project's default, or fastText lid.176 as LCB uses it.
 """
 
 from __future__ import annotations

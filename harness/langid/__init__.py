@@ -4,6 +4,8 @@
     language_bearing(text) -> str            the text without what carries no language
     line_pass(text, expected, detector) -> bool | None    LCB line level
     word_pass(text, expected) -> bool | None              LCB word level (non-Latin targets)
+    lcb_check(text, expected, detector)                   both, as LCB counts them
+    harmonic_mean(line_rate, word_rate)                   LCB's language confusion pass rate
 
 How a verdict is reached is told in harness/langid/judge.py; the knowledge behind it is data:
 scripts.tsv (Unicode ranges of scripts) and langid.yaml (letter rules, equivalence classes,
@@ -13,7 +15,15 @@ thresholds, detector labels). Accuracy is measured by benchmarks/langid_accuracy
 from __future__ import annotations
 
 from harness.langid.judge import DETECTORS, METHODS, Verdict, judge, language_name
-from harness.langid.lcb import ENGLISH_WORDS_SOURCE, Rates, lcb_rates, line_pass, word_pass
+from harness.langid.lcb import (
+    ENGLISH_WORDS_SOURCE,
+    Rates,
+    harmonic_mean,
+    lcb_check,
+    lcb_rates,
+    line_pass,
+    word_pass,
+)
 from harness.langid.text import language_bearing
 
 __all__ = [
@@ -23,8 +33,10 @@ __all__ = [
     "Rates",
     "Verdict",
     "describe",
+    "harmonic_mean",
     "judge",
     "language_bearing",
+    "lcb_check",
     "lcb_rates",
     "line_pass",
     "word_pass",
