@@ -418,8 +418,9 @@ def export(
 )
 def langid(text: str, expect: str, detector: str) -> None:
     """Show the language verdict on TEXT ("-" reads standard input), as the consistency check
-    gives it: detected language, confidence, script shares, consistent yes/no/und, method, note."""
-    from harness.langid import describe, judge
+    gives it: detected language, confidence, script shares, consistent yes/no/und, method, note;
+    and the Language Confusion Benchmark's line and word levels, with what failed them."""
+    from harness.langid import describe, judge, lcb_check
     from harness.languages import get_language
 
     try:
@@ -428,7 +429,7 @@ def langid(text: str, expect: str, detector: str) -> None:
         raise PolyevalError(exc.message, where="--expect") from None
     if text == "-":
         text = sys.stdin.read()
-    click.echo(describe(judge(text, expect, detector)))
+    click.echo(describe(judge(text, expect, detector), lcb_check(text, expect, detector)))
 
 
 @main.command()

@@ -53,13 +53,15 @@ def language_scores(
     scores: dict[str, float] = {}
     if verdict.consistent is not None:
         scores["consistency"] = float(verdict.consistent)
-    line, word = lcb_check(answer, expected, detector)
-    for name, passed in (("line_pass", line), ("word_pass", word)):
+    lcb = lcb_check(answer, expected, detector)
+    for name, passed in (("line_pass", lcb.line_pass), ("word_pass", lcb.word_pass)):
         if passed is not None:
             scores[name] = float(passed)
     if primary is not None:
         scores["language_normalised"] = 0.0 if verdict.consistent is False else primary
     details: dict[str, Any] = {"langid": verdict.as_record()}
+    if failed := lcb.as_record():  # the line or the English words that failed LCB's levels
+        details["lcb"] = failed
     reasoned = reasoning or thought
     if reasoned:
         details["langid_reasoning"] = judge(reasoned, expected, detector).as_record()

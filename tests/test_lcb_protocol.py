@@ -32,26 +32,34 @@ def test_the_cli_offers_the_detectors_the_harness_has() -> None:
 def test_tokens_are_the_papers() -> None:
     # jieba keeps the spaces between words as tokens: three words make a judged line
     assert tokenize("你好 世界 今天", "Hani") == ("你好", " ", "世界", " ", "今天")
-    assert lcb_check("你好 世界 今天", "zho_Hans", "lid176")[0] is not None
-    assert lcb_check("你好世界", "zho_Hans", "lid176") == (None, None)  # two tokens
+    assert lcb_check("你好 世界 今天", "zho_Hans", "lid176").line_pass is not None
+    assert lcb_check("你好世界", "zho_Hans", "lid176").levels == (None, None)  # two tokens
 
 
 def test_lid176_wants_the_target_label_itself() -> None:
     # Cantonese is the same language as Chinese for the project's judge, not for lid.176
-    assert lcb_check(CANTONESE, "zho_Hans", "default")[0] is True
-    assert lcb_check(CANTONESE, "zho_Hans", "lid176") == (False, None)
+    assert lcb_check(CANTONESE, "zho_Hans", "default").line_pass is True
+    verdict = lcb_check(CANTONESE, "zho_Hans", "lid176")
+    assert verdict.levels == (False, None)
+    assert verdict.as_record() == {"failed_line": CANTONESE}  # what the sample's record shows
 
 
 @pytest.mark.parametrize("detector", DETECTORS)
 def test_the_word_level_counts_whole_tokens_after_the_line_level(detector: str) -> None:
-    assert lcb_check(HINDI, "hin_Deva", detector) == (True, True)
+    assert lcb_check(HINDI, "hin_Deva", detector).levels == (True, True)
     with_word = HINDI.replace("मॉडल", "learning")
-    assert lcb_check(with_word, "hin_Deva", detector) == (True, False)
+    assert lcb_check(with_word, "hin_Deva", detector).levels == (True, False)
+    assert lcb_check(with_word, "hin_Deva", detector).as_record() == {"english_words": ["learning"]}
     # a token that merely contains an English word is not one, as in LCB
-    assert lcb_check(HINDI.replace("मॉडल", "learning123"), "hin_Deva", detector) == (True, True)
+    assert lcb_check(HINDI.replace("मॉडल", "learning123"), "hin_Deva", detector).levels == (
+        True,
+        True,
+    )
     english_line = f"{with_word}\nThis whole line is written in plain English words."
-    assert lcb_check(english_line, "hin_Deva", detector) == (False, None)  # not counted
-    assert lcb_check("La réponse est quarante-deux, voilà pourquoi.", "fra_Latn", detector) == (
+    assert lcb_check(english_line, "hin_Deva", detector).levels == (False, None)  # not counted
+    assert lcb_check(
+        "La réponse est quarante-deux, voilà pourquoi.", "fra_Latn", detector
+    ).levels == (
         True,
         None,
     )
@@ -120,7 +128,7 @@ def test_a_run_is_judged_by_its_detector_and_rescored_by_another(
     evaluate: Callable[..., Result], tmp_path: Path
 ) -> None:
     predictions = _cantonese_predictions(tmp_path / "cantonese.jsonl")
-    out = tmp_path / "run"
+    out = tmp_path / "results" / "run"
     args = "run --tasks lcb --source sample --variants crosslingual --languages zh"
     result = evaluate(args, predictions=predictions, output=out)
     assert result.exit_code == 0, result.output
@@ -135,9 +143,14 @@ def test_a_run_is_judged_by_its_detector_and_rescored_by_another(
     assert run["manifest"]["langid"]["detector"] == "lid176"
     assert run["manifest"]["replay"]["langid"] == "lid176"
     assert {s["langid"]["method"] for s in run["samples"]} == {"lid176"}
+    assert {s["lcb"]["failed_line"] for s in run["samples"]} == {CANTONESE}  # why it failed
     summary = json.loads((out / "summary.json").read_text())
     average = [r for r in summary if r["kind"] == "lcb_average" and r["metric"] == "line_pass"]
     assert [r["value"] for r in average] == [0.0]
+    site = tmp_path / "site"  # the leaderboard's drill-down shows the failed line
+    assert evaluate("leaderboard", results=tmp_path / "results", out=site).exit_code == 0
+    pages = list((site / "data" / "samples").rglob("page-*.js"))
+    assert pages and all('"failed_line"' in page.read_text(encoding="utf-8") for page in pages)
     shown = evaluate("show", str(out))
     assert "Language Confusion Benchmark" in shown.output
     assert "0.0 / - / 0.0" in shown.output  # no word level where the line level fails
@@ -161,3 +174,13 @@ def test_copying_the_prompt_is_the_floor_of_the_crosslingual_setting(
     monolingual = {k[2]: r["value"] for k, r in line_pass.items() if k[1] == "monolingual"}
     assert len(crosslingual) == 14 and set(crosslingual.values()) == {0.0}  # English prompts
     assert len(monolingual) == 15 and set(monolingual.values()) == {1.0}  # prompts in L
+
+
+def test_evaluate_langid_shows_what_failed_lcb(evaluate: Callable[..., Result]) -> None:
+    text = HINDI.replace("मॉडल", "learning")
+    rows = evaluate("langid", text, expect="hi").output.splitlines()
+    assert "LCB line    pass" in rows and "LCB word    fail: learning" in rows
+    mixed = "Bonjour, voici ma réponse complète.\nThis line is plainly written in English."
+    rows = evaluate("langid", mixed, expect="fr", detector="lid176").output.splitlines()
+    assert "LCB line    fail: This line is plainly written in English" in rows
+    assert "LCB word    not counted" in rows

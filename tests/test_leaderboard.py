@@ -67,6 +67,8 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> Path:
         str(predictions),
         "--model",
         EVIL_MODEL,
+        "--langid",
+        "lid176",
         *common,
         "--output",
         str(folder / "evil"),
@@ -250,6 +252,9 @@ def test_task_model_and_language_pages(site: Path, results: Path) -> None:
     manifest = json.loads((results / "random" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["tasks"]["mgsm"]["variants"]["native_cot"]["template_hash"] in mgsm
     assert manifest["run_id"] in mgsm and manifest["started"] in mgsm
+    # the language identifier of each run, in the last column of the runs table
+    runs = dict(re.findall(r"<tr><td><code>([^<]+)</code></td>.*?<td>([^<]*)</td></tr>", mgsm))
+    assert runs[manifest["run_id"]] == "default" and runs["evil"] == "lid176"
     task = Page(mgsm)
     worst = task.cells_with("worst")
     assert worst and all(a["data-value"] for a, _ in worst)  # the random baseline's worst

@@ -17,6 +17,7 @@ from __future__ import annotations
 from harness.langid.judge import DETECTORS, METHODS, Verdict, judge, language_name
 from harness.langid.lcb import (
     ENGLISH_WORDS_SOURCE,
+    LcbVerdict,
     Rates,
     harmonic_mean,
     lcb_check,
@@ -30,6 +31,7 @@ __all__ = [
     "DETECTORS",
     "ENGLISH_WORDS_SOURCE",
     "METHODS",
+    "LcbVerdict",
     "Rates",
     "Verdict",
     "describe",
@@ -43,8 +45,8 @@ __all__ = [
 ]
 
 
-def describe(verdict: Verdict) -> str:
-    """The verdict as lines for people: `evaluate langid` prints it."""
+def describe(verdict: Verdict, lcb: LcbVerdict | None = None) -> str:
+    """The verdict (and LCB's, where given) as lines for people: `evaluate langid` prints it."""
 
     def named(code: str | None) -> str:
         if code is None:
@@ -63,4 +65,15 @@ def describe(verdict: Verdict) -> str:
     ]
     if verdict.note:
         rows.append(("note", verdict.note))
+    if lcb is not None:
+        rows.append(("LCB line", _level(lcb.line_pass) + _quoted(lcb.failed_line)))
+        rows.append(("LCB word", _level(lcb.word_pass) + _quoted(", ".join(lcb.english_words))))
     return "\n".join(f"{key:<11} {value}" for key, value in rows)
+
+
+def _level(passed: bool | None) -> str:
+    return "not counted" if passed is None else "pass" if passed else "fail"
+
+
+def _quoted(text: str | None) -> str:
+    return f": {text}" if text else ""

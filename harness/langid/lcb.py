@@ -82,26 +82,51 @@ def count_tokens(line: str) -> int:
     return sum(count_words(chunk) for chunk in line.split())
 
 
-def lcb_check(
-    text: str, expected: str, detector: str = "default"
-) -> tuple[bool | None, bool | None]:
-    """LCB's verdicts on one response: whether its lines are all in the expected language (None:
-    no line judged), and whether it holds no English word (None: a Latin-script target, or
-    line errors, where LCB does not count it)."""
+@dataclass(frozen=True)
+class LcbVerdict:
+    """LCB's verdicts on one response, and what failed them."""
+
+    line_pass: bool | None  # None: no line judged
+    word_pass: bool | None  # None: a Latin-script target, or line errors (LCB does not count it)
+    failed_line: str | None = None  # the first line not in the expected language
+    english_words: tuple[str, ...] = ()  # the English words that fail the word level
+
+    @property
+    def levels(self) -> tuple[bool | None, bool | None]:
+        return self.line_pass, self.word_pass
+
+    def as_record(self) -> dict[str, Any]:
+        """What failed, for the sample's record (empty where nothing did)."""
+        record: dict[str, Any] = {}
+        if self.failed_line is not None:
+            record["failed_line"] = self.failed_line
+        if self.english_words:
+            record["english_words"] = list(self.english_words)
+        return record
+
+
+def lcb_check(text: str, expected: str, detector: str = "default") -> LcbVerdict:
+    """LCB's verdicts on one response: whether its lines are all in the expected language, and
+    whether it holds no English word."""
     check_detector(detector)
     want = target(expected)
     lines = judged_lines(text, want.code)
-    verdicts = [ok for line, _ in lines if (ok := _line_ok(line, want, detector)) is not None]
-    if not verdicts:
-        return None, None
-    if not all(verdicts) or want.system == "Latn":
-        return all(verdicts), None
-    return True, not _has_english_word(lines)
+    verdicts = [(line, _line_ok(line, want, detector)) for line, _ in lines]
+    judged = [(line, ok) for line, ok in verdicts if ok is not None]
+    if not judged:
+        return LcbVerdict(None, None)
+    failed = next((line for line, ok in judged if not ok), None)
+    if failed is not None:
+        return LcbVerdict(False, None, failed_line=failed)
+    if want.system == "Latn":
+        return LcbVerdict(True, None)
+    english = _english_words(lines)
+    return LcbVerdict(True, not english, english_words=english)
 
 
 def line_pass(text: str, expected: str, detector: str = "default") -> bool | None:
     """Whether every line of 5+ tokens is in the expected language; None if no such line."""
-    return lcb_check(text, expected, detector)[0]
+    return lcb_check(text, expected, detector).line_pass
 
 
 def word_pass(text: str, expected: str) -> bool | None:
@@ -110,7 +135,7 @@ def word_pass(text: str, expected: str) -> bool | None:
     if target(expected).system == "Latn":
         return None
     lines = judged_lines(text, expected)
-    return not _has_english_word(lines) if lines else None
+    return not _english_words(lines) if lines else None
 
 
 def lcb_rates(texts: Iterable[str], expected: str, detector: str = "lid176") -> Rates:
@@ -118,7 +143,7 @@ def lcb_rates(texts: Iterable[str], expected: str, detector: str = "lid176") -> 
     detector, lid.176, by default)."""
     judged = passed = clean = 0
     for text in texts:
-        line, word = lcb_check(text, expected, detector)
+        line, word = lcb_check(text, expected, detector).levels
         judged += line is not None
         passed += line is True
         clean += word is True
@@ -148,9 +173,11 @@ def english_words() -> frozenset[str]:
     return frozenset(w for w in words if w.islower() and len(w) > 3)
 
 
-def _has_english_word(lines: list[Line]) -> bool:
+def _english_words(lines: list[Line]) -> tuple[str, ...]:
+    """The English words among the lines' tokens, each once, in order."""
     words = english_words()
-    return any(token.strip() in words for _, tokens in lines for token in tokens)
+    found = (token.strip() for _, tokens in lines for token in tokens)
+    return tuple(dict.fromkeys(token for token in found if token in words))
 
 
 def _long_enough(line: str, tokens: tuple[str, ...], system: str) -> bool:

@@ -209,6 +209,12 @@ def _sample(record: Record, language: str) -> dict[str, Any]:
             for k in ("expected", "detected", "confidence", "consistent", "method", "note")
             if verdict.get(k) is not None
         }
+    lcb = record.get("lcb")  # the line or English words that failed LCB's levels
+    if isinstance(lcb, dict):
+        found["lcb"] = {
+            "failed_line": _clip(lcb.get("failed_line")),
+            "english_words": _clip(lcb.get("english_words") or []),
+        }
     return found
 
 

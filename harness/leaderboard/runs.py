@@ -33,6 +33,7 @@ class Run:
     status: str
     harness_version: str | None
     git: str | None
+    langid: str  # the language identifier answers were judged with (default, lid176)
     counts: dict[str, int]
     tasks: dict[str, dict[str, Any]]  # the manifest's task entries
     scores: list[Record]  # overall score records (no breakdowns)
@@ -127,6 +128,7 @@ def load_run(path: Path, key: str) -> Run:
         status=str(manifest.get("status") or "unknown"),
         harness_version=_text(harness_info.get("version")),
         git=_text(harness_info.get("git")),
+        langid=_detector(manifest),
         counts={k: int(v) for k, v in counts.items() if isinstance(v, int)}
         if isinstance(counts, dict)
         else {},
@@ -140,6 +142,13 @@ def load_run(path: Path, key: str) -> Run:
         scores_by_column=by_column(scores),
         summary_by_column=by_column(summary),
     )
+
+
+def _detector(manifest: dict[str, Any]) -> str:
+    """The run's language identifier; runs from before there was a choice used the default."""
+    langid = manifest.get("langid")
+    detector = langid.get("detector") if isinstance(langid, dict) else None
+    return str(detector or "default")
 
 
 def by_column(records: list[Record]) -> dict[tuple[str, str], list[Record]]:
