@@ -281,6 +281,13 @@
       lang.appendChild(el("div", "muted", asText(verdict.method) + (verdict.confidence !== undefined ? " " + verdict.confidence : "")));
       if (verdict.note) { lang.appendChild(el("div", "muted", asText(verdict.note))); }
     }
+    var lcb = sample.lcb || null;  // what failed the LCB line or word level
+    if (lcb && lcb.failed_line) {
+      lang.appendChild(el("div", "verdict-no", "LCB line failed: " + asText(lcb.failed_line)));
+    }
+    if (lcb && lcb.english_words && lcb.english_words.length) {
+      lang.appendChild(el("div", "verdict-no", "LCB English words: " + lcb.english_words.map(asText).join(", ")));
+    }
     tr.appendChild(lang);
     return tr;
   }
