@@ -3,7 +3,10 @@
 A predictions file is JSONL (or CSV) with one answer per row: `sample_id` and `output`, and
 optionally `task`, `variant` and `language` where a sample id alone is ambiguous (the same row
 number in several languages), `reasoning` and `finish_reason` ("length" marks a reply cut by
-the token limit). A run's own samples.jsonl is such a file.
+the token limit). A run's own samples.jsonl is such a file. A task may also declare another
+tool's output files (`predictions:` in its task.yaml: the sample id as a pattern over the
+file's columns, and the reply's column); a row without `sample_id` that has those columns is
+read that way, its other columns left aside.
 
 Each row must name exactly one sample of the run; a row that names none is an error (the first
 few are listed), and the run's samples without a row are reported and left out, not scored as
@@ -13,8 +16,9 @@ failures. No model is asked: the backend answers each request from its row.
 from __future__ import annotations
 
 import hashlib
+import string
 from collections import defaultdict
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +26,7 @@ from typing import Any
 from harness.data.readers import read_rows
 from harness.errors import PolyevalError
 from harness.records import Request, Response
-from harness.spec import FileFormat, FileLayout
+from harness.spec import FileFormat, FileLayout, PredictionsFormat
 
 Key = tuple[str, str, str, str]  # Request.key: task, variant, language, sample id
 NARROWING = ("task", "variant", "language")
@@ -45,13 +49,15 @@ class Prediction:
         return all(getattr(self, name) in (None, getattr(request, name)) for name in NARROWING)
 
 
-def read_predictions(path: Path) -> list[Prediction]:
+def read_predictions(
+    path: Path, formats: Mapping[str, PredictionsFormat] | None = None
+) -> list[Prediction]:
     """Every row of a JSONL or CSV predictions file; a row whose output is null (a failed
-    request in a run's samples.jsonl) stays a failure."""
+    request in a run's samples.jsonl) stays a failure. `formats`: the output files of other
+    tools that the run's tasks declare (task name -> format)."""
     fmt: FileFormat = "csv" if path.suffix.lower() == ".csv" else "jsonl"
-    found = [
-        _prediction(row, where) for where, row in read_rows(path, FileLayout(files=[], format=fmt))
-    ]
+    rows = read_rows(path, FileLayout(files=[], format=fmt))
+    found = [_prediction(row, where, formats or {}) for where, row in rows]
     if not found:
         raise PolyevalError("no predictions in the file", where=str(path))
     return found
@@ -128,7 +134,13 @@ class PredictionsBackend:
         return None
 
 
-def _prediction(row: dict[str, Any], where: str) -> Prediction:
+def _prediction(
+    row: dict[str, Any], where: str, formats: Mapping[str, PredictionsFormat]
+) -> Prediction:
+    if "sample_id" not in row:
+        for task, declared in formats.items():
+            if _has_columns(row, declared):
+                return _declared(row, where, task, declared)
     for name in ("sample_id", "output"):
         if name not in row:
             have = ", ".join(map(str, row)) or "none"
@@ -140,3 +152,21 @@ def _prediction(row: dict[str, Any], where: str) -> Prediction:
     }
     output = None if row["output"] is None else str(row["output"])
     return Prediction(str(row["sample_id"]), output, where, **optional)
+
+
+def _columns(declared: PredictionsFormat) -> set[str]:
+    names = {name for _, name, _, _ in string.Formatter().parse(declared.sample_id) if name}
+    return names | {declared.output}
+
+
+def _has_columns(row: dict[str, Any], declared: PredictionsFormat) -> bool:
+    return _columns(declared) <= set(row)
+
+
+def _declared(
+    row: dict[str, Any], where: str, task: str, declared: PredictionsFormat
+) -> Prediction:
+    """A row of another tool's output file, read as its task declares."""
+    sample_id = declared.sample_id.format_map({k: str(v) for k, v in row.items()})
+    output = row[declared.output]
+    return Prediction(sample_id, None if output is None else str(output), where, task=task)

@@ -196,7 +196,8 @@ def _answers_from(path: Path, plan: Plan, console: Console) -> tuple[Plan, Predi
     from it; the samples without an answer are reported, not scored."""
     if any(t.task.variant(v).round_trip for t in plan.tasks for v in t.variants):
         raise PolyevalError("round-trip variants need a model: their second leg is generated")
-    found = match(plan.requests, read_predictions(path))
+    formats = {t.task.name: f for t in plan.tasks if (f := t.task.spec.predictions) is not None}
+    found = match(plan.requests, read_predictions(path, formats))
     kept = [r for r in plan.requests if r.key in found]
     if missing := len(plan.requests) - len(kept):
         console.print(

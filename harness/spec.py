@@ -107,6 +107,14 @@ class Variant(_Strict):
         return value
 
 
+class PredictionsFormat(_Strict):
+    """Another tool's output files for this task, which `--predictions` reads as they are
+    (LCB's published completions): each row's sample id from its columns, and its reply."""
+
+    sample_id: str  # format string over the file's columns: "{task}/{source}/{language}/{id}"
+    output: str  # the column that holds the reply
+
+
 class TaskSpec(_Strict):
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     version: str
@@ -128,6 +136,7 @@ class TaskSpec(_Strict):
     parser: str
     metrics: list[str] = Field(default_factory=lambda: ["accuracy"])
     generation: dict[str, Any] = Field(default_factory=dict)
+    predictions: PredictionsFormat | None = None  # another tool's output files
 
     @field_validator("languages", mode="before")
     @classmethod

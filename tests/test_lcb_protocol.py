@@ -4,6 +4,7 @@ choice of detector for a run (`--langid`) and for re-scoring one."""
 
 from __future__ import annotations
 
+import csv
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -17,12 +18,18 @@ from harness.errors import PolyevalError
 from harness.langid import DETECTORS
 from harness.langid.lcb import harmonic_mean, lcb_check, tokenize
 from harness.language_confusion import lcb_records
+from harness.paths import TASKS_DIR
 from harness.planner import Selection, build_plan
 from harness.registry import TaskRegistry
 from tests.conftest import read_run, scores_of
 
 CANTONESE = "佢哋今日去咗街市買嘢食，好開心㗎，我哋都好鍾意。"  # Chinese, but lid.176 says yue
 HINDI = "यह मॉडल बहुत अच्छा काम करता है और तेज़ भी है"
+REFERENCES = dict(  # a fluent reply per language code (what baseline:reference gives)
+    line.split("\t")
+    for line in (TASKS_DIR / "lcb" / "reference.tsv").read_text(encoding="utf-8").splitlines()
+    if line and not line.startswith("#")
+)
 
 
 def test_the_cli_offers_the_detectors_the_harness_has() -> None:
@@ -184,3 +191,39 @@ def test_evaluate_langid_shows_what_failed_lcb(evaluate: Callable[..., Result]) 
     rows = evaluate("langid", mixed, expect="fr", detector="lid176").output.splitlines()
     assert "LCB line    fail: This line is plainly written in English" in rows
     assert "LCB word    not counted" in rows
+
+
+def _lcb_outputs_file(path: Path) -> Path:
+    """The sample answered in the layout of LCB's published completions (outputs/*.csv):
+    fluent replies in the monolingual setting, English ones in the cross-lingual one."""
+    requests = build_plan(TaskRegistry(), Selection(tasks=["lcb"], source="sample")).requests
+    english = "I think this is a very good question, and here is my detailed answer."
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "model", "completion", "task", "source", "language"])
+        for request in requests:
+            setting, source, code, row = request.sample_id.split("/")
+            reply = REFERENCES[code] if setting == "monolingual" else english
+            writer.writerow([row, "some-model", reply, setting, source, code])
+    return path
+
+
+def test_lcb_published_completion_files_are_read_as_they_are(
+    evaluate: Callable[..., Result], tmp_path: Path
+) -> None:
+    outputs = _lcb_outputs_file(tmp_path / "some-model.csv")
+    out = tmp_path / "published"
+    result = evaluate("run --tasks lcb --source sample", predictions=outputs, output=out)
+    assert result.exit_code == 0, result.output
+    assert "left out" not in result.output  # every row matched its prompt
+    summary = json.loads((out / "summary.json").read_text())
+    average = {
+        r["variant"]: r["value"]
+        for r in summary
+        if r["kind"] == "lcb_average" and r["metric"] == "line_pass"
+    }
+    assert average == {"monolingual": 1.0, "crosslingual": 0.0}
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,completion\n0,hello\n", encoding="utf-8")
+    result = evaluate("run --tasks lcb --source sample", predictions=bad, output=tmp_path / "x")
+    assert result.exit_code != 0 and "missing column 'sample_id'" in result.output
