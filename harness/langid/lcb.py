@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import logging
 import string
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Any
@@ -70,11 +70,8 @@ def judged_lines(text: str, expected: str) -> list[Line]:
 @lru_cache(maxsize=2**16)
 def tokenize(line: str, system: str) -> tuple[str, ...]:
     """The paper's tokens of a line written for a language of this writing system."""
-    if system == "Hani":
-        return tuple(_jieba().cut(line))
-    if system == "Jpan":
-        return tuple(_mecab().parse(line).split())
-    return tuple(line.split())
+    segment = _SEGMENTERS.get(system)
+    return segment(line) if segment is not None else tuple(line.split())
 
 
 def count_tokens(line: str) -> int:
@@ -182,7 +179,7 @@ def _english_words(lines: list[Line]) -> tuple[str, ...]:
 
 def _long_enough(line: str, tokens: tuple[str, ...], system: str) -> bool:
     script = tables().scripts.get(system)
-    if system not in ("Hani", "Jpan") and script is not None and script.per_word is not None:
+    if system not in _SEGMENTERS and script is not None and script.per_word is not None:
         return count_tokens(line) >= MIN_TOKENS  # Thai, Lao...: no tokenizer in the protocol
     return len(tokens) >= MIN_TOKENS
 
@@ -210,3 +207,17 @@ def _mecab() -> Any:
     from fugashi import Tagger  # type: ignore[import-untyped]
 
     return Tagger("-O wakati -b 50000")  # the unidic-lite dictionary, as the paper's script
+
+
+def _jieba_tokens(line: str) -> tuple[str, ...]:
+    return tuple(_jieba().cut(line))
+
+
+def _mecab_tokens(line: str) -> tuple[str, ...]:
+    return tuple(_mecab().parse(line).split())
+
+
+_SEGMENTERS: dict[str, Callable[[str], tuple[str, ...]]] = {
+    "Hani": _jieba_tokens,  # Chinese
+    "Jpan": _mecab_tokens,  # Japanese
+}
