@@ -13,6 +13,7 @@ from harness.cache import ResponseCache, cache_key
 from harness.consistency import expected_language, language_scores
 from harness.literals import get_literals
 from harness.metrics import score
+from harness.parallel import even_bounds, fork_workers, forked_map
 from harness.parsers import get_parser
 from harness.planner import Plan
 from harness.records import Request, Response, ScoredSample
@@ -69,10 +70,11 @@ async def execute(
             failures[key] = response
         progress(multiplicity[key])
     generated = time.perf_counter()
-    results = [
-        _scored(plan, r, answers.get(k) or failures.get(k), k in from_cache)
+    answered = [
+        (r, answers.get(k) or failures.get(k), k in from_cache)
         for r, k in zip(plan.requests, keys, strict=True)
     ]
+    results = score_answers(plan, answered)
     counts.failed = sum(1 for r in results if r.response is None or not r.response.ok)
     counts.truncated = sum(1 for r in results if r.response is not None and r.response.truncated)
     for r in results:
@@ -85,6 +87,33 @@ async def execute(
         "score_s": time.perf_counter() - generated,
     }
     return Execution(results, counts, timings)
+
+
+Answered = tuple[Request, Response | None, bool]  # a request, its answer, from the cache?
+PARALLEL_MIN_ANSWERS = 2000
+"""Below this many answers they are scored in this process: forking does not pay."""
+_MIN_CHUNK = 500  # answers per worker process, at least
+_FORKED: tuple[Plan, list[Answered]] | None = None  # what forked workers score
+
+
+def score_answers(plan: Plan, answered: list[Answered]) -> list[ScoredSample]:
+    """Each answer parsed and scored; many answers across forked worker processes, where
+    nothing else runs (answers given in a predictions file, a run scored again)."""
+    global _FORKED
+    workers = fork_workers(len(answered), PARALLEL_MIN_ANSWERS, _MIN_CHUNK)
+    if workers <= 1:
+        return [_scored(plan, *item) for item in answered]
+    _FORKED = (plan, answered)
+    try:
+        return forked_map(_score_range, even_bounds(len(answered), workers))
+    finally:
+        _FORKED = None
+
+
+def _score_range(start: int, stop: int) -> list[ScoredSample]:
+    assert _FORKED is not None, "set by score_answers before the workers are forked"
+    plan, answered = _FORKED
+    return [_scored(plan, *item) for item in answered[start:stop]]
 
 
 def _unique_pending(

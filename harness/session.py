@@ -31,6 +31,7 @@ from harness.translation.round_trip import combine, second_leg
 from harness.translation.scoring import score_corpora
 
 SECRET_WORDS = ("key", "token", "secret", "password")
+REFRESH_S = 0.1  # the progress bar's refresh interval
 
 
 @dataclass
@@ -260,11 +261,17 @@ async def _generate(
         MofNCompleteColumn(),
         TimeElapsedColumn(),
     )
-    with Progress(*columns, console=console, transient=False) as bar:
+    # refreshed here, not by rich's refresh thread: with no other thread running, the answers
+    # of a predictions file or a re-scored run are scored in forked workers (harness.parallel)
+    with Progress(*columns, console=console, transient=False, auto_refresh=False) as bar:
         job = bar.add_task("answering", total=len(plan.requests))
+        shown = [0.0]
 
         def advance(n: int) -> None:
             bar.advance(job, n)
+            if (now := time.monotonic()) - shown[0] >= REFRESH_S:
+                shown[0] = now
+                bar.refresh()
 
         try:
             execution = await execute(plan, backend, cache, advance)

@@ -35,9 +35,7 @@ import itertools
 import logging
 import math
 import multiprocessing
-import os
 import re
-import threading
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -64,6 +62,7 @@ from sacrebleu.significance import _compute_p_value
 
 from harness.errors import PolyevalError
 from harness.languages import get_language, is_known
+from harness.parallel import fork_workers
 from harness.yamlfile import line_of, load_yaml
 
 CORPUS_METRICS: tuple[str, ...] = ("chrf", "bleu", "ter")
@@ -705,24 +704,6 @@ def _chunk_statistics(
     }
 
 
-def _cpu_count() -> int:
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
-
-
-def _process_count(n: int, requested: int | None) -> int:
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return 1
-    if multiprocessing.current_process().daemon:  # may not have children
-        return 1
-    if requested is not None:
-        return max(1, min(requested, n))
-    if n < PARALLEL_MIN_SENTENCES or threading.active_count() > 1:
-        return 1  # forking a process with other threads running can deadlock the child
-    return max(1, min(_cpu_count(), n // _MIN_CHUNK))
-
-
 def _bounds(hypotheses: Sequence[str], streams: Streams, parts: int) -> list[tuple[int, int]]:
     """`parts` contiguous runs of sentences of about equal text length."""
     sizes = np.fromiter(map(len, hypotheses), np.int64, len(hypotheses))
@@ -741,7 +722,7 @@ def _statistics(
     streams: Streams,
     processes: int | None,
 ) -> dict[str, list[list[float]]]:
-    parts = _process_count(len(hypotheses), processes)
+    parts = fork_workers(len(hypotheses), PARALLEL_MIN_SENTENCES, _MIN_CHUNK, processes)
     if parts <= 1:
         return _chunk_statistics(names, settings, hypotheses, streams)
     bounds = _bounds(hypotheses, streams, parts)
