@@ -70,16 +70,16 @@ def lcb_table(summary: list[Record]) -> Table | None:
     chosen = [r for r in summary if r["kind"] in ("lcb_language", "lcb_average")]
     if not chosen:
         return None
-    rates: dict[str, dict[str, dict[str, float]]] = defaultdict(lambda: defaultdict(dict))
-    for r in chosen:
-        rates[str(r["group"])][_task_variant(r)][r["metric"]] = r["value"]
+    rates: dict[str | None, dict[str, dict[str, float]]] = defaultdict(lambda: defaultdict(dict))
+    for r in chosen:  # by language (None: the average), task/variant and metric
+        rates[r["language"]][_task_variant(r)][r["metric"]] = r["value"]
     columns = list(dict.fromkeys(_task_variant(r) for r in chosen))
     title = "Language Confusion Benchmark in points: LPR / WPR / LCPR (their harmonic mean)"
     table = _table(title, "language", columns)
-    for language in sorted((c for c in rates if c != "None"), key=_language_order):
+    for language in sorted((c for c in rates if c is not None), key=_language_order):
         table.add_row(language, *[_lcb_cell(rates[language].get(c)) for c in columns])
     table.add_section()
-    average = rates.get("None", {})
+    average = rates.get(None, {})
     table.add_row("average", *[_lcb_cell(average.get(c)) for c in columns], style="bold")
     return table
 
