@@ -227,3 +227,25 @@ def test_lcb_published_completion_files_are_read_as_they_are(
     bad.write_text("id,completion\n0,hello\n", encoding="utf-8")
     result = evaluate("run --tasks lcb --source sample", predictions=bad, output=tmp_path / "x")
     assert result.exit_code != 0 and "missing column 'sample_id'" in result.output
+
+
+@pytest.mark.parametrize("detector", DETECTORS)
+def test_copied_real_prompts_pass_in_their_own_language_only(
+    evaluate: Callable[..., Result], tmp_path: Path, shared_data: Path, detector: str
+) -> None:
+    """All 6,586 real prompts copied back as replies: a monolingual prompt is in its language,
+    a cross-lingual one is in English, whatever language it asks for."""
+    out = tmp_path / detector
+    result = evaluate(
+        "run --model baseline:copy-source --tasks lcb --source local",
+        data_dir=shared_data,
+        langid=detector,
+        output=out,
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text())
+    line = [r for r in summary if r["kind"] == "lcb_language" and r["metric"] == "line_pass"]
+    crosslingual = [r["value"] for r in line if r["variant"] == "crosslingual"]
+    monolingual = [r["value"] for r in line if r["variant"] == "monolingual"]
+    assert len(crosslingual) == 14 and max(crosslingual) <= 0.01
+    assert len(monolingual) == 15 and min(monolingual) >= 0.93
