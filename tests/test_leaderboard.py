@@ -799,6 +799,13 @@ def test_the_overview_downloads_carry_the_lcb_rates(lcb_site: Path) -> None:
     assert other["lcb_lpr"] is other["lcb_wpr"] is other["lcb_lcpr"] is None
     header = (lcb_site / "index.csv").read_text(encoding="utf-8").splitlines()[0].split(",")
     assert {"lcb_lpr", "lcb_wpr", "lcb_lcpr"} <= set(header)
+    # the task page's download: each language's rates (model-a: Hindi LPR 0.7, WPR 0.6)
+    rows = json.loads((lcb_site / "tasks" / "lcb.json").read_text(encoding="utf-8"))
+    found = {(r["model"], r["variant"], r["language"]): r for r in rows}
+    hindi = found[("model-a", "monolingual", "hin_Deva")]
+    assert (hindi["lcb_lpr"], hindi["lcb_wpr"]) == (pytest.approx(0.7), pytest.approx(0.6))
+    assert hindi["lcb_lcpr"] == pytest.approx(2 * 0.7 * 0.6 / 1.3)
+    assert found[("model-a", "monolingual", "fra_Latn")]["lcb_wpr"] is None
 
 
 def test_the_lcb_task_page_shows_rates_per_language_and_source(lcb_site: Path) -> None:

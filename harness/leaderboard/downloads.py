@@ -5,7 +5,8 @@
   (`lcb_lpr`, `lcb_wpr`, `lcb_lcpr`; empty for other tasks);
 - `languages.csv|json`: the language view across tasks, one row per model and language;
 - `tasks/<task>.csv|json`, `models/<model>.csv|json`: one row per model, task, variant and
-  language (the task's rows; the model's rows).
+  language (the task's rows; the model's rows), with the language's LCB rates where the task
+  is the Language Confusion Benchmark's (`lcb_lpr`, `lcb_wpr`, `lcb_lcpr`).
 
 Scores are fractions (as in scores.json), missing values empty (CSV) or null (JSON); JSON
 records have sorted keys, one record a line. Written with the csv and json modules: a site has
@@ -21,7 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from harness.leaderboard.confusion import LABELS, Confusion
+from harness.leaderboard.confusion import LABELS, Confusion, Rates
 from harness.leaderboard.ranks import Estimate
 from harness.leaderboard.tables import ALL, Board, LanguageCell
 
@@ -30,7 +31,7 @@ Row = dict[str, Any]
 LANGUAGE_COLUMNS = (
     "model", "task", "variant", "language", "metric", "value", "ci_low", "ci_high", "n", "errors",
     "gap_to_english", "gap_ci_low", "gap_ci_high", "worst_language", "consistency",
-    "consistency_n", "und", "run",
+    "consistency_n", "und", "lcb_lpr", "lcb_wpr", "lcb_lcpr", "run",
 )  # fmt: skip
 
 
@@ -89,6 +90,7 @@ def language_rows(cells: Sequence[LanguageCell]) -> list[Row]:
                 "consistency": c.consistency,
                 "consistency_n": c.consistency_n,
                 "und": c.und,
+                **_rates(c.confusion),
                 "run": c.run.run_id,
             }
         )
@@ -128,7 +130,12 @@ def write_table(path_stem: Path, rows: list[Row], columns: Sequence[str] = ()) -
 
 def _lcb(confusion: Confusion | None) -> Row:
     """The LCB average rates (fractions), null where the cell has none."""
-    values = confusion.average.values if confusion else (None, None, None)
+    return _rates(confusion.average if confusion else None)
+
+
+def _rates(rates: Rates | None) -> Row:
+    """LPR, WPR and LCPR (fractions) as `lcb_lpr`, `lcb_wpr`, `lcb_lcpr`; null where none."""
+    values = rates.values if rates else (None, None, None)
     return {f"lcb_{label.lower()}": v for label, v in zip(LABELS, values, strict=True)}
 
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.languages import TIERS
-from harness.leaderboard.confusion import Confusion, read_confusion
+from harness.leaderboard.confusion import Confusion, Rates, read_confusion
 from harness.leaderboard.families import FAMILIES, family
 from harness.leaderboard.ranks import Estimate, mean_estimate, tied_ranks
 from harness.leaderboard.runs import Record, Run
@@ -92,6 +92,7 @@ class LanguageCell:
     consistency: float | None
     consistency_n: int
     und: int
+    confusion: Rates | None = None  # the LCB rates in this language (LCB columns only)
 
     @property
     def consistency_failures(self) -> int:
@@ -162,8 +163,8 @@ def build_board(runs: list[Run], spec_info: dict[str, dict[str, Any]]) -> Board:
     column_languages: dict[str, set[str]] = defaultdict(set)
     for (model, key), run in sorted(chosen.items()):
         column = columns[key]
-        cells[(model, key)] = _cell(model, column, run)
-        found = _language_cells(model, column, run)
+        cell = cells[(model, key)] = _cell(model, column, run)
+        found = _language_cells(model, column, run, cell.confusion)
         language_cells[(model, key)] = found
         column_languages[key].update(c.language for c in found)
     ordered = sorted(columns.values(), key=_column_order)
@@ -288,7 +289,9 @@ def _finite(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _language_cells(model: str, column: Column, run: Run) -> list[LanguageCell]:
+def _language_cells(
+    model: str, column: Column, run: Run, confusion: Confusion | None
+) -> list[LanguageCell]:
     mine = run.scores_by_column.get((column.task, column.variant), [])
     primary = {
         str(r["language"]): r for r in mine if r["metric"] == column.metric and _finite(r["value"])
@@ -327,6 +330,7 @@ def _language_cells(model: str, column: Column, run: Run) -> list[LanguageCell]:
                 else None,
                 consistency_n=int(agreeing.get("n") or 0) if agreeing else 0,
                 und=int(agreeing.get("und") or 0) if agreeing else 0,
+                confusion=confusion.languages.get(language) if confusion else None,
             )
         )
     return cells
