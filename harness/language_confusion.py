@@ -1,5 +1,5 @@
 """The Language Confusion Benchmark's averages of a run, as its compute_metrics.py reports them
-(records of summary.json).
+(written as records of summary.json by harness.summary).
 
 LCB computes its rates per source and language, then averages them; it never pools responses
 across sources. From the score records (scores.json) of a task whose `line_pass` is broken down
@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from harness.langid.lcb import harmonic_mean
 
@@ -40,12 +40,31 @@ Cell = dict[str, Rate]  # metric -> its rate
 Cells = dict[tuple[str, str], Cell]  # (source, language) -> its rates
 
 
-def lcb_records(scores: Sequence[Record]) -> list[Record]:
-    """The LCB records of every task and variant whose line_pass is broken down by source."""
-    records: list[Record] = []
+class Average(NamedTuple):
+    """One LCB rate at one level (harness.summary writes it as a record)."""
+
+    task: str
+    variant: str
+    metric: str
+    kind: str
+    source: str | None
+    language: str | None
+    value: float
+    n: int  # the responses judged behind it
+    languages: int
+
+    @property
+    def group(self) -> str | None:
+        """ "source/language", the source, the language, or None for the setting's average."""
+        return "/".join(g for g in (self.source, self.language) if g is not None) or None
+
+
+def lcb_averages(scores: Sequence[Record]) -> list[Average]:
+    """The LCB rates of every task and variant whose line_pass is broken down by source."""
+    found: list[Average] = []
     for (task, variant), cells in sorted(_cells(scores).items()):
-        records += _setting_records(task, variant, cells)
-    return records
+        found += _setting_averages(task, variant, cells)
+    return found
 
 
 def _cells(scores: Iterable[Record]) -> dict[tuple[str, str], Cells]:
@@ -57,23 +76,23 @@ def _cells(scores: Iterable[Record]) -> dict[tuple[str, str], Cells]:
     return {key: {k: c for k, c in cells.items() if LINE in c} for key, cells in found.items()}
 
 
-def _setting_records(task: str, variant: str, cells: Cells) -> list[Record]:
+def _setting_averages(task: str, variant: str, cells: Cells) -> list[Average]:
     by_language: dict[str, list[Cell]] = defaultdict(list)
     by_source: dict[str, list[Cell]] = defaultdict(list)
-    records = []
+    found = []
     for (source, language), cell in sorted(cells.items()):
         by_language[language].append(cell)
         by_source[source].append(cell)
-        records += _records(task, variant, "lcb_cell", source, language, cell)
-    language_means = {lang: _mean(found, 1) for lang, found in sorted(by_language.items())}
+        found += _rates(task, variant, "lcb_cell", source, language, cell)
+    language_means = {lang: _mean(mine, 1) for lang, mine in sorted(by_language.items())}
     for language, cell in language_means.items():
-        records += _records(task, variant, "lcb_language", None, language, cell)
-    for source, found in sorted(by_source.items()):
-        records += _records(task, variant, "lcb_source", source, None, _mean(found))
+        found += _rates(task, variant, "lcb_language", None, language, cell)
+    for source, mine in sorted(by_source.items()):
+        found += _rates(task, variant, "lcb_source", source, None, _mean(mine))
     if language_means:
         average = _mean(list(language_means.values()))
-        records += _records(task, variant, "lcb_average", None, None, average)
-    return records
+        found += _rates(task, variant, "lcb_average", None, None, average)
+    return found
 
 
 def _mean(cells: list[Cell], languages: int | None = None) -> Cell:
@@ -88,35 +107,21 @@ def _mean(cells: list[Cell], languages: int | None = None) -> Cell:
     return mean
 
 
-def _records(
+def _rates(
     task: str,
     variant: str,
     kind: str,
     source: str | None,
     language: str | None,
     cell: Cell,
-) -> list[Record]:
+) -> list[Average]:
     line, word = cell[LINE], cell.get(WORD)
-    rates = {LINE: line, BOTH: (harmonic_mean(line[0], word and word[0]), *line[1:])}
+    both = harmonic_mean(line[0], word[0] if word else None)
+    assert both is not None  # a cell always has its line-level rate
+    rates = {LINE: line, BOTH: (both, *line[1:])}
     if word is not None:
         rates[WORD] = word
-    group = "/".join(g for g in (source, language) if g is not None) or None
     return [
-        {
-            "task": task,
-            "variant": variant,
-            "metric": metric,
-            "kind": kind,
-            "group": group,
-            "source": source,
-            "language": language,
-            "value": value,
-            "ci_low": None,
-            "ci_high": None,
-            "n": n,
-            "items": None,
-            "languages": languages,
-            "method": METHOD,
-        }
+        Average(task, variant, metric, kind, source, language, value, n, languages)
         for metric, (value, n, languages) in sorted(rates.items())
     ]

@@ -79,7 +79,8 @@ import numpy as np
 from harness.errors import PolyevalError
 from harness.io import write_json_atomic
 from harness.language_confusion import KINDS as LCB_KINDS
-from harness.language_confusion import lcb_records
+from harness.language_confusion import METHOD as LCB_METHOD
+from harness.language_confusion import lcb_averages
 from harness.languages import TIERS, Language, get_language, is_known
 from harness.metrics import BINARY, CORPUS, METRICS
 from harness.results import read_sample_records, read_scores
@@ -516,6 +517,31 @@ def _language_of(code: str) -> Language | None:
     (the target; the source again after a round trip); None for a code it does not know."""
     scored = scored_language(code)
     return get_language(scored) if is_known(scored) else None
+
+
+# ---- the Language Confusion Benchmark's averages
+
+
+def lcb_records(scores: Sequence[Record]) -> list[Record]:
+    """The LCB rates (harness.language_confusion) as summary records, with their source and
+    language."""
+    return [
+        _flat(
+            a.task,
+            a.variant,
+            a.metric,
+            a.kind,
+            a.group,
+            a.value,
+            (None, None),
+            a.n,
+            None,
+            a.languages,
+            LCB_METHOD,
+        )
+        | {"source": a.source, "language": a.language}
+        for a in lcb_averages(scores)
+    ]
 
 
 # ---- corpus metrics of translation tasks

@@ -17,10 +17,10 @@ from harness.cli import DETECTOR_CHOICES
 from harness.errors import PolyevalError
 from harness.langid import DETECTORS
 from harness.langid.lcb import harmonic_mean, lcb_check, tokenize
-from harness.language_confusion import lcb_records
 from harness.paths import TASKS_DIR
 from harness.planner import Selection, build_plan
 from harness.registry import TaskRegistry
+from harness.summary import lcb_records
 from tests.conftest import read_run, scores_of
 
 CANTONESE = "佢哋今日去咗街市買嘢食，好開心㗎，我哋都好鍾意。"  # Chinese, but lid.176 says yue
