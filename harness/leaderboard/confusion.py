@@ -9,13 +9,13 @@ languages as the average over all of them is (mean_rates)."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from harness.langid.lcb import harmonic_mean
 from harness.languages import get_language, is_known
+from harness.leaderboard.runs import finite
 
 Record = dict[str, Any]
 
@@ -91,7 +91,7 @@ def read_confusion(records: Iterable[Record]) -> Confusion | None:
         kind, metric, value = record.get("kind"), record.get("metric"), record.get("value")
         if kind not in ("lcb_average", "lcb_language", "lcb_source") or metric not in METRICS:
             continue
-        if isinstance(value, int | float) and _finite(value):
+        if finite(value):
             found.setdefault((str(kind), _name(record)), {})[str(metric)] = float(value)
     average = found.get(("lcb_average", ""))
     if average is None:
@@ -106,8 +106,7 @@ def read_confusion(records: Iterable[Record]) -> Confusion | None:
 def _name(record: Record) -> str:
     """A record's language (`lcb_language`) or source (`lcb_source`); "" for the average."""
     field = {"lcb_language": "language", "lcb_source": "source"}.get(str(record["kind"]))
-    name = record.get(field) if field else None
-    return str(name or (record.get("group") if field else None) or "")
+    return str(record.get(field) or record.get("group") or "") if field else ""
 
 
 def _by_group(found: dict[tuple[str, str], dict[str, float]], kind: str) -> dict[str, Rates]:
@@ -116,7 +115,3 @@ def _by_group(found: dict[tuple[str, str], dict[str, float]], kind: str) -> dict
 
 def _rates(values: dict[str, float]) -> Rates:
     return Rates(*(values.get(metric) for metric in METRICS))
-
-
-def _finite(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)

@@ -13,7 +13,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from harness.errors import PolyevalError
 from harness.results import MANIFEST, SAMPLES, SCORES, read_sample_records, read_scores
@@ -178,6 +178,11 @@ def _summary(path: Path, scores: list[Record], has_samples: bool) -> list[Record
     if has_samples:
         return summarize(read_sample_records(path), scores)
     return _plain_macros(scores)
+
+
+def finite(value: Any) -> TypeGuard[int | float]:
+    """Whether a record's value is a finite number (not a flag, NaN or missing)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _plain_macros(scores: list[Record]) -> list[Record]:

@@ -18,7 +18,6 @@
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -28,7 +27,7 @@ from harness.languages import TIERS
 from harness.leaderboard.confusion import Confusion, Rates, read_confusion
 from harness.leaderboard.families import FAMILIES, family
 from harness.leaderboard.ranks import Estimate, mean_estimate, tied_ranks
-from harness.leaderboard.runs import Record, Run
+from harness.leaderboard.runs import Record, Run, finite
 from harness.summary import ENGLISH, LOWER_IS_BETTER
 from harness.translation.pairs import scored_language
 
@@ -275,18 +274,14 @@ def _cell(model: str, column: Column, run: Run) -> Cell:
 def _estimate(record: Record | None) -> Estimate | None:
     """A record's value and interval; None where it has no finite value (an interval bound
     that is missing or not finite is left out)."""
-    if record is None or not _finite(record.get("value")):
+    if record is None or not finite(record.get("value")):
         return None
     low, high = record.get("ci_low"), record.get("ci_high")
     return Estimate(
         float(record["value"]),
-        float(low) if low is not None and _finite(low) else None,
-        float(high) if high is not None and _finite(high) else None,
+        float(low) if low is not None and finite(low) else None,
+        float(high) if high is not None and finite(high) else None,
     )
-
-
-def _finite(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _language_cells(
@@ -294,7 +289,7 @@ def _language_cells(
 ) -> list[LanguageCell]:
     mine = run.scores_by_column.get((column.task, column.variant), [])
     primary = {
-        str(r["language"]): r for r in mine if r["metric"] == column.metric and _finite(r["value"])
+        str(r["language"]): r for r in mine if r["metric"] == column.metric and finite(r["value"])
     }
     consistency = {str(r["language"]): r for r in mine if r["metric"] == CONSISTENCY}
     gaps, worst = {}, None
@@ -326,7 +321,7 @@ def _language_cells(
                 gap=gaps.get(language),
                 worst=language == worst,
                 consistency=float(agreeing["value"])
-                if agreeing and _finite(agreeing["value"])
+                if agreeing and finite(agreeing["value"])
                 else None,
                 consistency_n=int(agreeing.get("n") or 0) if agreeing else 0,
                 und=int(agreeing.get("und") or 0) if agreeing else 0,
