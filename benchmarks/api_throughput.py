@@ -52,17 +52,14 @@ def workload(total: int) -> Plan:
         sample_id = f"{original.sample_id}~{i}"
         last = original.messages[-1]
         messages = (*original.messages[:-1], Message(last.role, f"{last.content}\n#{i}"))
-        requests.append(
-            replace(
-                original,
-                sample_id=sample_id,
-                messages=messages,
-                generation={**original.generation, "stop": stop},
-            )
+        request = replace(
+            original,
+            sample_id=sample_id,
+            messages=messages,
+            generation={**original.generation, "stop": stop},
         )
-        plan.samples[(original.task, original.language, sample_id)] = plan.samples[
-            (original.task, original.language, original.sample_id)
-        ]
+        requests.append(request)
+        plan.samples[request.key] = plan.samples[original.key]
     plan.requests = requests
     return plan
 

@@ -13,12 +13,11 @@ import itertools
 import multiprocessing
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from typing import TypeVar
+from typing import Any, TypeVar
 
-T = TypeVar("T")
-Chunk = Callable[[int, int], list[T]]  # the results for items [start, stop)
+R = TypeVar("R")
 
 
 def cpu_count() -> int:
@@ -48,14 +47,15 @@ def even_bounds(items: int, parts: int) -> list[tuple[int, int]]:
     return list(itertools.pairwise(edges))
 
 
-def forked_map(chunk: Chunk[T], bounds: list[tuple[int, int]]) -> list[T]:
-    """`chunk(start, stop)` over each range, in order: the first range in this process, the
-    others in forked workers (`chunk` must be a module-level function)."""
-    if len(bounds) < 2:
-        return [item for start, stop in bounds for item in chunk(start, stop)]
+def forked_map(function: Callable[..., R], calls: Sequence[tuple[Any, ...]]) -> list[R]:
+    """`function(*args)` for each call's arguments, results in order: the first call in this
+    process, the others in forked workers (`function` must be a module-level function, and
+    the arguments are pickled to the workers: pass ranges of state the workers share, or the
+    slices they need)."""
+    if len(calls) < 2:
+        return [function(*args) for args in calls]
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=len(bounds) - 1, mp_context=context) as pool:
-        futures = [pool.submit(chunk, start, stop) for start, stop in bounds[1:]]
-        first = chunk(*bounds[0])
-        rest = [future.result() for future in futures]
-    return [*first, *(item for part in rest for item in part)]
+    with ProcessPoolExecutor(max_workers=len(calls) - 1, mp_context=context) as pool:
+        futures = [pool.submit(function, *args) for args in calls[1:]]
+        first = function(*calls[0])
+        return [first, *(future.result() for future in futures)]

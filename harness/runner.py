@@ -105,9 +105,10 @@ def score_answers(plan: Plan, answered: list[Answered]) -> list[ScoredSample]:
         return [_scored(plan, *item) for item in answered]
     _FORKED = (plan, answered)
     try:
-        return forked_map(_score_range, even_bounds(len(answered), workers))
+        parts = forked_map(_score_range, even_bounds(len(answered), workers))
     finally:
         _FORKED = None
+    return [result for part in parts for result in part]
 
 
 def _score_range(start: int, stop: int) -> list[ScoredSample]:

@@ -7,6 +7,7 @@ import asyncio
 import os
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,7 +30,8 @@ def test_even_bounds_cover_every_item_once() -> None:
 
 
 def test_forked_map_keeps_order_and_uses_other_processes() -> None:
-    found = parallel.forked_map(_pids, parallel.even_bounds(40, 4))
+    parts = parallel.forked_map(_pids, parallel.even_bounds(40, 4))
+    found = [item for part in parts for item in part]
     assert [index for index, _ in found] == list(range(40))
     # the first range here, the others in workers (a worker may take more than one range)
     assert found[0][1] == os.getpid() and {pid for _, pid in found[10:]} - {os.getpid()}
@@ -74,9 +76,9 @@ def test_forked_scoring_equals_scoring_in_one_process(
         pytest.skip("another thread runs in this test process: scoring would not fork")
     splits: list[list[tuple[int, int]]] = []
 
-    def recorded(chunk: parallel.Chunk[object], bounds: list[tuple[int, int]]) -> list[object]:
+    def recorded(function: Any, bounds: list[tuple[int, int]]) -> list[Any]:
         splits.append(bounds)
-        return forked_map(chunk, bounds)
+        return forked_map(function, bounds)
 
     monkeypatch.setattr(runner, "forked_map", recorded)
     forked = score_answers(plan, answered)  # type: ignore[arg-type]

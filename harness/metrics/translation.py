@@ -34,10 +34,8 @@ from __future__ import annotations
 import itertools
 import logging
 import math
-import multiprocessing
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -62,7 +60,7 @@ from sacrebleu.significance import _compute_p_value
 
 from harness.errors import PolyevalError
 from harness.languages import get_language, is_known
-from harness.parallel import fork_workers
+from harness.parallel import fork_workers, forked_map
 from harness.yamlfile import line_of, load_yaml
 
 CORPUS_METRICS: tuple[str, ...] = ("chrf", "bleu", "ter")
@@ -726,23 +724,11 @@ def _statistics(
     if parts <= 1:
         return _chunk_statistics(names, settings, hypotheses, streams)
     bounds = _bounds(hypotheses, streams, parts)
-    if len(bounds) < 2:
-        return _chunk_statistics(names, settings, hypotheses, streams)
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=len(bounds) - 1, mp_context=context) as pool:
-        futures = [
-            pool.submit(
-                _chunk_statistics,
-                names,
-                settings,
-                list(hypotheses[a:b]),
-                [stream[a:b] for stream in streams],
-            )
-            for a, b in bounds[1:]
-        ]
-        a, b = bounds[0]
-        chunks = [_chunk_statistics(names, settings, hypotheses[a:b], [s[a:b] for s in streams])]
-        chunks += [future.result() for future in futures]
+    calls = [
+        (names, settings, list(hypotheses[a:b]), [stream[a:b] for stream in streams])
+        for a, b in bounds
+    ]
+    chunks = forked_map(_chunk_statistics, calls)
     return {name: [row for chunk in chunks for row in chunk[name]] for name in names}
 
 
