@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import harness
+from harness.data.readers import json_line
 from harness.errors import PolyevalError
 from harness.generic import GenericTask
 from harness.io import write_json_atomic, write_jsonl_atomic
@@ -216,15 +217,8 @@ def iter_sample_records(path: Path) -> Iterator[dict[str, Any]]:
     """The records of a samples.jsonl, in file order (one JSON object a line)."""
     with path.open(encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise PolyevalError(f"invalid JSON: {exc.msg}", where=f"{path}:{number}") from None
-            if not isinstance(record, dict):
-                raise PolyevalError("each line must be a JSON object", where=f"{path}:{number}")
-            yield record
+            if (record := json_line(line, f"{path}:{number}")) is not None:
+                yield record
 
 
 def read_sample_records(run_dir: Path) -> list[dict[str, Any]]:

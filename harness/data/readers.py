@@ -117,15 +117,23 @@ def _record(header: list[str], values: list[str], path: Path, line: int) -> Row:
 
 def _jsonl(text: str, path: Path, layout: FileLayout) -> Iterator[Row]:
     for number, line in enumerate(lines_of(text), start=1):
-        if not line.strip():
-            continue
-        try:
-            value = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise PolyevalError(f"invalid JSON: {exc.msg}", where=f"{path}:{number}") from None
-        if not isinstance(value, dict):
-            raise PolyevalError("each line must be a JSON object", where=f"{path}:{number}")
-        yield f"{path}:{number}", value
+        where = f"{path}:{number}"
+        if (value := json_line(line, where)) is not None:
+            yield where, value
+
+
+def json_line(line: str, where: str) -> dict[str, Any] | None:
+    """The JSON object on one line of a JSONL file (None for a blank line); a one-line error
+    naming `where` for anything else."""
+    if not line.strip():
+        return None
+    try:
+        value = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise PolyevalError(f"invalid JSON: {exc.msg}", where=where) from None
+    if not isinstance(value, dict):
+        raise PolyevalError("each line must be a JSON object", where=where)
+    return value
 
 
 def _json(text: str, path: Path, layout: FileLayout) -> Iterator[Row]:
