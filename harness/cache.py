@@ -1,8 +1,10 @@
 """The response cache: SQLite in WAL mode, one row per answered request, written as it arrives.
 
 The key hashes everything that determines an answer: the backend's identity (kind, model,
-revision, endpoint), the generation parameters and the full prompt. Failed requests are
-never stored, so the next run asks them again.
+revision, endpoint), the generation parameters and the full prompt; and, where decoding is not
+deterministic (a temperature above 0, or several completions), the sample itself, so that two
+samples with the same prompt each get an answer of their own rather than one shared draw.
+Failed requests are never stored, so the next run asks them again.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import PolyevalError
-from harness.records import Request, Response, Usage
+from harness.records import Completion, Request, Response, Usage
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS responses (
@@ -34,14 +36,21 @@ def default_cache_path() -> Path:
     return Path(base) / "polyeval" / "responses.sqlite"
 
 
+def deterministic(generation: dict[str, Any]) -> bool:
+    """Whether decoding gives one answer per prompt: greedy (temperature 0), one completion."""
+    return generation.get("temperature") == 0 and generation.get("n") in (None, 1)
+
+
 def cache_key(identity: dict[str, Any], request: Request, salt: str = "") -> str:
-    payload = {
+    payload: dict[str, Any] = {
         "backend": identity,
         "salt": salt,
         "generation": request.generation,
         "messages": [[m.role, m.content] for m in request.messages],
         "prompt": request.prompt,
     }
+    if not deterministic(request.generation):  # a draw of its own for each sample
+        payload["sample"] = list(request.key)
     blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
@@ -88,5 +97,11 @@ class ResponseCache:
 def _decode(blob: str) -> Response:
     data = json.loads(blob)
     data["usage"] = Usage(**data.get("usage") or {})
-    data["alternatives"] = tuple(data.get("alternatives") or ())
+    data["alternatives"] = tuple(_completion(c) for c in data.get("alternatives") or ())
     return Response(**data)
+
+
+def _completion(stored: Any) -> Completion:
+    """A further completion as stored: its fields, or (entries written before completions
+    kept their reasoning and finish reason) its answer alone."""
+    return Completion(**stored) if isinstance(stored, dict) else Completion(str(stored))

@@ -141,7 +141,14 @@ def main() -> None:
     "--prompt-format", type=click.Choice(["chat", "completion"]), default="chat", show_default=True
 )
 @click.option("--system-prompt", help="Replaces the templates' system instruction.")
-@click.option("--output", type=FOLDER, help="Run folder. Default: results/<run-id>.")
+@click.option(
+    "--output",
+    type=FOLDER,
+    help="Run folder: a new or empty folder. Default: a new folder under --results-dir.",
+)
+@click.option(
+    "--overwrite", is_flag=True, help="Replace the run that --output holds (never other files)."
+)
 @click.option("--results-dir", type=FOLDER, default=Path("results"), show_default=True)
 @click.option(
     "--cache",
@@ -295,13 +302,14 @@ def show(run_ref: str, results_dir: Path, metric: str | None, by: str | None) ->
     """Print the score table of a finished run (a folder, or a run id under --results-dir)."""
     from rich.console import Console
 
+    from harness.record import find_run
     from harness.report import breakdown_table, breakdowns, gap_tables, lcb_table, score_table
-    from harness.results import find_run, primary_metrics, read_gaps, read_scores
-    from harness.summary import read_summary
 
-    run_dir = find_run(run_ref, results_dir)
-    scores = read_scores(run_dir)
-    metrics = [metric] if metric else primary_metrics(run_dir)
+    folder = find_run(run_ref, results_dir)
+    scores = folder.scores()
+    tasks = folder.manifest.tasks.values()
+    primary = dict.fromkeys(t.metrics[0] for t in tasks if t.metrics) or {"accuracy": None}
+    metrics = [metric] if metric else [*primary, "consistency"]
     if by is not None:
         if by not in (known := breakdowns(scores)):
             raise PolyevalError(
@@ -310,11 +318,17 @@ def show(run_ref: str, results_dir: Path, metric: str | None, by: str | None) ->
         for name in metrics:
             Console().print(breakdown_table(scores, by, name))
         return
+    if folder.manifest.status != "complete":
+        click.echo(
+            f"note: an incomplete run: {folder.manifest.failed} of "
+            f"{folder.manifest.counts.requests} requests failed",
+            err=True,
+        )
     for name in metrics:
         Console().print(score_table(scores, name))
-        for table in gap_tables(read_gaps(run_dir), name):
+        for table in gap_tables(folder.gaps(), name):
             Console().print(table)
-    if (confusion := lcb_table(read_summary(run_dir) or [])) is not None:
+    if (confusion := lcb_table(folder.summary() or [])) is not None:
         Console().print(confusion)
 
 
@@ -326,14 +340,16 @@ def show(run_ref: str, results_dir: Path, metric: str | None, by: str | None) ->
     type=click.Choice(DETECTOR_CHOICES),
     help=LANGID_HELP + " Default: the one the run was scored with.",
 )
-def score(run_ref: str, results_dir: Path, langid: str | None) -> None:
-    """Score a finished run again from its samples.jsonl, asking no model (after a parser,
-    metric or language-ID fix, or with another language identifier); the run's files are
-    replaced."""
-    from harness.results import find_run
+@click.option("--output", type=FOLDER, help="Write the new scoring into this new folder.")
+def score(run_ref: str, results_dir: Path, langid: str | None, output: Path | None) -> None:
+    """Score a finished run again from its own folder, asking no model and reading no data
+    (after a parser, metric or language-ID fix, or with another language identifier). In
+    place unless --output names a new folder; the record of the generation (command, times,
+    answers, usage, latencies) is kept, and the manifest lists the scoring."""
+    from harness.record import find_run
     from harness.session import rescore
 
-    outcome = rescore(find_run(run_ref, results_dir), langid=langid)
+    outcome = rescore(find_run(run_ref, results_dir).path, langid=langid, output=output)
     if outcome.failed:
         sys.exit(EXIT_INCOMPLETE)
 
@@ -362,11 +378,15 @@ def compare(
     from rich.console import Console
 
     from harness.compare import compare_runs
+    from harness.record import find_run
     from harness.report import comparison_table
-    from harness.results import find_run
 
     found = compare_runs(
-        find_run(run_a, results_dir), find_run(run_b, results_dir), metric, resamples, seed
+        find_run(run_a, results_dir).path,
+        find_run(run_b, results_dir).path,
+        metric,
+        resamples,
+        seed,
     )
     if as_json:
         click.echo(json.dumps([asdict(c) for c in found], indent=1, ensure_ascii=False))
@@ -398,10 +418,10 @@ def export(
     """Write the tables of one or several finished runs (folders, or run ids under
     --results-dir) as CSV, Parquet or JSON records, with `run` and `model` columns."""
     from harness.export import check_choices, export_runs
-    from harness.results import find_run
+    from harness.record import find_run
 
     check_choices(fmt, tables)
-    written = export_runs([find_run(run, results_dir) for run in runs], fmt, out, tables)
+    written = export_runs([find_run(run, results_dir).path for run in runs], fmt, out, tables)
     for item in written:
         click.echo(f"{item.path}: {item.table}, {item.rows} rows from {item.runs} run(s)")
 
@@ -465,6 +485,8 @@ def leaderboard(results: Path, out: Path, check: bool) -> None:
         click.echo(f"{out}: up to date")
         return
     built = build_site(results, out)
+    for line in built.skipped:
+        click.echo(f"set aside {line}", err=True)
     click.echo(
         f"{built.out}: {built.pages} pages from {built.runs} run(s), {built.models} model(s), "
         f"{built.tasks} task(s); {built.sample_files} sample files"

@@ -12,18 +12,17 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from harness.errors import PolyevalError
 from harness.metrics import CORPUS
 from harness.metrics.translation import paired_bootstrap
-from harness.results import read_sample_records
-from harness.translation.pairs import scored_language
+from harness.record import SampleRecord, open_run
+from harness.translation.keys import scored_language
 
 Group = tuple[str, str, str]  # task, variant, language
-Records = dict[Group, dict[str, dict[str, Any]]]  # group -> sample id -> sample record
+Records = dict[Group, dict[str, SampleRecord]]  # group -> sample id -> sample record
 
 
 @dataclass(frozen=True)
@@ -64,16 +63,15 @@ def compare_runs(
 def read_samples(run_dir: Path) -> Records:
     """A run's answered samples (failed requests left out), by group and sample id."""
     found: Records = defaultdict(dict)
-    for record in read_sample_records(run_dir):
-        if record.get("scores"):
-            group = (record["task"], record["variant"], record["language"])
-            found[group][record["sample_id"]] = record
+    for record in open_run(run_dir).samples():
+        if record.scores:
+            found[(record.task, record.variant, record.language)][record.sample_id] = record
     return found
 
 
-def _default_metric(record: dict[str, Any]) -> str:
+def _default_metric(record: SampleRecord) -> str:
     """chrF++ for translations, else the first per-sample metric the record has."""
-    scores = record["scores"]
+    scores = record.scores
     if "sentence_chrf" in scores:
         return "chrf"
     return next((m for m in scores if m != "parse_rate"), "parse_rate")
@@ -82,8 +80,8 @@ def _default_metric(record: dict[str, Any]) -> str:
 def _compare(
     group: Group,
     metric: str,
-    left: Sequence[dict[str, Any]],
-    right: Sequence[dict[str, Any]],
+    left: Sequence[SampleRecord],
+    right: Sequence[SampleRecord],
     only_one: int,
     resamples: int,
     seed: int,
@@ -92,9 +90,9 @@ def _compare(
     if metric in CORPUS:
         target = scored_language(language)
         result = paired_bootstrap(
-            [r["parsed"] or "" for r in left],
-            [r["parsed"] or "" for r in right],
-            [[r["gold"]] for r in left],
+            [r.parsed or "" for r in left],
+            [r.parsed or "" for r in right],
+            [list(r.accepted) for r in left],
             target,
             metric=metric,
             resamples=resamples,
@@ -103,11 +101,11 @@ def _compare(
         values = (result.score_a / 100, result.score_b / 100, result.delta / 100)
         interval = (result.ci_low / 100, result.ci_high / 100, result.p_value)
     else:
-        missing = [r["sample_id"] for r in (*left, *right) if metric not in r["scores"]]
+        missing = [r.sample_id for r in (*left, *right) if metric not in r.scores]
         if missing:
             raise PolyevalError(f"{task}/{variant}/{language}: no metric '{metric}' in the samples")
-        va = np.array([r["scores"][metric] for r in left], dtype=float)
-        vb = np.array([r["scores"][metric] for r in right], dtype=float)
+        va = np.array([r.scores[metric] for r in left], dtype=float)
+        vb = np.array([r.scores[metric] for r in right], dtype=float)
         values = (float(va.mean()), float(vb.mean()), float((vb - va).mean()))
         interval = paired_mean_bootstrap(vb - va, resamples, seed)
     return Comparison(task, variant, language, metric, len(left), only_one, *values, *interval)

@@ -25,17 +25,15 @@ from typing import Any
 from harness.langid import judge
 from harness.langid.lcb import lcb_check
 from harness.reasoning import split_reasoning
-from harness.spec import Variant
-from harness.translation.pairs import scored_language
+from harness.translation.keys import scored_language
 
 LANGUAGE_METRICS = ("consistency", "line_pass", "word_pass", "language_normalised")
 
 
-def expected_language(variant: Variant, key: str) -> str:
-    """The language a reply to this variant and language (or pair) key should be in."""
-    if variant.reply_language is not None:
-        return variant.reply_language
-    return scored_language(key)
+def expected_language(reply_language: str | None, key: str) -> str:
+    """The language a reply should be in: the variant's `reply_language` where it sets one,
+    else that of the language (or pair) key."""
+    return reply_language if reply_language is not None else scored_language(key)
 
 
 def language_scores(

@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import PolyevalError
-from harness.results import MANIFEST, read_gaps, read_sample_records, read_scores
-from harness.summary import read_summary, summarize
+from harness.record import RunFolder, open_run
+from harness.summary import summarize
 
 Frame = Any  # a pandas DataFrame (pandas ships no type information without pandas-stubs)
 FORMATS = {"csv": "csv", "parquet": "parquet", "json": "json"}  # format -> file extension
@@ -74,8 +74,9 @@ def load_table(run_dirs: Sequence[Path], table: str) -> Frame:
     pd = _pandas()
     frames = []
     for run_dir in run_dirs:
-        run, model = _identity(run_dir)
-        frame = _frame(_records(run_dir, table), table)
+        folder = open_run(run_dir)
+        frame = _frame(_records(folder, table), table)
+        run, model = folder.manifest.run_id, folder.manifest.model_name or None
         frame.insert(0, "model", model)
         frame.insert(0, "run", run)
         frames.append(frame)
@@ -93,17 +94,17 @@ def read_table(path: Path, fmt: str) -> Frame:
     return pd.DataFrame.from_records(json.loads(path.read_text(encoding="utf-8")))
 
 
-def _records(run_dir: Path, table: str) -> list[dict[str, Any]]:
+def _records(folder: RunFolder, table: str) -> list[dict[str, Any]]:
     if table == "scores":
-        return read_scores(run_dir)
+        return [r.as_json() for r in folder.scores()]
     if table == "gaps":
-        return read_gaps(run_dir)
+        return [r.as_json() for r in folder.gaps()]
     if table == "summary":
-        found = read_summary(run_dir)
+        found = folder.summary()
         if found is None:
-            return summarize(read_sample_records(run_dir), read_scores(run_dir))
-        return found
-    return read_sample_records(run_dir)
+            found = summarize(folder.samples(), folder.scores())
+        return [r.as_json() for r in found]
+    return [r.as_json() for r in folder.samples()]
 
 
 def _frame(records: list[dict[str, Any]], table: str) -> Frame:
@@ -112,19 +113,6 @@ def _frame(records: list[dict[str, Any]], table: str) -> Frame:
         return pd.DataFrame.from_records(records)
     flat = [{**r, "prompt": _json_text(r.get("prompt"))} for r in records]
     return pd.json_normalize(flat, sep=".")
-
-
-def _identity(run_dir: Path) -> tuple[str, str | None]:
-    """The run's id and model name, from its manifest (the folder's name where it has none)."""
-    try:
-        manifest = json.loads((run_dir / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        return run_dir.name, None
-    if not isinstance(manifest, dict):
-        return run_dir.name, None
-    model = manifest.get("model")
-    name = model.get("name") if isinstance(model, dict) else model
-    return str(manifest.get("run_id") or run_dir.name), str(name) if name is not None else None
 
 
 def _tidy(frame: Frame) -> Frame:

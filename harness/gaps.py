@@ -12,9 +12,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from typing import Any
 
-from harness.records import ScoredSample
+from harness.record import GapRecord, SampleRecord
 from harness.stats import mean_interval
 
 ENGLISH = "eng_Latn"
@@ -23,11 +22,11 @@ Scores = dict[Cell, dict[str, float]]  # cell -> parallel id -> score
 
 
 def paired_gaps(
-    results: Iterable[ScoredSample], compare_to: Mapping[tuple[str, str], str]
-) -> list[dict[str, Any]]:
+    samples: Iterable[SampleRecord], compare_to: Mapping[tuple[str, str], str]
+) -> list[GapRecord]:
     """Gap records; `compare_to` maps (task, variant) to the variant it is compared with, as
     `other` (the same language) or `other@language` (DZEN's Dzongkha variant against English)."""
-    scores = _by_cell(results)
+    scores = _by_cell(samples)
     records = []
     for cell, values in sorted(scores.items()):
         task, variant, language, metric = cell
@@ -42,19 +41,18 @@ def paired_gaps(
     return [r for r in records if r is not None]
 
 
-def _by_cell(results: Iterable[ScoredSample]) -> Scores:
+def _by_cell(samples: Iterable[SampleRecord]) -> Scores:
     scores: Scores = defaultdict(dict)
-    for result in results:
-        r = result.request
-        for metric, value in result.scores.items():
+    for s in samples:
+        for metric, value in s.scores.items():
             if metric != "parse_rate":
-                scores[(r.task, r.variant, r.language, metric)][r.parallel_id] = value
+                scores[(s.task, s.variant, s.language, metric)][s.parallel_id] = value
     return scores
 
 
 def _gap(
     cell: Cell, values: dict[str, float], base: dict[str, float], versus: str
-) -> dict[str, Any] | None:
+) -> GapRecord | None:
     shared = [pid for pid in values if pid in base]
     if not shared:
         return None
@@ -62,17 +60,17 @@ def _gap(
     theirs = sum(base[p] for p in shared) / len(shared)
     low, high = mean_interval([values[p] - base[p] for p in shared])
     task, variant, language, metric = cell
-    return {
-        "task": task,
-        "variant": variant,
-        "language": language,
-        "metric": metric,
-        "versus": versus,
-        "value": mine,
-        "base": theirs,
-        "gap": mine - theirs,
-        "relative_gap": (mine - theirs) / theirs if theirs else None,
-        "n": len(shared),
-        "ci_low": low,
-        "ci_high": high,
-    }
+    return GapRecord(
+        task=task,
+        variant=variant,
+        language=language,
+        metric=metric,
+        versus=versus,
+        value=mine,
+        base=theirs,
+        gap=mine - theirs,
+        relative_gap=(mine - theirs) / theirs if theirs else None,
+        n=len(shared),
+        ci_low=low,
+        ci_high=high,
+    )

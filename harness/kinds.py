@@ -20,3 +20,7 @@ def answer_format(kind: str, literals: Literals) -> str:
 # Kinds whose answers a baseline writes in the language's own digits; extractive spans and
 # translations keep the digits of the text they copy.
 LOCAL_DIGITS = frozenset({"multiple_choice", "short_answer"})
+
+# Kinds whose parsed answers can be compared with one another, so that several completions of
+# a sample can vote (maj@k, self-consistency): a letter, a number, a short text or span.
+VOTED = frozenset({"multiple_choice", "short_answer", "extractive_qa"})

@@ -25,11 +25,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from harness.langid.lcb import harmonic_mean
+from harness.record import ScoreRecord
 
-Record = dict[str, Any]
 BREAKDOWN = "source"
 KINDS = ("lcb_cell", "lcb_language", "lcb_source", "lcb_average")
 LINE, WORD, BOTH = "line_pass", "word_pass", "language_confusion_pass"
@@ -59,7 +59,7 @@ class Average(NamedTuple):
         return "/".join(g for g in (self.source, self.language) if g is not None) or None
 
 
-def lcb_averages(scores: Sequence[Record]) -> list[Average]:
+def lcb_averages(scores: Sequence[ScoreRecord]) -> list[Average]:
     """The LCB rates of every task and variant whose line_pass is broken down by source."""
     found: list[Average] = []
     for (task, variant), cells in sorted(_cells(scores).items()):
@@ -67,12 +67,12 @@ def lcb_averages(scores: Sequence[Record]) -> list[Average]:
     return found
 
 
-def _cells(scores: Iterable[Record]) -> dict[tuple[str, str], Cells]:
+def _cells(scores: Iterable[ScoreRecord]) -> dict[tuple[str, str], Cells]:
     found: dict[tuple[str, str], Cells] = defaultdict(dict)
     for r in scores:
-        if r.get("by") == BREAKDOWN and r.get("metric") in (LINE, WORD):
-            cell = found[(r["task"], r["variant"])].setdefault((r["group"], r["language"]), {})
-            cell[r["metric"]] = (float(r["value"]), int(r["n"]), 1)
+        if r.by == BREAKDOWN and r.metric in (LINE, WORD) and r.group is not None:
+            cell = found[(r.task, r.variant)].setdefault((r.group, r.language), {})
+            cell[r.metric] = (r.value, r.n, 1)
     return {key: {k: c for k, c in cells.items() if LINE in c} for key, cells in found.items()}
 
 

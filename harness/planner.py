@@ -30,11 +30,11 @@ from harness.records import Hints, Request, Sample
 from harness.registry import Task, TaskRegistry
 from harness.samples import Loaded, load_samples
 from harness.task_literals import task_literals_hash
+from harness.translation.keys import pair_of
 from harness.translation.pairs import (
     RowCache,
     load_pair,
     pair_exemplars,
-    pair_of,
     round_trips,
     select_pairs,
 )

@@ -24,7 +24,7 @@ from harness.literals import get_literals
 from harness.records import Message, Sample
 from harness.registry import Task
 from harness.task_literals import task_literals
-from harness.translation.pairs import pair_of
+from harness.translation.keys import pair_of
 
 PromptFormat = Literal["chat", "completion"]
 Turn = tuple[str, str]  # (user, assistant)

@@ -80,6 +80,15 @@ class Usage:
 
 
 @dataclass(frozen=True, slots=True)
+class Completion:
+    """A further completion of a request that asked for several (n > 1)."""
+
+    text: str
+    reasoning: str | None = None
+    finish_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Response:
     text: str
     finish_reason: str | None = None
@@ -87,7 +96,7 @@ class Response:
     usage: Usage = field(default_factory=Usage)
     latency_s: float = 0.0
     error: str | None = None
-    alternatives: tuple[str, ...] = ()  # further completions when n > 1
+    alternatives: tuple[Completion, ...] = ()  # further completions when n > 1
 
     @property
     def ok(self) -> bool:

@@ -6,19 +6,21 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from rich.console import Console
 from rich.table import Table
 
 from harness.languages import get_language, is_known
+from harness.record import GapRecord, ScoreRecord, SummaryRecord
 
-Record = dict[str, Any]
-Cells = dict[str, dict[str, Record]]  # row -> column -> record
+Record = ScoreRecord | GapRecord | SummaryRecord
+Cells = dict[str, dict[str, Any]]  # row -> column -> record
+R = TypeVar("R", ScoreRecord, GapRecord)
 
 
-def score_table(scores: list[Record], metric: str = "accuracy") -> Table:
-    chosen = [r for r in scores if r["metric"] == metric and r.get("by") is None]
+def score_table(scores: list[ScoreRecord], metric: str = "accuracy") -> Table:
+    chosen = [r for r in scores if r.metric == metric and r.by is None]
     cells, columns = _pivot(chosen, "language", _task_variant)
     table = _table(f"{metric} (95% interval), n per cell", "language", columns)
     for language in sorted(cells, key=_language_order):
@@ -29,28 +31,28 @@ def score_table(scores: list[Record], metric: str = "accuracy") -> Table:
     return table
 
 
-def breakdown_table(scores: list[Record], by: str, metric: str = "accuracy") -> Table:
+def breakdown_table(scores: list[ScoreRecord], by: str, metric: str = "accuracy") -> Table:
     """Scores per value of one breakdown (subject, grade, level): rows are the values,
     columns task/variant/language."""
-    chosen = [r for r in scores if r["metric"] == metric and r.get("by") == by]
-    cells, columns = _pivot(chosen, "group", lambda r: f"{_task_variant(r)}/{r['language']}")
+    chosen = [r for r in scores if r.metric == metric and r.by == by]
+    cells, columns = _pivot(chosen, "group", lambda r: f"{_task_variant(r)}/{r.language}")
     table = _table(f"{metric} by {by} (95% interval)", by, columns)
     for group in sorted(cells, key=_natural):
         table.add_row(group, *[_cell(cells[group].get(c)) for c in columns])
     return table
 
 
-def breakdowns(scores: list[Record]) -> list[str]:
+def breakdowns(scores: list[ScoreRecord]) -> list[str]:
     """The breakdown names present in a run's scores."""
-    return list(dict.fromkeys(r["by"] for r in scores if r.get("by") is not None))
+    return list(dict.fromkeys(r.by for r in scores if r.by is not None))
 
 
-def gap_tables(gaps: list[Record], metric: str = "accuracy") -> list[Table]:
+def gap_tables(gaps: list[GapRecord], metric: str = "accuracy") -> list[Table]:
     """One table per comparison ("language:eng_Latn", "variant:zero_shot"): rows are
     languages, columns task/variant, cells the paired gap in points with its 95% interval."""
     tables = []
-    for versus in dict.fromkeys(g["versus"] for g in gaps if g["metric"] == metric):
-        chosen = [g for g in gaps if g["metric"] == metric and g["versus"] == versus]
+    for versus in dict.fromkeys(g.versus for g in gaps if g.metric == metric):
+        chosen = [g for g in gaps if g.metric == metric and g.versus == versus]
         cells, columns = _pivot(chosen, "language", _task_variant)
         other = versus.split(":", 1)[1]
         title = f"{metric} gap in points to {'English' if other == 'eng_Latn' else other}"
@@ -64,15 +66,16 @@ def gap_tables(gaps: list[Record], metric: str = "accuracy") -> list[Table]:
 LCB_METRICS = ("line_pass", "word_pass", "language_confusion_pass")
 
 
-def lcb_table(summary: list[Record]) -> Table | None:
+def lcb_table(summary: list[SummaryRecord]) -> Table | None:
     """The Language Confusion Benchmark's rates as its paper reports them (summary.json): per
     language the mean over sources, then the mean over languages; None if the run has none."""
-    chosen = [r for r in summary if r["kind"] in ("lcb_language", "lcb_average")]
+    chosen = [r for r in summary if r.kind in ("lcb_language", "lcb_average")]
     if not chosen:
         return None
     rates: dict[str | None, dict[str, dict[str, float]]] = defaultdict(lambda: defaultdict(dict))
     for r in chosen:  # by language (None: the average), task/variant and metric
-        rates[r["language"]][_task_variant(r)][r["metric"]] = r["value"]
+        if r.value is not None:
+            rates[r.language][_task_variant(r)][r.metric] = r.value
     columns = list(dict.fromkeys(_task_variant(r) for r in chosen))
     title = "Language Confusion Benchmark in points: LPR / WPR / LCPR (their harmonic mean)"
     table = _table(title, "language", columns)
@@ -115,12 +118,12 @@ def comparison_table(comparisons: list[Any], name_a: str, name_b: str) -> Table:
 
 
 def _pivot(
-    records: list[Record], row_key: str, column_of: Callable[[Record], str]
+    records: list[R], row_key: str, column_of: Callable[[R], str]
 ) -> tuple[Cells, list[str]]:
     """Records by row (the value of `row_key`) and column, columns in order of appearance."""
     cells: Cells = defaultdict(dict)
     for record in records:
-        cells[str(record[row_key])][column_of(record)] = record
+        cells[str(getattr(record, row_key))][column_of(record)] = record
     columns = list(dict.fromkeys(column_of(r) for r in records))
     return cells, columns
 
@@ -134,34 +137,40 @@ def _table(title: str, row_header: str, columns: list[str]) -> Table:
 
 
 def _task_variant(record: Record) -> str:
-    return f"{record['task']}/{record['variant']}"
+    return f"{record.task}/{record.variant}"
 
 
 def _natural(text: str) -> tuple[int, str]:
     return (int(text), "") if text.isdigit() else (1 << 30, text)
 
 
-def print_scores(scores: list[Record], console: Console | None = None) -> None:
+def print_scores(scores: list[ScoreRecord], console: Console | None = None) -> None:
     (console or Console()).print(score_table(scores))
 
 
-def _cell(record: Record | None) -> str:
+def _cell(record: ScoreRecord | None) -> str:
     if record is None:
         return "-"
-    value, low, high = (100 * record[k] for k in ("value", "ci_low", "ci_high"))
-    und = f" und={record['und']}" if record.get("und") else ""
-    return f"{value:5.1f} [{low:4.1f}-{high:5.1f}] n={record['n']}{und}"
+    interval = (
+        f" [{100 * record.ci_low:4.1f}-{100 * record.ci_high:5.1f}]"
+        if record.ci_low is not None and record.ci_high is not None
+        else ""
+    )
+    und = f" und={record.und}" if record.und else ""
+    return f"{100 * record.value:5.1f}{interval} n={record.n}{und}"
 
 
-def _gap(record: Record | None) -> str:
+def _gap(record: GapRecord | None) -> str:
     if record is None:
         return "-"
-    low, high = 100 * record["ci_low"], 100 * record["ci_high"]
-    return f"{100 * record['gap']:+5.1f} [{low:+.1f}, {high:+.1f}]"
+    if record.ci_low is None or record.ci_high is None:
+        return f"{100 * record.gap:+5.1f}"
+    low, high = 100 * record.ci_low, 100 * record.ci_high
+    return f"{100 * record.gap:+5.1f} [{low:+.1f}, {high:+.1f}]"
 
 
 def _macro(cells: Cells, column: str) -> str:
-    values = [row[column]["value"] for row in cells.values() if column in row]
+    values = [row[column].value for row in cells.values() if column in row]
     unit = (
         "pairs"
         if any("-" in row for row, found in cells.items() if column in found)

@@ -3,39 +3,37 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable
 
 from harness.metrics import BINARY
-from harness.records import Sample, ScoredSample
+from harness.record import SampleRecord, ScoreRecord
 from harness.stats import mean_interval, wilson_interval
 
 Key = tuple[str, str, str, str]  # task, variant, language, metric
 
 
-def aggregate(
-    results: Iterable[ScoredSample], samples: Mapping[tuple[str, str, str, str], Sample]
-) -> list[dict[str, Any]]:
+def aggregate(samples: Iterable[SampleRecord]) -> list[ScoreRecord]:
     """One record per task x variant x language x metric (`by` and `group` None), then one per
     breakdown value (`by`: "subject", `group`: "Biology"); failed requests are left out."""
     overall: dict[Key, list[float]] = defaultdict(list)
     broken: dict[tuple[Key, str, str], list[float]] = defaultdict(list)
     answered: Counter[tuple[str, str, str]] = Counter()
     failed: Counter[tuple[str, str, str]] = Counter()
-    for result in results:
-        r = result.request
-        if not result.scores:  # the request failed: missing, not wrong
-            failed[(r.task, r.variant, r.language)] += 1
+    for sample in samples:
+        cell = (sample.task, sample.variant, sample.language)
+        if not sample.scores:  # the request failed: missing, not wrong
+            failed[cell] += 1
             continue
-        answered[(r.task, r.variant, r.language)] += 1
-        meta = samples[r.key].meta
-        for metric, value in result.scores.items():
-            key = (r.task, r.variant, r.language, metric)
+        answered[cell] += 1
+        for metric, value in sample.scores.items():
+            key = (*cell, metric)
             overall[key].append(value)
-            for by, group in meta.items():
+            for by, group in sample.breakdowns.items():
                 broken[(key, by, group)].append(value)
     records = [
-        _record(key, values, None, None) | _counts(key, len(values), answered, failed)
+        _record(key, values, None, None).model_copy(
+            update=_counts(key, len(values), answered, failed)
+        )
         for key, values in sorted(overall.items())
     ]
     records += [_record(k, v, by, group) for (k, by, group), v in sorted(broken.items())]
@@ -57,20 +55,20 @@ def _counts(
     return counts
 
 
-def _record(key: Key, values: list[float], by: str | None, group: str | None) -> dict[str, Any]:
+def _record(key: Key, values: list[float], by: str | None, group: str | None) -> ScoreRecord:
     task, variant, language, metric = key
     n = len(values)
     mean = sum(values) / n
     low, high = wilson_interval(sum(values), n) if metric in BINARY else mean_interval(values)
-    return {
-        "task": task,
-        "variant": variant,
-        "language": language,
-        "metric": metric,
-        "by": by,
-        "group": group,
-        "value": mean,
-        "n": n,
-        "ci_low": low,
-        "ci_high": high,
-    }
+    return ScoreRecord(
+        task=task,
+        variant=variant,
+        language=language,
+        metric=metric,
+        by=by,
+        group=group,
+        value=mean,
+        n=n,
+        ci_low=low,
+        ci_high=high,
+    )

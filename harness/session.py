@@ -17,18 +17,29 @@ from harness.backends.options import BackendOptions
 from harness.cache import ResponseCache, default_cache_path
 from harness.data.sources import SourceChoice
 from harness.errors import PolyevalError
-from harness.gaps import paired_gaps
+from harness.langid.judge import check_detector
+from harness.manifest import argv, build_manifest, harness_info, langid_info, new_run_dir, now
 from harness.planner import Plan, Selection, TaskPlan, build_plan, resolve_languages
 from harness.predictions import PredictionsBackend, match, read_predictions
 from harness.prompting import PromptFormat
+from harness.record import (
+    Claim,
+    Counts,
+    Manifest,
+    RunContents,
+    SampleRecord,
+    ScoreRecord,
+    Scoring,
+    claim,
+    open_run,
+)
 from harness.registry import TaskRegistry
 from harness.report import breakdowns, gap_tables, lcb_table, score_table
-from harness.results import SAMPLES, argv, build_manifest, new_run_dir, read_manifest, write_run
-from harness.runner import Counts, Execution, execute
-from harness.scoring import aggregate
-from harness.summary import write_summary
-from harness.translation.round_trip import combine, second_leg
-from harness.translation.scoring import score_corpora
+from harness.runner import Counts as RunCounts
+from harness.runner import execute
+from harness.scorer import score_run
+from harness.summary import summarize
+from harness.translation.round_trip import combine, fold, second_leg
 
 SECRET_WORDS = ("key", "token", "secret", "password")
 REFRESH_S = 0.1  # the progress bar's refresh interval
@@ -55,11 +66,11 @@ class RunOptions:
     tasks_dirs: list[Path] = field(default_factory=list)
     prompt_format: PromptFormat = "chat"
     output: Path | None = None
+    overwrite: bool = False  # replace the run already in `output`
     results_dir: Path = Path("results")
     cache_path: Path | None = None
     seed: int = 1234
     predictions: Path | None = None  # answers produced elsewhere (JSONL/CSV): no model is asked
-    model_record: dict[str, Any] | None = None  # the manifest's model, when re-scoring a run
     similarity: str = "tfidf"  # exemplar selection: tfidf, or a sentence-transformers model folder
     langid: str = "default"  # the language identifier of answers: default or lid176
 
@@ -68,7 +79,7 @@ class RunOptions:
 class Outcome:
     run_dir: Path
     counts: Counts
-    scores: list[dict[str, Any]]
+    scores: list[ScoreRecord]
 
     @property
     def failed(self) -> int:
@@ -82,59 +93,100 @@ def run_evaluation(options: RunOptions, console: Console | None = None) -> Outco
     planning = time.perf_counter()
     plan = build_plan(TaskRegistry(options.tasks_dirs), selection)
     planning = time.perf_counter() - planning
-    # after planning, so that a mistake in the tasks never waits for a model to load
-    backend_options = replace(options.backend, seed=options.seed)
-    backend: Backend
-    if options.predictions is not None:
-        plan, backend = _answers_from(options.predictions, plan, console)
-        cache_path = Path(":memory:")  # answers given, not generated: nothing worth caching
-    else:
-        backend = create_backend(options.model, backend_options)
-        cache_path = options.cache_path or default_cache_path()
-    for task_plan in plan.tasks:
-        _print_notes(task_plan, console)
-    cache = ResponseCache(cache_path)
-    try:
-        execution = asyncio.run(_generate(plan, backend, cache, console))
-    finally:
-        cache.close()
-    execution.timings = {"plan_s": planning, **execution.timings}
-    scores = _score(plan, execution)
-    gaps = paired_gaps(execution.results, plan.comparisons())
     run_dir = options.output or new_run_dir(options.results_dir, options.model, started)
-    model = options.model_record or {
-        "name": options.model,
-        **backend.identity(),
-        **_public(backend_options),
-    }
-    manifest = build_manifest(run_dir.name, selection, plan, execution, model, started, argv())
-    manifest["replay"] = replay_record(options)
-    records = write_run(run_dir, plan, execution, scores, gaps, manifest)
-    summary = write_summary(run_dir, records, scores)  # macro averages, gaps: summary.json
-    _report(plan, scores, gaps, summary, execution, run_dir, console)
-    return Outcome(run_dir, execution.counts, scores)
+    # the folder is claimed before any model is asked: a second run given the same --output, or
+    # a folder that is not a run, is an error at once, not after the answers are paid for
+    with claim(run_dir, overwrite=options.overwrite) as claimed:
+        # after planning, so that a mistake in the tasks never waits for a model to load
+        backend_options = replace(options.backend, seed=options.seed)
+        backend: Backend
+        if options.predictions is not None:
+            plan, backend = _answers_from(options.predictions, plan, console)
+            cache_path = Path(":memory:")  # answers given, not generated: nothing to cache
+        else:
+            backend = create_backend(options.model, backend_options)
+            cache_path = options.cache_path or default_cache_path()
+        for task_plan in plan.tasks:
+            _print_notes(task_plan, console)
+        cache = ResponseCache(cache_path)
+        try:
+            generated = asyncio.run(_generate(plan, backend, cache, console))
+        finally:
+            cache.close()
+        model = {"name": options.model, **backend.identity(), **_public(backend_options)}
+        timings = {"plan_s": planning, **generated.timings}
+        manifest = build_manifest(
+            run_dir.name, selection, plan, generated.counts, timings, model, started
+        ).model_copy(update={"replay": replay_record(options)})
+        contents = score_and_write(claimed, manifest, generated.records)
+    _report(contents, run_dir, console)
+    return Outcome(run_dir, contents.manifest.counts, list(contents.scores))
 
 
-def rescore(run_dir: Path, console: Console | None = None, langid: str | None = None) -> Outcome:
-    """Score a finished run again from its samples.jsonl (after a parser, metric or
-    language-ID fix), asking no model: the same tasks, data and prompts, the recorded answers,
-    judged by the recorded language identifier unless `langid` names another.
-    The run's files are replaced; its model stays as recorded."""
-    manifest = read_manifest(run_dir)
-    if "replay" not in manifest:
+def score_and_write(claimed: Claim, manifest: Manifest, samples: list[SampleRecord]) -> RunContents:
+    """Score the recorded answers, summarize them and write the run folder whole."""
+    started = time.perf_counter()
+    scored = score_run(manifest, samples)
+    timings = {**manifest.timings_s, "score_s": round(time.perf_counter() - started, 3)}
+    failed = sum(1 for sample in scored.samples if not sample.ok)
+    manifest = manifest.model_copy(
+        update={
+            "status": "complete" if failed == 0 else "incomplete",
+            "counts": manifest.counts.model_copy(update={"failed": failed}),
+            "timings_s": timings,
+        }
+    )
+    summary = summarize(scored.samples, scored.scores)
+    contents = RunContents(manifest, scored.samples, scored.scores, scored.gaps, summary)
+    claimed.write(contents)
+    return contents
+
+
+def rescore(
+    run_dir: Path,
+    console: Console | None = None,
+    langid: str | None = None,
+    output: Path | None = None,
+) -> Outcome:
+    """Score a finished run again from its own folder (after a parser, metric or
+    language-ID fix, or with another language identifier), asking no model and reading no
+    data: the recorded answers, scored by the recorded tasks' parsers and metrics, judged by
+    the recorded language identifier unless `langid` names another.
+
+    Into `output` (a new run folder) where given, else in place. Either way the record of
+    the generation is kept as it was (command, times, counts, each sample's answers, usage and
+    latency) and the manifest lists this scoring under `scorings`."""
+    console = console or Console(stderr=True)
+    folder = open_run(run_dir)
+    if not folder.rescorable:
         raise PolyevalError(
-            "this run was written before runs recorded how to replay them; run it again",
+            f"this run was written in run format {folder.manifest.format}, before a sample's "
+            "record held all that scoring needs; run it again to score it",
             where=str(run_dir),
         )
-    replay = manifest["replay"] | ({"langid": langid} if langid else {})
-    options = RunOptions(
-        model=manifest["model"]["name"],
-        predictions=run_dir / SAMPLES,
-        output=run_dir,
-        model_record={**manifest["model"], "rescored_from": SAMPLES},
-        **{k: _path_fields(k, v) for k, v in replay.items()},
-    )
-    return run_evaluation(options, console)
+    detector = langid or folder.manifest.langid.detector
+    check_detector(detector)
+    target = output or run_dir
+    with claim(target, overwrite=output is None) as claimed:
+        manifest = folder.manifest.model_copy(
+            update={
+                "run_id": target.name,
+                "langid": langid_info(detector),
+                "scorings": [
+                    *folder.manifest.scorings,
+                    Scoring(
+                        command=argv(),
+                        scored=now(),
+                        harness=harness_info(),
+                        langid=detector,
+                        scored_from=str(run_dir),
+                    ),
+                ],
+            }
+        )
+        contents = score_and_write(claimed, manifest, list(folder.samples()))
+    _report(contents, target, console)
+    return Outcome(target, contents.manifest.counts, list(contents.scores))
 
 
 REPLAYED = (
@@ -145,7 +197,7 @@ REPLAYED = (
 
 
 def replay_record(options: RunOptions) -> dict[str, Any]:
-    """What `evaluate score` needs to rebuild the run's plan: the selection, paths as text."""
+    """The run's selection as given (paths as text), for the manifest."""
     record = {}
     for name in REPLAYED:
         value = getattr(options, name)
@@ -157,16 +209,6 @@ def replay_record(options: RunOptions) -> dict[str, Any]:
             value = {k: str(v) for k, v in value.items()}
         record[name] = value
     return record
-
-
-def _path_fields(name: str, value: Any) -> Any:
-    if name in ("data_dir", "hub_dir", "data_file") and value is not None:
-        return Path(value)
-    if name == "tasks_dirs":
-        return [Path(v) for v in value]
-    if name == "alt_data":
-        return {k: Path(v) for k, v in value.items()}
-    return value
 
 
 def _selection(options: RunOptions) -> Selection:
@@ -208,27 +250,20 @@ def _answers_from(path: Path, plan: Plan, console: Console) -> tuple[Plan, Predi
     return replace(plan, requests=kept), PredictionsBackend(path, found)
 
 
-def _report(
-    plan: Plan,
-    scores: list[dict[str, Any]],
-    gaps: list[dict[str, Any]],
-    summary: list[dict[str, Any]],
-    execution: Execution,
-    run_dir: Path,
-    console: Console,
-) -> None:
-    primary = dict.fromkeys(t.task.spec.metrics[0] for t in plan.tasks if t.task.spec.metrics)
+def _report(contents: RunContents, run_dir: Path, console: Console) -> None:
+    manifest, scores = contents.manifest, list(contents.scores)
+    primary = dict.fromkeys(t.metrics[0] for t in manifest.tasks.values() if t.metrics)
     for metric in primary or ["accuracy"]:
         Console().print(score_table(scores, metric))
-        for table in gap_tables(gaps, metric):
+        for table in gap_tables(list(contents.gaps), metric):
             Console().print(table)
-    if any(r["metric"] == "consistency" for r in scores):
+    if any(r.metric == "consistency" for r in scores):
         Console().print(score_table(scores, "consistency"))
-    if (confusion := lcb_table(summary)) is not None:
+    if (confusion := lcb_table(list(contents.summary))) is not None:
         Console().print(confusion)
     if names := breakdowns(scores):
         console.print(f"breakdowns: {', '.join(names)} (evaluate show RUN --by {names[0]})")
-    c = execution.counts
+    c = manifest.counts
     console.print(
         f"run folder: {run_dir}  requests: {c.requests} (sent {c.sent}, "
         f"from cache {c.from_cache}, failed {c.failed})"
@@ -237,32 +272,26 @@ def _report(
         console.print(f"[red]{c.failed} requests failed[/]; rerun the same command to retry them")
 
 
-def _score(plan: Plan, execution: Execution) -> list[dict[str, Any]]:
-    """Per-sample metrics averaged, and the corpus metrics of translation tasks (which also
-    add each sample's sentence chrF++ to its record)."""
-    started = time.perf_counter()
-    corpus_metrics = {
-        t.task.name: t.task.spec.metrics for t in plan.tasks if t.task.spec.translation
-    }
-    execution.results, corpus = score_corpora(execution.results, plan.samples, corpus_metrics)
-    scores = aggregate(execution.results, plan.samples) + corpus
-    execution.timings["score_s"] = execution.timings.get("score_s", 0.0) + (
-        time.perf_counter() - started
-    )
-    return scores
+@dataclass
+class Generated:
+    """What generation gave: each sample's record (not yet scored), counts and timings."""
+
+    records: list[SampleRecord]
+    counts: RunCounts
+    timings: dict[str, float]
 
 
 async def _generate(
     plan: Plan, backend: Backend, cache: ResponseCache, console: Console
-) -> Execution:
+) -> Generated:
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
     )
-    # refreshed here, not by rich's refresh thread: with no other thread running, the answers
-    # of a predictions file or a re-scored run are scored in forked workers (harness.parallel)
+    # refreshed here, not by rich's refresh thread: no thread outlives generation, so that
+    # the answers can be scored in forked workers afterwards (harness.parallel)
     with Progress(*columns, console=console, transient=False, auto_refresh=False) as bar:
         job = bar.add_task("answering", total=len(plan.requests))
         shown = [0.0]
@@ -275,13 +304,19 @@ async def _generate(
 
         try:
             execution = await execute(plan, backend, cache, advance)
-            back = second_leg(plan, execution.results)
+            records, counts = execution.records(plan), execution.counts
+            back = second_leg(plan, execution.answered)
             if back is not None:  # round trips: translate the first legs' outputs back
                 total = len(plan.requests) + len(back.requests)
                 bar.update(job, total=total, description="round trips")
                 second = await execute(back, backend, cache, advance)
-                execution = combine(execution, second, plan.detector)
-            return execution
+                records = fold(records, second.records(back))
+                counts = combine(execution, second)
+            timings = {
+                k: execution.timings[k] + (second.timings[k] if back else 0.0)
+                for k in execution.timings
+            }
+            return Generated(records, counts, timings)
         finally:
             await backend.aclose()
 

@@ -66,24 +66,20 @@ reproducible and each number depends only on its own task and variant.
 
 from __future__ import annotations
 
-import json
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from harness.errors import PolyevalError
-from harness.io import write_json_atomic
 from harness.language_confusion import KINDS as LCB_KINDS
 from harness.language_confusion import METHOD as LCB_METHOD
 from harness.language_confusion import lcb_averages
 from harness.languages import TIERS, Language, get_language, is_known
 from harness.metrics import BINARY, CORPUS, METRICS
-from harness.results import read_sample_records, read_scores
+from harness.record import SampleRecord, ScoreRecord, SummaryRecord
 from harness.stats import (
     FloatArray,
     clustered_means,
@@ -91,9 +87,8 @@ from harness.stats import (
     row_means,
     wilson_interval,
 )
-from harness.translation.pairs import pair_of, scored_language
+from harness.translation.keys import pair_of, scored_language
 
-SUMMARY = "summary.json"
 ENGLISH = "eng_Latn"
 RESAMPLES = 1000
 SEED = 12345
@@ -142,15 +137,15 @@ class _Settings:
 
 
 def summarize(
-    samples: Iterable[Record],
-    scores: Sequence[Record] = (),
+    samples: Iterable[SampleRecord],
+    scores: Sequence[ScoreRecord] = (),
     *,
     resamples: int = RESAMPLES,
     seed: int = SEED,
     confidence: float = 0.95,
-) -> list[Record]:
-    """The summary records of a run from its sample records (samples.jsonl) and score records
-    (scores.json, for the corpus metrics), ordered by task, variant, metric and kind."""
+) -> list[SummaryRecord]:
+    """The summary records of a run from its sample records and score records (for the
+    corpus metrics), ordered by task, variant, metric and kind."""
     settings = _Settings(resamples, seed, confidence)
     records: list[Record] = []
     for table in _tables(samples):
@@ -158,53 +153,19 @@ def summarize(
     records += _corpus_records(scores)
     records += lcb_records(scores)
     order = {kind: i for i, kind in enumerate(KINDS)}
-    return sorted(records, key=lambda r: (r["task"], r["variant"], r["metric"], order[r["kind"]]))
-
-
-def write_summary(
-    run_dir: Path,
-    samples: Iterable[Record] | None = None,
-    scores: Sequence[Record] | None = None,
-    *,
-    resamples: int = RESAMPLES,
-    seed: int = SEED,
-) -> list[Record]:
-    """Summarize a run into its summary.json (from its files unless the caller has the sample
-    and score records at hand); the records written."""
-    records = summarize(
-        read_sample_records(run_dir) if samples is None else samples,
-        read_scores(run_dir) if scores is None else scores,
-        resamples=resamples,
-        seed=seed,
-    )
-    write_json_atomic(run_dir / SUMMARY, records)
-    return records
-
-
-def read_summary(run_dir: Path) -> list[Record] | None:
-    """The run's summary.json, or None where it has none."""
-    path = run_dir / SUMMARY
-    if not path.is_file():
-        return None
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise PolyevalError(f"cannot read summary: {exc}", where=str(path)) from None
-    if not isinstance(data, list):
-        raise PolyevalError(f"{SUMMARY} must be a list of records", where=str(path))
-    return data
+    records.sort(key=lambda r: (r["task"], r["variant"], r["metric"], order[r["kind"]]))
+    return [SummaryRecord.model_validate(record) for record in records]
 
 
 # ---- building the tables
 
 
-def _tables(samples: Iterable[Record]) -> list[_Table]:
+def _tables(samples: Iterable[SampleRecord]) -> list[_Table]:
     found: dict[tuple[str, str], list[tuple[str, str, str, float]]] = defaultdict(list)
     for sample in samples:
-        scores = sample.get("scores") or {}
-        cell = found[(str(sample["task"]), str(sample["variant"]))]
-        language, item = str(sample["language"]), str(sample["parallel_id"])
-        for metric, value in scores.items():
+        cell = found[(sample.task, sample.variant)]
+        language, item = sample.language, sample.parallel_id
+        for metric, value in sample.scores.items():
             if metric in CORPUS or not _number(value):
                 continue
             cell.append((language, item, metric, float(value)))
@@ -522,7 +483,7 @@ def _language_of(code: str) -> Language | None:
 # ---- the Language Confusion Benchmark's averages
 
 
-def lcb_records(scores: Sequence[Record]) -> list[Record]:
+def lcb_records(scores: Sequence[ScoreRecord]) -> list[Record]:
     """The LCB rates (harness.language_confusion) as summary records, with their source and
     language."""
     return [
@@ -547,14 +508,13 @@ def lcb_records(scores: Sequence[Record]) -> list[Record]:
 # ---- corpus metrics of translation tasks
 
 
-def _corpus_records(scores: Sequence[Record]) -> list[Record]:
+def _corpus_records(scores: Sequence[ScoreRecord]) -> list[Record]:
     """Macro averages (all, by tier, by script) and the worst pair of chrF++, BLEU and TER,
     from the per-pair values in scores.json, without an interval."""
-    found: dict[tuple[str, str, str], dict[str, Record]] = defaultdict(dict)
+    found: dict[tuple[str, str, str], dict[str, ScoreRecord]] = defaultdict(dict)
     for record in scores:
-        if record.get("metric") in CORPUS and record.get("by") is None and _number(record["value"]):
-            key = (str(record["task"]), str(record["variant"]), str(record["metric"]))
-            found[key][str(record["language"])] = record
+        if record.metric in CORPUS and record.by is None and _number(record.value):
+            found[(record.task, record.variant, record.metric)][record.language] = record
     records = []
     for (task, variant, metric), by_pair in sorted(found.items()):
         pairs = sorted(by_pair)
@@ -571,8 +531,8 @@ def _corpus_records(scores: Sequence[Record]) -> list[Record]:
             groups.append(("macro_by_script", script, chosen))
         for kind, group, chosen in groups:
             if chosen:
-                value = sum(float(by_pair[p]["value"]) for p in chosen) / len(chosen)
-                n = sum(int(by_pair[p].get("n") or 0) for p in chosen)
+                value = sum(by_pair[p].value for p in chosen) / len(chosen)
+                n = sum(by_pair[p].n for p in chosen)
                 records.append(
                     _flat(
                         task,
@@ -590,7 +550,7 @@ def _corpus_records(scores: Sequence[Record]) -> list[Record]:
                 )
         if len(pairs) >= 2:
             pick = max if metric in LOWER_IS_BETTER else min
-            worst = pick(pairs, key=lambda p: float(by_pair[p]["value"]))
+            worst = pick(pairs, key=lambda p: by_pair[p].value)
             record = by_pair[worst]
             records.append(
                 {
@@ -600,9 +560,9 @@ def _corpus_records(scores: Sequence[Record]) -> list[Record]:
                         metric,
                         "worst_language",
                         worst,
-                        float(record["value"]),
-                        (record.get("ci_low"), record.get("ci_high")),
-                        int(record.get("n") or 0),
+                        record.value,
+                        (record.ci_low, record.ci_high),
+                        record.n,
                         None,
                         len(pairs),
                         "sentence_bootstrap",

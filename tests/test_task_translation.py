@@ -21,7 +21,8 @@ from click.testing import Result
 
 from harness.planner import Selection, TaskPlan, build_plan
 from harness.registry import TaskRegistry
-from harness.translation.pairs import Pair, pair_exemplars
+from harness.translation.keys import Pair
+from harness.translation.pairs import pair_exemplars
 from tests.conftest import REPO, assert_one_line_error, read_run, scores_of
 
 EN = "eng_Latn"

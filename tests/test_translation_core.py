@@ -19,7 +19,8 @@ from harness.errors import PolyevalError
 from harness.paths import TASKS_DIR
 from harness.planner import Selection, build_plan
 from harness.registry import TaskRegistry
-from harness.translation.pairs import Pair, pair_of, parse_pair, select_pairs
+from harness.translation.keys import Pair, pair_of
+from harness.translation.pairs import parse_pair, select_pairs
 from tests.conftest import assert_one_line_error, read_run, scores_of
 from tests.fake_server import FakeServer
 

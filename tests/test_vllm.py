@@ -322,7 +322,9 @@ def test_responses_keep_reasoning_apart_and_count_tokens(fake_vllm: FakeVLLM) ->
     assert cut.text == "" and cut.reasoning == "still thinking"
     several = answers[2]
     assert several.usage.completion_tokens == 3 * 5  # every one of the n completions
-    assert several.text == "Answer: B" and several.alternatives == ("Answer: B", "Answer: B")
+    assert several.text == "Answer: B"
+    assert [c.text for c in several.alternatives] == ["Answer: B", "Answer: B"]
+    assert all(c.reasoning is not None for c in several.alternatives)
 
 
 def test_engine_exception_fails_only_its_batch(fake_vllm: FakeVLLM) -> None:

@@ -218,14 +218,14 @@ def _reference_run(task: Task, data_dir: Path | None, problems: Problems) -> Non
     if outcome.failed:
         problems.add(f"baseline:reference run: {outcome.failed} requests failed", where)
     primary = spec.metrics[0] if spec.metrics else "accuracy"
-    cells = [s for s in outcome.scores if s["metric"] == primary and s.get("by") is None]
+    cells = [s for s in outcome.scores if s.metric == primary and s.by is None]
     if not cells:
         problems.add(f"baseline:reference run gave no '{primary}' score", where)
     for cell in cells:
-        if cell["value"] is None or cell["value"] < PERFECT:
+        if cell.value < PERFECT:
             problems.add(
-                f"baseline:reference scores {primary} {cell['value']} (not 1.0) on "
-                f"{cell['variant']}/{cell['language']}: the gold answers do not survive the "
+                f"baseline:reference scores {primary} {cell.value} (not 1.0) on "
+                f"{cell.variant}/{cell.language}: the gold answers do not survive the "
                 "parser",
                 where,
             )

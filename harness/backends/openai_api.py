@@ -25,7 +25,7 @@ from harness.backends.options import BackendOptions
 from harness.backends.ratelimit import RateLimits
 from harness.errors import PolyevalError
 from harness.reasoning import split_reasoning
-from harness.records import Request, Response, Usage
+from harness.records import Completion, Request, Response, Usage
 
 # The body is built here and posted through the client's own `post`, and the reply is read as
 # plain JSON: the typed `create()` and its response models cost about 1.5 ms of CPU a request,
@@ -209,29 +209,33 @@ def _cause(exc: BaseException) -> str:
 
 
 def _response(raw: dict[str, Any], completion: bool, latency: float) -> Response:
-    """A Response from the reply's JSON; a reply missing what it must have raises KeyError,
-    IndexError or TypeError."""
-    choices = raw["choices"]
-    texts, reasonings = [], []
-    for choice in choices:
-        message = {} if completion else choice["message"]
-        content = (choice["text"] if completion else message.get("content")) or ""
-        given = _reasoning_field(message)
-        thought, answer = split_reasoning(content)
-        texts.append(answer)
-        reasonings.append("\n\n".join(p for p in (given, thought) if p) or None)
+    """A Response from the reply's JSON: the first choice, and the others as further
+    completions (n > 1); a reply missing what it must have raises KeyError, IndexError or
+    TypeError."""
+    choices = [_completion(choice, completion) for choice in raw["choices"]]
+    first = choices[0]
     usage = raw.get("usage") or {}
     return Response(
-        text=texts[0],
-        finish_reason=choices[0].get("finish_reason"),
-        reasoning=reasonings[0],
+        text=first.text,
+        finish_reason=first.finish_reason,
+        reasoning=first.reasoning,
         usage=Usage(
             prompt_tokens=int(usage.get("prompt_tokens") or 0),
             completion_tokens=int(usage.get("completion_tokens") or 0),
         ),
         latency_s=latency,
-        alternatives=tuple(texts[1:]),
+        alternatives=tuple(choices[1:]),
     )
+
+
+def _completion(choice: dict[str, Any], completion: bool) -> Completion:
+    """One choice: its answer, with the reasoning (a field, or <think> blocks) apart."""
+    message = {} if completion else choice["message"]
+    content = (choice["text"] if completion else message.get("content")) or ""
+    given = _reasoning_field(message)
+    thought, answer = split_reasoning(content)
+    reasoning = "\n\n".join(p for p in (given, thought) if p) or None
+    return Completion(answer, reasoning, choice.get("finish_reason"))
 
 
 def _reasoning_field(message: dict[str, Any]) -> str | None:

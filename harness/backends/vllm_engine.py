@@ -23,7 +23,7 @@ from typing import Any
 from harness.backends.options import BackendOptions
 from harness.errors import PolyevalError
 from harness.reasoning import split_reasoning
-from harness.records import Request, Response, Usage
+from harness.records import Completion, Request, Response, Usage
 
 # -M KEY=VALUE the engine takes, with their types; all are passed to vllm.LLM(...)
 ENGINE_ARGS: dict[str, type] = {
@@ -202,25 +202,28 @@ def _canonical(generation: dict[str, Any]) -> str:
 
 def _response(output: Any, latency: float) -> Response:
     """A vLLM RequestOutput as a Response: the first completion's answer, its reasoning apart;
-    the answers of the others (n > 1) as alternatives; tokens of all of them."""
-    completions = list(output.outputs)
+    the others (n > 1) as further completions; tokens of all of them."""
+    completions = [_completion(c) for c in output.outputs]
     if not completions:
         return Response(text="", error="vllm returned no completion", latency_s=latency)
     first = completions[0]
-    reasoning, answer = split_reasoning(first.text)
-    alternatives = tuple(split_reasoning(c.text)[1] for c in completions[1:])
     usage = Usage(
         prompt_tokens=len(output.prompt_token_ids or ()),
-        completion_tokens=sum(len(c.token_ids or ()) for c in completions),
+        completion_tokens=sum(len(c.token_ids or ()) for c in output.outputs),
     )
     return Response(
-        text=answer,
+        text=first.text,
         finish_reason=first.finish_reason,
-        reasoning=reasoning,
+        reasoning=first.reasoning,
         usage=usage,
         latency_s=latency,
-        alternatives=alternatives,
+        alternatives=tuple(completions[1:]),
     )
+
+
+def _completion(output: Any) -> Completion:
+    reasoning, answer = split_reasoning(output.text)
+    return Completion(answer, reasoning, output.finish_reason)
 
 
 def _fields_of(cls: type) -> frozenset[str]:

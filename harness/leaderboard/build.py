@@ -50,6 +50,7 @@ class Built:
     tasks: int
     pages: int
     sample_files: int
+    skipped: tuple[str, ...] = ()  # what was set aside, and why: one line each
 
 
 @contextmanager
@@ -72,19 +73,22 @@ def build_site(results: Path, out: Path) -> Built:
 
 
 def _build_site(results: Path, out: Path) -> Built:
-    runs = load_runs(results)
+    loaded = load_runs(results)
     _check_target(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = out.parent / f".{out.name}.building-{os.getpid()}"
     if staging.exists():
         shutil.rmtree(staging)
     try:
-        built = write_site(runs, staging)
+        built = write_site(loaded.runs, staging)
         _replace(staging, out)
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
-    return Built(out, built.runs, built.models, built.tasks, built.pages, built.sample_files)
+    skipped = tuple(f"{path}: {why}" for path, why in loaded.skipped)
+    return Built(
+        out, built.runs, built.models, built.tasks, built.pages, built.sample_files, skipped
+    )
 
 
 def write_site(runs: list[Run], folder: Path) -> Built:

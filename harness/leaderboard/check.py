@@ -22,7 +22,7 @@ def check_site(results: Path, out: Path) -> str | None:
             return f"{out}: no leaderboard here; build it with `evaluate leaderboard --out {out}`"
         with tempfile.TemporaryDirectory(prefix="polyeval-site-") as tmp:
             fresh = Path(tmp) / "site"
-            write_site(runs, fresh)
+            write_site(runs.runs, fresh)
             problem = first_difference(fresh, out)
     if problem is None:
         return None

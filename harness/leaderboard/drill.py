@@ -39,9 +39,9 @@ from pathlib import Path
 from typing import Any
 
 from harness.leaderboard.names import drill_key, samples_dir
-from harness.leaderboard.runs import Record, Run
+from harness.leaderboard.runs import Run
 from harness.leaderboard.tables import language_order
-from harness.results import SAMPLES, iter_sample_records
+from harness.record import SAMPLES, ChatTurn, SampleRecord, open_run
 
 PAGE_SIZE = 200
 TEXT_LIMIT = 8000  # characters of an output, answer or gold shown
@@ -72,7 +72,7 @@ class _Job:
 
     out: Path
     key: str
-    samples: Path | None
+    folder: Path | None  # the run folder, where it has samples
     run_id: str
     model: str
     columns: tuple[tuple[str, str], ...]
@@ -96,7 +96,7 @@ def write_samples(
         _Job(
             out,
             run.key,
-            run.path / SAMPLES if run.has_samples else None,
+            run.path if run.has_samples else None,
             run.run_id,
             run.model,
             tuple(sorted(columns)),
@@ -104,7 +104,7 @@ def write_samples(
         )
         for run, columns in (by_run[key] for key in sorted(by_run))
     ]
-    size = sum(job.samples.stat().st_size for job in jobs if job.samples is not None)
+    size = sum((job.folder / SAMPLES).stat().st_size for job in jobs if job.folder is not None)
     count = min(workers or _cpus(), MAX_WORKERS, len(jobs))
     if count > 1 and size >= PARALLEL_BYTES:
         gc.freeze()  # the workers share the parent's objects: keep their collector off them
@@ -132,13 +132,14 @@ def _context() -> multiprocessing.context.BaseContext:
 
 
 def _write_run(job: _Job) -> Available:
-    grouped: dict[tuple[str, str], dict[str, list[Record]]] = defaultdict(lambda: defaultdict(list))
-    if job.samples is not None:
+    grouped: dict[tuple[str, str], dict[str, list[SampleRecord]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
+    if job.folder is not None:
         columns = set(job.columns)
-        for record in iter_sample_records(job.samples):
-            column = (str(record.get("task")), str(record.get("variant")))
-            if column in columns:
-                grouped[column][str(record.get("language"))].append(record)
+        for record in open_run(job.folder).samples():
+            if (record.task, record.variant) in columns:
+                grouped[(record.task, record.variant)][record.language].append(record)
     return {
         (job.key, task, variant): _write_column(job, task, variant, by_language)
         for (task, variant), by_language in sorted(grouped.items())
@@ -146,7 +147,7 @@ def _write_run(job: _Job) -> Available:
 
 
 def _write_column(
-    job: _Job, task: str, variant: str, by_language: dict[str, list[Record]]
+    job: _Job, task: str, variant: str, by_language: dict[str, list[SampleRecord]]
 ) -> dict[str, int]:
     folder = os.path.join(job.out, samples_dir(job.key, task, variant))
     os.makedirs(folder, exist_ok=True)
@@ -188,38 +189,33 @@ def _write_script(path: str, payload: dict[str, Any]) -> None:
         handle.write(f"{CALLBACK}({script_json(payload)});\n")
 
 
-def _sample(record: Record, language: str) -> dict[str, Any]:
+def _sample(record: SampleRecord, language: str) -> dict[str, Any]:
     found: dict[str, Any] = {
-        "id": _plain(record.get("sample_id")),
+        "id": record.sample_id,
         "language": language,
-        "prompt": _prompt(record.get("prompt")),
-        "output": _clip(record.get("output")),
-        "parsed": _clip(record.get("parsed")),
-        "gold": _clip(record.get("gold")),
-        "scores": record.get("scores") if isinstance(record.get("scores"), dict) else {},
+        "prompt": _prompt(record.prompt),
+        "output": _clip(record.output),
+        "parsed": _clip(record.parsed),
+        "gold": _clip(record.gold),
+        "scores": dict(record.scores),
+        "parallel_id": _clip(record.parallel_id),
     }
-    for name in ("parallel_id", "reasoning", "error", "finish_reason"):
-        value = record.get(name)
+    for name in ("reasoning", "error", "finish_reason"):
+        value = getattr(record, name)
         if value is not None:
             found[name] = _clip(value)
-    verdict = record.get("langid")
-    if isinstance(verdict, dict):
+    if record.langid is not None:
         found["langid"] = {
-            k: verdict[k]
+            k: record.langid[k]
             for k in ("expected", "detected", "confidence", "consistent", "method", "note")
-            if verdict.get(k) is not None
+            if record.langid.get(k) is not None
         }
-    lcb = record.get("lcb")  # the line or English words that failed LCB's levels
-    if isinstance(lcb, dict):
+    if record.lcb is not None:  # the line or English words that failed LCB's levels
         found["lcb"] = {
-            "failed_line": _clip(lcb.get("failed_line")),
-            "english_words": _clip(lcb.get("english_words") or []),
+            "failed_line": _clip(record.lcb.get("failed_line")),
+            "english_words": _clip(record.lcb.get("english_words") or []),
         }
     return found
-
-
-def _plain(value: Any) -> Any:
-    return value if isinstance(value, str | int | float) or value is None else str(value)
 
 
 def _clip(value: Any, limit: int = TEXT_LIMIT) -> Any:
@@ -233,16 +229,12 @@ def _clip(value: Any, limit: int = TEXT_LIMIT) -> Any:
     return value
 
 
-def _prompt(prompt: Any) -> Any:
+def _prompt(prompt: str | list[ChatTurn]) -> Any:
     """A completion prompt as text; a chat prompt as [role, content] turns, its last turns
     kept within PROMPT_LIMIT characters (the earlier ones counted in a first turn `…`)."""
-    if not isinstance(prompt, list):
+    if isinstance(prompt, str):
         return _clip(prompt, PROMPT_LIMIT)
-    turns = [
-        [str(m.get("role", "")), _clip(str(m.get("content", "")), TURN_LIMIT)]
-        for m in prompt
-        if isinstance(m, dict)
-    ]
+    turns = [[m.role, _clip(m.content, TURN_LIMIT)] for m in prompt]
     kept: list[list[str]] = []
     total = 0
     for turn in reversed(turns):

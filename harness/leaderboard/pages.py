@@ -22,7 +22,7 @@ from harness.leaderboard.ranks import Estimate
 from harness.leaderboard.runs import Run
 from harness.leaderboard.tables import Board, Column
 from harness.paths import LEADERBOARD_DIR
-from harness.translation.pairs import scored_language
+from harness.translation.keys import scored_language
 
 TEMPLATES = LEADERBOARD_DIR / "templates"
 STATIC = LEADERBOARD_DIR / "static"

@@ -1,14 +1,15 @@
-"""The finished runs under a results folder, as the leaderboard reads them.
+"""The finished runs under a results folder, as the leaderboard reads them (through the run
+record, harness.record).
 
-A run is a folder with a scores.json (manifest.json, summary.json and samples.jsonl where it
-has them), found at any depth under the results folder, hidden folders skipped. Its summary is
-its summary.json, or computed from its samples (harness.summary) where it has none; a run with
-neither samples nor summary gets macro averages from its per-language scores, without intervals.
+A run is a folder with a whole manifest.json, found at any depth under the results folder,
+hidden folders skipped; a folder without one (a run being written, or killed) is set aside and
+named. Its summary is its summary.json, or computed from its samples (harness.summary) where it
+has none; a run with neither gets macro averages from its per-language scores, without
+intervals.
 """
 
 from __future__ import annotations
 
-import json
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
@@ -16,8 +17,8 @@ from pathlib import Path
 from typing import Any, TypeGuard
 
 from harness.errors import PolyevalError
-from harness.results import MANIFEST, SAMPLES, SCORES, read_sample_records, read_scores
-from harness.summary import read_summary, summarize
+from harness.record import RunFolder, find_runs
+from harness.summary import summarize
 
 Record = dict[str, Any]
 
@@ -53,24 +54,23 @@ class Run:
         return list(self.scores_by_column)
 
 
-def find_runs(results: Path) -> list[Path]:
-    """Every run folder under `results`, sorted by path."""
-    if not results.is_dir():
-        raise PolyevalError("no such results folder", where=str(results))
-    found = [
-        path.parent
-        for path in sorted(results.rglob(SCORES))
-        if not any(part.startswith(".") for part in path.relative_to(results).parts)
-    ]
-    if not found:
-        raise PolyevalError(f"no finished runs (no {SCORES}) in this folder", where=str(results))
-    return found
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    runs: list[Run]  # oldest first
+    skipped: list[tuple[Path, str]]  # folders that are not whole runs, and why
 
 
-def load_runs(results: Path) -> list[Run]:
-    """The runs under `results`, oldest first (by start, then folder)."""
-    runs = [load_run(path, path.relative_to(results).as_posix()) for path in find_runs(results)]
-    return one_version_per_task(sorted(runs, key=lambda r: (r.started, r.key)))
+def load_runs(results: Path) -> Loaded:
+    """The runs under `results`, oldest first (by start, then folder), and the folders set
+    aside because they hold no whole run."""
+    found = find_runs(results)
+    if not found.runs:
+        raise PolyevalError(
+            "no finished runs (no manifest.json) in this folder", where=str(results)
+        )
+    runs = [load_run(f, f.path.relative_to(results).as_posix()) for f in found.runs]
+    ordered = one_version_per_task(sorted(runs, key=lambda r: (r.started, r.key)))
+    return Loaded(ordered, found.skipped)
 
 
 def one_version_per_task(runs: list[Run]) -> list[Run]:
@@ -107,48 +107,30 @@ def _without(run: Run, tasks: set[str]) -> Run:
     )
 
 
-def load_run(path: Path, key: str) -> Run:
-    manifest = _manifest(path)
-    harness_info = manifest.get("harness")
-    harness_info = harness_info if isinstance(harness_info, dict) else {}
-    model = manifest.get("model")
-    name = model.get("name") if isinstance(model, dict) else model
-    scores = [r for r in read_scores(path) if r.get("by") is None]
-    has_samples = (path / SAMPLES).is_file()
-    summary = _summary(path, scores, has_samples)
-    tasks = manifest.get("tasks")
-    counts = manifest.get("counts")
+def load_run(folder: RunFolder, key: str) -> Run:
+    manifest = folder.manifest
+    scores = [r.as_json() for r in folder.scores() if r.by is None]
+    summary = _summary(folder, scores)
     return Run(
         key=key,
-        path=path,
-        run_id=str(manifest.get("run_id") or path.name),
-        model=str(name) if name is not None else path.name,
-        started=str(manifest.get("started") or ""),
-        finished=str(manifest.get("finished") or ""),
-        status=str(manifest.get("status") or "unknown"),
-        harness_version=_text(harness_info.get("version")),
-        git=_text(harness_info.get("git")),
-        langid=_detector(manifest),
-        counts={k: int(v) for k, v in counts.items() if isinstance(v, int)}
-        if isinstance(counts, dict)
-        else {},
-        tasks={str(k): v for k, v in tasks.items() if isinstance(v, dict)}
-        if isinstance(tasks, dict)
-        else {},
+        path=folder.path,
+        run_id=manifest.run_id,
+        model=manifest.model_name or folder.path.name,
+        started=manifest.started,
+        finished=manifest.finished,
+        status=manifest.status,
+        harness_version=manifest.harness.version,
+        git=manifest.harness.git,
+        langid=manifest.langid.detector,
+        counts=manifest.counts.model_dump(),
+        tasks={name: task.model_dump() for name, task in manifest.tasks.items()},
         scores=scores,
         summary=summary,
-        has_samples=has_samples,
+        has_samples=folder.has_samples,
         errors_by_cell=_errors(scores),
         scores_by_column=by_column(scores),
         summary_by_column=by_column(summary),
     )
-
-
-def _detector(manifest: dict[str, Any]) -> str:
-    """The run's language identifier; runs from before there was a choice used the default."""
-    langid = manifest.get("langid")
-    detector = langid.get("detector") if isinstance(langid, dict) else None
-    return str(detector or "default")
 
 
 def by_column(records: list[Record]) -> dict[tuple[str, str], list[Record]]:
@@ -159,25 +141,13 @@ def by_column(records: list[Record]) -> dict[tuple[str, str], list[Record]]:
     return dict(found)
 
 
-def _manifest(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return {}
-    except (OSError, json.JSONDecodeError) as exc:
-        raise PolyevalError(
-            f"cannot read the manifest: {exc}", where=str(path / MANIFEST)
-        ) from None
-    return data if isinstance(data, dict) else {}
-
-
-def _summary(path: Path, scores: list[Record], has_samples: bool) -> list[Record]:
-    found = read_summary(path)
-    if found is not None:
-        return found
-    if has_samples:
-        return summarize(read_sample_records(path), scores)
-    return _plain_macros(scores)
+def _summary(folder: RunFolder, scores: list[Record]) -> list[Record]:
+    found = folder.summary()
+    if found is None and folder.has_samples:
+        found = summarize(folder.samples(), folder.scores())
+    if found is None:
+        return _plain_macros(scores)
+    return [r.as_json() for r in found]
 
 
 def finite(value: Any) -> TypeGuard[int | float]:
@@ -216,7 +186,3 @@ def _errors(scores: list[Record]) -> dict[tuple[str, str, str], int]:
         key = (str(record["task"]), str(record["variant"]), str(record["language"]))
         found[key] = max(found.get(key, 0), int(record.get("errors") or 0))
     return found
-
-
-def _text(value: Any) -> str | None:
-    return str(value) if value is not None else None

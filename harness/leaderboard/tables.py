@@ -29,7 +29,7 @@ from harness.leaderboard.families import FAMILIES, family
 from harness.leaderboard.ranks import Estimate, mean_estimate, tied_ranks
 from harness.leaderboard.runs import Record, Run, finite
 from harness.summary import ENGLISH, LOWER_IS_BETTER
-from harness.translation.pairs import scored_language
+from harness.translation.keys import scored_language
 
 ALL = "all"  # the view over every language, and the family filter's "every family"
 NORMALISED, CONSISTENCY = "language_normalised", "consistency"

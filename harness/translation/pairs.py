@@ -22,6 +22,7 @@ from harness.records import Sample
 from harness.registry import Task
 from harness.samples import Loaded, column, format_id
 from harness.spec import TaskSpec, TranslationSpec
+from harness.translation.keys import SEPARATOR, Pair
 
 Direction = Literal["both", "to-pivot", "from-pivot", "round-trip"]
 DIRECTIONS: dict[str, Direction] = {
@@ -31,34 +32,6 @@ DIRECTIONS: dict[str, Direction] = {
     "to-pivot": "to-pivot",
     "from-pivot": "from-pivot",
 }
-SEPARATOR = "-"
-
-
-@dataclass(frozen=True, slots=True)
-class Pair:
-    source: str
-    target: str
-    round_trip: bool = False  # source -> target -> source
-
-    @property
-    def key(self) -> str:
-        legs = [self.source, self.target] + ([self.source] if self.round_trip else [])
-        return SEPARATOR.join(legs)
-
-    @property
-    def reference_language(self) -> str:
-        """The language of what is scored: the target, or the source after a round trip."""
-        return self.source if self.round_trip else self.target
-
-    def reversed(self) -> Pair:
-        return Pair(self.target, self.source)
-
-
-def scored_language(key: str) -> str:
-    """The language a run key's answers are written in: the language itself, a pair's
-    target, or after a round trip the source again."""
-    pair = pair_of(key)
-    return pair.reference_language if pair is not None else key
 
 
 def parse_pair(text: str, where: str = "--pairs") -> Pair:
@@ -72,14 +45,6 @@ def parse_pair(text: str, where: str = "--pairs") -> Pair:
     if source == target:
         raise PolyevalError(f"'{text}' translates a language into itself", where=where)
     return Pair(source, target, round_trip=len(legs) == 3)
-
-
-def pair_of(key: str) -> Pair | None:
-    """The pair a run key stands for, or None for a plain language code."""
-    if SEPARATOR not in key:
-        return None
-    legs = key.split(SEPARATOR)
-    return Pair(legs[0], legs[1], round_trip=len(legs) == 3)
 
 
 def select_pairs(

@@ -1,6 +1,7 @@
 """Round-trip translation, scored without references: a sentence goes source -> pivot in the
 first leg and pivot -> source in the second, and the second leg's output is scored against the
-original sentence. The first leg's output is kept in the sample's record (`pivot`).
+original sentence. The first leg's output is kept in the sample's record (`pivot`, cleaned as
+every translation is, and `pivot_output`, as the model wrote it).
 
 A model that copies its input scores perfectly on a round trip; the pivot leg's language check
 is what catches it, so read round-trip scores beside the consistency of `pivot`.
@@ -9,75 +10,64 @@ is what catches it, so read round-trip scores beside the consistency of `pivot`.
 from __future__ import annotations
 
 from dataclasses import fields, replace
-from typing import Any
 
-from harness.langid import judge
 from harness.planner import Plan
-from harness.records import Hints, Request, Sample, ScoredSample
-from harness.runner import Counts, Execution
-from harness.translation.pairs import Pair, language_fields, pair_of
+from harness.record import SampleRecord
+from harness.records import Hints, Request, Sample
+from harness.runner import Answered, Counts, Execution
+from harness.translation.cleaning import clean_translation
+from harness.translation.keys import Pair, pair_of
+from harness.translation.pairs import language_fields
 
 
-def second_leg(plan: Plan, results: list[ScoredSample]) -> Plan | None:
+def second_leg(plan: Plan, answered: list[Answered]) -> Plan | None:
     """The requests that translate each answered first leg back; None without round trips."""
     requests: list[Request] = []
     samples: dict[tuple[str, str, str, str], Sample] = {}
-    for result in results:
-        pair = pair_of(result.request.language)
-        if pair is None or not pair.round_trip or not result.parsed:
-            continue  # failed, or nothing to translate back: scored as it is
-        first = result.request
+    for first, response, _ in answered:
+        pair = pair_of(first.language)
+        if pair is None or not pair.round_trip or response is None or not response.ok:
+            continue  # not a round trip, or failed: recorded as it is
         original = plan.samples[first.key]
+        pivot = clean_translation(
+            response.text, str(original.fields.get("source", "")), pair.source, pair.target
+        ).text
+        if not pivot:
+            continue  # nothing to translate back: scored as it is
         sample = replace(
             original,
-            fields={
-                **original.fields,
-                **language_fields(Pair(pair.target, pair.source)),
-                "source": result.parsed,
-            },
+            fields={**original.fields, **language_fields(Pair(pair.target, pair.source))}
+            | {"source": pivot},
         )
         builder = plan.task(first.task).builder
         messages, prompt = builder.build(first.variant, sample, [])
-        hints = Hints(gold=original.gold, source_text=result.parsed)
+        hints = Hints(gold=original.gold, source_text=pivot)
         requests.append(replace(first, messages=messages, prompt=prompt, hints=hints))
         samples[first.key] = sample
     return replace(plan, requests=requests, samples=samples) if requests else None
 
 
-def combine(first: Execution, second: Execution, detector: str = "default") -> Execution:
-    """Both legs' executions as one: counts and timings added, results folded (the pivot legs
-    judged for their language by `detector`)."""
-    counts = Counts(
+def combine(first: Execution, second: Execution) -> Counts:
+    """Both legs' counts added."""
+    return Counts(
         **{
             f.name: getattr(first.counts, f.name) + getattr(second.counts, f.name)
             for f in fields(Counts)
         }
     )
-    results = fold(first.results, second.results, detector)
-    counts.failed = sum(1 for r in results if r.response is None or not r.response.ok)
-    timings = {k: first.timings.get(k, 0.0) + second.timings.get(k, 0.0) for k in first.timings}
-    return Execution(results, counts, timings)
 
 
-def fold(
-    first: list[ScoredSample], second: list[ScoredSample], detector: str = "default"
-) -> list[ScoredSample]:
-    """The first leg's results with each round trip replaced by its second leg, which keeps
-    the pivot translation in its record. A first leg that failed stays, as a failure."""
-    back = {r.request.key: r for r in second}
+def fold(first: list[SampleRecord], second: list[SampleRecord]) -> list[SampleRecord]:
+    """The first leg's records with each round trip replaced by its second leg's, which keeps
+    the pivot translation (its source) and the first leg's output. A first leg that failed, or
+    gave nothing to translate back, stays as it is."""
+    back = {record.key: record for record in second}
     folded = []
-    for result in first:
-        leg = back.get(result.request.key)
+    for record in first:
+        leg = back.get(record.key)
         if leg is None:
-            folded.append(result)
+            folded.append(record)
             continue
-        pivot: dict[str, Any] = {"pivot": result.parsed, "pivot_output": _text(result)}
-        pair = pair_of(result.request.language)
-        if pair is not None and result.parsed:  # is the pivot leg in the pivot language?
-            pivot["pivot_langid"] = judge(result.parsed, pair.target, detector).as_record()
-        folded.append(replace(leg, details={**leg.details, **pivot}))
+        pivot = {"pivot": str(leg.fields.get("source", "")), "pivot_output": record.output}
+        folded.append(leg.model_copy(update=pivot))
     return folded
-
-
-def _text(result: ScoredSample) -> str | None:
-    return result.response.text if result.response is not None else None

