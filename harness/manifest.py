@@ -92,7 +92,7 @@ def build_manifest(
         langid=langid_info(selection.langid),  # how answers' languages were judged
         prompt_format=selection.prompt_format,
         limit=selection.limit,
-        tasks={t.task.name: _task_info(t) for t in plan.tasks},
+        tasks={t.task.name: task_info(t) for t in plan.tasks},
         counts=Counts(**asdict(counts)),
         timings_s={k: round(v, 3) for k, v in timings.items()},
         environment=Environment(
@@ -103,7 +103,7 @@ def build_manifest(
     )
 
 
-def _task_info(plan: TaskPlan) -> TaskInfo:
+def task_info(plan: TaskPlan) -> TaskInfo:
     spec = plan.task.spec
     user = plan.task.definition if isinstance(plan.task, GenericTask) else None
     return TaskInfo(

@@ -68,6 +68,9 @@ class FakeServer:
     api_key: str | None = None
     model: str = "fake-model"
     responder: Responder = echo_responder
+    # the text of each further choice (index 1, 2, ...) when a request asks for n > 1;
+    # None: every choice is the responder's text
+    choice_responder: Callable[[dict[str, Any], int], str] | None = None
     finish_reason: str = "stop"
     in_flight: int = 0
     max_in_flight: int = 0
@@ -175,17 +178,21 @@ class FakeServer:
         return web.Response(text='{"choices": [', content_type="application/json")
 
     def _reply(self, body: dict[str, Any], chat: bool) -> dict[str, Any]:
-        text = self.responder(body)
         n = int(body.get("n") or 1)
+        texts = [self._choice(body, i) for i in range(n)]
         if chat:
-            message = {"role": "assistant", "content": text}
             choices = [
-                {"index": i, "message": message, "finish_reason": self.finish_reason}
-                for i in range(n)
+                {
+                    "index": i,
+                    "message": {"role": "assistant", "content": text},
+                    "finish_reason": self.finish_reason,
+                }
+                for i, text in enumerate(texts)
             ]
         else:
             choices = [
-                {"index": i, "text": text, "finish_reason": self.finish_reason} for i in range(n)
+                {"index": i, "text": text, "finish_reason": self.finish_reason}
+                for i, text in enumerate(texts)
             ]
         return {
             "id": f"fake-{time.monotonic_ns()}",
@@ -195,6 +202,11 @@ class FakeServer:
             "choices": choices,
             "usage": {"prompt_tokens": 11, "completion_tokens": 3, "total_tokens": 14},
         }
+
+    def _choice(self, body: dict[str, Any], index: int) -> str:
+        if index == 0 or self.choice_responder is None:
+            return self.responder(body)
+        return self.choice_responder(body, index)
 
 
 def main() -> None:

@@ -5,7 +5,6 @@ end to end through `evaluate run`: what samples.jsonl records is what the prompt
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -23,9 +22,9 @@ from harness.exemplar_selection import (
     pool_languages,
     similarity_for,
 )
-from harness.records import Hints, Request, Response, Sample, ScoredSample
+from harness.record.build import sample_record
+from harness.records import Hints, Request, Response, Sample
 from harness.registry import TaskRegistry
-from harness.results import sample_record
 from harness.spec import Variant
 from harness.task_literals import task_literals
 from tests.conftest import assert_one_line_error, read_run, scores_of
@@ -520,5 +519,6 @@ def test_samples_record_exemplars_as_json_lists() -> None:
         hints=Hints(gold="x"),
         exemplars=("eng_Latn/train:1", "fra_Latn/train:2"),
     )
-    record = sample_record(ScoredSample(request, Response("x"), "x", {}, False), "x")
-    assert json.loads(json.dumps(record))["exemplars"] == ["eng_Latn/train:1", "fra_Latn/train:2"]
+    sample = Sample(id="1", language="deu_Latn", fields={}, gold="x", parallel_id="1")
+    record = sample_record(sample, request, Response("x"), False)
+    assert record.as_json()["exemplars"] == ["eng_Latn/train:1", "fra_Latn/train:2"]

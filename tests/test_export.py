@@ -13,7 +13,7 @@ import pytest
 from click.testing import Result
 
 from harness.export import TABLES, load_table, read_table
-from harness.summary import SUMMARY, write_summary
+from harness.record import SUMMARY
 from tests.conftest import assert_one_line_error, read_run
 
 RUN = "run --model baseline:random --tasks mgsm,belebele --source sample --limit 10"
@@ -98,7 +98,6 @@ def test_several_runs_stack_with_a_run_column(
 ) -> None:
     assert evaluate(RUN.replace("mgsm,belebele", "mgsm")).exit_code == 0
     second = next(p for p in (tmp_path / "results").iterdir() if p != run_dir)
-    write_summary(second)  # read from the run folder where it is there
     by_id = tmp_path / "by-id"
     result = evaluate(
         "export",

@@ -11,13 +11,15 @@ from typing import Any
 
 import pytest
 
-from harness import parallel, runner
+from harness import parallel, runner, scorer
 from harness.backends.baseline import create
 from harness.backends.options import BackendOptions
+from harness.manifest import task_info
 from harness.parallel import forked_map
 from harness.planner import Selection, build_plan
+from harness.record import SampleRecord, TaskInfo
 from harness.registry import TaskRegistry
-from harness.runner import score_answers
+from harness.scorer import score_samples
 
 
 def _pids(start: int, stop: int) -> list[tuple[int, int]]:
@@ -52,7 +54,7 @@ def test_no_fork_while_another_thread_runs(monkeypatch: pytest.MonkeyPatch) -> N
         worker.join()
 
 
-def _answered(tmp_path: Path) -> tuple[object, list[runner.Answered]]:
+def _answered(tmp_path: Path) -> tuple[list[SampleRecord], dict[str, TaskInfo]]:
     selection = Selection(tasks=["lcb", "mgsm", "flores_v1"], source="sample")
     plan = build_plan(TaskRegistry(), selection)
     backend = create("random", BackendOptions())
@@ -61,16 +63,17 @@ def _answered(tmp_path: Path) -> tuple[object, list[runner.Answered]]:
         found = {i: r async for i, r in backend.generate(plan.requests)}
         return [(request, found[i], False) for i, request in enumerate(plan.requests)]
 
-    return plan, asyncio.run(answers())
+    execution = runner.Execution(asyncio.run(answers()), runner.Counts())
+    return execution.records(plan), {t.task.name: task_info(t) for t in plan.tasks}
 
 
 def test_forked_scoring_equals_scoring_in_one_process(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    plan, answered = _answered(tmp_path)
-    alone = score_answers(plan, answered)  # type: ignore[arg-type]
-    monkeypatch.setattr(runner, "PARALLEL_MIN_ANSWERS", 10)
-    monkeypatch.setattr(runner, "_MIN_CHUNK", 5)
+    samples, tasks = _answered(tmp_path)
+    alone = score_samples(samples, tasks, "default")
+    monkeypatch.setattr(scorer, "PARALLEL_MIN_SAMPLES", 10)
+    monkeypatch.setattr(scorer, "_MIN_CHUNK", 5)
     monkeypatch.setattr(parallel, "cpu_count", lambda: 3)
     if threading.active_count() > 1:
         pytest.skip("another thread runs in this test process: scoring would not fork")
@@ -80,10 +83,8 @@ def test_forked_scoring_equals_scoring_in_one_process(
         splits.append(bounds)
         return forked_map(function, bounds)
 
-    monkeypatch.setattr(runner, "forked_map", recorded)
-    forked = score_answers(plan, answered)  # type: ignore[arg-type]
+    monkeypatch.setattr(scorer, "forked_map", recorded)
+    forked = score_samples(samples, tasks, "default")
     assert len(splits) == 1 and len(splits[0]) == 3  # three processes scored
     assert len(forked) == len(alone) > 100
-    for a, b in zip(alone, forked, strict=True):
-        assert a.request.key == b.request.key
-        assert (a.parsed, a.scores, a.details) == (b.parsed, b.scores, b.details)
+    assert forked == alone

@@ -5,23 +5,35 @@ from __future__ import annotations
 import json
 import math
 import random
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
 from harness.compare import paired_mean_bootstrap
+from harness.record import SampleRecord, ScoreRecord
 from harness.stats import (
     clustered_means,
     macro_mean_interval,
     paired_difference_interval,
     wilson_interval,
 )
-from harness.summary import SUMMARY, summarize, write_summary
+from harness.summary import summarize as summarize_records
 
 Record = dict[str, Any]
 ITEMS = 50
+
+
+def summarize(
+    samples: list[Record], scores: list[Record] | None = None, **options: Any
+) -> list[Record]:
+    """The summary of sample and score records written as plain dicts, as plain dicts."""
+    found = summarize_records(
+        [SampleRecord.model_validate({"gold": "", "prompt": "", **s}) for s in samples],
+        [ScoreRecord.model_validate(s) for s in scores or []],
+        **options,
+    )
+    return [record.model_dump() for record in found]
 
 
 def sample(
@@ -332,16 +344,6 @@ def test_translation_pairs_are_grouped_by_target_language() -> None:
     assert find(records, "macro_by_tier", "low", "chrf")["value"] == pytest.approx(0.15)
     assert find(records, "worst_language", "eng_Latn-sin_Sinh", "chrf")["value"] == 0.1
     assert find(records, "worst_language", "eng_Latn-sin_Sinh", "ter")["value"] == 0.9
-
-
-def test_write_summary_reads_a_run_folder(tmp_path: Path) -> None:
-    samples = run_of(KNOWN, items=20)
-    lines = "".join(json.dumps(s) + "\n" for s in samples)
-    (tmp_path / "samples.jsonl").write_text(lines, encoding="utf-8")
-    (tmp_path / "scores.json").write_text("[]", encoding="utf-8")
-    records = write_summary(tmp_path, resamples=100)
-    assert json.loads((tmp_path / SUMMARY).read_text(encoding="utf-8")) == records
-    assert records == summarize(samples, resamples=100)
 
 
 def test_bootstrap_helpers_reject_bad_shapes() -> None:

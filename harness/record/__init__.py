@@ -11,6 +11,7 @@ without loading planning, prompting or backends.
 from __future__ import annotations
 
 from harness.record.folder import (
+    FILES,
     GAPS,
     MANIFEST,
     SAMPLES,
@@ -49,6 +50,7 @@ from harness.record.model import (
 )
 
 __all__ = [
+    "FILES",
     "FORMAT",
     "GAPS",
     "MANIFEST",
