@@ -34,9 +34,11 @@ KILLER = textwrap.dedent(
     from pathlib import Path
     from harness.record import RunContents, folder, open_run, write_run
 
-    source, target, step, exchange = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+    source, target = Path(sys.argv[1]), Path(sys.argv[2])
+    step, exchange = int(sys.argv[3]), sys.argv[4]
     run = open_run(source)
-    contents = RunContents(run.manifest, list(run.samples()), run.scores(), run.gaps(), run.summary())
+    samples = list(run.samples())
+    contents = RunContents(run.manifest, samples, run.scores(), run.gaps(), run.summary())
     if exchange == "no":
         folder._renameat2 = lambda: None  # the two-step replacement of other platforms
     seen = [0]
