@@ -6,9 +6,8 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from harness.metrics import BINARY
 from harness.records import Sample, ScoredSample
-from harness.stats import mean_interval, wilson_interval
+from harness.stats import mean_score_interval
 
 Key = tuple[str, str, str, str]  # task, variant, language, metric
 
@@ -17,7 +16,9 @@ def aggregate(
     results: Iterable[ScoredSample], samples: Mapping[tuple[str, str, str, str], Sample]
 ) -> list[dict[str, Any]]:
     """One record per task x variant x language x metric (`by` and `group` None), then one per
-    breakdown value (`by`: "subject", `group`: "Biology"); failed requests are left out."""
+    breakdown value (`by`: "subject", `group`: "Biology"); failed requests are left out. Each
+    value is the mean over the samples, with its 95% interval (harness.stats.mean_score_interval:
+    Wilson for rates, else a normal interval clipped to [0, 1])."""
     overall: dict[Key, list[float]] = defaultdict(list)
     broken: dict[tuple[Key, str, str], list[float]] = defaultdict(list)
     answered: Counter[tuple[str, str, str]] = Counter()
@@ -60,8 +61,7 @@ def _counts(
 def _record(key: Key, values: list[float], by: str | None, group: str | None) -> dict[str, Any]:
     task, variant, language, metric = key
     n = len(values)
-    mean = sum(values) / n
-    low, high = wilson_interval(sum(values), n) if metric in BINARY else mean_interval(values)
+    low, high = mean_score_interval(values)
     return {
         "task": task,
         "variant": variant,
@@ -69,7 +69,7 @@ def _record(key: Key, values: list[float], by: str | None, group: str | None) ->
         "metric": metric,
         "by": by,
         "group": group,
-        "value": mean,
+        "value": sum(values) / n,
         "n": n,
         "ci_low": low,
         "ci_high": high,

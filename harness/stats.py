@@ -13,14 +13,15 @@ Z95 = 1.959963984540054
 
 
 def wilson_interval(successes: float, n: int, z: float = Z95) -> tuple[float, float]:
-    """Wilson score interval for a proportion; (0, 1) when there is no data."""
+    """Wilson score interval for a proportion; (0, 1) when there is no data. It always holds
+    the proportion itself (rounding cannot push an end past it)."""
     if n == 0:
         return 0.0, 1.0
     p = successes / n
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
+    return max(0.0, min(p, centre - half)), min(1.0, max(p, centre + half))
 
 
 def mean_interval(values: Sequence[float], z: float = Z95) -> tuple[float, float]:
@@ -34,6 +35,18 @@ def mean_interval(values: Sequence[float], z: float = Z95) -> tuple[float, float
     variance = sum((v - mean) ** 2 for v in values) / (n - 1)
     half = z * math.sqrt(variance / n)
     return mean - half, mean + half
+
+
+def mean_score_interval(values: Sequence[float], z: float = Z95) -> tuple[float, float]:
+    """The 95% interval of the mean of a per-sample metric's values, each in [0, 1] (the metric
+    protocol, harness.metrics). Values that are all 0 or 1 are a proportion, whatever the
+    metric is called (accuracy, parse rate, consistency, LCB's line and word pass rates):
+    the Wilson interval. Other values (F1, sentence chrF++, a mean over k samples): the normal
+    interval of their mean, clipped to [0, 1]. (0, 1) when there are no values."""
+    if all(v in (0.0, 1.0) for v in values):
+        return wilson_interval(sum(values), len(values), z)
+    low, high = mean_interval(values, z)
+    return max(0.0, low), min(1.0, high)
 
 
 # Bootstrap over clusters. Every bootstrap here draws its resamples the same way: resample r
