@@ -2,8 +2,9 @@
 
 Paired bootstrap over the items both runs answered, per task x variant x language: corpus
 metrics (BLEU, chrF++, TER) are recomputed on each resample of the shared sentences
-(harness.metrics.translation.paired_bootstrap); per-sample metrics (accuracy, F1, ...) compare
-the resampled means. Items only one run answered are left out and counted.
+(harness.metrics.translation.paired_bootstrap); per-sample metrics (accuracy, F1, ...) get B's
+gap to A as gaps.json and summary.json compute gaps (harness.stats.paired_gap_estimates). Items
+only one run answered are left out and counted.
 """
 
 from __future__ import annotations
@@ -13,12 +14,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from harness.errors import PolyevalError
 from harness.metrics import CORPUS
 from harness.metrics.translation import paired_bootstrap
 from harness.record import SampleRecord, open_run
+from harness.stats import RESAMPLES, SEED, paired_gap_estimates
 from harness.translation.keys import scored_language
 
 Group = tuple[str, str, str]  # task, variant, language
@@ -42,7 +42,11 @@ class Comparison:
 
 
 def compare_runs(
-    run_a: Path, run_b: Path, metric: str | None = None, resamples: int = 1000, seed: int = 12345
+    run_a: Path,
+    run_b: Path,
+    metric: str | None = None,
+    resamples: int = RESAMPLES,
+    seed: int = SEED,
 ) -> list[Comparison]:
     a, b = read_samples(run_a), read_samples(run_b)
     shared = sorted(a.keys() & b.keys())
@@ -88,40 +92,27 @@ def _compare(
 ) -> Comparison:
     task, variant, language = group
     if metric in CORPUS:
-        target = scored_language(language)
         result = paired_bootstrap(
             [r.parsed or "" for r in left],
             [r.parsed or "" for r in right],
             [list(r.accepted) for r in left],
-            target,
+            scored_language(language),
             metric=metric,
             resamples=resamples,
             seed=seed,
         )
-        values = (result.score_a / 100, result.score_b / 100, result.delta / 100)
+        scores = (result.score_a / 100, result.score_b / 100, result.delta / 100)
         interval = (result.ci_low / 100, result.ci_high / 100, result.p_value)
-    else:
-        missing = [r.sample_id for r in (*left, *right) if metric not in r.scores]
-        if missing:
-            raise PolyevalError(f"{task}/{variant}/{language}: no metric '{metric}' in the samples")
-        va = np.array([r.scores[metric] for r in left], dtype=float)
-        vb = np.array([r.scores[metric] for r in right], dtype=float)
-        values = (float(va.mean()), float(vb.mean()), float((vb - va).mean()))
-        interval = paired_mean_bootstrap(vb - va, resamples, seed)
-    return Comparison(task, variant, language, metric, len(left), only_one, *values, *interval)
-
-
-def paired_mean_bootstrap(
-    differences: np.ndarray, resamples: int, seed: int
-) -> tuple[float, float, float]:
-    """95% percentile interval of the mean paired difference, and the two-sided p-value of
-    "no difference": how often a resampled mean, centred on zero, is at least as far from
-    zero as the observed one."""
-    rng = np.random.default_rng(seed)
-    n = len(differences)
-    means = differences[rng.integers(0, n, size=(resamples, n))].mean(axis=1)
-    observed = differences.mean()
-    extreme = np.abs(means - observed) >= abs(observed)
-    p_value = float((extreme.sum() + 1) / (resamples + 1))
-    low, high = np.percentile(means, [2.5, 97.5])
-    return float(low), float(high), p_value
+        return Comparison(*group, metric, len(left), only_one, *scores, *interval)
+    if any(metric not in r.scores for r in (*left, *right)):
+        raise PolyevalError(f"{task}/{variant}/{language}: no metric '{metric}' in the samples")
+    gap = paired_gap_estimates(
+        [r.scores[metric] for r in right],
+        [r.scores[metric] for r in left],
+        resamples=resamples,
+        seed=seed,
+    )[0]
+    if gap is None:
+        raise PolyevalError(f"{task}/{variant}/{language}: no finite '{metric}' in both runs")
+    scores = (gap.base, gap.value, gap.gap)
+    return Comparison(*group, metric, gap.n, only_one, *scores, gap.low, gap.high, gap.p_value)

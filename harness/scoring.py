@@ -5,16 +5,17 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 
-from harness.metrics import BINARY
 from harness.record import SampleRecord, ScoreRecord
-from harness.stats import mean_interval, wilson_interval
+from harness.stats import mean_score_interval
 
 Key = tuple[str, str, str, str]  # task, variant, language, metric
 
 
 def aggregate(samples: Iterable[SampleRecord]) -> list[ScoreRecord]:
     """One record per task x variant x language x metric (`by` and `group` None), then one per
-    breakdown value (`by`: "subject", `group`: "Biology"); failed requests are left out."""
+    breakdown value (`by`: "subject", `group`: "Biology"); failed requests are left out. Each
+    value is the mean over the samples, with its 95% interval (harness.stats.mean_score_interval:
+    Wilson for rates, else a normal interval clipped to [0, 1])."""
     overall: dict[Key, list[float]] = defaultdict(list)
     broken: dict[tuple[Key, str, str], list[float]] = defaultdict(list)
     answered: Counter[tuple[str, str, str]] = Counter()
@@ -58,8 +59,7 @@ def _counts(
 def _record(key: Key, values: list[float], by: str | None, group: str | None) -> ScoreRecord:
     task, variant, language, metric = key
     n = len(values)
-    mean = sum(values) / n
-    low, high = wilson_interval(sum(values), n) if metric in BINARY else mean_interval(values)
+    low, high = mean_score_interval(values)
     return ScoreRecord(
         task=task,
         variant=variant,
@@ -67,7 +67,7 @@ def _record(key: Key, values: list[float], by: str | None, group: str | None) ->
         metric=metric,
         by=by,
         group=group,
-        value=mean,
+        value=sum(values) / n,
         n=n,
         ci_low=low,
         ci_high=high,

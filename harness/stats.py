@@ -3,24 +3,30 @@
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 Z95 = 1.959963984540054
+# every bootstrap's defaults (summary.json, gaps.json, `evaluate compare`)
+RESAMPLES = 1000
+SEED = 12345
 
 
 def wilson_interval(successes: float, n: int, z: float = Z95) -> tuple[float, float]:
-    """Wilson score interval for a proportion; (0, 1) when there is no data."""
+    """Wilson score interval for a proportion; (0, 1) when there is no data. It always holds
+    the proportion itself (rounding cannot push an end past it)."""
     if n == 0:
         return 0.0, 1.0
     p = successes / n
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
+    return max(0.0, min(p, centre - half)), min(1.0, max(p, centre + half))
 
 
 def mean_interval(values: Sequence[float], z: float = Z95) -> tuple[float, float]:
@@ -34,6 +40,18 @@ def mean_interval(values: Sequence[float], z: float = Z95) -> tuple[float, float
     variance = sum((v - mean) ** 2 for v in values) / (n - 1)
     half = z * math.sqrt(variance / n)
     return mean - half, mean + half
+
+
+def mean_score_interval(values: Sequence[float], z: float = Z95) -> tuple[float, float]:
+    """The 95% interval of the mean of a per-sample metric's values, each in [0, 1] (the metric
+    protocol, harness.metrics). Values that are all 0 or 1 are a proportion, whatever the
+    metric is called (accuracy, parse rate, consistency, LCB's line and word pass rates):
+    the Wilson interval. Other values (F1, sentence chrF++, a mean over k samples): the normal
+    interval of their mean, clipped to [0, 1]. (0, 1) when there are no values."""
+    if all(v in (0.0, 1.0) for v in values):
+        return wilson_interval(sum(values), len(values), z)
+    low, high = mean_interval(values, z)
+    return max(0.0, low), min(1.0, high)
 
 
 # Bootstrap over clusters. Every bootstrap here draws its resamples the same way: resample r
@@ -75,8 +93,8 @@ def resample_weights(
 def clustered_means(
     sums: FloatArray,
     counts: FloatArray,
-    resamples: int = 1000,
-    seed: int = 12345,
+    resamples: int = RESAMPLES,
+    seed: int = SEED,
     chunk_draws: int = DRAWS_PER_CHUNK,
 ) -> FloatArray:
     """Bootstrap replicates of group means when observations come in clusters (the same item
@@ -127,7 +145,7 @@ def percentile_interval(
 
 
 def macro_mean_interval(
-    values: FloatArray, resamples: int = 1000, seed: int = 12345, confidence: float = 0.95
+    values: FloatArray, resamples: int = RESAMPLES, seed: int = SEED, confidence: float = 0.95
 ) -> Estimate:
     """The macro average of a (groups, clusters) table, e.g. languages x parallel items with NaN
     where a language lacks an item: the mean over groups of each group's mean, each group
@@ -144,34 +162,106 @@ def macro_mean_interval(
     return Estimate(point, *percentile_interval(replicates, confidence))
 
 
-def paired_difference_interval(
-    values: FloatArray,
-    baseline: FloatArray,
-    resamples: int = 1000,
-    seed: int = 12345,
+@dataclass(frozen=True, slots=True)
+class PairedGap:
+    """One side's score against a base over the items both have: `gap` is value - base, with
+    the 95% percentile interval of a paired bootstrap (`low`, `high`) and the two-sided p-value
+    of "no difference"; `relative_gap` is gap / base, with its interval from the resamples in
+    which the base is not 0 (all None where the base is 0)."""
+
+    value: float  # the side's mean over the shared items
+    base: float  # the base's mean over the same items
+    gap: float
+    relative_gap: float | None
+    n: int  # shared items
+    low: float
+    high: float
+    relative_low: float | None
+    relative_high: float | None
+    p_value: float
+
+
+def paired_gap_estimates(
+    sides: ArrayLike,
+    base: ArrayLike,
+    *,
+    resamples: int = RESAMPLES,
+    seed: int = SEED,
     confidence: float = 0.95,
-    relative: bool = False,
-) -> Estimate:
-    """mean(values) - mean(baseline) over paired items (equal-length arrays, item i of one
-    paired with item i of the other), or that difference divided by mean(baseline) when
-    `relative`, with a percentile interval from a paired bootstrap: each resample draws items
-    with replacement and takes both arrays' values of the drawn items. A relative difference
-    has no value (NaN) and no interval where the baseline's mean is 0."""
-    mine, base = (np.asarray(a, dtype=np.float64) for a in (values, baseline))
-    if mine.ndim != 1 or mine.shape != base.shape or mine.size == 0:
-        raise ValueError("values and baseline must be non-empty 1-D arrays of equal length")
-    point = _difference(np.array(mine.mean()), np.array(base.mean()), relative)
-    replicates = clustered_means(np.stack([mine, base]), np.ones((2, mine.size)), resamples, seed)
-    found = _difference(replicates[:, 0], replicates[:, 1], relative)
-    if not np.isfinite(point):
-        return Estimate(float("nan"), None, None)
-    return Estimate(float(point), *percentile_interval(found, confidence))
+) -> list[PairedGap | None]:
+    """The gap of each side to the base over the items both have. `sides` holds one row per
+    side (or is one row) and `base` one value per item; column i of every row is the same item
+    as base[i], NaN where a side lacks it; an item a side has several samples of holds their
+    mean. None for a side that shares no item with the base.
+
+    The bootstrap draws the shared items with replacement, resample r taking the r-th row of
+    the draws that `resample_weights` makes for their number and `seed`, and takes both sides'
+    values of the drawn items; the p-value is the share of resampled gaps, centred on the
+    observed gap, at least as far from it as it is from zero ((count + 1) / (resamples + 1)).
+    Each side's numbers depend only on its own values, the base's and the settings (up to the
+    last bit of rounding: sides that share the same items share one draw and one matrix
+    product, so that a table of many languages against English costs one bootstrap)."""
+    rows, reference = np.atleast_2d(np.asarray(sides, dtype=np.float64)), np.asarray(base, float)
+    if rows.ndim != 2 or reference.ndim != 1 or rows.shape[1] != reference.size:
+        raise ValueError("sides must have one column per item of base")
+    if resamples < 1:
+        raise ValueError("a bootstrap needs at least one resample")
+    shared = np.isfinite(rows) & np.isfinite(reference)
+    by_items: dict[bytes, list[int]] = defaultdict(list)
+    for i in range(len(rows)):
+        by_items[shared[i].tobytes()].append(i)
+    found: list[PairedGap | None] = [None] * len(rows)
+    for chosen in by_items.values():
+        columns = np.flatnonzero(shared[chosen[0]])
+        if not columns.size:
+            continue
+        gaps = _gaps(rows[chosen][:, columns], reference[columns], resamples, seed, confidence)
+        for i, gap in zip(chosen, gaps, strict=True):
+            found[i] = gap
+    return found
 
 
-def _difference(mine: FloatArray, base: FloatArray, relative: bool) -> FloatArray:
-    gap = mine - base
-    if not relative:
-        return gap
-    out = np.full(np.shape(gap), np.nan)
-    np.divide(gap, base, out=out, where=base != 0)
-    return out
+def _gaps(
+    sides: FloatArray, base: FloatArray, resamples: int, seed: int, confidence: float
+) -> list[PairedGap]:
+    """paired_gap_estimates for sides that have every item of `base`: one draw for all, the
+    resampled means of the base and of each side's differences to it."""
+    columns = np.vstack([base, sides - base])
+    means = clustered_means(columns, np.ones_like(columns), resamples, seed)
+    base_found, gaps_found = means[:, 0], means[:, 1:]
+    reference = float(base.mean())
+    relative_found = gaps_found / np.where(base_found != 0, base_found, np.nan)[:, None]
+    return [
+        _paired_gap(float(row.mean()), reference, base.size, drawn, relative, confidence)
+        for row, drawn, relative in zip(sides, gaps_found.T, relative_found.T, strict=True)
+    ]
+
+
+def _paired_gap(
+    value: float,
+    base: float,
+    n: int,
+    drawn: FloatArray,
+    relative: FloatArray,
+    confidence: float,
+) -> PairedGap:
+    gap = value - base
+    low, high = percentile_interval(drawn, confidence)
+    assert low is not None and high is not None  # every resample has a gap
+    extreme = np.abs(drawn - gap) >= abs(gap)
+    p_value = float((extreme.sum() + 1) / (drawn.size + 1))
+    relative_low, relative_high = (
+        percentile_interval(relative, confidence) if base else (None, None)
+    )
+    return PairedGap(
+        value=value,
+        base=base,
+        gap=gap,
+        relative_gap=gap / base if base else None,
+        n=n,
+        low=low,
+        high=high,
+        relative_low=relative_low,
+        relative_high=relative_high,
+        p_value=p_value,
+    )

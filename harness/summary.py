@@ -18,9 +18,11 @@ Every record is flat and has these keys:
   - `worst_language`: the language (or pair) with the lowest score (the highest for TER),
     `group` the language, `value` its score, `share_worst` the share of resamples in which it
     is the worst (null for corpus metrics);
-  - `gap_to_english`: the language's score minus English's over the items both have (a
-    fraction, like every score: 100x for points), `group` the language, with `score` and
-    `english`, the two scores over those items;
+  - `gap_to_english`: the language's score minus English's over the items both have, each
+    item's score the mean of its samples there (a fraction, like every score: 100x for
+    points), `group` the language, with `score` and `english`, the two scores over those
+    items: the numbers the run's gaps.json gives (harness.stats.paired_gap_estimates; gaps.json
+    leaves parse rates out);
   - `relative_gap_to_english`: that gap divided by English's score (null where English
     scores 0), same keys;
   - `agreement_with_english`: the share of items both have whose correctness (right or
@@ -81,8 +83,11 @@ from harness.languages import TIERS, Language, get_language, is_known
 from harness.metrics import BINARY, CORPUS, METRICS
 from harness.record import SampleRecord, ScoreRecord, SummaryRecord
 from harness.stats import (
+    RESAMPLES,
+    SEED,
     FloatArray,
     clustered_means,
+    paired_gap_estimates,
     percentile_interval,
     row_means,
     wilson_interval,
@@ -90,8 +95,6 @@ from harness.stats import (
 from harness.translation.keys import pair_of, scored_language
 
 ENGLISH = "eng_Latn"
-RESAMPLES = 1000
-SEED = 12345
 KINDS = (
     "macro",
     "macro_by_tier",
@@ -301,49 +304,39 @@ def _worst_language(
 
 
 def _gap_records(table: _Table, m: int, settings: _Settings) -> list[Record]:
-    """Each language against English over the items both have: a paired bootstrap over those
-    items (languages with the same shared items share one)."""
-    sums, counts = table.sums[m], table.counts[m]
+    """Each language against English over the items both have, each item's score the mean of
+    its samples (harness.stats.paired_gap_estimates, as gaps.json)."""
+    items = _item_means(table.sums[m], table.counts[m])
     english = table.languages.index(ENGLISH)
-    by_shared: dict[bytes, list[int]] = defaultdict(list)
-    for lang in range(len(table.languages)):
-        shared = (counts[lang] > 0) & (counts[english] > 0)
-        if lang != english and shared.any():
-            by_shared[shared.tobytes()].append(lang)
+    others = [i for i in range(len(table.languages)) if i != english]
+    estimates = paired_gap_estimates(
+        items[others],
+        items[english],
+        resamples=settings.resamples,
+        seed=settings.seed,
+        confidence=settings.confidence,
+    )
     records = []
-    for chosen in by_shared.values():
-        columns = np.flatnonzero((counts[chosen[0]] > 0) & (counts[english] > 0))
-        rows = [english, *chosen]
-        part_sums, part_counts = sums[rows][:, columns], counts[rows][:, columns]
-        found = clustered_means(part_sums, part_counts, settings.resamples, settings.seed)
-        points = part_sums.sum(axis=1) / part_counts.sum(axis=1)
-        base, base_found = float(points[0]), found[:, 0]
-        for i, lang in enumerate(chosen, start=1):
-            score, gap = float(points[i]), found[:, i] - base_found
-            relative = np.full_like(gap, np.nan)
-            np.divide(gap, base_found, out=relative, where=base_found != 0)
-            for kind, value, drawn in (
-                ("gap_to_english", score - base, gap),
-                ("relative_gap_to_english", (score - base) / base if base else None, relative),
-            ):
-                interval = (
-                    percentile_interval(drawn, settings.confidence)
-                    if value is not None
-                    else (None, None)
-                )
-                record = _record(
-                    table,
-                    m,
-                    kind,
-                    table.languages[lang],
-                    value,
-                    interval,
-                    n=len(columns),
-                    items=len(columns),
-                    languages=2,
-                    method="paired_bootstrap",
-                )
-                records.append({**record, "score": score, "english": base})
+    for lang, gap in zip(others, estimates, strict=True):
+        if gap is None:
+            continue
+        for kind, value, interval in (
+            ("gap_to_english", gap.gap, (gap.low, gap.high)),
+            ("relative_gap_to_english", gap.relative_gap, (gap.relative_low, gap.relative_high)),
+        ):
+            record = _record(
+                table,
+                m,
+                kind,
+                table.languages[lang],
+                value,
+                interval,
+                n=gap.n,
+                items=gap.n,
+                languages=2,
+                method="paired_bootstrap",
+            )
+            records.append({**record, "score": gap.value, "english": gap.base})
     return sorted(records, key=lambda r: (r["kind"], r["group"]))
 
 
@@ -412,6 +405,13 @@ def _means(sums: FloatArray, counts: FloatArray) -> FloatArray:
     totals, sizes = sums.sum(axis=1), counts.sum(axis=1)
     means = np.full(totals.shape, np.nan)
     np.divide(totals, sizes, out=means, where=sizes > 0)
+    return means
+
+
+def _item_means(sums: FloatArray, counts: FloatArray) -> FloatArray:
+    """Each language's mean per item (NaN where it lacks the item)."""
+    means = np.full(sums.shape, np.nan)
+    np.divide(sums, counts, out=means, where=counts > 0)
     return means
 
 

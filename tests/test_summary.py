@@ -10,12 +10,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from harness.compare import paired_mean_bootstrap
 from harness.record import SampleRecord, ScoreRecord
 from harness.stats import (
     clustered_means,
     macro_mean_interval,
-    paired_difference_interval,
+    paired_gap_estimates,
     wilson_interval,
 )
 from harness.summary import summarize as summarize_records
@@ -206,10 +205,17 @@ def reference_macro(table: list[list[float]], resamples: int, seed: int) -> tupl
     return float(low), float(high)
 
 
-def reference_paired(a: list[float], b: list[float], resamples: int, seed: int) -> list[float]:
+def reference_paired(
+    a: list[float], b: list[float], resamples: int, seed: int
+) -> tuple[list[float], float]:
+    """A plain-loop paired bootstrap: the documented draws, the 2.5th and 97.5th percentiles of
+    the resampled mean differences, and the share of them at least as far from the observed
+    difference as it is from zero (the p-value `evaluate compare` has always reported)."""
     draws = np.random.default_rng(seed).integers(0, len(a), size=(resamples, len(a)))
     gaps = [sum(a[i] - b[i] for i in row) / len(row) for row in draws]
-    return [float(x) for x in np.percentile(gaps, [2.5, 97.5])]
+    observed = sum(a) / len(a) - sum(b) / len(b)
+    extreme = sum(abs(g - observed) >= abs(observed) - 1e-12 for g in gaps)
+    return [float(x) for x in np.percentile(gaps, [2.5, 97.5])], (extreme + 1) / (resamples + 1)
 
 
 NAN = float("nan")
@@ -245,13 +251,16 @@ def test_paired_interval_equals_a_hand_rolled_reference() -> None:
     english, nepali = TINY["eng_Latn"], TINY["npi_Deva"]
     shared = [i for i in range(6) if not math.isnan(nepali[i])]
     a, b = [nepali[i] for i in shared], [english[i] for i in shared]
-    expected = reference_paired(a, b, resamples=300, seed=11)
-    found = paired_difference_interval(np.array(a), np.array(b), resamples=300, seed=11)
-    assert found.value == pytest.approx(sum(a) / 5 - sum(b) / 5)
+    expected, p_value = reference_paired(a, b, resamples=300, seed=11)
+    found = paired_gap_estimates(a, b, resamples=300, seed=11)[0]
+    assert found is not None and found.n == 5
+    assert (found.value, found.base) == pytest.approx((sum(a) / 5, sum(b) / 5))
+    assert found.gap == pytest.approx(sum(a) / 5 - sum(b) / 5)
     assert [found.low, found.high] == pytest.approx(expected)
-    # the same draws as `evaluate compare`'s paired bootstrap
-    low, high, _ = paired_mean_bootstrap(np.array(a) - np.array(b), 300, 11)
-    assert [low, high] == pytest.approx(expected)
+    assert found.p_value == pytest.approx(p_value)
+    # items a side lacks (NaN) are left out of its pairs: the whole rows give the same numbers
+    whole = paired_gap_estimates([nepali, TINY["fra_Latn"]], english, resamples=300, seed=11)
+    assert whole[0] == found
     gap = find(
         summarize(tiny_samples(), resamples=300, seed=11), "gap_to_english", "npi_Deva", "f1"
     )
@@ -262,12 +271,38 @@ def test_paired_interval_equals_a_hand_rolled_reference() -> None:
 
 
 def test_relative_gap_has_no_value_where_the_baseline_is_zero() -> None:
-    found = paired_difference_interval(np.ones(4), np.zeros(4), relative=True)
-    assert math.isnan(found.value) and found.low is None
+    found = paired_gap_estimates(np.ones(4), np.zeros(4))[0]
+    assert found is not None and found.gap == 1.0
+    assert found.relative_gap is None and found.relative_low is None
     records = summarize(run_of({"eng_Latn": set(), "fra_Latn": {1, 2}}, items=10))
     relative = find(records, "relative_gap_to_english", "fra_Latn")
     assert relative["value"] is None and relative["ci_low"] is None
     assert find(records, "gap_to_english", "fra_Latn")["value"] == pytest.approx(0.2)
+
+
+def test_a_side_without_shared_items_has_no_gap() -> None:
+    assert paired_gap_estimates([[NAN, 1.0], [1.0, 0.0]], [1.0, NAN]) == [
+        None,
+        paired_gap_estimates([1.0], [1.0])[0],
+    ]
+
+
+def test_an_item_with_several_samples_counts_once_with_their_mean() -> None:
+    # English right on both items; French has item q000 twice (wrong, then right) and q001
+    # once (wrong): per item 0.5 and 0, a score of 0.25 (not 1/3 by sample, nor 0 or 0.5 by
+    # whichever sample came last)
+    samples = [sample("eng_Latn", i, {"accuracy": 1.0}) for i in range(2)]
+    samples += [
+        sample("fra_Latn", 0, {"accuracy": 0.0}),
+        {**sample("fra_Latn", 0, {"accuracy": 1.0}), "sample_id": "fra_Latn/q000b"},
+        sample("fra_Latn", 1, {"accuracy": 0.0}),
+    ]
+    gap = find(summarize(samples), "gap_to_english", "fra_Latn")
+    assert (gap["score"], gap["english"], gap["n"]) == (0.25, 1.0, 2)
+    assert gap["value"] == -0.75
+    expected = paired_gap_estimates([0.5, 0.0], [1.0, 1.0])[0]
+    assert expected is not None
+    assert (gap["ci_low"], gap["ci_high"]) == (expected.low, expected.high)
 
 
 def test_resampling_does_not_depend_on_chunks() -> None:
@@ -348,7 +383,9 @@ def test_translation_pairs_are_grouped_by_target_language() -> None:
 
 def test_bootstrap_helpers_reject_bad_shapes() -> None:
     with pytest.raises(ValueError):
-        paired_difference_interval(np.ones(3), np.ones(4))
+        paired_gap_estimates(np.ones(3), np.ones(4))
+    with pytest.raises(ValueError):
+        paired_gap_estimates(np.ones(3), np.ones(3), resamples=0)
     with pytest.raises(ValueError):
         clustered_means(np.ones((2, 3)), np.ones((3, 2)))
     empty = macro_mean_interval(np.full((2, 3), np.nan))

@@ -35,7 +35,7 @@ METRICS: dict[str, Metric] = {
     "temporal_exact_match": temporal_exact_match,  # dates compared by value
     "temporal_f1": temporal_f1,
 }
-# 0/1 per sample: Wilson intervals apply
+# 0/1 per sample: right or wrong (harness.summary's agreement with English)
 BINARY = {"accuracy", "parse_rate", "exact_match", "math_equivalent", "temporal_exact_match"}
 # computed over a whole corpus, not averaged over samples (harness.metrics.translation):
 # chrF++ (chrf), BLEU and TER
