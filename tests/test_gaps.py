@@ -12,7 +12,7 @@ import pytest
 from click.testing import Result
 
 from harness.gaps import paired_gaps
-from harness.records import Hints, Request, Response, ScoredSample
+from harness.record import SampleRecord
 from harness.stats import paired_gap_estimates
 from harness.summary import summarize
 from tests.conftest import read_run
@@ -62,33 +62,20 @@ def test_gaps_json_and_summary_give_the_same_gap_to_english(
         assert 0 < gap["p_value"] <= 1
 
 
-def _scored(language: str, sample_id: str, parallel_id: str, variant: str, right: float) -> Any:
-    request = Request(
+def _scored(
+    language: str, sample_id: str, parallel_id: str, variant: str, right: float
+) -> SampleRecord:
+    return SampleRecord(
         task="quiz",
         variant=variant,
         language=language,
         sample_id=sample_id,
         parallel_id=parallel_id,
-        messages=(),
+        gold="x",
         prompt="p",
-        generation={},
-        template_hash="h",
-        hints=Hints(gold="x"),
+        output="x",
+        scores={"accuracy": right},
     )
-    return ScoredSample(request, Response("x"), "x", {"accuracy": right}, False)
-
-
-def _record(result: ScoredSample) -> dict[str, Any]:
-    """The sample's line in samples.jsonl, as far as the summary reads it."""
-    r = result.request
-    return {
-        "task": r.task,
-        "variant": r.variant,
-        "language": r.language,
-        "sample_id": r.sample_id,
-        "parallel_id": r.parallel_id,
-        "scores": result.scores,
-    }
 
 
 def test_an_item_with_two_samples_in_one_language_counts_once_with_their_mean() -> None:
@@ -102,7 +89,7 @@ def test_an_item_with_two_samples_in_one_language_counts_once_with_their_mean() 
     results += [_scored("deu_Latn", f"mt-{p}", p, "mt", 1.0) for p in "abcd"]
     gaps = {
         (g["variant"], g["language"], g["versus"]): g
-        for g in paired_gaps(results, {("quiz", "mt"): "plain"})
+        for g in (r.model_dump() for r in paired_gaps(results, {("quiz", "mt"): "plain"}))
     }
     assert set(gaps) == {
         ("plain", "deu_Latn", "language:eng_Latn"),
@@ -130,7 +117,7 @@ def test_an_item_with_two_samples_in_one_language_counts_once_with_their_mean() 
     )
     assert versus_plain["p_value"] == expected.p_value
     # summary.json says the same of the same samples
-    summary = summarize([_record(r) for r in results])
+    summary = [r.model_dump() for r in summarize(results)]
     found = next(
         r
         for r in summary

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harness.metrics import BINARY, LANGUAGE
-from harness.records import Hints, Request, Response, Sample, ScoredSample
+from harness.record import SampleRecord
 from harness.scoring import aggregate
 from harness.stats import mean_interval, mean_score_interval, wilson_interval
 
@@ -19,36 +19,30 @@ MOST = 2000
 RATES = sorted(BINARY | set(LANGUAGE) | {"a_new_rate"})
 
 
-def _request(i: int) -> Request:
-    return Request(
+SAMPLES = [
+    SampleRecord(
         task="t",
         variant="v",
         language="deu_Latn",
         sample_id=str(i),
         parallel_id=str(i),
-        messages=(),
+        gold="x",
         prompt="p",
-        generation={},
-        template_hash="h",
-        hints=Hints(gold="x"),
+        output="x",
+        breakdowns={"half": str(i % 2)},
     )
-
-
-REQUESTS = [_request(i) for i in range(MOST)]
-SAMPLES = {
-    r.key: Sample(r.sample_id, r.language, {}, "x", r.parallel_id, meta={"half": str(i % 2)})
-    for i, r in enumerate(REQUESTS)
-}
+    for i in range(MOST)
+]
 
 
 def records_of(metric: str, values: list[float]) -> list[dict[str, Any]]:
     """scores.json's records of a run whose samples score `values` on `metric`: the overall
     one and one per breakdown group."""
-    results = [
-        ScoredSample(request, Response("x"), "x", {metric: value}, False)
-        for request, value in zip(REQUESTS, values, strict=False)
+    samples = [
+        sample.model_copy(update={"scores": {metric: value}})
+        for sample, value in zip(SAMPLES, values, strict=False)
     ]
-    return aggregate(results, SAMPLES)
+    return [record.model_dump() for record in aggregate(samples)]
 
 
 def assert_sound(records: list[dict[str, Any]]) -> None:

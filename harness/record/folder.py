@@ -128,7 +128,9 @@ def find_run(run: str, results_dir: Path) -> RunFolder:
     for candidate in (Path(run), results_dir / run):
         if (candidate / MANIFEST).is_file() or (candidate / SCORES).is_file():
             return open_run(candidate)
-    raise RunFolderError(f"no run '{run}' (looked for {MANIFEST} in it and under {results_dir})")
+    raise RunFolderError(
+        f"no finished run '{run}' (looked for {MANIFEST} in it and under {results_dir})"
+    )
 
 
 @dataclass(frozen=True)
