@@ -3,7 +3,7 @@
 2,000 chat requests from several tasks and languages, each (task, language) with its own stop
 strings, go to an OpenAI-compatible server in another process that answers after 50 ms, at
 concurrency 256. The whole harness path runs: cache lookups, the bounded pool, the openai client,
-cache writes as answers arrive, parsing and scoring.
+cache writes as answers arrive, each sample's record, parsing, scoring and the score cells.
 
 Reported: wall time against the ideal (requests x latency / concurrency), and the harness's own
 CPU time per request (the server's CPU is not counted: it is another process).
@@ -32,10 +32,13 @@ from harness.backends import create_backend
 from harness.backends.options import BackendOptions
 from harness.cache import ResponseCache
 from harness.literals import get_literals
+from harness.manifest import task_info
 from harness.planner import Plan, Selection, build_plan
 from harness.records import Message, Request
 from harness.registry import TaskRegistry
 from harness.runner import execute
+from harness.scorer import score_samples
+from harness.scoring import aggregate
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -99,9 +102,12 @@ def measure(plan: Plan, base_url: str, concurrency: int) -> tuple[float, float, 
 
         async def go() -> int:
             try:
-                return (await execute(plan, backend, cache)).counts.failed
+                execution = await execute(plan, backend, cache)
             finally:
                 await backend.aclose()
+            tasks = {t.task.name: task_info(t) for t in plan.tasks}
+            aggregate(score_samples(execution.records(plan), tasks, "default"))
+            return execution.counts.failed
 
         wall, cpu = time.perf_counter(), time.process_time()
         failed = asyncio.run(go())

@@ -136,6 +136,7 @@ def write_run(
         "run_id": run_id,
         "status": "complete",
         "harness": {"version": "0.1.0", "git": "0" * 40},
+        "command": ["evaluate", "run", "--model", model],
         "started": f"2026-01-01T{m:02d}:00:00+00:00",
         "finished": f"2026-01-01T{m:02d}:30:00+00:00",
         "model": {"name": model, "kind": "synthetic"},

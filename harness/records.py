@@ -1,4 +1,5 @@
-"""The records that flow through the pipeline: Sample -> Request -> Response -> ScoredSample."""
+"""The in-memory records of generation: Sample -> Request -> Response. What scoring makes of
+them lives in the run record (harness.record: SampleRecord)."""
 
 from __future__ import annotations
 
@@ -106,13 +107,3 @@ class Response:
     def truncated(self) -> bool:
         """Cut by the token limit: the answer may be missing or unfinished."""
         return self.finish_reason == "length"
-
-
-@dataclass(frozen=True, slots=True)
-class ScoredSample:
-    request: Request
-    response: Response | None  # None when the request failed
-    parsed: str | None
-    scores: dict[str, float]
-    cached: bool
-    details: dict[str, Any] = field(default_factory=dict)  # kind-specific extras for the record
