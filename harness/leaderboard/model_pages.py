@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from harness.leaderboard.drill import Available
 from harness.leaderboard.heat import HeatCells
-from harness.leaderboard.names import model_page, slug, task_page, variant_anchor
+from harness.leaderboard.names import model_page, slug, task_page
 from harness.leaderboard.pages import (
+    INCOMPLETE_MARK,
     Page,
+    basis_title,
     drill_href,
     interval,
     language_label,
@@ -40,9 +42,11 @@ def model_pages(
             bars.append(Bar(column.key, primary, f"#{cell.ranks.get(ALL)}" if primary else ""))
             head.append(
                 {
-                    "key": column.key,
+                    "key": column.label,
+                    "title": basis_title(cell),
+                    "mark": "" if cell.complete else INCOMPLETE_MARK,
                     "metric": column.metric,
-                    "href": f"../{task_page(column.task)}#{variant_anchor(column.variant)}",
+                    "href": f"../{task_page(column.task)}#{column.anchor}",
                     "macro": points(primary.value if primary else None),
                     "macro_ci": interval(primary),
                     "rank": cell.ranks.get(ALL),

@@ -20,7 +20,8 @@ from harness.leaderboard.drill import Available, script_json
 from harness.leaderboard.names import drill_key
 from harness.leaderboard.ranks import Estimate
 from harness.leaderboard.runs import Run
-from harness.leaderboard.tables import Board, Column
+from harness.leaderboard.selection import TIER_LABELS, status_text
+from harness.leaderboard.tables import Board, Cell, Column, basis
 from harness.paths import LEADERBOARD_DIR
 from harness.translation.pairs import scored_language
 
@@ -79,6 +80,30 @@ def language_title(code: str) -> str:
         return code
     lang = get_language(scored)
     return f"{lang.name} ({lang.native_name}), {lang.script}, {lang.tier}-resource"
+
+
+# ---- what a cell rests on
+
+INCOMPLETE_MARK = "⚠"  # shown beside the score of a cell whose run is incomplete
+
+
+def basis_title(cell: Cell) -> str:
+    """The hover text of a cell: what its number rests on, one fact a line."""
+    facts = basis(cell)
+    run = cell.run
+    lines = [
+        f"n={facts['n']:,} samples in {facts['languages']} "
+        f"language{'' if facts['languages'] == 1 else 's'}: {facts['language_codes']}",
+        f"data: {TIER_LABELS[facts['data']]} (source {facts['source'] or 'not recorded'})",
+        f"limit: {'none' if facts['limit'] is None else facts['limit']}",
+        f"prompt format: {facts['prompt_format'] or 'not recorded'}",
+        f"run {run.run_id}: {status_text(run)}",
+    ]
+    if facts["errors"]:
+        lines.append(f"{facts['errors']:,} failed requests in this column")
+    if not cell.complete:
+        lines.append("incomplete: not ranked, not in the means")
+    return "\n".join(lines)
 
 
 # ---- pieces every page has

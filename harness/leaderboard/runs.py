@@ -4,6 +4,11 @@ A run is a folder with a scores.json (manifest.json, summary.json and samples.js
 has them), found at any depth under the results folder, hidden folders skipped. Its summary is
 its summary.json, or computed from its samples (harness.summary) where it has none; a run with
 neither samples nor summary gets macro averages from its per-language scores, without intervals.
+
+What the leaderboard takes from a run's manifest is read in one place, `manifest_fields`: its
+identity and dates, status and request counts (`failed`, `requests`), the data source of each
+task (`sources`: `tasks[<task>].source.kind`, "sample", "local" or "hub"), the `limit` and the
+`prompt_format`. A run is complete when its status says so and no request failed.
 """
 
 from __future__ import annotations
@@ -13,13 +18,14 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, TypeGuard
+from typing import Any, TypedDict, TypeGuard
 
 from harness.errors import PolyevalError
 from harness.results import MANIFEST, SAMPLES, SCORES, read_sample_records, read_scores
 from harness.summary import read_summary, summarize
 
 Record = dict[str, Any]
+COMPLETE = "complete"
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +42,11 @@ class Run:
     langid: str  # the language identifier answers were judged with (default, lid176)
     counts: dict[str, int]
     tasks: dict[str, dict[str, Any]]  # the manifest's task entries
+    limit: int | None  # the run's --limit (samples per language), None where there was none
+    prompt_format: str  # "chat" or "completion" ("" where not recorded)
+    sources: dict[str, str]  # task -> its data source's kind: "sample", "local", "hub"
+    failed: int  # failed requests
+    requests: int
     scores: list[Record]  # overall score records (no breakdowns)
     summary: list[Record]
     has_samples: bool
@@ -46,6 +57,11 @@ class Run:
     @property
     def date(self) -> str:
         return self.started[:10]
+
+    @property
+    def complete(self) -> bool:
+        """Whether the run finished with every request answered."""
+        return self.status == COMPLETE and self.failed == 0
 
     @property
     def columns(self) -> list[tuple[str, str]]:
@@ -107,34 +123,34 @@ def _without(run: Run, tasks: set[str]) -> Run:
     )
 
 
+class ManifestFields(TypedDict):
+    """What the leaderboard reads of a run's manifest (Run's fields of the same names)."""
+
+    run_id: str
+    model: str
+    started: str
+    finished: str
+    status: str
+    harness_version: str | None
+    git: str | None
+    langid: str
+    counts: dict[str, int]
+    tasks: dict[str, dict[str, Any]]
+    limit: int | None
+    prompt_format: str
+    sources: dict[str, str]
+    failed: int
+    requests: int
+
+
 def load_run(path: Path, key: str) -> Run:
-    manifest = _manifest(path)
-    harness_info = manifest.get("harness")
-    harness_info = harness_info if isinstance(harness_info, dict) else {}
-    model = manifest.get("model")
-    name = model.get("name") if isinstance(model, dict) else model
     scores = [r for r in read_scores(path) if r.get("by") is None]
     has_samples = (path / SAMPLES).is_file()
     summary = _summary(path, scores, has_samples)
-    tasks = manifest.get("tasks")
-    counts = manifest.get("counts")
     return Run(
         key=key,
         path=path,
-        run_id=str(manifest.get("run_id") or path.name),
-        model=str(name) if name is not None else path.name,
-        started=str(manifest.get("started") or ""),
-        finished=str(manifest.get("finished") or ""),
-        status=str(manifest.get("status") or "unknown"),
-        harness_version=_text(harness_info.get("version")),
-        git=_text(harness_info.get("git")),
-        langid=_detector(manifest),
-        counts={k: int(v) for k, v in counts.items() if isinstance(v, int)}
-        if isinstance(counts, dict)
-        else {},
-        tasks={str(k): v for k, v in tasks.items() if isinstance(v, dict)}
-        if isinstance(tasks, dict)
-        else {},
+        **manifest_fields(_manifest(path), path.name),
         scores=scores,
         summary=summary,
         has_samples=has_samples,
@@ -142,6 +158,46 @@ def load_run(path: Path, key: str) -> Run:
         scores_by_column=by_column(scores),
         summary_by_column=by_column(summary),
     )
+
+
+def manifest_fields(manifest: dict[str, Any], folder: str) -> ManifestFields:
+    """The manifest's fields the leaderboard uses, typed (the only reader of the manifest;
+    `folder`, the run folder's name, stands in for a missing run id and model)."""
+    harness_info = _mapping(manifest.get("harness"))
+    model = manifest.get("model")
+    name = model.get("name") if isinstance(model, dict) else model
+    counts = {k: int(v) for k, v in _mapping(manifest.get("counts")).items() if _count(v)}
+    tasks = {str(k): v for k, v in _mapping(manifest.get("tasks")).items() if isinstance(v, dict)}
+    limit = manifest.get("limit")
+    return ManifestFields(
+        run_id=str(manifest.get("run_id") or folder),
+        model=str(name) if name is not None else folder,
+        started=str(manifest.get("started") or ""),
+        finished=str(manifest.get("finished") or ""),
+        status=str(manifest.get("status") or "unknown"),
+        harness_version=_text(harness_info.get("version")),
+        git=_text(harness_info.get("git")),
+        langid=_detector(manifest),
+        counts=counts,
+        tasks=tasks,
+        limit=int(limit) if _count(limit) else None,
+        prompt_format=str(manifest.get("prompt_format") or ""),
+        sources={
+            task: str(kind)
+            for task, entry in tasks.items()
+            if (kind := _mapping(entry.get("source")).get("kind"))
+        },
+        failed=counts.get("failed", 0),
+        requests=counts.get("requests", 0),
+    )
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _count(value: Any) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _detector(manifest: dict[str, Any]) -> str:
