@@ -9,9 +9,9 @@
   other tasks);
 - `languages.csv|json`: the language view across tasks, one row per model and language;
 - `tasks/<task>.csv|json`, `models/<model>.csv|json`: one row per model, task, variant, data
-  tier and language (the task's rows; the model's rows), with the language's LCB rates where
-  the task is the Language Confusion Benchmark's (`lcb_lpr`, `lcb_wpr`, `lcb_lcpr`) and the
-  run's facts (tables.run_facts: data source, limit, prompt format, status, failed requests).
+  tier (`data`) and language (the task's rows; the model's rows), with the language's LCB rates
+  where the task is the Language Confusion Benchmark's (`lcb_lpr`, `lcb_wpr`, `lcb_lcpr`) and
+  whether the run is `complete` (the rest of what a cell rests on is in `index`, per cell).
 
 Scores are fractions (as in scores.json), missing values empty (CSV) or null (JSON); JSON
 records have sorted keys, one record a line. Written with the csv and json modules: a site has
@@ -29,15 +29,14 @@ from typing import Any
 
 from harness.leaderboard.confusion import LABELS, Confusion, Rates
 from harness.leaderboard.ranks import Estimate
-from harness.leaderboard.tables import ALL, Board, LanguageCell, basis, run_facts
+from harness.leaderboard.tables import ALL, Board, LanguageCell, basis
 
 Row = dict[str, Any]
 
 LANGUAGE_COLUMNS = (
     "model", "task", "variant", "language", "metric", "value", "ci_low", "ci_high", "n", "errors",
     "gap_to_english", "gap_ci_low", "gap_ci_high", "worst_language", "consistency",
-    "consistency_n", "und", "lcb_lpr", "lcb_wpr", "lcb_lcpr", "data", "source", "limit",
-    "prompt_format", "status", "complete", "failed", "requests", "run",
+    "consistency_n", "und", "lcb_lpr", "lcb_wpr", "lcb_lcpr", "data", "complete", "run",
 )  # fmt: skip
 
 
@@ -99,7 +98,7 @@ def language_rows(cells: Sequence[LanguageCell]) -> list[Row]:
                 "und": c.und,
                 **_rates(c.confusion),
                 "data": c.column.data,
-                **run_facts(c.run, c.column.task),
+                "complete": c.run.complete,
                 "run": c.run.run_id,
             }
         )

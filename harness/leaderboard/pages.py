@@ -85,15 +85,17 @@ def language_title(code: str) -> str:
 # ---- what a cell rests on
 
 INCOMPLETE_MARK = "⚠"  # shown beside the score of a cell whose run is incomplete
+LISTED_LANGUAGES = 12  # a cell's hover text names its languages up to this many
 
 
 def basis_title(cell: Cell) -> str:
     """The hover text of a cell: what its number rests on, one fact a line."""
     facts = basis(cell)
     run = cell.run
+    count = facts["languages"]
+    languages = facts["language_codes"] if count <= LISTED_LANGUAGES else "listed on the task page"
     lines = [
-        f"n={facts['n']:,} samples in {facts['languages']} "
-        f"language{'' if facts['languages'] == 1 else 's'}: {facts['language_codes']}",
+        f"n={facts['n']:,} samples in {count} language{'' if count == 1 else 's'}: {languages}",
         f"data: {TIER_LABELS[facts['data']]} (source {facts['source'] or 'not recorded'})",
         f"limit: {'none' if facts['limit'] is None else facts['limit']}",
         f"prompt format: {facts['prompt_format'] or 'not recorded'}",

@@ -3,7 +3,8 @@
 A column is a task, a variant and a data tier: runs on a task's shipped sample (8 or so items
 per language, for trying the harness) are never ranked beside runs on real data (a local copy,
 or the hub), so `mgsm/native_cot` and `mgsm/native_cot · shipped sample` are two columns, each
-ranked on its own. A run whose manifest names no data source lands in a third tier.
+ranked on its own. A run whose manifest names no data source, or one of another kind, lands
+in a third tier (`other`).
 
 Where several runs of one model cover a column, one rule picks the run, the first of these
 that tells them apart:
@@ -24,14 +25,14 @@ from typing import NamedTuple
 
 from harness.leaderboard.runs import COMPLETE, Run
 
-REAL, SAMPLE, UNKNOWN = "real", "sample", "unknown"
-TIERS = (REAL, SAMPLE, UNKNOWN)  # in the order columns of one task and variant are shown
+REAL, SAMPLE, OTHER = "real", "sample", "other"
+TIERS = (REAL, SAMPLE, OTHER)  # in the order columns of one task and variant are shown
 TIER_OF_SOURCE = {"local": REAL, "hub": REAL, "sample": SAMPLE}  # manifest source kind -> tier
-TIER_LABELS = {REAL: "real data", SAMPLE: "shipped sample", UNKNOWN: "data source not recorded"}
+TIER_LABELS = {REAL: "real data", SAMPLE: "shipped sample", OTHER: "other data source"}
 
 
 def data_tier(run: Run, task: str) -> str:
-    return TIER_OF_SOURCE.get(run.sources.get(task, ""), UNKNOWN)
+    return TIER_OF_SOURCE.get(run.sources.get(task, ""), OTHER)
 
 
 class Slot(NamedTuple):
@@ -129,13 +130,15 @@ class SetAside:
 
 
 def describe(run: Run, covered: Coverage) -> str:
-    """`2 languages, 10 samples, --limit 5, complete, started 2026-01-01T00:00:00+00:00`."""
+    """`2 languages, 10 samples, --limit 5, chat prompts, complete, started 2026-01-01T00:00`."""
     parts = [
         f"{len(covered.languages)} language{'' if len(covered.languages) == 1 else 's'}",
         f"{covered.samples:,} sample{'' if covered.samples == 1 else 's'}",
     ]
     if run.limit is not None:
         parts.append(f"--limit {run.limit}")
+    if run.prompt_format:
+        parts.append(f"{run.prompt_format} prompts")
     parts.append(status_text(run))
     parts.append(f"started {run.started or 'unknown'}")
     return ", ".join(parts)

@@ -71,7 +71,7 @@ LANGUAGE_METRICS = {CONSISTENCY, "line_pass", "word_pass", NORMALISED, "parse_ra
 class Column:
     task: str
     variant: str
-    data: str  # the data tier (harness.leaderboard.selection: real, sample, unknown)
+    data: str  # the data tier (harness.leaderboard.selection: real, sample, other)
     metric: str
     kind: str | None
     family: str
