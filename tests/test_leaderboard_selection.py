@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from click.testing import Result
 
+from harness.leaderboard.names import model_page
 from harness.leaderboard.runs import load_runs
 from harness.leaderboard.selection import select_runs
 from tests.test_leaderboard import Page, overview_data
@@ -147,6 +148,8 @@ def test_an_incomplete_run_is_marked_and_ranked_below_a_complete_one(
     assert [text for text, _ in ranks] == ["1", "–"]
     macro = task.cells_with("macro")
     assert "⚠" in macro[1][1] and "38 of 88 requests failed" in macro[1][0]["title"]
+    for name in ("tasks/mgsm.html", model_page("baseline:reference")):
+        assert "#None" not in (site / name).read_text(encoding="utf-8")  # charts: no rank
 
 
 # ---- data tiers

@@ -15,6 +15,7 @@ from harness.leaderboard.pages import (
     language_label,
     language_title,
     points,
+    rank_label,
 )
 from harness.leaderboard.svg import Bar, bar_chart, legend
 from harness.leaderboard.tables import ALL, Board, LanguageCell
@@ -39,7 +40,7 @@ def model_pages(
             cell = board.cell(model, column)
             assert cell is not None
             primary = cell.scores.primary
-            bars.append(Bar(column.key, primary, f"#{cell.ranks.get(ALL)}" if primary else ""))
+            bars.append(Bar(column.label, primary, rank_label(cell)))
             head.append(
                 {
                     "key": column.label,

@@ -21,7 +21,7 @@ from harness.leaderboard.names import drill_key
 from harness.leaderboard.ranks import Estimate
 from harness.leaderboard.runs import Run
 from harness.leaderboard.selection import TIER_LABELS, status_text
-from harness.leaderboard.tables import Board, Cell, Column, basis
+from harness.leaderboard.tables import ALL, Board, Cell, Column, basis
 from harness.paths import LEADERBOARD_DIR
 from harness.translation.pairs import scored_language
 
@@ -86,6 +86,15 @@ def language_title(code: str) -> str:
 
 INCOMPLETE_MARK = "⚠"  # shown beside the score of a cell whose run is incomplete
 LISTED_LANGUAGES = 12  # a cell's hover text names its languages up to this many
+
+
+def rank_label(cell: Cell) -> str:
+    """A cell's rank as a chart shows it: `#2`; the incomplete mark for an unranked cell of an
+    incomplete run; nothing for a cell without a score."""
+    rank = cell.ranks.get(ALL)
+    if rank is not None:
+        return f"#{rank}"
+    return INCOMPLETE_MARK if not cell.complete and cell.scores.primary else ""
 
 
 def basis_title(cell: Cell) -> str:

@@ -22,6 +22,7 @@ from harness.leaderboard.pages import (
     language_label,
     language_title,
     points,
+    rank_label,
     sort_value,
 )
 from harness.leaderboard.runs import Run
@@ -41,7 +42,7 @@ def _variant_section(
             continue
         by_language = {c.language: c for c in board.language_cells.get((model, column.key), [])}
         primary = cell.scores.primary
-        bars.append(Bar(model, primary, f"#{cell.ranks.get(ALL)}" if primary else ""))
+        bars.append(Bar(model, primary, rank_label(cell)))
         rows.append(
             {
                 "model": model,
