@@ -474,7 +474,9 @@ def langid(text: str, expect: str, detector: str) -> None:
 )
 def leaderboard(results: Path, out: Path, check: bool) -> None:
     """Build the static leaderboard (HTML, inline SVG, CSV/JSON downloads, drill-down sample
-    files) from the runs under --results; it works from file:// and any static host."""
+    files) from the runs under --results; it works from file:// and any static host. Where
+    several runs of a model cover a column, the complete one with the most languages, then
+    samples, without --limit, then the newest is used; each run set aside is named on stderr."""
     from harness.leaderboard import build_site, check_site
 
     if check:
@@ -485,8 +487,8 @@ def leaderboard(results: Path, out: Path, check: bool) -> None:
         click.echo(f"{out}: up to date")
         return
     built = build_site(results, out)
-    for line in built.skipped:
-        click.echo(f"set aside {line}", err=True)
+    for line in built.set_aside:
+        click.echo(line, err=True)
     click.echo(
         f"{built.out}: {built.pages} pages from {built.runs} run(s), {built.models} model(s), "
         f"{built.tasks} task(s); {built.sample_files} sample files"

@@ -1,10 +1,12 @@
 """The static leaderboard: `evaluate leaderboard` builds it from the run folders in results/.
 
 - runs: the run folders and what the site reads of them;
+- selection: a column's data tier, and which run of a model fills its cell (the rule, and
+  the runs set aside);
 - tables: the numbers every page shows (cells, language cells, ranks, means);
 - ranks: ranks that tie where intervals overlap, means with intervals;
 - confusion: the Language Confusion Benchmark's rates (LPR, WPR, LCPR) of a cell;
-- families: the task families of the overview's filter;
+- families: the task families of the overview's filter, and what each family's mean averages;
 - svg: colours and charts (inline SVG);
 - drill: the drill-down sample files, loaded on demand;
 - downloads: the tables as CSV and JSON;

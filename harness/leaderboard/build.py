@@ -4,7 +4,9 @@ The site is written into a fresh folder beside the target and then put in its pl
 a reader never sees half a site and files of models or runs that are gone do not linger. A
 folder that is neither empty nor a site built here (it has no SITE_MARKER) is never replaced.
 The same runs always give the same bytes: everything is ordered, JSON keys are sorted and the
-only dates are the runs' own.
+only dates are the runs' own. Where several runs of a model cover a column, one is used
+(harness.leaderboard.selection states the rule); the build returns a line for each run set
+aside (`Built.set_aside`), which the command prints.
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ class Built:
     tasks: int
     pages: int
     sample_files: int
-    skipped: tuple[str, ...] = ()  # what was set aside, and why: one line each
+    set_aside: list[str]  # a line for each run set aside, and why (selection.SetAside)
 
 
 @contextmanager
@@ -85,9 +87,15 @@ def _build_site(results: Path, out: Path) -> Built:
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
-    skipped = tuple(f"{path}: {why}" for path, why in loaded.skipped)
+    unread = [f"set aside {path}: {why}" for path, why in loaded.skipped]
     return Built(
-        out, built.runs, built.models, built.tasks, built.pages, built.sample_files, skipped
+        out,
+        built.runs,
+        built.models,
+        built.tasks,
+        built.pages,
+        built.sample_files,
+        unread + built.set_aside,
     )
 
 
@@ -118,7 +126,10 @@ def write_site(runs: list[Run], folder: Path) -> Built:
     _write(folder / SITE_MARKER, _marker(board))
     samples = sum(1 for _ in (folder / "data").rglob("*.js")) if (folder / "data").is_dir() else 0
     tasks = len({c.task for c in board.columns})
-    return Built(folder, len(board.used_runs()), len(board.models), tasks, written, samples)
+    set_aside = [found.message for found in board.set_aside]
+    return Built(
+        folder, len(board.used_runs()), len(board.models), tasks, written, samples, set_aside
+    )
 
 
 def spec_info(tasks: list[str]) -> dict[str, dict[str, Any]]:

@@ -1,12 +1,17 @@
 """The site's tables as CSV and JSON, next to the page that shows them.
 
-- `index.csv|json`: one row per model and column (task/variant) of the overview, with the
-  model's mean over tasks and its rank, and the Language Confusion Benchmark's average rates
-  (`lcb_lpr`, `lcb_wpr`, `lcb_lcpr`; empty for other tasks);
+- `index.csv|json`: one row per model and column (task, variant, data tier) of the overview,
+  with what the cell rests on (`n` scored samples, `languages` and `language_codes`, `data`
+  tier, data `source` kind, `limit`, `prompt_format`, the run's `status` and whether it is
+  `complete`, failed requests in the column (`errors`) and in the run (`failed` of
+  `requests`); tables.basis), the model's mean over tasks (the headline) and its rank, and the
+  Language Confusion Benchmark's average rates (`lcb_lpr`, `lcb_wpr`, `lcb_lcpr`; empty for
+  other tasks);
 - `languages.csv|json`: the language view across tasks, one row per model and language;
-- `tasks/<task>.csv|json`, `models/<model>.csv|json`: one row per model, task, variant and
-  language (the task's rows; the model's rows), with the language's LCB rates where the task
-  is the Language Confusion Benchmark's (`lcb_lpr`, `lcb_wpr`, `lcb_lcpr`).
+- `tasks/<task>.csv|json`, `models/<model>.csv|json`: one row per model, task, variant, data
+  tier (`data`) and language (the task's rows; the model's rows), with the language's LCB rates
+  where the task is the Language Confusion Benchmark's (`lcb_lpr`, `lcb_wpr`, `lcb_lcpr`) and
+  whether the run is `complete` (the rest of what a cell rests on is in `index`, per cell).
 
 Scores are fractions (as in scores.json), missing values empty (CSV) or null (JSON); JSON
 records have sorted keys, one record a line. Written with the csv and json modules: a site has
@@ -24,14 +29,14 @@ from typing import Any
 
 from harness.leaderboard.confusion import LABELS, Confusion, Rates
 from harness.leaderboard.ranks import Estimate
-from harness.leaderboard.tables import ALL, Board, LanguageCell
+from harness.leaderboard.tables import ALL, Board, LanguageCell, basis
 
 Row = dict[str, Any]
 
 LANGUAGE_COLUMNS = (
     "model", "task", "variant", "language", "metric", "value", "ci_low", "ci_high", "n", "errors",
     "gap_to_english", "gap_ci_low", "gap_ci_high", "worst_language", "consistency",
-    "consistency_n", "und", "lcb_lpr", "lcb_wpr", "lcb_lcpr", "run",
+    "consistency_n", "und", "lcb_lpr", "lcb_wpr", "lcb_lcpr", "data", "complete", "run",
 )  # fmt: skip
 
 
@@ -50,6 +55,7 @@ def overview_rows(board: Board) -> list[Row]:
                     "model": model,
                     "task": column.task,
                     "variant": column.variant,
+                    "data": column.data,
                     "family": column.family,
                     "metric": column.metric,
                     **_estimate("", scores.primary),
@@ -57,7 +63,7 @@ def overview_rows(board: Board) -> list[Row]:
                     **_estimate("language_normalised", scores.normalised),
                     **_estimate("consistency", scores.consistency),
                     **_lcb(cell.confusion),
-                    "languages": cell.languages,
+                    **basis(cell),
                     "model_mean": mean.estimate.value if mean else None,
                     "model_mean_tasks": mean.tasks if mean else None,
                     "model_rank": mean.rank if mean else None,
@@ -91,6 +97,8 @@ def language_rows(cells: Sequence[LanguageCell]) -> list[Row]:
                 "consistency_n": c.consistency_n,
                 "und": c.und,
                 **_rates(c.confusion),
+                "data": c.column.data,
+                "complete": c.run.complete,
                 "run": c.run.run_id,
             }
         )

@@ -1,5 +1,7 @@
 """The language view across tasks (languages.html): per model and language, the mean over the
-tasks that have the language, the mean gap to English and the model's worst language."""
+task columns that have the language (those of the board's mean tier scored by a correctness
+metric: translation and LCB rates left out, harness.leaderboard.tables), the mean gap to
+English and the model's worst language."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from typing import Any
 from markupsafe import Markup
 
 from harness.leaderboard.heat import heat_td
-from harness.leaderboard.names import model_page, task_page, variant_anchor
+from harness.leaderboard.names import model_page, task_page
 from harness.leaderboard.pages import (
     Page,
     language_label,
@@ -17,6 +19,7 @@ from harness.leaderboard.pages import (
     signed,
     sort_value,
 )
+from harness.leaderboard.selection import TIER_LABELS
 from harness.leaderboard.svg import cell_style, legend
 from harness.leaderboard.tables import Board
 
@@ -66,12 +69,14 @@ def languages_page(board: Board) -> Page:
             ],
             "rows": rows,
             "legend": legend("score (points)"),
+            "mean_tier": TIER_LABELS[board.mean_tier] if board.mean_tier else "",
             "columns": [
                 {
-                    "key": c.key,
+                    "label": c.label,
+                    "averaged": board.in_language_view(c),
                     "metric": c.metric,
                     "family": c.family,
-                    "href": f"{task_page(c.task)}#{variant_anchor(c.variant)}",
+                    "href": f"{task_page(c.task)}#{c.anchor}",
                     "languages": len(board.column_languages.get(c.key, [])),
                 }
                 for c in board.columns

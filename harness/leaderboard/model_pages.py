@@ -5,14 +5,17 @@ from __future__ import annotations
 
 from harness.leaderboard.drill import Available
 from harness.leaderboard.heat import HeatCells
-from harness.leaderboard.names import model_page, slug, task_page, variant_anchor
+from harness.leaderboard.names import model_page, slug, task_page
 from harness.leaderboard.pages import (
+    INCOMPLETE_MARK,
     Page,
+    basis_title,
     drill_href,
     interval,
     language_label,
     language_title,
     points,
+    rank_label,
 )
 from harness.leaderboard.svg import Bar, bar_chart, legend
 from harness.leaderboard.tables import ALL, Board, LanguageCell
@@ -37,12 +40,14 @@ def model_pages(
             cell = board.cell(model, column)
             assert cell is not None
             primary = cell.scores.primary
-            bars.append(Bar(column.key, primary, f"#{cell.ranks.get(ALL)}" if primary else ""))
+            bars.append(Bar(column.label, primary, rank_label(cell)))
             head.append(
                 {
-                    "key": column.key,
+                    "key": column.label,
+                    "title": basis_title(cell),
+                    "mark": "" if cell.complete else INCOMPLETE_MARK,
                     "metric": column.metric,
-                    "href": f"../{task_page(column.task)}#{variant_anchor(column.variant)}",
+                    "href": f"../{task_page(column.task)}#{column.anchor}",
                     "macro": points(primary.value if primary else None),
                     "macro_ci": interval(primary),
                     "rank": cell.ranks.get(ALL),

@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import re
 
+from harness.leaderboard.selection import REAL
+
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _SAFE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,79}")
 
@@ -34,6 +36,13 @@ def task_page(task: str) -> str:
 
 def variant_anchor(variant: str) -> str:
     return f"v-{slug(variant)}"
+
+
+def column_anchor(variant: str, data: str) -> str:
+    """A column's section on its task page: `v-<variant>` on real data, `<tier>-v-<variant>`
+    on another data tier (`sample-v-native_cot`)."""
+    anchor = variant_anchor(variant)
+    return anchor if data == REAL else f"{slug(data)}-{anchor}"
 
 
 def samples_dir(run_key: str, task: str, variant: str) -> str:

@@ -1,8 +1,11 @@
 """The overview (index.html): models x tasks, each cell the macro average over languages with
-its interval and rank, the language-normalised score and consistency rate beside it, the model's
-mean over tasks, and the data the filters (family, script, tier) switch to. Columns with
-Language Confusion Benchmark rates (harness.leaderboard.confusion) come last, as a group of
-their own, and show LPR, WPR and LCPR instead."""
+its interval and rank, the language-normalised score and consistency rate beside it, and on
+hover what it rests on (pages.basis_title; a mark where its run is incomplete); the model's
+headline mean over tasks (harness.leaderboard.tables: the macro average over correctness
+families), each family's mean in a table of its own, and the data the filters (family, script,
+tier) switch to. Columns on a shipped sample say so in their header. Columns with Language
+Confusion Benchmark rates (harness.leaderboard.confusion) come last, as a group of their own,
+and show LPR, WPR and LCPR instead."""
 
 from __future__ import annotations
 
@@ -10,18 +13,21 @@ from typing import Any
 
 from harness.leaderboard.confusion import GROUP, LABELS, TITLES
 from harness.leaderboard.drill import Available
-from harness.leaderboard.families import family_class
-from harness.leaderboard.names import model_page, task_page, variant_anchor
+from harness.leaderboard.families import family_class, in_headline, mean_of
+from harness.leaderboard.names import model_page, task_page
 from harness.leaderboard.pages import (
+    INCOMPLETE_MARK,
     Page,
+    basis_title,
     drill_href,
     interval,
     points,
     sort_value,
 )
 from harness.leaderboard.ranks import Estimate
+from harness.leaderboard.selection import REAL, TIER_LABELS
 from harness.leaderboard.svg import Bar, bar_chart
-from harness.leaderboard.tables import ALL, Board, Column
+from harness.leaderboard.tables import ALL, Board, Column, Mean
 
 
 def overview_page(board: Board, available: Available) -> Page:
@@ -39,12 +45,12 @@ def overview_page(board: Board, available: Available) -> Page:
                 "mean": points(mean.estimate.value if mean else None),
                 "mean_value": sort_value(mean.estimate.value if mean else None),
                 "mean_ci": interval(mean.estimate if mean else None),
-                "tasks": mean.tasks if mean else 0,
+                "mean_title": _mean_title(mean),
                 "cells": [_entry(board, model, c, available) for c in columns],
             }
         )
     chart = bar_chart(
-        "Mean over tasks (points, 95% interval)",
+        "Mean over tasks: macro average over correctness families (points, 95% interval)",
         [Bar(model, means[model].estimate if model in means else None) for model in board.models],
     )
     views = board.views
@@ -64,6 +70,9 @@ def overview_page(board: Board, available: Available) -> Page:
             "scripts": [v.split(":", 1)[1] for v in views if v.startswith("script:")],
             "views": _views_data(board),
             "chart": chart,
+            "mean_tier": TIER_LABELS[board.mean_tier] if board.mean_tier else "",
+            "family_means": _family_means(board),
+            "marked": INCOMPLETE_MARK,
             "downloads": [("CSV", "index.csv"), ("JSON", "index.json")],
         },
     )
@@ -83,8 +92,10 @@ def _columns(board: Board) -> list[dict[str, Any]]:
             "variant": c.variant,
             "metric": c.metric,
             "family": c.family,
+            "data": "" if c.data == REAL else c.data_label,
+            "label": c.label,
             "fam": family_class(c.family),
-            "href": f"{task_page(c.task)}#{variant_anchor(c.variant)}",
+            "href": f"{task_page(c.task)}#{c.anchor}",
             "col": 3 + 3 * shown,
             "lower": c.lower_is_better,
             "lcb": c.key in confused,
@@ -102,11 +113,13 @@ def _entry(
     if cell is None:
         return None
     drill = drill_href("", available, cell.run, column)
+    marks = {"title": basis_title(cell), "mark": "" if cell.complete else INCOMPLETE_MARK}
     if c["lcb"]:
         rates = cell.confusion.average.values if cell.confusion else (None, None, None)
         return {
             "drill": drill,
             "rates": [{"text": points(v), "value": sort_value(v)} for v in rates],
+            **marks,
         }
     s = cell.scores
     return {
@@ -121,7 +134,50 @@ def _entry(
         "cons_value": sort_value(s.consistency.value if s.consistency else None),
         "cons_ci": interval(s.consistency),
         "drill": drill,
+        **marks,
     }
+
+
+def _mean_title(mean: Mean | None) -> str:
+    if mean is None:
+        return "no complete run of a correctness task"
+    title = f"{_counted(mean.tasks, 'task column')} in {_counted(mean.families, 'family')}"
+    return title + (f"; 95%: {interval(mean.estimate)}" if interval(mean.estimate) else "")
+
+
+def _counted(count: int, noun: str) -> str:
+    """`1 family`, `3 families`, `2 task columns`."""
+    if count == 1:
+        return f"1 {noun}"
+    return f"{count} {noun[:-1]}ies" if noun.endswith("y") else f"{count} {noun}s"
+
+
+def _family_means(board: Board) -> dict[str, Any]:
+    """Each family's mean per model (of the mean tier's columns), the families of the
+    headline first."""
+    families = sorted(
+        (f for f in board.families() if (ALL, f) in board.means),
+        key=lambda f: not in_headline(f),
+    )
+    heads = [
+        {"family": f, "metric": mean_of(f).label, "headline": in_headline(f)} for f in families
+    ]
+    rows = []
+    for model in board.models:
+        cells = []
+        for name in families:
+            mean = board.means[(ALL, name)].get(model)
+            value = mean.estimate.value if mean else None
+            cells.append(
+                {
+                    "text": points(value),
+                    "value": sort_value(value),
+                    "ci": interval(mean.estimate if mean else None),
+                    "title": _counted(mean.tasks, "task column") if mean else "",
+                }
+            )
+        rows.append({"model": model, "href": model_page(model), "cells": cells})
+    return {"heads": heads, "rows": rows}
 
 
 def _views_data(board: Board) -> dict[str, Any]:

@@ -20,7 +20,8 @@ from harness.leaderboard.drill import Available, script_json
 from harness.leaderboard.names import drill_key
 from harness.leaderboard.ranks import Estimate
 from harness.leaderboard.runs import Run
-from harness.leaderboard.tables import Board, Column
+from harness.leaderboard.selection import TIER_LABELS, status_text
+from harness.leaderboard.tables import ALL, Board, Cell, Column, basis
 from harness.paths import LEADERBOARD_DIR
 from harness.translation.keys import scored_language
 
@@ -79,6 +80,41 @@ def language_title(code: str) -> str:
         return code
     lang = get_language(scored)
     return f"{lang.name} ({lang.native_name}), {lang.script}, {lang.tier}-resource"
+
+
+# ---- what a cell rests on
+
+INCOMPLETE_MARK = "⚠"  # shown beside the score of a cell whose run is incomplete
+LISTED_LANGUAGES = 12  # a cell's hover text names its languages up to this many
+
+
+def rank_label(cell: Cell) -> str:
+    """A cell's rank as a chart shows it: `#2`; the incomplete mark for an unranked cell of an
+    incomplete run; nothing for a cell without a score."""
+    rank = cell.ranks.get(ALL)
+    if rank is not None:
+        return f"#{rank}"
+    return INCOMPLETE_MARK if not cell.complete and cell.scores.primary else ""
+
+
+def basis_title(cell: Cell) -> str:
+    """The hover text of a cell: what its number rests on, one fact a line."""
+    facts = basis(cell)
+    run = cell.run
+    count = facts["languages"]
+    languages = facts["language_codes"] if count <= LISTED_LANGUAGES else "listed on the task page"
+    lines = [
+        f"n={facts['n']:,} samples in {count} language{'' if count == 1 else 's'}: {languages}",
+        f"data: {TIER_LABELS[facts['data']]} (source {facts['source'] or 'not recorded'})",
+        f"limit: {'none' if facts['limit'] is None else facts['limit']}",
+        f"prompt format: {facts['prompt_format'] or 'not recorded'}",
+        f"run {run.run_id}: {status_text(run)}",
+    ]
+    if facts["errors"]:
+        lines.append(f"{facts['errors']:,} failed requests in this column")
+    if not cell.complete:
+        lines.append("incomplete: not ranked, not in the means")
+    return "\n".join(lines)
 
 
 # ---- pieces every page has

@@ -6,6 +6,11 @@ hidden folders skipped; a folder without one (a run being written, or killed) is
 named. Its summary is its summary.json, or computed from its samples (harness.summary) where it
 has none; a run with neither gets macro averages from its per-language scores, without
 intervals.
+
+What the leaderboard takes from a run's manifest is read in one place, `manifest_fields`: its
+identity and dates, status and request counts (`failed`, `requests`), the data source of each
+task (`sources`: `tasks[<task>].source.kind`, "sample", "local" or "hub"), the `limit` and the
+`prompt_format`. A run is complete when its status says so and no request failed.
 """
 
 from __future__ import annotations
@@ -14,13 +19,14 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, TypeGuard
+from typing import Any, TypedDict, TypeGuard
 
 from harness.errors import PolyevalError
-from harness.record import RunFolder, find_runs
+from harness.record import Manifest, RunFolder, find_runs
 from harness.summary import summarize
 
 Record = dict[str, Any]
+COMPLETE = "complete"
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +43,11 @@ class Run:
     langid: str  # the language identifier answers were judged with (default, lid176)
     counts: dict[str, int]
     tasks: dict[str, dict[str, Any]]  # the manifest's task entries
+    limit: int | None  # the run's --limit (samples per language), None where there was none
+    prompt_format: str  # "chat" or "completion" ("" where not recorded)
+    sources: dict[str, str]  # task -> its data source's kind: "sample", "local", "hub"
+    failed: int  # failed requests
+    requests: int
     scores: list[Record]  # overall score records (no breakdowns)
     summary: list[Record]
     has_samples: bool
@@ -47,6 +58,11 @@ class Run:
     @property
     def date(self) -> str:
         return self.started[:10]
+
+    @property
+    def complete(self) -> bool:
+        """Whether the run finished with every request answered."""
+        return self.status == COMPLETE and self.failed == 0
 
     @property
     def columns(self) -> list[tuple[str, str]]:
@@ -107,15 +123,48 @@ def _without(run: Run, tasks: set[str]) -> Run:
     )
 
 
+class ManifestFields(TypedDict):
+    """What the leaderboard reads of a run's manifest (Run's fields of the same names)."""
+
+    run_id: str
+    model: str
+    started: str
+    finished: str
+    status: str
+    harness_version: str | None
+    git: str | None
+    langid: str
+    counts: dict[str, int]
+    tasks: dict[str, dict[str, Any]]
+    limit: int | None
+    prompt_format: str
+    sources: dict[str, str]
+    failed: int
+    requests: int
+
+
 def load_run(folder: RunFolder, key: str) -> Run:
-    manifest = folder.manifest
     scores = [r.as_json() for r in folder.scores() if r.by is None]
     summary = _summary(folder, scores)
     return Run(
         key=key,
         path=folder.path,
+        **manifest_fields(folder.manifest, folder.path.name),
+        scores=scores,
+        summary=summary,
+        has_samples=folder.has_samples,
+        errors_by_cell=_errors(scores),
+        scores_by_column=by_column(scores),
+        summary_by_column=by_column(summary),
+    )
+
+
+def manifest_fields(manifest: Manifest, folder: str) -> ManifestFields:
+    """The manifest's fields the leaderboard uses (the only reader of the manifest here;
+    `folder`, the run folder's name, stands in for a missing model name)."""
+    return ManifestFields(
         run_id=manifest.run_id,
-        model=manifest.model_name or folder.path.name,
+        model=manifest.model_name or folder,
         started=manifest.started,
         finished=manifest.finished,
         status=manifest.status,
@@ -124,12 +173,11 @@ def load_run(folder: RunFolder, key: str) -> Run:
         langid=manifest.langid.detector,
         counts=manifest.counts.model_dump(),
         tasks={name: task.model_dump() for name, task in manifest.tasks.items()},
-        scores=scores,
-        summary=summary,
-        has_samples=folder.has_samples,
-        errors_by_cell=_errors(scores),
-        scores_by_column=by_column(scores),
-        summary_by_column=by_column(summary),
+        limit=manifest.limit,
+        prompt_format=manifest.prompt_format,
+        sources={name: task.source.kind for name, task in manifest.tasks.items()},
+        failed=manifest.counts.failed,
+        requests=manifest.counts.requests,
     )
 
 

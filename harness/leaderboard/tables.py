@@ -1,19 +1,32 @@
 """The leaderboard's numbers, from the runs: what every page shows, before any HTML.
 
-- A column is a task and variant, scored by the task's primary metric (its first metric in the
-  manifest). A model's cell in a column comes from the newest of its runs that has the column.
+- A column is a task, variant and data tier (real data, or the task's shipped sample: never
+  ranked together), scored by the task's primary metric (its first metric in the manifest).
+  A model's cell in a column comes from one of its runs that have the column, picked by the
+  rule in harness.leaderboard.selection (complete, then most languages and samples, then
+  without --limit, then newest); the runs set aside are listed (`Board.set_aside`).
 - A cell: the macro average over languages of the primary metric, the language-normalised score
   and the consistency rate (summary.json, kind `macro`), each with its 95% interval, the same
   over each resource tier and script (`macro_by_tier`, `macro_by_script`: the overview's
-  filters), and the model's rank in the column (harness.leaderboard.ranks).
+  filters), what it rests on (coverage: languages, samples, failed requests; the run's data
+  source, limit, prompt format and status), and the model's rank in the column
+  (harness.leaderboard.ranks). Only cells of complete runs are ranked: a cell of an incomplete
+  run is shown, marked, but neither ranked nor averaged.
 - A language cell: a model's score in one language of a column (scores.json) with its
   interval, the paired gap to English (summary.json `gap_to_english`), whether it is the
   model's worst language (`worst_language`), its consistency rate and failed requests.
 - A cell's LCB rates (LPR, WPR, LCPR: summary.json `lcb_average`, `lcb_language`,
   `lcb_source`) where the column is the Language Confusion Benchmark's (confusion).
-- A model's mean: over the columns of a family (or all) whose metric is higher-is-better.
-- The language view across tasks: per model and language (a translation pair counts under the
-  language it is scored in), the mean over columns of the language's score and gap to English.
+- Means never mix metrics of different kinds, nor data tiers: they average the columns of one
+  tier (`Board.mean_tier`: real data where the board has any, else the shipped samples). A
+  family's mean is the mean of its columns' primary metric where that is the family's kind of
+  metric (harness.leaderboard.families: correctness; chrF++ for translation; LPR for language
+  confusion). The headline mean over tasks is the macro average over the families of
+  correctness (translated QA, reasoning, temporal, ...) of their family means; translation and
+  language confusion have their own family means, not part of it.
+- The language view across tasks: per model and language, the mean over the columns of the
+  mean tier whose primary metric is a correctness metric (translation and LCB left out) of the
+  language's score and gap to English.
 """
 
 from __future__ import annotations
@@ -23,11 +36,29 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness.languages import TIERS
+from harness.languages import TIERS as RESOURCE_TIERS
 from harness.leaderboard.confusion import Confusion, Rates, read_confusion
-from harness.leaderboard.families import FAMILIES, family
+from harness.leaderboard.families import (
+    CORRECTNESS,
+    FAMILIES,
+    family,
+    in_headline,
+    mean_of,
+)
+from harness.leaderboard.names import column_anchor
 from harness.leaderboard.ranks import Estimate, mean_estimate, tied_ranks
 from harness.leaderboard.runs import Record, Run, finite
+from harness.leaderboard.selection import (
+    TIER_LABELS,
+    TIERS,
+    Coverage,
+    SetAside,
+    Slot,
+    column_key,
+    column_label,
+    select_runs,
+    slots,
+)
 from harness.summary import ENGLISH, LOWER_IS_BETTER
 from harness.translation.keys import scored_language
 
@@ -40,13 +71,29 @@ LANGUAGE_METRICS = {CONSISTENCY, "line_pass", "word_pass", NORMALISED, "parse_ra
 class Column:
     task: str
     variant: str
+    data: str  # the data tier (harness.leaderboard.selection: real, sample, other)
     metric: str
     kind: str | None
     family: str
 
     @property
     def key(self) -> str:
-        return f"{self.task}/{self.variant}"
+        """`mgsm/native_cot`; `mgsm/native_cot@sample` on the shipped sample."""
+        return column_key(self.task, self.variant, self.data)
+
+    @property
+    def label(self) -> str:
+        """`mgsm/native_cot`; `mgsm/native_cot · shipped sample`."""
+        return column_label(self.task, self.variant, self.data)
+
+    @property
+    def data_label(self) -> str:
+        return TIER_LABELS[self.data]
+
+    @property
+    def anchor(self) -> str:
+        """The column's section on its task page."""
+        return column_anchor(self.variant, self.data)
 
     @property
     def lower_is_better(self) -> bool:
@@ -67,7 +114,7 @@ class Cell:
     model: str
     column: Column
     run: Run
-    languages: int
+    coverage: Coverage  # languages, samples and failed requests behind the cell
     views: dict[str, Scores]  # "all", "tier:low", "script:Deva"
     ranks: dict[str, int | None] = field(default_factory=dict)  # per view
     confusion: Confusion | None = None  # LCB rates (harness.leaderboard.confusion)
@@ -75,6 +122,11 @@ class Cell:
     @property
     def scores(self) -> Scores:
         return self.views[ALL]
+
+    @property
+    def complete(self) -> bool:
+        """Whether the cell's run is complete: only then is the cell ranked and averaged."""
+        return self.run.complete
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +155,8 @@ class LanguageCell:
 @dataclass(frozen=True, slots=True)
 class Mean:
     estimate: Estimate
-    tasks: int
+    tasks: int  # the columns behind it
+    families: int  # the families behind it (1 for a family's mean)
     rank: int | None
 
 
@@ -129,8 +182,10 @@ class Board:
     column_languages: dict[str, list[str]]  # column key -> languages, English first
     views: list[str]
     means: dict[tuple[str, str], dict[str, Mean]]  # (view, family or "all") -> model -> mean
+    mean_tier: str | None  # the data tier means and the language view average over
     across: dict[tuple[str, str], AcrossTasks]  # (model, language)
     across_languages: list[str]
+    set_aside: list[SetAside]  # runs that cover a column but were not used there
 
     def cell(self, model: str, column: Column) -> Cell | None:
         return self.cells.get((model, column.key))
@@ -147,6 +202,9 @@ class Board:
         """The columns some of whose cells have LCB rates."""
         return {key for (_, key), cell in self.cells.items() if cell.confusion is not None}
 
+    def in_language_view(self, column: Column) -> bool:
+        return in_language_view(column, self.mean_tier)
+
     def families(self) -> list[str]:
         present = {column.family for column in self.columns}
         return [f for f in FAMILIES if f in present] + sorted(present - set(FAMILIES))
@@ -155,37 +213,69 @@ class Board:
 def build_board(runs: list[Run], spec_info: dict[str, dict[str, Any]]) -> Board:
     """The board of the runs (oldest first). `spec_info`: task name -> known spec fields
     (`kind`, `metrics`), for tasks whose runs' manifests lack them."""
-    chosen = _newest_runs(runs)
-    columns = _columns(chosen, runs, spec_info)
+    selection = select_runs(runs)
+    columns = _columns(runs, spec_info)
     cells: dict[tuple[str, str], Cell] = {}
     language_cells: dict[tuple[str, str], list[LanguageCell]] = {}
     column_languages: dict[str, set[str]] = defaultdict(set)
-    for (model, key), run in sorted(chosen.items()):
-        column = columns[key]
-        cell = cells[(model, key)] = _cell(model, column, run)
-        found = _language_cells(model, column, run, cell.confusion)
-        language_cells[(model, key)] = found
-        column_languages[key].update(c.language for c in found)
+    for slot, (run, covered) in selection.chosen.items():
+        column = columns[slot.key]
+        cell = cells[(slot.model, column.key)] = _cell(slot.model, column, run, covered)
+        found = _language_cells(slot.model, column, run, cell.confusion)
+        language_cells[(slot.model, column.key)] = found
+        column_languages[column.key].update(c.language for c in found)
     ordered = sorted(columns.values(), key=_column_order)
     views = _views(cells.values())
     _rank_cells(cells, ordered, views)
     models_seen = sorted({model for model, _ in cells})
-    means = _means(cells, ordered, models_seen, views)
+    tier = next((t for t in TIERS if any(c.data == t for c in ordered)), None)
+    means = _means(cells, [c for c in ordered if c.data == tier], models_seen, views)
     overall = means[(ALL, ALL)]
     models = sorted(models_seen, key=lambda m: _model_order(m, overall.get(m)))
-    across, across_languages = _across_tasks(language_cells, models)
+    across, across_languages = _across_tasks(language_cells, models, tier)
     return Board(
         runs=runs,
         models=models,
         columns=ordered,
-        cells=cells,
-        language_cells=language_cells,
+        cells=dict(sorted(cells.items())),
+        language_cells=dict(sorted(language_cells.items())),
         column_languages={k: sorted(v, key=language_order) for k, v in column_languages.items()},
         views=views,
         means=means,
+        mean_tier=tier,
         across=across,
         across_languages=across_languages,
+        set_aside=selection.set_aside,
     )
+
+
+def basis(cell: Cell) -> dict[str, Any]:
+    """What a cell rests on, by the names the downloads give it: scored samples (`n`) and
+    languages, failed requests in this column (`errors`), the data tier, and its run's facts
+    (`run_facts`)."""
+    covered = cell.coverage
+    return {
+        "n": covered.samples,
+        "languages": len(covered.languages),
+        "language_codes": " ".join(sorted(covered.languages, key=language_order)),
+        "errors": covered.failed,
+        "data": cell.column.data,
+        **run_facts(cell.run, cell.column.task),
+    }
+
+
+def run_facts(run: Run, task: str) -> dict[str, Any]:
+    """A run's data source kind for a task, --limit, prompt format, status, whether it is
+    complete, and its failed of all requests."""
+    return {
+        "source": run.sources.get(task, ""),
+        "limit": run.limit,
+        "prompt_format": run.prompt_format,
+        "status": run.status,
+        "complete": run.complete,
+        "failed": run.failed,
+        "requests": run.requests,
+    }
 
 
 def language_order(code: str) -> tuple[int, str]:
@@ -195,34 +285,22 @@ def language_order(code: str) -> tuple[int, str]:
 # ---- which run, which columns
 
 
-def _newest_runs(runs: list[Run]) -> dict[tuple[str, str], Run]:
-    """(model, column key) -> the newest run of the model with the column (runs come oldest
-    first, so later ones replace earlier ones)."""
-    chosen: dict[tuple[str, str], Run] = {}
-    for run in runs:
-        for task, variant in run.columns:
-            chosen[(run.model, f"{task}/{variant}")] = run
-    return chosen
-
-
-def _columns(
-    chosen: dict[tuple[str, str], Run], runs: list[Run], spec_info: dict[str, dict[str, Any]]
-) -> dict[str, Column]:
+def _columns(runs: list[Run], spec_info: dict[str, dict[str, Any]]) -> dict[str, Column]:
     """Each column's primary metric and kind, from the newest run that has it."""
-    newest: dict[str, Run] = {}
-    for run in runs:
-        for task, variant in run.columns:
-            newest[f"{task}/{variant}"] = run
+    newest: dict[str, tuple[Run, Slot]] = {}
+    for run in runs:  # oldest first
+        for slot in slots(run):
+            newest[slot.key] = (run, slot)
     columns = {}
-    for key in sorted({key for _, key in chosen}):
-        run = newest[key]
-        task, variant = key.split("/", 1)
-        entry = run.tasks.get(task, {})
-        known = spec_info.get(task, {})
+    for key, (run, slot) in sorted(newest.items()):
+        entry = run.tasks.get(slot.task, {})
+        known = spec_info.get(slot.task, {})
         metrics = [str(m) for m in entry.get("metrics") or known.get("metrics") or []]
         kind = entry.get("kind") or known.get("kind")
-        metric = metrics[0] if metrics else _first_metric(run, task, variant)
-        columns[key] = Column(task, variant, metric, kind, family(task, kind, metrics))
+        metric = metrics[0] if metrics else _first_metric(run, slot.task, slot.variant)
+        columns[key] = Column(
+            slot.task, slot.variant, slot.data, metric, kind, family(slot.task, kind, metrics)
+        )
     return columns
 
 
@@ -235,15 +313,15 @@ def _first_metric(run: Run, task: str, variant: str) -> str:
     return found[0] if found else "accuracy"
 
 
-def _column_order(column: Column) -> tuple[int, str, str]:
+def _column_order(column: Column) -> tuple[int, str, str, int]:
     rank = FAMILIES.index(column.family) if column.family in FAMILIES else len(FAMILIES)
-    return (rank, column.task, column.variant)
+    return (rank, column.task, column.variant, TIERS.index(column.data))
 
 
 # ---- cells
 
 
-def _cell(model: str, column: Column, run: Run) -> Cell:
+def _cell(model: str, column: Column, run: Run, covered: Coverage) -> Cell:
     macros: dict[tuple[str, str, str | None], Record] = {}
     records = run.summary_by_column.get((column.task, column.variant), [])
     for record in records:
@@ -251,7 +329,7 @@ def _cell(model: str, column: Column, run: Run) -> Cell:
         if kind in ("macro", "macro_by_tier", "macro_by_script"):
             macros[(str(record["metric"]), kind, record.get("group"))] = record
     groups: list[tuple[str, str, str | None]] = [(ALL, "macro", None)]
-    groups += [(f"tier:{t}", "macro_by_tier", t) for t in TIERS]
+    groups += [(f"tier:{t}", "macro_by_tier", t) for t in RESOURCE_TIERS]
     scripts = sorted(
         {str(g) for (m, k, g) in macros if k == "macro_by_script" and m == column.metric}
     )
@@ -266,9 +344,7 @@ def _cell(model: str, column: Column, run: Run) -> Cell:
             _estimate(macros.get((NORMALISED, kind, group))),
             _estimate(macros.get((CONSISTENCY, kind, group))),
         )
-    macro = macros.get((column.metric, "macro", None))
-    languages = int(macro.get("languages") or 0) if macro else 0
-    return Cell(model, column, run, languages, views, confusion=read_confusion(records))
+    return Cell(model, column, run, covered, views, confusion=read_confusion(records))
 
 
 def _estimate(record: Record | None) -> Estimate | None:
@@ -336,7 +412,7 @@ def _language_cells(
 
 def _views(cells: Iterable[Cell]) -> list[str]:
     found = {view for cell in cells for view in cell.views}
-    tiers = [f"tier:{t}" for t in TIERS if f"tier:{t}" in found]
+    tiers = [f"tier:{t}" for t in RESOURCE_TIERS if f"tier:{t}" in found]
     scripts = sorted(v for v in found if v.startswith("script:"))
     return [ALL, *tiers, *scripts]
 
@@ -350,44 +426,76 @@ def _rank_cells(
     for column in columns:
         members = by_column[column.key]
         for view in views:
-            estimates = [
-                scores.primary if (scores := cell.views.get(view)) else None for cell in members
-            ]
+            estimates = [_ranked(cell, view) for cell in members]
             for cell, rank in zip(
                 members, tied_ranks(estimates, column.lower_is_better), strict=True
             ):
                 cell.ranks[view] = rank
 
 
+def _ranked(cell: Cell, view: str) -> Estimate | None:
+    """The cell's score in a view where it counts in ranks and means (its run is complete)."""
+    scores = cell.views.get(view)
+    return scores.primary if scores is not None and cell.complete else None
+
+
 def _means(
     cells: dict[tuple[str, str], Cell], columns: list[Column], models: list[str], views: list[str]
 ) -> dict[tuple[str, str], dict[str, Mean]]:
-    families = [ALL, *dict.fromkeys(c.family for c in columns)]
+    """Per view: each family's mean of each model (over the family's columns whose metric is of
+    the family's kind) and the headline (the macro average of the correctness families' means),
+    with ranks."""
+    families = list(dict.fromkeys(c.family for c in columns))
     means: dict[tuple[str, str], dict[str, Mean]] = {}
     for view in views:
-        for chosen in families:
-            picked = [
-                c
-                for c in columns
-                if (chosen == ALL or c.family == chosen) and not c.lower_is_better
-            ]
-            found: dict[str, tuple[Estimate, int]] = {}
-            for model in models:
-                estimates = []
-                for column in picked:
-                    cell = cells.get((model, column.key))
-                    scores = cell.views.get(view) if cell else None
-                    if scores is not None and scores.primary is not None:
-                        estimates.append(scores.primary)
-                mean = mean_estimate(estimates)
-                if mean is not None:
-                    found[model] = (mean, len(estimates))
-            ordered = sorted(found)
-            ranks = tied_ranks([found[m][0] for m in ordered])
-            means[(view, chosen)] = {
-                m: Mean(found[m][0], found[m][1], r) for m, r in zip(ordered, ranks, strict=True)
-            }
+        per_family = {f: _family_means(cells, columns, models, view, f) for f in families}
+        means[(view, ALL)] = _headline(
+            [found for f, found in per_family.items() if in_headline(f)], models
+        )
+        for name, found in per_family.items():
+            means[(view, name)] = found
     return means
+
+
+def _family_means(
+    cells: dict[tuple[str, str], Cell],
+    columns: list[Column],
+    models: list[str],
+    view: str,
+    name: str,
+) -> dict[str, Mean]:
+    admitted = mean_of(name).metrics
+    picked = [c for c in columns if c.family == name and c.metric in admitted]
+    found: dict[str, tuple[Estimate, int, int]] = {}
+    for model in models:
+        estimates = [
+            e
+            for column in picked
+            if (cell := cells.get((model, column.key))) and (e := _ranked(cell, view))
+        ]
+        mean = mean_estimate(estimates)
+        if mean is not None:
+            found[model] = (mean, len(estimates), 1)
+    return _ranked_means(found)
+
+
+def _headline(families: list[dict[str, Mean]], models: list[str]) -> dict[str, Mean]:
+    found: dict[str, tuple[Estimate, int, int]] = {}
+    for model in models:
+        mine = [means[model] for means in families if model in means]
+        mean = mean_estimate([m.estimate for m in mine])
+        if mean is not None:
+            found[model] = (mean, sum(m.tasks for m in mine), len(mine))
+    return _ranked_means(found)
+
+
+def _ranked_means(found: dict[str, tuple[Estimate, int, int]]) -> dict[str, Mean]:
+    ordered = sorted(found)
+    ranks = tied_ranks([found[m][0] for m in ordered])
+    return {
+        m: Mean(found[m][0], found[m][1], found[m][2], r)
+        for m, r in zip(ordered, ranks, strict=True)
+    }
 
 
 def _model_order(model: str, mean: Mean | None) -> tuple[int, float, str]:
@@ -399,16 +507,25 @@ def _model_order(model: str, mean: Mean | None) -> tuple[int, float, str]:
 # ---- the language view across tasks
 
 
+def in_language_view(column: Column, tier: str | None) -> bool:
+    """Whether the language view averages a column: of the data tier `tier`, scored by a
+    correctness metric."""
+    return column.data == tier and column.metric in CORRECTNESS
+
+
 def _across_tasks(
-    language_cells: dict[tuple[str, str], list[LanguageCell]], models: list[str]
+    language_cells: dict[tuple[str, str], list[LanguageCell]], models: list[str], tier: str | None
 ) -> tuple[dict[tuple[str, str], AcrossTasks], list[str]]:
+    """Per model and language: the mean over the columns of the data tier `tier` scored by a
+    correctness metric (no translation, no LCB rates), complete runs only."""
     values: dict[tuple[str, str], list[float]] = defaultdict(list)
     gaps: dict[tuple[str, str], list[float]] = defaultdict(list)
     for (model, _), found in sorted(language_cells.items()):
         for cell in found:
-            if cell.score is None or cell.column.lower_is_better:
+            averaged = cell.run.complete and in_language_view(cell.column, tier)
+            if cell.score is None or not averaged:
                 continue
-            key = (model, scored_language(cell.language))
+            key = (model, scored_language(cell.language))  # a pair: its scored language
             values[key].append(cell.score.value)
             if cell.gap is not None:
                 gaps[key].append(cell.gap.value)

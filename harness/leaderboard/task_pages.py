@@ -1,7 +1,8 @@
 """The task pages: what the task is (description, licence, citation, data), its version,
-templates and data source in the runs, and per variant a chart of the models' macro averages and
-the model x language heatmap; for the Language Confusion Benchmark, its rates (LPR, WPR,
-LCPR) per language and per source."""
+templates and data source in the runs, and per column (variant and data tier) a chart of the
+models' macro averages and the model x language heatmap, each macro average with what it rests
+on on hover (pages.basis_title) and a mark where its run is incomplete; for the Language
+Confusion Benchmark, its rates (LPR, WPR, LCPR) per language and per source."""
 
 from __future__ import annotations
 
@@ -11,14 +12,17 @@ from typing import Any
 from harness.leaderboard.confusion import GROUP, LABELS, TITLES, Confusion, Rates
 from harness.leaderboard.drill import Available
 from harness.leaderboard.heat import HeatCells
-from harness.leaderboard.names import model_page, slug, task_page, variant_anchor
+from harness.leaderboard.names import model_page, slug, task_page
 from harness.leaderboard.pages import (
+    INCOMPLETE_MARK,
     Page,
+    basis_title,
     drill_href,
     interval,
     language_label,
     language_title,
     points,
+    rank_label,
     sort_value,
 )
 from harness.leaderboard.runs import Run
@@ -38,7 +42,7 @@ def _variant_section(
             continue
         by_language = {c.language: c for c in board.language_cells.get((model, column.key), [])}
         primary = cell.scores.primary
-        bars.append(Bar(model, primary, f"#{cell.ranks.get(ALL)}" if primary else ""))
+        bars.append(Bar(model, primary, rank_label(cell)))
         rows.append(
             {
                 "model": model,
@@ -47,6 +51,8 @@ def _variant_section(
                 "macro": points(primary.value if primary else None),
                 "macro_value": sort_value(primary.value if primary else None),
                 "macro_ci": interval(primary),
+                "title": basis_title(cell),
+                "mark": "" if cell.complete else INCOMPLETE_MARK,
                 "drill": drill_href("../", available, cell.run, column),
                 "cells": heat.row([by_language.get(lang) for lang in languages]),
                 "run": cell.run.run_id,
@@ -54,7 +60,7 @@ def _variant_section(
         )
     rows.sort(key=lambda r: (r["rank"] or 1 << 30, r["model"]))
     return {
-        "id": variant_anchor(column.variant),
+        "id": column.anchor,
         "column": column,
         "description": spec.get("variants", {}).get(column.variant, ""),
         "languages": [
@@ -63,7 +69,7 @@ def _variant_section(
         ],
         "rows": rows,
         "chart": bar_chart(
-            f"{column.key}: {column.metric}, macro average over languages",
+            f"{column.label}: {column.metric}, macro average over languages",
             bars,
             column.lower_is_better,
         ),
@@ -177,6 +183,7 @@ def task_pages(
                 "kind": columns[0].kind or "",
                 "metric": columns[0].metric,
                 "entries": entries,
+                "marked": INCOMPLETE_MARK,
                 "sections": [_variant_section(board, c, available, spec, heat) for c in columns],
                 "downloads": [("CSV", f"{slug(task)}.csv"), ("JSON", f"{slug(task)}.json")],
             },
