@@ -269,7 +269,10 @@ def _report(contents: RunContents, run_dir: Path, console: Console) -> None:
         f"from cache {c.from_cache}, failed {c.failed})"
     )
     if c.failed:
-        console.print(f"[red]{c.failed} requests failed[/]; rerun the same command to retry them")
+        console.print(
+            f"[red]{c.failed} requests failed[/]; run the same command again to ask only those "
+            "(with --overwrite where it names this folder as --output)"
+        )
 
 
 @dataclass

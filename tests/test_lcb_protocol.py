@@ -19,6 +19,7 @@ from harness.langid import DETECTORS
 from harness.langid.lcb import harmonic_mean, lcb_check, tokenize
 from harness.paths import TASKS_DIR
 from harness.planner import Selection, build_plan
+from harness.record import ScoreRecord
 from harness.registry import TaskRegistry
 from harness.summary import lcb_records
 from tests.conftest import read_run, scores_of
@@ -94,7 +95,7 @@ def test_averages_per_source_and_language_by_hand() -> None:
         # pooled, not per source: no LCB records from it
         {**_score("monolingual", "aya", "zho_Hans", "line_pass", 0.6, 15), "by": None},
     ]
-    records = lcb_records(scores)
+    records = lcb_records([ScoreRecord.model_validate(score) for score in scores])
     found = {(r["kind"], r["group"], r["metric"]): r for r in records}
 
     def value(kind: str, group: str | None, metric: str) -> float:
@@ -148,7 +149,7 @@ def test_a_run_is_judged_by_its_detector_and_rescored_by_another(
     assert scores_of(out, "line_pass")[cell]["value"] == 0.0
     run = read_run(out)
     assert run["manifest"]["langid"]["detector"] == "lid176"
-    assert run["manifest"]["replay"]["langid"] == "lid176"
+    assert [s["langid"] for s in run["manifest"]["scorings"]] == ["lid176"]
     assert {s["langid"]["method"] for s in run["samples"]} == {"lid176"}
     assert {s["lcb"]["failed_line"] for s in run["samples"]} == {CANTONESE}  # why it failed
     summary = json.loads((out / "summary.json").read_text())

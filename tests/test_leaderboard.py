@@ -493,6 +493,7 @@ def write_synthetic_run(
                         "variant": next(iter(macros)),
                         "language": language,
                         "sample_id": f"{language}-{i}",
+                        "parallel_id": str(i),
                         "prompt": "q",
                         "output": f"answer {i}",
                         "parsed": "a",
@@ -569,7 +570,7 @@ def test_samples_written_in_parallel_are_the_same_files(
     from harness.leaderboard import drill
     from harness.leaderboard.runs import load_runs
 
-    runs = load_runs(results)
+    runs = load_runs(results).runs
     wanted = [(run, task, variant) for run in runs for task, variant in run.columns]
     serial, parallel = tmp_path / "serial", tmp_path / "parallel"
     found = drill.write_samples(serial, wanted, workers=1)
@@ -617,7 +618,7 @@ def test_a_column_never_mixes_two_versions_of_a_task(results: Path, tmp_path: Pa
     manifest["tasks"]["mgsm"]["version"] = "0.9"
     manifest["started"] = "2000-01-01T00:00:00+00:00"  # the older run
     manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
-    runs = {run.key: run for run in load_runs(copied)}
+    runs = {run.key: run for run in load_runs(copied).runs}
     assert all(task != "mgsm" for task, _ in runs["random"].columns)
     assert any(task == "belebele" for task, _ in runs["random"].columns)
     assert any(task == "mgsm" for task, _ in runs["reference"].columns)
@@ -740,6 +741,7 @@ def write_lcb_run(folder: Path, model: str, lpr: dict[str, float], wpr: float) -
                 "variant": "monolingual",
                 "language": language,
                 "sample_id": f"monolingual/okapi/{language}/0",
+                "parallel_id": "okapi/0",
                 "prompt": "q",
                 "output": "answer",
                 "parsed": "answer",

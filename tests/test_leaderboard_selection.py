@@ -106,7 +106,7 @@ def test_the_rule_puts_complete_before_coverage_and_coverage_before_age(
     edit_manifest(broken, started="2026-03-01T00:00:00+00:00")
     edit_manifest(small, started="2026-01-01T00:00:00+00:00")
     edit_manifest(newest, started="2026-04-01T00:00:00+00:00")
-    selection = select_runs(load_runs(results))
+    selection = select_runs(load_runs(results).runs)
     ((kept, covered),) = selection.chosen.values()
     assert kept.key == "small" and covered.samples == 33
     reasons = {found.run.key: found.reason for found in selection.set_aside}

@@ -130,7 +130,7 @@ def test_score_rescores_a_run_from_its_samples(
     assert accuracy[("mgsm", "direct", "eng_Latn")]["value"] == 0.75
     assert accuracy[("mgsm", "direct", "deu_Latn")]["n"] == 3
     assert after["manifest"]["model"]["name"] == "baseline:reference"
-    assert after["manifest"]["model"]["rescored_from"] == "samples.jsonl"
+    assert after["manifest"]["scorings"][0]["scored_from"] == str(out)
     assert [s["output"] for s in after["samples"]] == [s["output"] for s in samples]
     assert after["samples"][5]["error"] == "HTTP 500"
 

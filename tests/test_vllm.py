@@ -404,7 +404,7 @@ def test_evaluate_run_with_the_engine(
     samples = [json.loads(line) for line in (tmp_path / "run" / "samples.jsonl").open()]
     assert len(samples) == manifest["counts"]["requests"]
     # a rerun is answered from the cache: the engine is loaded but never called
-    result = evaluate("run --model vllm:tiny -M dtype=float16", **options)
+    result = evaluate("run --model vllm:tiny -M dtype=float16 --overwrite", **options)
     assert result.exit_code == 0, result.output
     assert len(fake_vllm.engines) == 2 and fake_vllm.engines[1].calls == []
 

@@ -15,7 +15,14 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    computed_field,
+    model_serializer,
+)
 
 FORMAT = 2
 """The run folder's format. 1: before samples were recorded whole (no `format` key): such runs
@@ -28,12 +35,17 @@ class Record(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
     OPTIONAL: ClassVar[frozenset[str]] = frozenset()  # keys left out of the file when None
 
-    def as_json(self) -> dict[str, Any]:
-        """The record as JSON values, its OPTIONAL keys left out where they are None."""
-        data: dict[str, Any] = self.model_dump(mode="json")
+    @model_serializer(mode="wrap")
+    def _without_unset(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
         for name in self.OPTIONAL:
             if data.get(name) is None:
                 data.pop(name, None)
+        return data
+
+    def as_json(self) -> dict[str, Any]:
+        """The record as JSON values, its OPTIONAL keys left out where they are None."""
+        data: dict[str, Any] = self.model_dump(mode="json")
         return data
 
 
@@ -118,6 +130,7 @@ class SampleRecord(Record):
     def ok(self) -> bool:
         return self.output is not None
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def truncated(self) -> bool:
         """Cut by the token limit: the answer may be missing or unfinished."""
@@ -222,6 +235,8 @@ class VariantInfo(Record):
 class TaskInfo(Record):
     """A task as it was run: enough, with the samples, to score it again."""
 
+    OPTIONAL = frozenset({"user_task"})
+
     version: str
     kind: str
     metrics: list[str] = Field(default_factory=list)
@@ -277,9 +292,9 @@ class Manifest(Record):
     run_id: str
     status: Status
     harness: HarnessInfo
-    command: list[str]
+    command: list[str] = Field(default_factory=list)
     started: str  # ISO date-time
-    finished: str
+    finished: str = ""
     model: dict[str, Any]
     seed: int = 1234
     similarity: str = "tfidf"
