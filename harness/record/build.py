@@ -14,14 +14,15 @@ from harness.records import Request, Response, Sample
 def sample_record(
     sample: Sample, request: Request, response: Response | None, cached: bool
 ) -> SampleRecord:
-    """The record of one request: the whole sample, the request, and every completion."""
+    """The record of one request: the whole sample, the request, and every completion. Built
+    without validation (`model_construct`): every value comes from typed in-memory records."""
     answered = response is not None and response.ok
     prompt: str | list[ChatTurn] = (
         request.prompt
         if request.prompt is not None
-        else [ChatTurn(role=m.role, content=m.content) for m in request.messages]
+        else [ChatTurn.model_construct(role=m.role, content=m.content) for m in request.messages]
     )
-    return SampleRecord(
+    return SampleRecord.model_construct(
         task=request.task,
         variant=request.variant,
         language=request.language,
@@ -40,10 +41,12 @@ def sample_record(
         reasoning=response.reasoning if response else None,
         finish_reason=response.finish_reason if response else None,
         completions=[
-            Completion(output=c.text, reasoning=c.reasoning, finish_reason=c.finish_reason)
+            Completion.model_construct(
+                output=c.text, reasoning=c.reasoning, finish_reason=c.finish_reason
+            )
             for c in (response.alternatives if answered and response else ())
         ],
-        usage=Usage(**asdict(response.usage)) if response else None,
+        usage=Usage.model_construct(**asdict(response.usage)) if response else None,
         latency_s=round(response.latency_s, 4) if response else None,
         error=(response.error if response else "no response") if not answered else None,
         cached=cached,
