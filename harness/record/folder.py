@@ -101,7 +101,7 @@ class RunFolder:
         with path.open(encoding="utf-8", newline="\n") as handle:
             for number, line in enumerate(handle, start=1):
                 if line.strip():
-                    yield _validated(SampleRecord, _json(line, f"{path}:{number}"), path, number)
+                    yield _validated_line(line, path, number)
 
 
 def open_run(path: Path) -> RunFolder:
@@ -154,6 +154,17 @@ def find_runs(root: Path) -> FoundRuns:
         except PolyevalError as exc:
             found.skipped.append((folder, exc.message))
     return found
+
+
+def _validated_line(line: str, path: Path, number: int) -> SampleRecord:
+    """A line of samples.jsonl, parsed and validated in one step."""
+    try:
+        return SampleRecord.model_validate_json(line)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        if first["type"] == "json_invalid":
+            raise RunFolderError(f"not JSON: {first['msg']}", where=f"{path}:{number}") from None
+        return _validated(SampleRecord, _json(line, f"{path}:{number}"), path, number)
 
 
 def _read_list(path: Path, model: type[Any]) -> list[Any]:
