@@ -164,7 +164,10 @@ def _validated_line(line: str, path: Path, number: int) -> SampleRecord:
         first = exc.errors()[0]
         if first["type"] == "json_invalid":
             raise RunFolderError(f"not JSON: {first['msg']}", where=f"{path}:{number}") from None
-        return _validated(SampleRecord, _json(line, f"{path}:{number}"), path, number)
+        found: SampleRecord = _validated(
+            SampleRecord, _json(line, f"{path}:{number}"), path, number
+        )
+        return found
 
 
 def _read_list(path: Path, model: type[Any]) -> list[Any]:
