@@ -307,19 +307,15 @@ async def _generate(
 
         try:
             execution = await execute(plan, backend, cache, advance)
-            records, counts = execution.records(plan), execution.counts
+            records = execution.records(plan)
             back = second_leg(plan, execution.answered)
             if back is not None:  # round trips: translate the first legs' outputs back
                 total = len(plan.requests) + len(back.requests)
                 bar.update(job, total=total, description="round trips")
                 second = await execute(back, backend, cache, advance)
                 records = fold(records, second.records(back))
-                counts = combine(execution, second)
-            timings = {
-                k: execution.timings[k] + (second.timings[k] if back else 0.0)
-                for k in execution.timings
-            }
-            return Generated(records, counts, timings)
+                execution = combine(execution, second)
+            return Generated(records, execution.counts, execution.timings)
         finally:
             await backend.aclose()
 

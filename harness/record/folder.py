@@ -22,7 +22,7 @@ import json
 import os
 import shutil
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -281,7 +281,7 @@ def _write_files(folder: Path, contents: RunContents) -> None:
         _write(folder / GAPS, lambda h: _json_list(h, contents.gaps))
         _write(folder / SUMMARY, lambda h: _json_list(h, contents.summary))
         manifest = contents.manifest.model_copy(update={"format": FORMAT})
-        _write(folder / MANIFEST, lambda h: h.write(dumps(manifest.as_json())))
+        _write(folder / MANIFEST, lambda h: h.write(_dumps(manifest.as_json())))
     except OSError as exc:
         raise RunFolderError(
             f"cannot write the run: {exc.strerror or exc}; its answers are in the response "
@@ -290,7 +290,7 @@ def _write_files(folder: Path, contents: RunContents) -> None:
         ) from None
 
 
-def _write(path: Path, fill: Any) -> None:
+def _write(path: Path, fill: Callable[[IO[str]], object]) -> None:
     with open(path, "w", encoding="utf-8", newline="\n") as handle:
         fill(handle)
         handle.flush()
@@ -303,10 +303,10 @@ def _jsonl(handle: IO[str], records: Iterable[Record]) -> None:
 
 
 def _json_list(handle: IO[str], records: Iterable[Record]) -> None:
-    handle.write(dumps([record.as_json() for record in records]))
+    handle.write(_dumps([record.as_json() for record in records]))
 
 
-def dumps(value: Any) -> str:
+def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, indent=2) + "\n"
 
 
@@ -325,8 +325,13 @@ def _put_in_place(staging: Path, target: Path) -> None:
     if _exchange(staging, target):  # the old run is now in `staging`, removed by the caller
         return
     old = _sibling(target, OLD)
-    os.replace(target, old)  # a kill here leaves the old run in `old`: restored next time
-    os.replace(staging, target)
+    try:
+        os.replace(target, old)  # a kill here leaves the old run in `old`: restored next time
+        os.replace(staging, target)
+    except OSError as exc:
+        if old.exists() and not target.exists():
+            os.replace(old, target)
+        raise RunFolderError(f"cannot put the run in place: {exc}", where=str(target)) from None
     shutil.rmtree(old, ignore_errors=True)
 
 

@@ -47,14 +47,17 @@ def second_leg(plan: Plan, answered: list[Answered]) -> Plan | None:
     return replace(plan, requests=requests, samples=samples) if requests else None
 
 
-def combine(first: Execution, second: Execution) -> Counts:
-    """Both legs' counts added."""
-    return Counts(
+def combine(first: Execution, second: Execution) -> Execution:
+    """Both legs' counts and timings added (the answers are the first leg's: `fold` puts the
+    second legs' records in their place)."""
+    counts = Counts(
         **{
             f.name: getattr(first.counts, f.name) + getattr(second.counts, f.name)
             for f in fields(Counts)
         }
     )
+    timings = {k: v + second.timings.get(k, 0.0) for k, v in first.timings.items()}
+    return Execution(first.answered, counts, timings)
 
 
 def fold(first: list[SampleRecord], second: list[SampleRecord]) -> list[SampleRecord]:
