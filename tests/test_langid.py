@@ -1,6 +1,7 @@
 """Language identification of answers (harness.langid): stripping, scripts, letter rules,
-py3langid and lid.176, equivalence classes, "und", the LCB pass rates, the CLI command, the data
-files' checks, and the accuracy reached on the labelled set benchmarks/langid_set.tsv."""
+py3langid and lid.176, equivalence classes, "und" and when a verdict may say "no", the LCB pass
+rates, the CLI command, the data files' checks, and the accuracy reached on the labelled sets
+benchmarks/langid_set.tsv and benchmarks/langid_related.tsv."""
 
 from __future__ import annotations
 
@@ -34,10 +35,10 @@ from tests.conftest import REPO, assert_one_line_error
 
 
 @cache
-def _benchmark() -> ModuleType:
-    """benchmarks/langid_accuracy.py (not a package) as a module."""
-    path = REPO / "benchmarks" / "langid_accuracy.py"
-    spec = importlib.util.spec_from_file_location("langid_accuracy", path)
+def _benchmark(name: str = "langid_accuracy") -> ModuleType:
+    """A script of benchmarks/ (not a package) as a module."""
+    path = REPO / "benchmarks" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # its dataclasses look their module up
@@ -118,8 +119,13 @@ def test_script_shares_are_weighted_letters() -> None:
 def test_answers_in_their_language_are_consistent(text: str, code: str, method: str) -> None:
     verdict = judge(text, code)
     assert (verdict.consistent, verdict.detected, verdict.method) == (True, code, method)
-    assert verdict.label == "yes" and 0 < verdict.confidence <= 1
-    assert verdict.expected == code
+    assert verdict.label == "yes" and verdict.expected == code
+    # a confidence only where something beyond the script was measured: a detector's probability
+    # or a share of characteristic letters (none where the absence of letters decided)
+    if method == "script" or (method == "letters" and "no letter of any rule" in verdict.note):
+        assert verdict.confidence is None
+    else:
+        assert verdict.confidence is not None and 0 < verdict.confidence <= 1
 
 
 def test_aliases_are_accepted_and_canonicalised() -> None:
@@ -253,21 +259,141 @@ def test_languages_py3langid_does_not_know() -> None:
     acholi = "Obedo tic pa gamente me pwonyo lwak i kom two mapat pat"
     verdict = judge(acholi, "ach_Latn")
     assert (verdict.consistent, verdict.detected, verdict.method) == (True, "ach_Latn", "script")
+    assert verdict.confidence is None  # nothing was measured about Acholi: no "confidence 1.00"
     assert "Acholi is unknown to py3langid: judged by script" in verdict.note
+    assert "py3langid's best guess: Haitian" in verdict.note and "no language at its bar" in (
+        verdict.note
+    )
     english = "It is the government's responsibility to teach its people about diseases."
     verdict = judge(english, "ach_Latn")
     assert (verdict.consistent, verdict.detected) == (False, "eng_Latn")
+    assert verdict.confidence is not None and verdict.confidence > 0.9
+    assert "at or above its bar of 0.3: rejected" in verdict.note
     assert judge(acholi, "eng_Latn").consistent is False
-    # Nyankole text that py3langid takes for Luganda (a near language) is still accepted
+    # Nyankole text that py3langid takes for Luganda (a near language) is still accepted, and the
+    # note says why instead of quoting a rejection rule its numbers meet
     nyankole = "Abazaire nibegyesa abaana baabo ebikwatirane n'endwara nyingi omu kyaro."
-    assert judge(nyankole, "nyn_Latn").consistent is True
+    verdict = judge(nyankole, "nyn_Latn")
+    assert (verdict.consistent, verdict.confidence) == (True, None)
+    assert "Ganda 1.00, a language py3langid takes Nyankole for" in verdict.note
+    assert "accepted unless" not in verdict.note
+    for code in ("nyn_Latn", "ach_Latn", "teo_Latn", "lgg_Latn"):
+        for detector in ("default", "lid176"):
+            verdict = judge(nyankole if code == "nyn_Latn" else acholi, code, detector)
+            assert verdict.confidence is None or verdict.consistent is False, verdict
 
 
 def test_languages_not_judged() -> None:
-    verdict = judge("mujhe nahi pata, thik hai, aapse baat karke achha laga", "hin_Latn")
-    assert (verdict.consistent, verdict.method) == (None, "und")
-    assert "romanized" in verdict.note
-    assert judge("Parak lawan hotel wadah ulun bamalam", "bjn_Latn").consistent is None
+    verdict = judge("Parak lawan hotel wadah ulun bamalam", "bjn_Latn")
+    assert (verdict.consistent, verdict.method, verdict.confidence) == (None, "und", None)
+    assert "Banjar" in verdict.note
+
+
+@pytest.mark.parametrize("detector", ["default", "lid176"])
+def test_romanized_variants_are_judged_as_latin_text_that_is_not_english(detector: str) -> None:
+    romanized = "mujhe nahi pata, thik hai, aapse baat karke achha laga"
+    verdict = judge(romanized, "hin_Latn", detector)
+    assert (verdict.consistent, verdict.detected, verdict.method) == (True, "hin_Latn", "script")
+    assert verdict.confidence is None  # nothing is measured about romanized Hindi itself
+    assert "not English" in verdict.note and "best guess" in verdict.note
+    english = judge("The answer is 42 because six times seven is forty-two.", "hin_Latn", detector)
+    assert (english.consistent, english.detected) == (False, "eng_Latn")
+    assert english.confidence is not None and english.confidence > 0.9
+    devanagari = judge("उत्तर बयालीस है क्योंकि छह गुणा सात बयालीस होता है।", "hin_Latn", detector)
+    assert (devanagari.consistent, devanagari.detected) == (False, "hin_Deva")
+    assert "Devanagari" in devanagari.note
+    # a reply in the script it should have, with a quarter of its letters in it, is not romanized
+    urdu = "یہ model attention استعمال کرتا ہے اور بڑے dataset پر train ہوتا ہے۔"
+    assert judge(urdu, "urd_Latn", detector).consistent is False
+    # and romanized text is not the language in its own script
+    assert judge(romanized, "hin_Deva", detector).consistent is False
+
+
+# --- "no" only with evidence ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("Столица Болгарии — София.", "rus_Cyrl"),  # py3langid: Bulgarian 0.57
+        ("Астана — столица Казахстана.", "rus_Cyrl"),  # Serbian 0.32
+        ("Город стоит на реке.", "rus_Cyrl"),  # Macedonian 0.52
+        ("The new school will open in September.", "eng_Latn"),  # Nigerian Pidgin 0.53
+        ("The answer is duduk.", "eng_Latn"),  # Afrikaans 0.30
+        ("la danza del contoneo", "spa_Latn"),  # Italian 0.58
+        ("جواب: اسلام آباد", "urd_Arab"),  # no Urdu letter: the Arabic default, 0.50
+        ("کراچی اور اسلام آباد", "urd_Arab"),  # only letters Persian and Urdu share
+    ],
+)
+def test_a_weak_guess_for_a_sister_language_is_not_a_no(text: str, code: str) -> None:
+    for detector in ("default", "lid176"):
+        verdict = judge(text, code, detector)
+        assert verdict.consistent is not False, (detector, verdict)
+    verdict = judge(text, code)
+    assert (verdict.consistent, verdict.detected, verdict.method) == (None, None, "und")
+    assert "no clear evidence" in verdict.note or "too few to tell" in verdict.note
+
+
+def test_und_verdicts_quote_what_was_measured() -> None:
+    verdict = judge("The new school will open in September.", "eng_Latn")
+    assert verdict.confidence == pytest.approx(0.53, abs=0.01)
+    assert "Nigerian Pidgin 0.53, English 0.45" in verdict.note
+    assert "a margin of 0.4" in verdict.note
+
+
+@pytest.mark.parametrize("detector", ["default", "lid176"])
+def test_a_code_mixed_hindi_reply_is_judged_on_its_hindi_words(detector: str) -> None:
+    mixed = "इस सवाल का जवाब machine learning model training data है"
+    assert letters(mixed).shares()["Latn"] > 0.5  # most of its letters are Latin
+    verdict = judge(mixed, "hin_Deva", detector)
+    assert (verdict.consistent, verdict.detected) == (True, "hin_Deva")
+    assert verdict.note.startswith("code-mixed: 70% of the letters are in other scripts")
+    # an English reply quoting two Hindi words is English, not code-mixed Hindi
+    quoting = "The Hindi word for water is पानी, and for fire it is आग."
+    verdict = judge(quoting, "hin_Deva", detector)
+    assert (verdict.consistent, verdict.detected, verdict.method) == (False, "eng_Latn", "script")
+    # a few Hindi words in an English reply are not enough Hindi to judge on
+    three = "The capital of Nepal is काठमाडौं, as the passage says."
+    assert judge(three, "npi_Deva", detector).consistent is False
+
+
+@pytest.mark.parametrize(
+    ("text", "wrong"),
+    [
+        ("Il treno è arrivato in ritardo perché nevicava molto.", "spa_Latn"),
+        ("Правилният отговор е вариант В, защото е логичен.", "rus_Cyrl"),
+        ("Правильна відповідь — варіант В, бо він логічний.", "rus_Cyrl"),
+        ("A resposta correta é a opção C, porque é lógica.", "spa_Latn"),
+        ("La resposta correcta és l'opció C, perquè és lògica.", "spa_Latn"),
+        ("लेखकको विचारमा पुस्तकालयहरू अझै आवश्यक छन्।", "hin_Deva"),
+        ("Die skrywer dink dat biblioteke steeds nodig is.", "eng_Latn"),
+        ("Obedo tic pa gamente me pwonyo lwak i kom two mapat pat", "eng_Latn"),
+        ("در این شهر حدود یک میلیون نفر زندگی می‌کنند.", "urd_Arab"),  # no Urdu letter, 9 words
+        ("اس شہر میں تقریباً دس لاکھ لوگ رہتے ہیں۔", "pes_Arab"),  # Urdu letters
+    ],
+)
+def test_clear_evidence_still_says_no(text: str, wrong: str) -> None:
+    verdict = judge(text, wrong)
+    assert verdict.consistent is False, verdict
+    assert verdict.confidence is not None and verdict.detected is not None
+
+
+def test_the_evidence_thresholds_are_read_from_the_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    import dataclasses
+
+    from harness.langid import judge as _  # noqa: F401  (the module is what is patched)
+
+    module = sys.modules["harness.langid.judge"]
+    data = module.tables()
+    text = "The new school will open in September."
+    assert judge(text, "eng_Latn").consistent is None
+    loose = dataclasses.replace(data.thresholds.evidence["py3langid"], reject=0.5, margin=0.0)
+    evidence = {**data.thresholds.evidence, "py3langid": loose}
+    patched = dataclasses.replace(
+        data, thresholds=dataclasses.replace(data.thresholds, evidence=evidence)
+    )
+    monkeypatch.setattr(module, "tables", lambda: patched)
+    assert judge(text, "eng_Latn").consistent is False  # the old verdict: Nigerian Pidgin
 
 
 def test_bad_codes_and_detectors_are_user_errors() -> None:
@@ -439,6 +565,46 @@ def test_labelled_set_accuracy() -> None:
     accept, reject = bench.overall(tallies)
     assert accept >= 0.95, accept
     assert reject >= 0.98, reject
+
+
+# Bounds on the rates benchmarks/langid_pairs.py reports per group of related languages (the
+# README gives the measured rates): false rejection (FR), false acceptance (FA), and the share of
+# answers judged against a sister language that are rejected (so that "und" for everything fails).
+PAIR_BOUNDS: dict[str, dict[str, tuple[float, float, float]]] = {  # FR <=, FA <=, rejected >=
+    "default": {
+        "Cyrillic": (0.01, 0.03, 0.6),
+        "Romance": (0.01, 0.03, 0.7),
+        "Devanagari": (0.01, 0.03, 0.45),
+        "Arabic script": (0.01, 0.03, 0.6),
+        "Malay": (0.01, 0.03, 0.0),  # accepted as either by design: no pair to reject
+        "English": (0.01, 0.15, 0.6),  # Scots and Nigerian Pidgin pass for English
+        "romanized": (0.01, 0.03, 0.8),
+    },
+    "lid176": {
+        "Cyrillic": (0.04, 0.03, 0.6),
+        "Romance": (0.01, 0.03, 0.7),
+        "Devanagari": (0.04, 0.06, 0.5),
+        "Arabic script": (0.04, 0.03, 0.6),
+        "Malay": (0.01, 0.03, 0.0),
+        "English": (0.10, 0.20, 0.5),  # lid.176 takes Afrikaans for Dutch
+        "romanized": (0.01, 0.04, 0.65),
+    },
+}
+
+
+@pytest.mark.parametrize("detector", ["default", "lid176"])
+def test_related_languages_error_rates(detector: str) -> None:
+    bench = _benchmark("langid_pairs")
+    items = bench.read_set()
+    assert len(items) >= 450 and all(1 <= len(item.text.split()) <= 12 for item in items)
+    found = bench.measure(items, detector)
+    assert set(bench.GROUPS) == set(PAIR_BOUNDS[detector])
+    for group, (fr, fa, rejected) in PAIR_BOUNDS[detector].items():
+        totals = bench.totals(found, group)
+        assert totals.answers >= 40, group
+        assert totals.false_rejection <= fr, (group, totals)
+        assert totals.false_acceptance <= fa, (group, totals)
+        assert totals.rejection >= rejected, (group, totals)
 
 
 def test_judging_is_fast() -> None:

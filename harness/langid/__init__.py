@@ -9,7 +9,8 @@
 
 How a verdict is reached is told in harness/langid/judge.py; the knowledge behind it is data:
 scripts.tsv (Unicode ranges of scripts) and langid.yaml (letter rules, equivalence classes,
-thresholds, detector labels). Accuracy is measured by benchmarks/langid_accuracy.py.
+thresholds, detector labels). Accuracy is measured by benchmarks/langid_accuracy.py, and when a
+verdict says "no" is calibrated by benchmarks/langid_pairs.py.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ def describe(verdict: Verdict, lcb: LcbVerdict | None = None) -> str:
     rows = [
         ("expected", named(verdict.expected)),
         ("detected", named(verdict.detected)),
-        ("confidence", f"{verdict.confidence:.2f}"),
+        ("confidence", "-" if verdict.confidence is None else f"{verdict.confidence:.2f}"),
         ("scripts", shares or "-"),
         ("consistent", verdict.label),
         ("method", verdict.method),

@@ -32,6 +32,7 @@ _SECTIONS = {
     "equivalent",
     "unknown_near",
     "not_judged",
+    "romanized",
     "detector_codes",
     "also_written_in",
     "lid176_labels",
@@ -48,13 +49,26 @@ class Script:
 
 
 @dataclass(frozen=True)
+class Evidence:
+    """When a detector's ranking decides a verdict (`evidence` in langid.yaml)."""
+
+    accept: float  # the expected language first with at least this: consistent
+    reject: float  # another language first with at least this ...
+    margin: float  # ... and this much more than the expected language: inconsistent
+    short_words: int  # under this many words, a rejection needs `short_reject` instead
+    short_reject: float
+    below: float  # or another language first and the expected one under this: inconsistent
+
+
+@dataclass(frozen=True)
 class Thresholds:
     min_letters: float
     min_words: int
     script_min_letters: float
     script_min_words: int
     min_script_share: float
-    min_confidence: float
+    mixed_script_share: float
+    evidence: dict[str, Evidence]  # by detector: py3langid, lid176
     # by detector (py3langid, lid176): language (or "default") -> probability that rejects
     unknown_reject: dict[str, dict[str, float]]
     lid176_min_score: float
@@ -81,6 +95,8 @@ class LetterGroup:
 class LetterRules:
     default: str
     groups: tuple[LetterGroup, ...]
+    # words a text needs before the absence of a language's letters speaks for or against it
+    absence_words: int
 
 
 @dataclass(frozen=True)
@@ -105,6 +121,10 @@ class Tables:
     classes: dict[str, Equivalence]  # by member language
     unknown_near: dict[str, frozenset[str]]
     not_judged: dict[str, str]  # language -> why its verdicts are always "und"
+    romanized: dict[str, str]  # romanized language -> the language in its own script
+    romanized_note: str  # what a verdict on romanized text can tell
+    # by detector: language (or "default", where there is one) -> probability that rejects
+    romanized_reject: dict[str, dict[str, float]]
     detector_codes: dict[str, DetectorCode]
     also_written_in: dict[str, tuple[str, ...]]
     lid176_labels: frozenset[str]
@@ -237,11 +257,16 @@ class _Reader:
         )
 
 
-def _bars(read: _Reader, value: Any, loc: list[str | int]) -> dict[str, dict[str, float]]:
+DETECTOR_KEYS = ("py3langid", "lid176")
+
+
+def _bars(
+    read: _Reader, value: Any, loc: list[str | int], default: bool = True
+) -> dict[str, dict[str, float]]:
     bars: dict[str, dict[str, float]] = {}
-    for detector in ("py3langid", "lid176"):
+    for detector in DETECTOR_KEYS:
         row = read.mapping(read.mapping(value, loc).get(detector), [*loc, detector])
-        if "default" not in row:
+        if default and "default" not in row:
             raise read.fail([*loc, detector], f"{detector} needs a default")
         bars[detector] = {
             key if key == "default" else read.code(key, [*loc, detector, key]): read.number(
@@ -250,6 +275,22 @@ def _bars(read: _Reader, value: Any, loc: list[str | int]) -> dict[str, dict[str
             for key, number in row.items()
         }
     return bars
+
+
+def _evidence(read: _Reader, value: Any, loc: list[str | int]) -> dict[str, Evidence]:
+    found: dict[str, Evidence] = {}
+    for detector in DETECTOR_KEYS:
+        where = [*loc, detector]
+        row = read.mapping(read.mapping(value, loc).get(detector), where)
+        found[detector] = Evidence(
+            accept=read.number(row.get("accept"), [*where, "accept"], 0, 1),
+            reject=read.number(row.get("reject"), [*where, "reject"], 0, 1),
+            margin=read.number(row.get("margin"), [*where, "margin"], 0, 1),
+            short_words=int(read.number(row.get("short_words"), [*where, "short_words"], 0, 100)),
+            short_reject=read.number(row.get("short_reject"), [*where, "short_reject"], 0, 1),
+            below=read.number(row.get("below"), [*where, "below"], 0, 1),
+        )
+    return found
 
 
 def _load_data(path: Path, scripts: dict[str, Script]) -> Tables:
@@ -275,7 +316,10 @@ def _load_data(path: Path, scripts: dict[str, Script]) -> Tables:
         min_script_share=read.number(
             limits.get("min_script_share"), [*loc, "min_script_share"], 0, 1
         ),
-        min_confidence=read.number(limits.get("min_confidence"), [*loc, "min_confidence"], 0, 1),
+        mixed_script_share=read.number(
+            limits.get("mixed_script_share"), [*loc, "mixed_script_share"], 0, 1
+        ),
+        evidence=_evidence(read, limits.get("evidence"), [*loc, "evidence"]),
         unknown_reject=_bars(read, limits.get("unknown_reject"), [*loc, "unknown_reject"]),
         lid176_min_score=read.number(
             limits.get("lid176_min_score"), [*loc, "lid176_min_score"], 0, 1
@@ -331,7 +375,8 @@ def _load_data(path: Path, scripts: dict[str, Script]) -> Tables:
         for code in [default, *(c for g in groups for c in g.languages)]:
             if aliases.get(code[4:], code[4:]) != key:
                 raise read.fail(loc, f"{code} is not written in {key}")
-        letters[key] = LetterRules(default, tuple(groups))
+        absence = int(read.number(row.get("absence_words"), [*loc, "absence_words"], 1, 100))
+        letters[key] = LetterRules(default, tuple(groups), absence)
 
     classes: dict[str, Equivalence] = {}
     for i, value in enumerate(read.items(sections["equivalent"], ["equivalent"])):
@@ -357,6 +402,18 @@ def _load_data(path: Path, scripts: dict[str, Script]) -> Tables:
         for code in read.codes(row.get("languages"), [*loc, "languages"]):
             not_judged[code] = note
 
+    loc = ["romanized"]
+    section = read.mapping(sections["romanized"], loc)
+    romanized = {
+        read.code(key, [*loc, "languages", key]): read.code(value, [*loc, "languages", key])
+        for key, value in read.mapping(section.get("languages"), [*loc, "languages"]).items()
+    }
+    for code, own in romanized.items():
+        if code[4:] != "Latn" or own[:3] != code[:3] or own[4:] == "Latn":
+            raise read.fail([*loc, "languages", code], f"{code} is not a romanized {own}")
+    romanized_note = read.text(section.get("note"), [*loc, "note"])
+    romanized_reject = _bars(read, section.get("reject"), [*loc, "reject"], default=False)
+
     detector_codes: dict[str, DetectorCode] = {}
     for key, value in read.mapping(sections["detector_codes"], ["detector_codes"]).items():
         loc = ["detector_codes", key]
@@ -372,7 +429,13 @@ def _load_data(path: Path, scripts: dict[str, Script]) -> Tables:
     lid176 = frozenset(read.text(sections["lid176_labels"], ["lid176_labels"]).split())
 
     known = {language.code for language in all_languages()}
-    for code in [*near, *not_judged, *(r.default for r in letters.values())]:
+    for code in [
+        *near,
+        *not_judged,
+        *romanized,
+        *romanized.values(),
+        *(r.default for r in letters.values()),
+    ]:
         if code not in known:
             raise read.fail([], f"{code} is not in harness/languages.tsv")
     return Tables(
@@ -384,6 +447,9 @@ def _load_data(path: Path, scripts: dict[str, Script]) -> Tables:
         classes=classes,
         unknown_near=near,
         not_judged=not_judged,
+        romanized=romanized,
+        romanized_note=romanized_note,
+        romanized_reject=romanized_reject,
         detector_codes=detector_codes,
         also_written_in=also,
         lid176_labels=lid176,

@@ -76,6 +76,12 @@ class Letters:
         wanted = set(scripts)
         return " ".join(word for script, word in self.runs if script in wanted)
 
+    def count_in(self, scripts: Iterable[str]) -> tuple[float, int]:
+        """The weighted letters and the words written in these scripts."""
+        wanted = set(scripts)
+        found = [(script, word) for script, word in self.runs if script in wanted]
+        return sum(self.weighted.get(s, 0.0) for s in wanted), _count(found)
+
 
 def prepare(text: str) -> str:
     """The text with code, math, URLs, digits and labels blanked out (punctuation still there)."""
@@ -106,15 +112,27 @@ def letters(text: str) -> Letters:
     found = runs(prepare(text))
     scripts = tables().scripts
     weighted: dict[str, float] = {}
+    for script, word in found:
+        weighted[script] = weighted.get(script, 0.0) + _size(word) * scripts[script].weight
+    return Letters(tuple(found), weighted, _count(found))
+
+
+def _size(word: str) -> int:
+    """Letters of a word (apostrophes left out)."""
+    if "'" in word or "’" in word:
+        return len(word) - word.count("'") - word.count("’")
+    return len(word)
+
+
+def _count(found: Iterable[tuple[str, str]]) -> int:
+    """Words among runs of letters: one per run, or one per `per_word` letters for a script
+    written without spaces."""
+    scripts = tables().scripts
     words = 0
     for script, word in found:
-        info = scripts[script]
-        size = len(word)
-        if "'" in word or "’" in word:
-            size -= word.count("'") + word.count("’")
-        weighted[script] = weighted.get(script, 0.0) + size * info.weight
-        words += 1 if info.per_word is None else max(1, round(size / info.per_word))
-    return Letters(tuple(found), weighted, words)
+        per_word = scripts[script].per_word
+        words += 1 if per_word is None else max(1, round(_size(word) / per_word))
+    return words
 
 
 def count_words(chunk: str) -> int:
