@@ -76,6 +76,9 @@ class TaskPlan:
     builder: PromptBuilder
     alt_sources: dict[str, DataSource] = field(default_factory=dict)
     exemplar_cache: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
+    # --limit, applied to each variant's items where variants take some of the items (`rows:`,
+    # LCB's settings): the first N of each, not the first N read, which may all be one setting's
+    limit: int | None = None
 
     def literals(self) -> dict[str, str]:
         """Per language: the hash of the literals its prompts used, for provenance."""
@@ -101,8 +104,8 @@ class TaskPlan:
             return []
         items = self.samples[spec.source].get(language, [])
         if spec.rows:  # a variant of some of the items (LCB: one setting)
-            return [s for s in items if all(s.meta.get(k) == v for k, v in spec.rows.items())]
-        return items
+            items = [s for s in items if all(s.meta.get(k) == v for k, v in spec.rows.items())]
+        return items[: self.limit] if self.limit is not None else items
 
 
 @dataclass
@@ -172,25 +175,26 @@ def _task_plan(task: Task, selection: Selection) -> TaskPlan:
     notes = [note] if note else []
     alt_sources = _alt_sources(task, selection)
     variants = _runnable_variants(task, selection, alt_sources, notes)
+    # variants that take some of the items get the limit after the split, not before
+    split = any(task.variant(v).rows for v in variants)
+    read_limit = None if split else selection.limit
     if spec.translation is not None:
         main = translation_samples(task, source, variants, selection)
         languages = list(main)
     else:
         languages = _languages(task, source, selection)
-        main = {
-            lang: load_samples(task, source.rows(lang), lang, selection.limit) for lang in languages
-        }
+        main = {lang: load_samples(task, source.rows(lang), lang, read_limit) for lang in languages}
     samples: dict[str | None, dict[str, list[Sample]]] = {
         None: {lang: loaded.samples for lang, loaded in main.items()}
     }
     for name, alt in alt_sources.items():
         samples[name] = {
-            lang: load_samples(task, alt.rows(lang), lang, selection.limit).samples
+            lang: load_samples(task, alt.rows(lang), lang, read_limit).samples
             for lang in languages
             if lang in alt.languages()
         }
     builder = PromptBuilder(task, selection.prompt_format, selection.system_prompt)
-    return TaskPlan(
+    plan = TaskPlan(
         task,
         source,
         notes,
@@ -202,7 +206,25 @@ def _task_plan(task: Task, selection: Selection) -> TaskPlan:
         template_hashes={v: builder.template_hash(v) for v in variants},
         builder=builder,
         alt_sources=alt_sources,
+        limit=selection.limit if split else None,
     )
+    if split and selection.limit is not None:
+        _keep_limited(plan)
+    return plan
+
+
+def _keep_limited(plan: TaskPlan) -> None:
+    """Only the items some variant evaluates under --limit are kept (read whole, for the split):
+    the manifest counts what the run used."""
+    for source, by_language in plan.samples.items():
+        for language, items in by_language.items():
+            used = {
+                sample.id
+                for variant in plan.variants
+                if plan.task.variant(variant).source == source
+                for sample in plan.variant_samples(variant, language)
+            }
+            by_language[language] = [s for s in items if s.id in used]
 
 
 def _languages(task: Task, source: DataSource, selection: Selection) -> list[str]:

@@ -11,16 +11,28 @@ from typing import Any, TypeVar
 from rich.console import Console
 from rich.table import Table
 
+from harness.langid import judging_limit
 from harness.languages import get_language, is_known
 from harness.record import GapRecord, ScoreRecord, SummaryRecord
+from harness.translation.keys import scored_language
 
 Record = ScoreRecord | GapRecord | SummaryRecord
 Cells = dict[str, dict[str, Any]]  # row -> column -> record
 R = TypeVar("R", ScoreRecord, GapRecord)
 
 
+CONSISTENCY = "consistency"
+ANSWERED = "parse_rate"
+"""The metric every answered sample has (harness.scorer): its n is a cell's answers."""
+
+
 def score_table(scores: list[ScoreRecord], metric: str = "accuracy") -> Table:
+    """One row per language, one column per task/variant. For language consistency every
+    language with answers has its row, those with none judged (all `und`) too, and the
+    caption names the languages whose answers are not judged, or judged only in part."""
     chosen = [r for r in scores if r.metric == metric and r.by is None]
+    if metric == CONSISTENCY:
+        chosen += unjudged_cells(scores)
     cells, columns = _pivot(chosen, "language", _task_variant)
     table = _table(f"{metric} (95% interval), n per cell", "language", columns)
     for language in sorted(cells, key=_language_order):
@@ -28,7 +40,33 @@ def score_table(scores: list[ScoreRecord], metric: str = "accuracy") -> Table:
     if len(cells) > 1:
         table.add_section()
         table.add_row("macro average", *[_macro(cells, c) for c in columns], style="bold")
+    if metric == CONSISTENCY:
+        table.caption = _limits_caption(cells)
+        table.caption_justify = "left"
     return table
+
+
+def unjudged_cells(scores: list[ScoreRecord]) -> list[ScoreRecord]:
+    """For each task/variant/language whose answers were all `und` (too short, or no clear
+    evidence either way), a consistency record with n=0 and every answer counted as `und`:
+    scoring writes no consistency record for such a cell, and its table row must not vanish.
+    For the table only: such a record has no value to average."""
+    judged = {(r.task, r.variant, r.language) for r in scores if r.metric == CONSISTENCY}
+    return [
+        r.model_copy(update={"metric": CONSISTENCY, "value": 0.0, "n": 0, "und": r.n})
+        for r in scores
+        if r.metric == ANSWERED and r.by is None and (r.task, r.variant, r.language) not in judged
+    ]
+
+
+def _limits_caption(cells: Cells) -> str | None:
+    """The table's languages whose answers are not judged, or judged only in part, and why."""
+    lines = [
+        f"{_label(language)}: {limit}"
+        for language in sorted(cells, key=_language_order)
+        if (limit := judging_limit(scored_language(language)))
+    ]
+    return "\n".join(["language checks:", *lines]) if lines else None
 
 
 def breakdown_table(scores: list[ScoreRecord], by: str, metric: str = "accuracy") -> Table:
@@ -151,6 +189,8 @@ def print_scores(scores: list[ScoreRecord], console: Console | None = None) -> N
 def _cell(record: ScoreRecord | None) -> str:
     if record is None:
         return "-"
+    if record.n == 0:  # no answer judged (consistency): nothing to show but the counts
+        return f"    - n=0 und={record.und or 0}"
     interval = (
         f" [{100 * record.ci_low:4.1f}-{100 * record.ci_high:5.1f}]"
         if record.ci_low is not None and record.ci_high is not None
@@ -170,7 +210,7 @@ def _gap(record: GapRecord | None) -> str:
 
 
 def _macro(cells: Cells, column: str) -> str:
-    values = [row[column].value for row in cells.values() if column in row]
+    values = [row[column].value for row in cells.values() if column in row and row[column].n]
     unit = (
         "pairs"
         if any("-" in row for row, found in cells.items() if column in found)

@@ -133,7 +133,7 @@ def score_sample(sample: SampleRecord, task: TaskInfo, detector: str) -> SampleR
     expected = expected_language(variant.reply_language if variant else None, sample.language)
     first = _answer(sample, task, sample.output, sample.reasoning, sample.finish_reason)
     language, details = language_scores(
-        sample.output, sample.reasoning, expected, _primary(task, first[1]), detector
+        sample.output, sample.reasoning, expected, _primary(task, first[1]), detector, task.metrics
     )
     scores = first[1] | language
     completions = [_further(sample, task, c, expected, detector) for c in sample.completions]
@@ -165,7 +165,12 @@ def _further(
         sample, task, completion.output, completion.reasoning, completion.finish_reason
     )
     language, _ = language_scores(
-        completion.output, completion.reasoning, expected, _primary(task, scores), detector
+        completion.output,
+        completion.reasoning,
+        expected,
+        _primary(task, scores),
+        detector,
+        task.metrics,
     )
     return completion.model_copy(update={"parsed": parsed, "scores": scores | language})
 

@@ -34,7 +34,7 @@ from harness.record import (
     open_run,
 )
 from harness.registry import TaskRegistry
-from harness.report import breakdowns, gap_tables, lcb_table, score_table
+from harness.report import breakdowns, gap_tables, lcb_table, score_table, unjudged_cells
 from harness.runner import Counts as RunCounts
 from harness.runner import execute
 from harness.scorer import score_run
@@ -257,7 +257,7 @@ def _report(contents: RunContents, run_dir: Path, console: Console) -> None:
         Console().print(score_table(scores, metric))
         for table in gap_tables(list(contents.gaps), metric):
             Console().print(table)
-    if any(r.metric == "consistency" for r in scores):
+    if any(r.metric == "consistency" for r in scores) or unjudged_cells(scores):
         Console().print(score_table(scores, "consistency"))
     if (confusion := lcb_table(list(contents.summary))) is not None:
         Console().print(confusion)

@@ -79,11 +79,10 @@ def test_urdu_answers_given_in_english_count_as_inconsistent(
     verdicts = [s["langid"] for s in samples]
     english = [v for v in verdicts if v["detected"] == "eng_Latn"]
     assert len(english) == 3 and all(v["consistent"] == "no" for v in english)
-    # LCB's levels: the 3 English replies fail the line level, and the word level counts only
-    # the 7 replies without line errors (Urdu ones, with no English word)
-    assert scores_of(out, "line_pass")[cell]["value"] == pytest.approx(0.7)
-    word = scores_of(out, "word_pass")[cell]
-    assert (word["value"], word["n"]) == (1.0, 7)
+    # LCB's line and word levels are the Language Confusion Benchmark's: a task that does not
+    # list them gets neither the scores nor the checks
+    assert not scores_of(out, "line_pass") and not scores_of(out, "word_pass")
+    assert all("lcb" not in s for s in samples)
 
 
 def test_reference_translations_are_consistent_and_copies_are_not(
@@ -129,3 +128,98 @@ def test_answers_too_short_to_judge_are_counted_apart(
     assert scores_of(out, "accuracy")[("mgsm", "direct", "deu_Latn")]["n"] == 3
     verdicts = [s["langid"]["consistent"] for s in read_run(out)["samples"] if "langid" in s]
     assert verdicts == ["yes", "yes", "und"]
+
+
+def test_lcb_checks_run_only_for_tasks_that_list_them(
+    evaluate: Callable[..., Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """LCB's line and word checks (and their jieba and MeCab loads) for LCB's answers only."""
+    from harness import consistency
+    from harness.langid import lcb
+
+    checked: list[str] = []
+    real = consistency.lcb_check
+
+    def counted(text: str, expected: str, detector: str = "default") -> lcb.LcbVerdict:
+        checked.append(expected)
+        return real(text, expected, detector)
+
+    monkeypatch.setattr(consistency, "lcb_check", counted)
+    tokenized: list[str] = []  # the writing systems LCB's tokenizer was asked to segment
+    tokenize = lcb.tokenize
+
+    def segmented(line: str, system: str) -> tuple[str, ...]:
+        tokenized.append(system)
+        return tokenize(line, system)
+
+    monkeypatch.setattr(lcb, "tokenize", segmented)
+    plain = tmp_path / "plain"
+    command = "run --model baseline:reference --source sample --limit 2"
+    result = evaluate(
+        f"{command} --tasks mgsm,xnli,flores_v1 --languages zh,ja,ur,en,ne", output=plain
+    )
+    assert result.exit_code == 0, result.output
+    assert checked == [] and tokenized == []
+    assert not scores_of(plain, "line_pass") and scores_of(plain, "consistency")
+    lcb_run = tmp_path / "lcb"
+    assert evaluate(f"{command} --tasks lcb --languages zh,fr", output=lcb_run).exit_code == 0
+    assert set(checked) == {"zho_Hans", "fra_Latn"} and "Hani" in tokenized  # jieba's
+    assert scores_of(lcb_run, "line_pass")
+
+
+def test_the_consistency_table_shows_every_language_with_its_und_count(
+    evaluate: Callable[..., Result], tmp_path: Path
+) -> None:
+    """Answers all too short to judge leave a language with no consistency score; its row
+    stays in the table, n=0 with its und count, in the run's output and in `evaluate show`."""
+    tasks = "--tasks mgsm --source sample --languages de,fr --limit 3 --variants direct"
+    reference = tmp_path / "reference"
+    assert evaluate(f"run --model baseline:reference {tasks}", output=reference).exit_code == 0
+    rows = [json.loads(line) for line in (reference / "samples.jsonl").open()]
+    answers = [  # French: the bare number, which carries no language
+        {
+            "task": "mgsm",
+            "variant": "direct",
+            "language": r["language"],
+            "sample_id": r["sample_id"],
+            "output": r["gold"] if r["language"] == "fra_Latn" else r["output"],
+        }
+        for r in rows
+    ]
+    path = tmp_path / "answers.jsonl"
+    path.write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in answers))
+    out = tmp_path / "scored"
+    result = evaluate(f"run --predictions {path} {tasks}", output=out)
+    assert result.exit_code == 0, result.output
+    consistency = scores_of(out, "consistency")
+    assert set(consistency) == {("mgsm", "direct", "deu_Latn")}  # none for French: all und
+    for output in (result.output, evaluate(f"show {out} --metric consistency").output):
+        table = output[output.index("consistency (95% interval)") :]
+        french = next(line for line in table.splitlines() if "fra_Latn" in line)
+        assert "n=0 und=3" in french
+        german = next(line for line in table.splitlines() if "deu_Latn" in line)
+        assert "100.0" in german and "n=3" in german
+
+
+def test_the_consistency_table_names_the_languages_not_judged() -> None:
+    from harness.record import ScoreRecord
+    from harness.report import score_table
+
+    def record(language: str, metric: str, n: int) -> ScoreRecord:
+        return ScoreRecord(task="t", variant="v", language=language, metric=metric, value=1.0, n=n)
+
+    scores = [
+        record("eng_Latn-bjn_Latn", "parse_rate", 4),  # Banjar: never judged
+        record("hin_Latn", "parse_rate", 5),
+        record("hin_Latn", "consistency", 5),
+        record("deu_Latn", "parse_rate", 5),
+        record("deu_Latn", "consistency", 5),
+    ]
+    table = score_table(scores, "consistency")
+    assert table.row_count == 3 + 1  # three languages and the macro average
+    caption = str(table.caption)
+    assert "eng_Latn-bjn_Latn English → Banjar: not judged, every answer und" in caption
+    assert "hin_Latn Hindi (Romanized): judged only as Latin-script text that is not English" in (
+        caption
+    )
+    assert "deu_Latn" not in caption

@@ -209,3 +209,25 @@ def test_a_variant_selects_rows_only_by_a_breakdown(tmp_path: Path) -> None:
     (tmp_path / "task.yaml").write_text(bad, encoding="utf-8")
     with pytest.raises(PolyevalError, match="selects rows by sitting"):
         load_spec(tmp_path / "task.yaml")
+
+
+def test_limit_takes_the_first_prompts_of_each_setting() -> None:
+    """`--limit N` on lcb: the first N prompts of each setting and language, not the first N
+    read (the files of one setting come first: the other would be left empty)."""
+    plan = build_plan(TaskRegistry(), Selection(tasks=["lcb"], source="sample", limit=2))
+    counts = Counter((r.variant, r.language) for r in plan.requests)
+    for setting in SETTINGS:
+        assert (
+            len({language for variant, language in counts if variant == setting})
+            == (LANGUAGES[setting])
+        )
+    assert set(counts.values()) == {2}
+    assert {r.sample_id.split("/")[0] for r in plan.requests if r.variant == "monolingual"} == {
+        "monolingual"
+    }
+    # the run keeps (and its manifest counts) only the prompts it asks
+    samples = plan.task("lcb").samples[None]
+    assert len(samples["fra_Latn"]) == 4 and len(samples["eng_Latn"]) == 2
+    # a task without such variants is limited as it is read
+    mgsm = build_plan(TaskRegistry(), Selection(tasks=["mgsm"], source="sample", limit=2))
+    assert set(Counter(r.language for r in mgsm.requests).values()) == {2}

@@ -1,6 +1,7 @@
 """Language identification of answers: is a text in the language it was asked for?
 
     judge(text, expected, detector="default") -> Verdict
+    judging_limit(code) -> str               what a verdict on a language cannot tell ("" if none)
     language_bearing(text) -> str            the text without what carries no language
     line_pass(text, expected, detector) -> bool | None    LCB line level
     word_pass(text, expected) -> bool | None              LCB word level (non-Latin targets)
@@ -15,7 +16,14 @@ verdict says "no" is calibrated by benchmarks/langid_pairs.py.
 
 from __future__ import annotations
 
-from harness.langid.judge import DETECTORS, METHODS, Verdict, judge, language_name
+from harness.langid.judge import (
+    DETECTORS,
+    METHODS,
+    Verdict,
+    judge,
+    judging_limit,
+    language_name,
+)
 from harness.langid.lcb import (
     ENGLISH_WORDS_SOURCE,
     LcbVerdict,
@@ -38,6 +46,7 @@ __all__ = [
     "describe",
     "harmonic_mean",
     "judge",
+    "judging_limit",
     "language_bearing",
     "lcb_check",
     "lcb_rates",

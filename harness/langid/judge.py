@@ -155,7 +155,8 @@ def judge(text: str, expected: str, detector: str = "default") -> Verdict:
     want = target(expected)
     data = tables()
     if want.code in data.not_judged:
-        return Verdict(want.code, None, None, {}, None, "und", data.not_judged[want.code])
+        note = f"not judged: {data.not_judged[want.code]}"
+        return Verdict(want.code, None, None, {}, None, "und", note)
     found = letters(text)
     shares = found.shares()
     limits = data.thresholds
@@ -214,6 +215,18 @@ def _mixed(found: Letters, own: tuple[float, frozenset[str]]) -> bool:
 def check_detector(detector: str) -> None:
     if detector not in DETECTORS:
         raise PolyevalError(f"unknown language detector '{detector}'; use default or lid176")
+
+
+def judging_limit(code: str) -> str:
+    """What a verdict on this language cannot tell, in words: "" for a language judged in full
+    (or not in the language table); the reason for one never judged; what is judged of a
+    romanized one."""
+    if not is_known(code):
+        return ""
+    data, code = tables(), target(code).code
+    if code in data.not_judged:
+        return f"not judged, every answer und: {data.not_judged[code]}"
+    return data.romanized_note if code in data.romanized else ""
 
 
 def language_name(code: str) -> str:
