@@ -277,6 +277,12 @@ def test_languages_py3langid_does_not_know() -> None:
     assert (verdict.consistent, verdict.confidence) == (True, None)
     assert "Ganda 1.00, a language py3langid takes Nyankole for" in verdict.note
     assert "accepted unless" not in verdict.note
+    # a language py3langid knows but takes for a near one (Acehnese for Indonesian, on NusaX):
+    # a reply in that near language is accepted, and the note says they are not told apart
+    indonesian = "Jawaban yang benar adalah pilihan yang menyebutkan kenaikan harga setelah badai."
+    verdict = judge(indonesian, "ace_Latn")
+    assert (verdict.consistent, verdict.method) == (True, "py3langid")
+    assert "Acehnese is not told apart from Indonesian here" in verdict.note
     for code in ("nyn_Latn", "ach_Latn", "teo_Latn", "lgg_Latn"):
         for detector in ("default", "lid176"):
             verdict = judge(nyankole if code == "nyn_Latn" else acholi, code, detector)

@@ -267,7 +267,7 @@ def _other_script(
 ) -> Verdict:
     """A text (nearly) all in other writing systems than the expected one: inconsistent, with
     the language of the other system most of its letters are in."""
-    others = {system: found for system, found in systems.items() if system != want.system}
+    others = {system: held for system, held in systems.items() if system != want.system}
     main = max(others, key=lambda system: others[system][0])
     share = others[main][0] / found.total
     words = found.text_in(others[main][1])
@@ -327,6 +327,9 @@ def _weigh(want: Target, guess: Guess, shares: dict[str, float]) -> Verdict:
     bars = tables().thresholds.evidence[guess.method]
     name = _DETECTOR_NAMES[guess.method]
     best = language_name(guess.best) or guess.best
+    if guess.best in want.near:  # a language the detector takes the expected one for
+        note = f"{want.name} is not told apart from {best} here (unknown_near in langid.yaml)"
+        return Verdict(want.code, guess.best, guess.score, shares, True, guess.method, note)
     if guess.best in want.accepted:
         if guess.score >= bars.accept:
             return _verdict(want, guess.best, guess.score, shares, guess.method)
