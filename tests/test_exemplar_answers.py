@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from harness.data.sources import DataSource, select_source
+from harness.errors import PolyevalError
 from harness.literals import get_literals
 from harness.parsers import get_parser
 from harness.parsers.choice import LETTERS
@@ -26,12 +27,12 @@ from harness.records import Sample
 from harness.registry import Task, TaskRegistry
 from harness.samples import load_samples
 from harness.translation.keys import pair_of
-
 from tests.conftest import SHARED_DATA
 
 REGISTRY = TaskRegistry()
 # The sentence ends a final sentence follows: a mark, then a space (or a line break).
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?。।۔։])\s+|\n+")
+_LINE_BREAK = re.compile(r"\n+")
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ def _source(task: Task, choice: str) -> DataSource | None:
     if choice == "local":
         try:
             source, _ = select_source(task.spec, task.folder, "local", SHARED_DATA, None)
-        except Exception:  # the real data does not hold this benchmark
+        except PolyevalError:  # the real data does not hold this benchmark
             return None
     return source
 
@@ -135,10 +136,8 @@ def _shot(
 
 def _final_sentence(turn: str, parser: str) -> str:
     """The turn's last line; for numbers, that line's last sentence ("Die Antwort lautet 29.")."""
-    pieces = [p for p in (_SENTENCE_BREAK if parser == "number" else re.compile(r"\n+")).split(
-        turn.strip()
-    ) if p.strip()]
-    return pieces[-1]
+    breaks = _SENTENCE_BREAK if parser == "number" else _LINE_BREAK
+    return [piece for piece in breaks.split(turn.strip()) if piece.strip()][-1]
 
 
 def _parse(shot: Shot, text: str, prompt: str | None = None) -> str | None:

@@ -10,12 +10,14 @@ Tried in order, the first that decides wins:
    with its own option's text ("C. contradiction"), a label with an option word ("A şıkkı",
    "Option B:"), an ordinal form ("La seconda alternativa", "the second option"), or one
    option's text ("contradiction", "Paris. It is the capital");
-3. the label right after the last other answer phrase ("Option B: Paris");
-4. a reply that is exactly one option's text;
-5. the label mentioned most often, with the options' texts blanked out first (so "B) Vitamin C"
+3. a line that is only a label, or a label and its own option's text, where all such lines
+   name one option ("...\n\nD. Weniger Fingerbewegungen");
+4. the label right after the last other answer phrase ("Option B: Paris");
+5. a reply that is exactly one option's text;
+6. the label mentioned most often, with the options' texts blanked out first (so "B) Vitamin C"
    is B); a tie between different labels decides nothing;
-6. the one option whose text the reply contains.
-A reply cut by the token limit (`complete=False`) is read with tiers 1 and 2 only: what it
+7. the one option whose text the reply contains.
+A reply cut by the token limit (`complete=False`) is read with tiers 1 to 3 only: what it
 mentions while reasoning is no answer.
 
 An option is named by its label, by its text, or by an ordinal form: an ordinal of the
@@ -77,12 +79,15 @@ _NATIVE_STOPPED = re.compile(r"[.:](?:\s|$)")
 _LINE_EDGE = "*_#>`\"'“”«» \t"
 # What sets a label off before its option's text: "C. x", "C) x", "(C) x", "C: x", "C - x".
 _LABEL_MARK = re.compile(r"\)?\s*[.):\-–—]?\s*")
-# What may end an opening answer: the line's end, or punctuation and whatever follows it.
-_OPENING_END = re.compile(r"[\s*_]*(?:$|\n|[.,;:!?)\]\-–—。，、।۔։])")
+# What may end an opening answer: the line's end, closing markdown ("**B. x** because"), or
+# punctuation, and whatever follows.
+_OPENING_END = re.compile(r"\s*(?:\*\*|__)|[\s*_]*(?:$|\n|[.,;:!?)\]\-–—。，、।۔։])")
 # The full stop that ends an option's text, which a reply may leave out ("Era piccolo.").
 _OPTION_END = ".。।۔։!?！？"
-# Between the items of a list on one line: spaces, commas, semicolons, markdown.
-_ITEM_GAP = re.compile(r"[\s,;*_]*")
+# What sets off a label opening a line of a list: "A.", "A)", "(A)", "A:".
+_LINE_LABEL_END = re.compile(r"[.):\]](?:\s|$)")
+# Between the items of a list: spaces, line breaks, bullets, commas, semicolons, markdown.
+_ITEM_GAP = re.compile(r"[\s,;*_\-•]*")
 
 
 @dataclass(frozen=True)
@@ -184,17 +189,35 @@ def _opening(reply: _Reply) -> int | None:
     start = len(text) - len(text.lstrip())
     line_end = text.find("\n", start)
     line = text[start : line_end if line_end >= 0 else len(text)]
-    bare = reply.labels.index(line.strip().strip("*_()[]{}.:#> \t"))
-    if bare is not None:
-        return bare
     pos = start
     while pos < len(text) and text[pos] in _LINE_EDGE:
         pos += 1
+    bare = reply.labels.index(line.strip().strip("*_()[]{}.:#> \t"))
+    if bare is not None:
+        return bare if pos not in reply.listed else None
     for read in (_labelled_option, _label_with_word, _ordinal_at, _option_opening):
         found = read(reply, pos)
         if found is not None and _OPENING_END.match(text, found[1]):
             return found[0]
     return None
+
+
+def _answer_line(reply: _Reply) -> int | None:
+    """The option of the reply's lines that are only a label, or a label and its own option's
+    text ("D. Weniger Fingerbewegungen"), where all such lines name that one option."""
+    named = set()
+    for match in re.finditer(r"[^\n]+", reply.text):
+        line = match.group().strip(_LINE_EDGE)
+        if not line:
+            continue
+        start = match.start() + match.group().index(line)
+        bare = reply.labels.index(line.strip("()[]{}.:"))
+        found = _labelled_option(reply, start)
+        if bare is not None and start not in reply.listed:
+            named.add(bare)
+        elif found is not None and not reply.text[found[1] : match.end()].strip(_LINE_EDGE + ".:"):
+            named.add(found[0])
+    return named.pop() if len(named) == 1 else None
 
 
 def _after_phrase(reply: _Reply) -> int | None:
@@ -234,7 +257,7 @@ def _contained_option(reply: _Reply) -> int | None:
     return kept[0] if len(kept) == 1 else None
 
 
-_STATED_TIERS: tuple[Callable[[_Reply], int | None], ...] = (_stated, _opening)
+_STATED_TIERS: tuple[Callable[[_Reply], int | None], ...] = (_stated, _opening, _answer_line)
 _TIERS: tuple[Callable[[_Reply], int | None], ...] = (
     *_STATED_TIERS,
     _after_phrase,
@@ -326,7 +349,8 @@ def _label_with_word(reply: _Reply, pos: int) -> tuple[int, int] | None:
     word = _word_at(reply.words.option_word, text, pos)
     if word is None:
         return None
-    return _label_at(text, skip_connector(text, word.end()), reply.labels)
+    start = skip_connector(text, word.end())
+    return None if start in reply.listed else _label_at(text, start, reply.labels)
 
 
 def _labelled_option(reply: _Reply, pos: int) -> tuple[int, int] | None:
@@ -380,31 +404,52 @@ def _labelled_at(
 
 
 def _listed(text: str, labels: _Labels, choices: tuple[str, ...]) -> frozenset[int]:
-    """Where the labels stand of a list of the options in `text`: labels followed by their own
-    option's text, each at a line's start or right after the previous one ("B. x C. y D. z"),
-    naming at least two options."""
-    if not choices:
-        return frozenset()
-    items: list[tuple[int, int]] = []  # (label start, option index)
-    previous_end = -1
+    """Where the labels stand of a list of the options in `text`: labels set off at the start
+    of lines ("A. x\nB. y", whatever follows them), or labels followed by their own option's
+    text with nothing but spaces, line breaks, bullets and commas between them ("B. x C. y D.
+    z", "Answer: A. x\nB. y"); either naming at least two options."""
+    listed = _naming_several(_line_labels(text, labels))
+    run: list[tuple[int, int, int]] = []
+    for item in _labelled_items(text, labels, choices) if choices else []:
+        if run and _ITEM_GAP.fullmatch(text, run[-1][1], item[0]) is None:
+            listed |= _naming_several(run)
+            run = []
+        run.append(item)
+    return frozenset(listed | _naming_several(run))
+
+
+def _line_labels(text: str, labels: _Labels) -> list[tuple[int, int, int]]:
+    """(start, end, option index) of each label set off at a line's start: "A.", "(B)", "C)"."""
+    found = []
+    for match in re.finditer(r"^[^\S\n]*[-•*_#>]*[^\S\n]*(?=\S)", text, re.M):
+        start = match.end()
+        at = start + 1 if text[start : start + 1] in "([" else start
+        label = _label_at(text, at, labels)
+        if label is not None and _LINE_LABEL_END.match(text, label[1]):
+            found.append((start, label[1], label[0]))
+    return found
+
+
+def _labelled_items(
+    text: str, labels: _Labels, choices: tuple[str, ...]
+) -> list[tuple[int, int, int]]:
+    """(start, end, option index) of every label followed by its own option's text."""
+    items = []
     for match in labels.pattern.finditer(text):
         start = match.start()
+        if not starts_word(text, start, label=True):
+            continue
         if start > 0 and text[start - 1] in "([":
             start -= 1
-        if not starts_word(text, match.start(), label=True):
-            continue
         found = _labelled_at(text, start, labels, choices)
-        if found is None:
-            continue
-        line_start = text.rfind("\n", 0, start) + 1
-        opens_line = not text[line_start:start].strip(_LINE_EDGE + "-•")
-        follows = previous_end >= 0 and _ITEM_GAP.fullmatch(text, previous_end, start) is not None
-        if opens_line or follows:
-            items.append((start, found[0]))
-            previous_end = found[1]
-    if len({index for _, index in items}) < 2:
-        return frozenset()
-    return frozenset(start for start, _ in items)
+        if found is not None:
+            items.append((start, found[1], found[0]))
+    return items
+
+
+def _naming_several(items: list[tuple[int, int, int]]) -> set[int]:
+    """The items' starts, where they name at least two options."""
+    return {start for start, _, _ in items} if len({i for _, _, i in items}) >= 2 else set()
 
 
 def _set_off(text: str, start: int, end: int) -> bool:
