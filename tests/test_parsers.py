@@ -343,6 +343,7 @@ NLI = ["entailment", "neutral", "contradiction"]
         # an option's text alone, or opening the reply
         ("eng_Latn", "contradiction", NLI, "C"),
         ("eng_Latn", "Contradiction. The hypothesis says the opposite", NLI, "C"),
+        ("eng_Latn", "Entailment, neutral or contradiction? The premise", NLI, None),
         ("vie_Latn", "Nó dễ vỡ. Nó dễ vỡ. Nó dễ v", ["Nó dễ vỡ.", "Nó nhỏ."], "A"),
         ("ita_Latn", "Era delicato.\nEra piccolo.", ["Era delicato.", "Era piccolo."], None),
         # ordinal forms, with or without an answer phrase
@@ -382,6 +383,7 @@ def test_choice_classes(
 def test_in_a_cut_reply_a_list_or_a_label_with_another_text_states_nothing() -> None:
     english = get_literals("eng_Latn")
     assert parse_choice("C. neutral\n\nThe premise", english, NLI, complete=False) is None
+    assert parse_choice("Neutral is wrong here, since", english, NLI, complete=False) is None
     german = get_literals("deu_Latn")
     listing = "C. Widerspruch:\n\nB. neutral:\n\nC. Widerspruch:\n\nD."
     choices = ["Folgerung", "neutral", "Widerspruch"]

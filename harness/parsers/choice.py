@@ -81,7 +81,7 @@ _LINE_EDGE = "*_#>`\"'“”«» \t"
 _LABEL_MARK = re.compile(r"\)?\s*[.):\-–—]?\s*")
 # What may end an opening answer: the line's end, closing markdown ("**B. x** because"), or
 # punctuation, and whatever follows.
-_OPENING_END = re.compile(r"\s*(?:\*\*|__)|[\s*_]*(?:$|\n|[.,;:!?)\]\-–—。，、।۔։])")
+_OPENING_END = re.compile(r"\s*(?:\*\*|__)|[\s*_]*(?:$|\n|[.,;:!?…)\]\-–—。，、।۔։])")
 # The full stop that ends an option's text, which a reply may leave out ("Era piccolo.").
 _OPTION_END = ".。।۔։!?！？"
 # What sets off a label opening a line of a list: "A.", "A)", "(A)", "A:".
@@ -362,14 +362,18 @@ def _labelled_option(reply: _Reply, pos: int) -> tuple[int, int] | None:
 
 
 def _option_opening(reply: _Reply, pos: int) -> tuple[int, int] | None:
-    """(option index, end) of an option's text opening the reply, unless the reply's lines
-    are several options' texts (a list)."""
+    """(option index, end) of an option's text opening the reply, unless its line names
+    another option too ("Entailment, neutral or contradiction?") or the reply's lines are
+    several options' texts (a list)."""
     found = _option_at(reply, pos)
     if found is None:
         return None
+    line_end = reply.text.find("\n", found[1])
+    line = _normal(reply.text[pos : line_end if line_end >= 0 else len(reply.text)])
+    named = [i for i, choice in enumerate(reply.choices) if _contains(line, _normal(choice))]
     lines = {_normal(line) for line in reply.text.splitlines()}
     listed = [i for i, choice in enumerate(reply.choices) if _normal(choice) in lines]
-    return found if len(listed) < 2 else None
+    return found if len(named) < 2 and len(listed) < 2 else None
 
 
 def _word_at(pattern: re.Pattern[str], text: str, pos: int) -> re.Match[str] | None:
