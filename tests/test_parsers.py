@@ -392,6 +392,21 @@ def test_in_a_cut_reply_a_list_or_a_label_with_another_text_states_nothing() -> 
     assert parse_choice("C. neutral\n\nThe premise", english, NLI) == "C"
 
 
+def test_a_list_of_the_options_is_no_mention_of_one() -> None:
+    indonesian = get_literals("ind_Latn")
+    choices = ["Saya ambil sebuah potongan tiket.", "Saya temukan sebuah senjata."]
+    reply = (
+        "Pemusit: Saya kosongkan kantong saya.\n\n"
+        "A. Saya kosongkan kantong saya.\nB. Saya temukan sebuah senjata."
+    )
+    assert parse_choice(reply, indonesian, choices) is None
+    chinese = get_literals("zho_Hans")
+    repeated = "A. 它很易碎。\nB. 它很小。\n\nA. 它很易碎。\n\nA. 它很易碎。"
+    assert parse_choice(repeated, chinese, ["它很易碎。", "它很小。"]) is None
+    # what the reply says besides its list still counts
+    assert parse_choice(reply + "\n\nB is right.", indonesian, choices) == "B"
+
+
 def test_a_listed_label_is_no_stated_answer_but_a_later_statement_is() -> None:
     english = get_literals("eng_Latn")
     listing = "Answer: A. entailment\nB. neutral\nC. contradiction"

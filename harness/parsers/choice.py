@@ -17,6 +17,7 @@ Tried in order, the first that decides wins:
 6. the label mentioned most often, with the options' texts blanked out first (so "B) Vitamin C"
    is B); a tie between different labels decides nothing;
 7. the one option whose text the reply contains.
+Tiers 6 and 7 read the reply without its lists of the options.
 A reply cut by the token limit (`complete=False`) is read with tiers 1 to 3 only: what it
 mentions while reasoning is no answer.
 
@@ -235,7 +236,7 @@ def _exact_option(reply: _Reply) -> int | None:
 
 
 def _most_mentioned(reply: _Reply) -> int | None:
-    text = _mask_options(reply.text, reply.choices)
+    text = _mask_options(_unlisted(reply), reply.choices)
     counts: Counter[int] = Counter()
     for match in reply.labels.pattern.finditer(text):
         start, end = match.span()
@@ -251,10 +252,20 @@ def _most_mentioned(reply: _Reply) -> int | None:
 
 
 def _contained_option(reply: _Reply) -> int | None:
-    said = _normal(reply.text)
+    said = _normal(_unlisted(reply))
     found = {i: _normal(c) for i, c in enumerate(reply.choices) if _contains(said, _normal(c))}
     kept = [i for i, t in found.items() if not any(t != u and t in u for u in found.values())]
     return kept[0] if len(kept) == 1 else None
+
+
+def _unlisted(reply: _Reply) -> str:
+    """The reply without its lists of the options (each item from its label to its line's
+    end): a list mentions every option and picks none."""
+    text = reply.text
+    for start in sorted(reply.listed, reverse=True):
+        end = text.find("\n", start)
+        text = text[:start] + text[end if end >= 0 else len(text) :]
+    return text
 
 
 _STATED_TIERS: tuple[Callable[[_Reply], int | None], ...] = (_stated, _opening, _answer_line)
