@@ -320,6 +320,9 @@ NLI = ["entailment", "neutral", "contradiction"]
         ("fra_Latn", "C. contradiction\n\nLa prémise est d'un mot, mais", NLI, "C"),
         ("eng_Latn", "**(B) neutral** because the premise", NLI, "B"),
         ("eng_Latn", "C. contradiction, since the premise denies it", NLI, "C"),
+        # a label set off at the reply's start, before a text that is no other option's
+        ("eng_Latn", "C. The hypothesis denies what the premise", NLI, "C"),
+        ("eng_Latn", "(B) The premise says nothing about", NLI, "B"),
         # a later line that is only a label and its own option's text
         (
             "deu_Latn",
@@ -384,6 +387,7 @@ def test_in_a_cut_reply_a_list_or_a_label_with_another_text_states_nothing() -> 
     english = get_literals("eng_Latn")
     assert parse_choice("C. neutral\n\nThe premise", english, NLI, complete=False) is None
     assert parse_choice("Neutral is wrong here, since", english, NLI, complete=False) is None
+    assert parse_choice("A: Let me think about the premise", english, NLI, complete=False) is None
     german = get_literals("deu_Latn")
     listing = "C. Widerspruch:\n\nB. neutral:\n\nC. Widerspruch:\n\nD."
     choices = ["Folgerung", "neutral", "Widerspruch"]
@@ -403,6 +407,11 @@ def test_a_list_of_the_options_is_no_mention_of_one() -> None:
     chinese = get_literals("zho_Hans")
     repeated = "A. 它很易碎。\nB. 它很小。\n\nA. 它很易碎。\n\nA. 它很易碎。"
     assert parse_choice(repeated, chinese, ["它很易碎。", "它很小。"]) is None
+    # a list that continues the answer cue of a completion prompt
+    listing = "A. 白蚁从房子里消失了。\nB. 白蚁吃穿了房子里的木头。\n\nA. 白蚁从"
+    termites = ["白蚁从房子里消失了。", "白蚁吃穿了房子里的木头。"]
+    cue = "问题：白蚁入侵了房子。\n答案："
+    assert parse_choice(listing, chinese, termites, complete=False, prompt=cue) is None
     # what the reply says besides its list still counts
     assert parse_choice(reply + "\n\nB is right.", indonesian, choices) == "B"
 

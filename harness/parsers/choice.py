@@ -8,8 +8,9 @@ Tried in order, the first that decides wins:
    "คือ ข้อ ค"), or an answer word whose label the copula closes ("सही उत्तर (ख) है।");
 2. the reply's opening: a first line that is only a label ("B", "**B.**", "(B)", "(খ)"), a label
    with its own option's text ("C. contradiction"), a label with an option word ("A şıkkı",
-   "Option B:"), an ordinal form ("La seconda alternativa", "the second option"), or one
-   option's text ("contradiction", "Paris. It is the capital");
+   "Option B:"), an ordinal form ("La seconda alternativa", "the second option"), one
+   option's text ("contradiction", "Paris. It is the capital"), or a label set off by a full
+   stop or bracket before a text that is no other option's ("C. Elles pouvant abrir ...");
 3. a line that is only a label, or a label and its own option's text, where all such lines
    name one option ("...\n\nD. Weniger Fingerbewegungen");
 4. the label right after the last other answer phrase ("Option B: Paris");
@@ -85,10 +86,13 @@ _LABEL_MARK = re.compile(r"\)?\s*[.):\-–—]?\s*")
 _OPENING_END = re.compile(r"\s*(?:\*\*|__)|[\s*_]*(?:$|\n|[.,;:!?…)\]\-–—。，、।۔։])")
 # The full stop that ends an option's text, which a reply may leave out ("Era piccolo.").
 _OPTION_END = ".。।۔։!?！？"
+# What sets off a label that opens a reply: "C.", "C)", "(C)" (not "A:", which may be "Answer:").
+_SET_OFF_MARK = re.compile(r"[.)\]](?:\s|$)")
 # What sets off a label opening a line of a list: "A.", "A)", "(A)", "A:".
 _LINE_LABEL_END = re.compile(r"[.):\]](?:\s|$)")
-# Between the items of a list: spaces, line breaks, bullets, commas, semicolons, markdown.
-_ITEM_GAP = re.compile(r"[\s,;*_\-•]*")
+# Between the items of a list: spaces, line breaks, bullets, the full stops and commas that
+# end an item, markdown.
+_ITEM_GAP = re.compile(r"[\s,;*_\-•.。，；、]*")
 
 
 @dataclass(frozen=True)
@@ -196,7 +200,8 @@ def _opening(reply: _Reply) -> int | None:
     bare = reply.labels.index(line.strip().strip("*_()[]{}.:#> \t"))
     if bare is not None:
         return bare if pos not in reply.listed else None
-    for read in (_labelled_option, _label_with_word, _ordinal_at, _option_opening):
+    readers = (_labelled_option, _label_with_word, _ordinal_at, _option_opening, _marked_label)
+    for read in readers:
         found = read(reply, pos)
         if found is not None and _OPENING_END.match(text, found[1]):
             return found[0]
@@ -362,6 +367,23 @@ def _label_with_word(reply: _Reply, pos: int) -> tuple[int, int] | None:
         return None
     start = skip_connector(text, word.end())
     return None if start in reply.listed else _label_at(text, start, reply.labels)
+
+
+def _marked_label(reply: _Reply, pos: int) -> tuple[int, int] | None:
+    """(option index, end) of a label set off by a full stop or bracket at `pos` ("C. ...",
+    "(C) ...", not "A: ..."), unless it is an item of a list or another option's text follows
+    it ("C. neutral" where C is contradiction)."""
+    text = reply.text
+    at = pos + 1 if text[pos : pos + 1] in "([" else pos
+    label = _label_at(text, at, reply.labels)
+    if label is None or pos in reply.listed or not _SET_OFF_MARK.match(text, label[1]):
+        return None
+    line_end = text.find("\n", label[1])
+    rest = _normal(text[label[1] : line_end if line_end >= 0 else len(text)])
+    others = [_normal(c) for i, c in enumerate(reply.choices) if i != label[0] and c]
+    if any(rest == other or rest.startswith(other + " ") for other in others):
+        return None
+    return label
 
 
 def _labelled_option(reply: _Reply, pos: int) -> tuple[int, int] | None:
