@@ -8,7 +8,7 @@ Chat form: [system] + (user, assistant) per exemplar + user. Completion form: th
 turns joined as text, ending with the assistant block rendered with an empty target: the
 prompt ends where the answer starts ("Answer:"), and the answer ends where the next turn would
 start, so a completion prompt comes with stop sequences taken from its user block
-(`completion_stops`: the labels that open its lines, "\nQuestion:", "\nPassage:").
+(`completion_stops`: a line break and each label that opens one of its lines, "Question:").
 """
 
 from __future__ import annotations
@@ -94,9 +94,9 @@ class PromptBuilder:
 
     def completion_stops(self, variant: str, sample: Sample) -> tuple[str, ...]:
         """Where a completion of the sample's prompt ends: a line starting as the next turn
-        would (the literal labels that open the lines of its user block: "\nQuestion:",
-        "\nPassage:", or, where none opens a line, its first line). None in the chat format,
-        whose turns end by themselves."""
+        would (a line break and each literal label that opens a line of its user block,
+        "Question:", "Passage:", or, where none opens a line, its first line). None in the chat
+        format, whose turns end by themselves."""
         if self.format != "completion":
             return ()
         base = self._base_vars(variant, sample.language)

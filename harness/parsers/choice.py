@@ -12,7 +12,7 @@ Tried in order, the first that decides wins:
    option's text ("contradiction", "Paris. It is the capital"), or a label set off by a full
    stop or bracket before a text that is no other option's ("C. Elles pouvant abrir ...");
 3. a line that is only a label, or a label and its own option's text, where all such lines
-   name one option ("...\n\nD. Weniger Fingerbewegungen");
+   name one option ("...\\n\\nD. Weniger Fingerbewegungen");
 4. the label right after the last other answer phrase ("Option B: Paris");
 5. a reply that is exactly one option's text;
 6. the label mentioned most often, with the options' texts blanked out first (so "B) Vitamin C"
@@ -24,7 +24,7 @@ mentions while reasoning is no answer.
 
 An option is named by its label, by its text, or by an ordinal form: an ordinal of the
 language's `ordinals` next to one of its `option_words`, in either order ("the second option",
-"chaguo la pili"). A reply that lists the options ("A. x\nB. y", "B. x C. y D. z": labels each
+"chaguo la pili"). A reply that lists the options ("A. x\\nB. y", "B. x C. y D. z": labels each
 followed by their own option's text, or lines that are each an option's text) states none of
 them by that list.
 
@@ -442,9 +442,9 @@ def _labelled_at(
 
 def _listed(text: str, labels: _Labels, choices: tuple[str, ...]) -> frozenset[int]:
     """Where the labels stand of a list of the options in `text`: labels set off at the start
-    of lines ("A. x\nB. y", whatever follows them), or labels followed by their own option's
+    of lines ("A. x\\nB. y", whatever follows them), or labels followed by their own option's
     text with nothing but spaces, line breaks, bullets and commas between them ("B. x C. y D.
-    z", "Answer: A. x\nB. y"); either naming at least two options."""
+    z", "Answer: A. x\\nB. y"); either naming at least two options."""
     listed = _naming_several(_line_labels(text, labels))
     run: list[tuple[int, int, int]] = []
     for item in _labelled_items(text, labels, choices) if choices else []:
