@@ -2,8 +2,9 @@
 
 One table, `prompts/literals.yaml`, lets a single template serve every language and drives the
 answer parsers. eng_Latn defines every key; another language may omit keys and then gets
-eng_Latn's value, except the number-format keys, which default to ASCII conventions, and
-`native_labels`, which defaults to none.
+eng_Latn's value, except the number-format keys, which default to ASCII conventions, and the
+keys in LOCAL_DEFAULTS (a language's own ways of stating and labelling an answer), which default
+to none: the parsers read each language's together with English's.
 """
 
 from __future__ import annotations
@@ -31,7 +32,14 @@ ASCII_DEFAULTS: dict[str, str] = {
     "thousands_separator": ",",
 }
 # Keys that belong to one language only: a missing value means none, never English's.
-LOCAL_DEFAULTS: dict[str, object] = {"native_labels": ()}
+LOCAL_DEFAULTS: dict[str, object] = {
+    "native_labels": (),
+    "copulas": (),
+    "hedges": (),
+    "option_words": (),
+    "ordinals": (),
+    "thousands_also": (),
+}
 
 _log = logging.getLogger(__name__)
 
@@ -51,9 +59,14 @@ class Literals(BaseModel):
     answer_words: tuple[str, ...]
     choice_labels: tuple[str, ...]
     native_labels: tuple[str, ...] = ()  # the script's own option labels, read but never shown
+    copulas: tuple[str, ...] = ()  # what states an answer word's value ("lautet", "should be")
+    hedges: tuple[str, ...] = ()  # what states a choice with doubt ("probably B")
+    option_words: tuple[str, ...] = ()  # nouns for an option next to a label or ordinal
+    ordinals: tuple[tuple[str, ...], ...] = ()  # per position, the words for first, second...
     digits: str
     decimal_separator: str
     thousands_separator: str
+    thousands_also: tuple[str, ...] = ()  # other marks the language groups thousands with
     colon: str
     full_stop: str
     mcq_instruction: str
@@ -67,11 +80,18 @@ class Literals(BaseModel):
             raise ValueError("must not be empty")
         return value
 
-    @field_validator("answer_words")
+    @field_validator("answer_words", "copulas", "hedges", "option_words")
     @classmethod
     def _words(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         if any(not word.strip() for word in value):
-            raise ValueError("answer words must not be empty")
+            raise ValueError("words must not be empty")
+        return value
+
+    @field_validator("ordinals")
+    @classmethod
+    def _ordinals(cls, value: tuple[tuple[str, ...], ...]) -> tuple[tuple[str, ...], ...]:
+        if any(not forms or any(not form.strip() for form in forms) for forms in value):
+            raise ValueError("each position needs at least one non-empty word")
         return value
 
     @field_validator("choice_labels")
@@ -103,6 +123,8 @@ class Literals(BaseModel):
     def _separators(self) -> Literals:
         if not self.decimal_separator or self.decimal_separator == self.thousands_separator:
             raise ValueError("decimal_separator must be set and differ from thousands_separator")
+        if self.decimal_separator in self.thousands_also:
+            raise ValueError("thousands_also must not hold the decimal_separator")
         return self
 
     def as_template_vars(self) -> dict[str, object]:

@@ -25,7 +25,7 @@ from harness.langid.judge import check_detector
 from harness.languages import resolve_language
 from harness.literals import get_literals, literals_table_hash, table_languages
 from harness.metrics import check_metrics
-from harness.prompting import PromptBuilder, PromptFormat
+from harness.prompting import PromptBuilder, PromptFormat, with_stops
 from harness.records import Hints, Request, Sample
 from harness.registry import Task, TaskRegistry
 from harness.samples import Loaded, load_samples
@@ -312,6 +312,7 @@ def _requests(
     for index, sample in enumerate(samples):
         shots = chosen[index] if chosen is not None else fixed
         messages, prompt = builder.build(variant, sample, shots.exemplars, shots.ids)
+        stops = builder.completion_stops(variant, sample)
         hints = Hints(
             gold=sample.gold,
             answer_format=phrasing,
@@ -329,7 +330,7 @@ def _requests(
                 parallel_id=sample.parallel_id,
                 messages=messages,
                 prompt=prompt,
-                generation=generation,
+                generation=with_stops(generation, stops),
                 template_hash=plan.template_hashes[variant],
                 hints=hints,
                 exemplars=shots.ids,

@@ -5,7 +5,10 @@ answer (`target`) for few-shot turns, `system` (optional) an instruction. One te
 serves every language: per-language words come from `lit` (the shared literals table) and
 `tlit` (the task's own `literals.yaml`).
 Chat form: [system] + (user, assistant) per exemplar + user. Completion form: the same
-turns joined as text, ending with the assistant block rendered with an empty target.
+turns joined as text, ending with the assistant block rendered with an empty target: the
+prompt ends where the answer starts ("Answer:"), and the answer ends where the next turn would
+start, so a completion prompt comes with stop sequences taken from its user block
+(`completion_stops`: a line break and each label that opens one of its lines, "Question:").
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ Turn = tuple[str, str]  # (user, assistant)
 # an exemplar dict's key naming its language, where it comes from another language's pool
 # (cross-lingual exemplars): it is rendered with that language's words
 EXEMPLAR_LANGUAGE = "_language"
+MAX_TEMPLATE_STOPS = 2  # OpenAI's completions endpoint takes 4 stop sequences at most
 
 
 @dataclass
@@ -87,6 +91,19 @@ class PromptBuilder:
             messages += [Message("user", user), Message("assistant", assistant)]
         messages.append(Message("user", question))
         return tuple(messages), None
+
+    def completion_stops(self, variant: str, sample: Sample) -> tuple[str, ...]:
+        """Where a completion of the sample's prompt ends: a line starting as the next turn
+        would (a line break and each literal label that opens a line of its user block,
+        "Question:", "Passage:", or, where none opens a line, its first line). None in the chat
+        format, whose turns end by themselves."""
+        if self.format != "completion":
+            return ()
+        base = self._base_vars(variant, sample.language)
+        choices = _choices(sample, base["lit"]["choice_labels"])
+        values = {**base, **sample.fields, "choices": choices, "target": ""}
+        user = self._block(self._template(variant), "user", values, required=True)
+        return _turn_openings(user, base)
 
     def _exemplar_turns(
         self,
@@ -186,6 +203,35 @@ class PromptBuilder:
             f"template '{name}' of variant '{variant}' not found in {dirs}",
             where=str(self.task.folder / "task.yaml"),
         )
+
+
+def with_stops(generation: dict[str, Any], stops: tuple[str, ...]) -> dict[str, Any]:
+    """The generation settings with `stops` before the task's and the user's own stops."""
+    if not stops:
+        return generation
+    own = generation.get("stop") or []
+    listed = [own] if isinstance(own, str) else list(own)
+    return {**generation, "stop": list(dict.fromkeys([*stops, *listed]))}
+
+
+def _turn_openings(user: str, base: dict[str, Any]) -> tuple[str, ...]:
+    """Each label (a value of `lit` or `tlit`) that opens a line of the user block with the
+    language's colon, after a line break, in order; the block's first line where none does."""
+    colon = str(base["lit"]["colon"]).strip() or ":"
+    words = {
+        value.strip()
+        for table in (base["lit"], base["tlit"])
+        for value in table.values()
+        if isinstance(value, str) and value.strip()
+    }
+    found = []
+    for line in user.splitlines():
+        head, sep, _ = line.partition(colon)
+        if sep and head.strip() in words:
+            found.append("\n" + line[: len(head) + len(sep)])
+    lines = [line.strip() for line in user.splitlines() if line.strip()]
+    openings = found or (["\n" + lines[0]] if lines else [])
+    return tuple(dict.fromkeys(openings))[:MAX_TEMPLATE_STOPS]
 
 
 def _choices(sample: Sample, labels: list[str]) -> list[dict[str, str]]:

@@ -95,7 +95,7 @@ def gold_answer(gold: GoldSpec, value: Any, n_choices: int) -> str | None:
     """The canonical gold: a letter for choices, a normalised number, or stripped text.
     Gold numbers are written the English way in the data (`2,125`)."""
     text = str(value).strip()
-    if gold.form == "number":
+    if gold.form in ("number", "integer"):
         number: str | None = normalize_number(text, get_literals("eng_Latn"))
         return number
     if gold.form in ("index1", "index0"):

@@ -150,7 +150,14 @@ def _answer(
     assert task.parser is not None, "score_run refuses tasks without a recorded parser"
     parser = get_parser(task.parser)
     literals = get_literals(sample.language)
-    parsed = parser(text, literals, tuple(sample.choices), complete=finish != "length")
+    parsed = parser(
+        text,
+        literals,
+        tuple(sample.choices),
+        complete=finish != "length",
+        prompt=sample.prompt,
+        form=task.gold_form,
+    )
     return parsed, score([*task.metrics, "parse_rate"], parsed, sample.accepted, sample.language)
 
 

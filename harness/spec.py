@@ -61,7 +61,9 @@ class DataSpec(_Strict):
 
 class GoldSpec(_Strict):
     field: str  # a column; "answers.text" reads a key of a mapping column; a list: all acceptable
-    form: Literal["text", "number", "index1", "index0", "letter"] = "text"
+    # how the column writes the answer; `integer`: a number that is always whole, which also
+    # tells the number parser how to read digit groups in replies ("1.234" is 1234)
+    form: Literal["text", "number", "integer", "index1", "index0", "letter"] = "text"
 
 
 class TranslationSpec(_Strict):

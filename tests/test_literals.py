@@ -218,3 +218,49 @@ def test_native_labels_must_be_distinct(tmp_path: Path) -> None:
         get_literals("xxx_Latn", path)
     assert "native_labels" in caught.value.message
     assert caught.value.where == f"{path}:{MINI_TABLE.count(chr(10)) + 1}"
+
+
+def test_answer_forms_belong_to_their_language(tmp_path: Path) -> None:
+    """copulas, hedges, option words, ordinals and thousands_also are a language's own: a row
+    without them has none (the parsers add English's), never English's copied in."""
+    table = MINI_TABLE.replace(
+        '  digits: "0123456789"\n',
+        '  copulas: ["should be"]\n  hedges: ["probably"]\n  option_words: ["option"]\n'
+        '  ordinals: [["first", "1st"], ["second"]]\n  thousands_also: [" "]\n'
+        '  digits: "0123456789"\n',
+        1,
+    )
+    path = _write(tmp_path, table)
+    english = get_literals("eng_Latn", path)
+    assert english.copulas == ("should be",) and english.ordinals == (("first", "1st"), ("second",))
+    other = get_literals("xxx_Latn", path)
+    assert (other.copulas, other.hedges, other.option_words, other.ordinals) == ((), (), (), ())
+    assert other.thousands_also == ()
+
+
+@pytest.mark.parametrize(
+    ("row", "key"),
+    [
+        ('  ordinals: [["first"], []]\n', "ordinals"),
+        ('  ordinals: [["first", " "]]\n', "ordinals"),
+        ('  copulas: ["is", ""]\n', "copulas"),
+        ('  hedges: [" "]\n', "hedges"),
+        (
+            '  thousands_separator: "."\n  decimal_separator: ","\n  thousands_also: [","]\n',
+            "thousands_also",
+        ),
+    ],
+)
+def test_answer_forms_are_checked(tmp_path: Path, row: str, key: str) -> None:
+    path = _write(tmp_path, MINI_TABLE + row)
+    with pytest.raises(PolyevalError) as caught:
+        get_literals("xxx_Latn", path)
+    assert key in caught.value.message
+
+
+def test_every_language_with_ordinals_names_each_position_once() -> None:
+    for language in table_languages():
+        literals = get_literals(language)
+        forms = [form.casefold() for position in literals.ordinals for form in position]
+        assert len(forms) == len(set(forms)), language
+        assert len(literals.ordinals) in (0, 5), language

@@ -12,7 +12,7 @@ from harness.literals import get_literals, table_languages
 from harness.parsers import get_parser
 
 CASES_PATH = Path(__file__).with_name("parser_cases.yaml")
-FIELDS = {"parser", "language", "text", "expected", "choices", "complete"}
+FIELDS = {"parser", "language", "text", "expected", "choices", "complete", "prompt", "form"}
 REQUIRED = {"parser", "language", "text", "expected"}
 
 
@@ -34,7 +34,14 @@ def _case_id(number: int, case: dict[str, Any]) -> str:
 def test_parser_case(case: dict[str, Any]) -> None:
     parser = get_parser(case["parser"])
     literals = get_literals(case["language"])
-    got = parser(case["text"], literals, case.get("choices"), complete=case.get("complete", True))
+    got = parser(
+        case["text"],
+        literals,
+        case.get("choices"),
+        complete=case.get("complete", True),
+        prompt=case.get("prompt"),
+        form=case.get("form"),
+    )
     expected = case["expected"]
     assert got == (None if expected is None else str(expected)), case["text"]
 
@@ -46,6 +53,8 @@ def test_cases_are_well_formed() -> None:
         assert case["parser"] in {"choice", "number"}, case
         assert case["language"] in known, case
         assert case.get("complete", True) in (True, False), case
+        assert case.get("form") in (None, "number", "integer"), case
+        assert isinstance(case.get("prompt", ""), str), case
 
 
 def test_enough_cases_and_languages() -> None:

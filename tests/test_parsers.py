@@ -13,6 +13,7 @@ from harness.parsers import (
     parse_choice,
     parse_number,
     strip_reasoning,
+    with_cue,
 )
 
 NUMBER_CASES = [
@@ -303,3 +304,185 @@ def test_unknown_parser_names_the_known_ones() -> None:
         get_parser("letter")
     assert "'letter'" in str(caught.value)
     assert "choice" in str(caught.value) and "number" in str(caught.value)
+
+
+# --- the classes of answers models write (issue: real replies read wrong) --------------------
+
+NLI = ["entailment", "neutral", "contradiction"]
+
+
+@pytest.mark.parametrize("complete", [True, False])
+@pytest.mark.parametrize(
+    ("language", "text", "choices", "expected"),
+    [
+        # a label with its own option's text, also when the reply goes on or is cut
+        ("eng_Latn", "C. contradiction", NLI, "C"),
+        ("fra_Latn", "C. contradiction\n\nLa prémise est d'un mot, mais", NLI, "C"),
+        ("eng_Latn", "**(B) neutral** because the premise", NLI, "B"),
+        ("eng_Latn", "C. contradiction, since the premise denies it", NLI, "C"),
+        # a label set off at the reply's start, before a text that is no other option's
+        ("eng_Latn", "C. The hypothesis denies what the premise", NLI, "C"),
+        ("eng_Latn", "(B) The premise says nothing about", NLI, "B"),
+        # a later line that is only a label and its own option's text
+        (
+            "deu_Latn",
+            "Welche Probleme gibt es?\n\nD. Abgeschnittene Ränder\nE. E",
+            ["Ein Bild", "Untertitel", "Ein Bildschirm", "Abgeschnittene Ränder"],
+            "D",
+        ),
+        ("eng_Latn", "The premise is short.\n\n**B**\n\nThe premise", NLI, "B"),
+        ("eng_Latn", "The premise.\n\nA. entailment\n\nC. contradiction", NLI, None),
+        # a list of the options states none of them, on one line or several
+        ("eng_Latn", "A. entailment\nB. neutral\nC. contradiction", NLI, None),
+        ("eng_Latn", "B. neutral C. contradiction A. entailment", NLI, None),
+        ("eng_Latn", "- A. entailment\n- B. neutral", NLI, None),
+        ("eng_Latn", "A.\nB.\nC.", NLI, None),
+        (
+            "eng_Latn",
+            "A. More pressure or speed\nB. More force\nC. Less finger motion",
+            ["More speed", "More force", "Less pressure", "Less finger motion"],
+            None,
+        ),
+        # an option's text alone, or opening the reply
+        ("eng_Latn", "contradiction", NLI, "C"),
+        ("eng_Latn", "Contradiction. The hypothesis says the opposite", NLI, "C"),
+        ("eng_Latn", "Entailment, neutral or contradiction? The premise", NLI, None),
+        ("vie_Latn", "Nó dễ vỡ. Nó dễ vỡ. Nó dễ v", ["Nó dễ vỡ.", "Nó nhỏ."], "A"),
+        ("ita_Latn", "Era delicato.\nEra piccolo.", ["Era delicato.", "Era piccolo."], None),
+        # ordinal forms, with or without an answer phrase
+        ("ita_Latn", "La seconda alternativa", ["Era delicato.", "Era piccolo."], "B"),
+        ("ita_Latn", "La seconda alternativa.\n\nIl premio", ["x y", "z w"], "B"),
+        ("eng_Latn", "The answer is the second option.", NLI, "B"),
+        ("eng_Latn", "The third option: contradiction", NLI, "C"),
+        ("deu_Latn", "Die richtige Antwort ist die erste Option, weil", NLI, "A"),
+        ("tur_Latn", "Doğru cevap: ikinci seçenek.", NLI, "B"),
+        ("swh_Latn", "Jibu ni chaguo la pili.", NLI, "B"),
+        ("zho_Hans", "答案是第三个选项。", NLI, "C"),
+        ("rus_Cyrl", "Правильный ответ — второй вариант.", NLI, "B"),
+        # a label named with an option word, in the language's order
+        ("tur_Latn", "A şıkkı", ["Kırılgandı.", "Küçüktü."], "A"),
+        ("tur_Latn", "B şıkkı: Küçüktü.", ["Kırılgandı.", "Küçüktü."], "B"),
+        ("eng_Latn", "Option B:\nneutral", NLI, "B"),
+        # hedged forms
+        ("fra_Latn", "La réponse devrait être B", NLI, "B"),
+        ("eng_Latn", "The answer should be B, given", NLI, "B"),
+        ("eng_Latn", "Probably B. The premise", NLI, "B"),
+        ("eng_Latn", "A is probably wrong, so probably C", NLI, "C"),
+        ("deu_Latn", "Die Antwort ist wahrscheinlich C, denn", NLI, "C"),
+        ("spa_Latn", "Creo que es la B", NLI, "B"),
+        ("ita_Latn", "Probabilmente la seconda alternativa", ["x y", "z w"], "B"),
+        # ordinals and hedges are no answer where no option follows them
+        ("eng_Latn", "First, the premise says that", NLI, None),
+        ("eng_Latn", "It is probably not", NLI, None),
+    ],
+)
+def test_choice_classes(
+    language: str, text: str, choices: list[str], expected: str | None, complete: bool
+) -> None:
+    literals = get_literals(language)
+    assert parse_choice(text, literals, choices, complete=complete) == expected
+
+
+def test_in_a_cut_reply_a_list_or_a_label_with_another_text_states_nothing() -> None:
+    english = get_literals("eng_Latn")
+    assert parse_choice("C. neutral\n\nThe premise", english, NLI, complete=False) is None
+    assert parse_choice("Neutral is wrong here, since", english, NLI, complete=False) is None
+    assert parse_choice("A: Let me think about the premise", english, NLI, complete=False) is None
+    german = get_literals("deu_Latn")
+    listing = "C. Widerspruch:\n\nB. neutral:\n\nC. Widerspruch:\n\nD."
+    choices = ["Folgerung", "neutral", "Widerspruch"]
+    assert parse_choice(listing, german, choices, complete=False) is None
+    # a complete one: the label said most often (tier 5), as for "B) Vitamin C"
+    assert parse_choice("C. neutral\n\nThe premise", english, NLI) == "C"
+
+
+def test_a_list_of_the_options_is_no_mention_of_one() -> None:
+    indonesian = get_literals("ind_Latn")
+    choices = ["Saya ambil sebuah potongan tiket.", "Saya temukan sebuah senjata."]
+    reply = (
+        "Pemusit: Saya kosongkan kantong saya.\n\n"
+        "A. Saya kosongkan kantong saya.\nB. Saya temukan sebuah senjata."
+    )
+    assert parse_choice(reply, indonesian, choices) is None
+    chinese = get_literals("zho_Hans")
+    repeated = "A. 它很易碎。\nB. 它很小。\n\nA. 它很易碎。\n\nA. 它很易碎。"
+    assert parse_choice(repeated, chinese, ["它很易碎。", "它很小。"]) is None
+    # a list that continues the answer cue of a completion prompt
+    listing = "A. 白蚁从房子里消失了。\nB. 白蚁吃穿了房子里的木头。\n\nA. 白蚁从"
+    termites = ["白蚁从房子里消失了。", "白蚁吃穿了房子里的木头。"]
+    cue = "问题：白蚁入侵了房子。\n答案："
+    assert parse_choice(listing, chinese, termites, complete=False, prompt=cue) is None
+    # what the reply says besides its list still counts
+    assert parse_choice(reply + "\n\nB is right.", indonesian, choices) == "B"
+
+
+def test_a_listed_label_is_no_stated_answer_but_a_later_statement_is() -> None:
+    english = get_literals("eng_Latn")
+    listing = "Answer: A. entailment\nB. neutral\nC. contradiction"
+    assert parse_choice(listing, english, NLI, complete=False) is None
+    assert parse_choice(listing + "\n\nThe answer is C.", english, NLI, complete=False) == "C"
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "form", "expected"),
+    [
+        # Spanish and Russian questions write "$80 000", "80 000 $": a space groups thousands
+        ("spa_Latn", "La respuesta es 70 000.", None, "70000"),
+        ("spa_Latn", "La respuesta es $80 000 más", "integer", "80000"),
+        ("rus_Cyrl", "Ответ — 1 234 рубля.", None, "1234"),
+        ("rus_Cyrl", "Ответ: 1 234,5", None, "1234.5"),
+        ("fra_Latn", "La réponse est 70 000 $.", None, "70000"),
+        # an integer answer settles "1,234" against "1.234": thousands in every language
+        ("spa_Latn", "La respuesta es $57,500.", "integer", "57500"),
+        ("spa_Latn", "La respuesta es $57,500.", "number", "57.5"),
+        ("eng_Latn", "The answer is 1.234", "integer", "1234"),
+        ("eng_Latn", "The answer is 1.234", None, "1.234"),
+        ("deu_Latn", "Die Antwort ist 1,234", "integer", "1234"),
+        ("deu_Latn", "Die Antwort ist 1,234", None, "1.234"),
+        ("eng_Latn", "The answer is 70 000", "integer", "70000"),
+        ("eng_Latn", "The answer is 70 000", None, "70"),
+        # a decimal stays a decimal, and digits that are not thousands stay apart
+        ("eng_Latn", "The answer is 12.50", "integer", "12.5"),
+        ("deu_Latn", "Die Antwort ist 2,5", "integer", "2.5"),
+        ("eng_Latn", "The answer is 1.5", "integer", "1.5"),
+        ("eng_Latn", "The answer is 12,5", "integer", "12"),
+        ("deu_Latn", "Antwort: 1.250,50 €", "integer", "1250.5"),
+        # the phrasings of the exemplars and their hedged forms
+        ("deu_Latn", "Die Antwort lautet 243 $ (… Schuhe: 126 $)", "integer", "243"),
+        ("fra_Latn", "La réponse devrait être 14", "integer", "14"),
+        ("eng_Latn", "So the final answer should be 18 dollars.", "integer", "18"),
+        ("spa_Latn", "La respuesta debería ser 48.", "integer", "48"),
+    ],
+)
+def test_number_formats_and_phrasings(
+    language: str, text: str, form: str | None, expected: str
+) -> None:
+    literals = get_literals(language)
+    assert parse_number(text, literals, form=form, complete=False) == expected
+
+
+def test_the_german_exemplar_phrasing_in_a_cut_reply() -> None:
+    german = get_literals("deu_Latn")
+    reply = "Die Antwort lautet 2. " * 30 + "Die Antwo"
+    assert parse_number(reply, german, complete=False, form="integer") == "2"
+
+
+def test_a_completion_reply_continues_the_answer_cue_of_its_prompt() -> None:
+    english = get_literals("eng_Latn")
+    prompt = "Question: Janet has 16 eggs and eats 5.\nAnswer:"
+    reply = " 11\n\nQuestion: Roger has 5 balls and buys 6 more. How many"
+    assert parse_number(reply, english, complete=False) is None
+    assert parse_number(reply, english, complete=False, prompt=prompt) == "11"
+    assert parse_number(" 11", english, prompt=prompt) == "11"
+    choice = " B because the passage says the fiber is blue, while A is"
+    assert parse_choice(choice, english, NLI, complete=False) is None
+    assert parse_choice(choice, english, NLI, complete=False, prompt="Premise: x\nAnswer:") == "B"
+    # no cue: a header, a question, a chat prompt
+    worked = "Question: Janet has 16 eggs.\nStep-by-Step Answer:"
+    assert with_cue(" 16 - 5 = 11. The answer is 11.", worked, english).startswith(" 16")
+    assert with_cue(" 11", "What is the answer?", english) == " 11"
+    assert with_cue(" 11", [{"role": "user", "content": "Answer:"}], english) == " 11"
+    # the language's cue, and an answer cue that already holds the copula
+    french = get_literals("fra_Latn")
+    assert parse_number("14", french, complete=False, prompt="Q\nRéponse :") == "14"
+    assert parse_number("1998.", english, complete=False, prompt="Q\nThe answer is") == "1998"

@@ -42,6 +42,28 @@ def test_chat_form_puts_exemplars_in_turns_and_completion_form_ends_with_the_ans
     assert chat.messages[-1].content in completion.prompt
 
 
+def test_completion_prompts_stop_where_the_next_turn_would_start() -> None:
+    def stops(task: str, language: str, **kwargs: object) -> list[str]:
+        request = _requests(tasks=[task], languages=[language], limit=1, **kwargs)[0]
+        found: list[str] = request.generation.get("stop", [])
+        return found
+
+    completion = {"prompt_format": "completion"}
+    assert stops("mgsm", "fra_Latn", **completion) == ["\nQuestion :"]
+    assert stops("mgsm", "jpn_Jpan", **completion) == ["\n問題："]
+    assert stops("belebele", "eng_Latn", **completion) == ["\nPassage:", "\nQuestion:"]
+    assert stops("xnli", "deu_Latn", **completion)[0].startswith("\nPrämisse")
+    assert stops("mgsm", "fra_Latn") == []  # a chat turn ends by itself
+    # the user's own stops come after the template's
+    generation = {"stop": ["###"]}
+    both = stops("mgsm", "eng_Latn", generation=generation, **completion)
+    assert both == ["\nQuestion:", "###"]
+    # a completion of the prompt, cut at its stop, is the answer alone
+    request = _requests(tasks=["mgsm"], languages=["eng_Latn"], limit=1, **completion)[0]
+    assert request.prompt is not None
+    assert request.prompt.count(request.generation["stop"][0]) == 5  # 4 exemplars + the question
+
+
 def test_english_cot_keeps_the_question_native_and_the_reasoning_english() -> None:
     request = _requests(tasks=["mgsm"], languages=["jpn_Jpan"], limit=1, variants=["en_cot"])[0]
     exemplar_answer = request.messages[2].content

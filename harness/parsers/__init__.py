@@ -11,16 +11,18 @@ from typing import Protocol
 
 from harness.errors import PolyevalError
 from harness.literals import Literals
-from harness.parsers._text import strip_reasoning
+from harness.parsers._text import Prompt, strip_reasoning, with_cue
 from harness.parsers.choice import parse_choice
 from harness.parsers.math import parse_math
-from harness.parsers.number import normalize_number, parse_number
+from harness.parsers.number import INTEGER, normalize_number, parse_number
 from harness.parsers.span import parse_span
 from harness.parsers.verbatim import parse_verbatim
 
 __all__ = [
+    "INTEGER",
     "PARSERS",
     "AnswerParser",
+    "Prompt",
     "get_parser",
     "normalize_number",
     "parse_choice",
@@ -29,6 +31,7 @@ __all__ = [
     "parse_span",
     "parse_verbatim",
     "strip_reasoning",
+    "with_cue",
 ]
 
 
@@ -40,9 +43,14 @@ class AnswerParser(Protocol):
         choices: Sequence[str] | None = None,
         *,
         complete: bool = True,
+        prompt: Prompt = None,
+        form: str | None = None,
     ) -> str | None:
         """The canonical answer in `text`, or None. `complete` is False when the reply was
-        cut by the token limit: then only an explicitly stated final answer counts."""
+        cut by the token limit: then only an explicitly stated final answer counts. `prompt`
+        is the request's prompt: a completion prompt that ends with an answer phrase
+        ("Answer:") makes the reply that phrase's value. `form` is the task's gold form: answers
+        of form "integer" are whole numbers, which settles how digit groups read."""
 
 
 PARSERS: dict[str, AnswerParser] = {

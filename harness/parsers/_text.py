@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TypeAlias
 
 from harness.literals import REFERENCE_LANGUAGE, Literals, get_literals
 from harness.reasoning import split_reasoning
@@ -15,6 +17,30 @@ from harness.reasoning import split_reasoning
 def strip_reasoning(text: str) -> str:
     """The text without its <think>…</think> reasoning (see harness.reasoning)."""
     return split_reasoning(text)[1]
+
+
+Prompt: TypeAlias = str | Sequence[object] | None
+"""A request's prompt as the parsers get it: a completion prompt's text, or a chat prompt's
+messages (which give the reply nothing to continue)."""
+
+
+def with_cue(reply: str, prompt: Prompt, literals: Literals) -> str:
+    """The reply as the continuation of its prompt: where a completion prompt ends with an
+    answer phrase awaiting its value ("Answer:", "The answer is"), that last line and the
+    reply; otherwise the reply alone. A chat prompt, or one ending with a header ("Step-by-Step
+    Answer:"), a question or nothing, adds nothing."""
+    if not isinstance(prompt, str):
+        return reply
+    cue = prompt[prompt.rfind("\n") + 1 :].rstrip()
+    if not cue or not _awaits_value(fold(cue), literals):
+        return reply
+    return cue + ("" if reply[:1].isspace() else " ") + reply
+
+
+def _awaits_value(line: str, literals: Literals) -> bool:
+    """Whether the line ends with an answer phrase that states a value, with nothing after."""
+    phrases = find_phrases(line, literals)
+    return bool(phrases) and phrases[-1].introduced and phrases[-1].value_at >= len(line)
 
 
 # Fullwidth ASCII (not "，", a list comma), the ideographic space, cedilla ş ţ as comma-below
@@ -103,15 +129,16 @@ _SEPARATOR = re.compile(r"[\s*_]*(?:[:=]|[-–—](?![\d$€£¥₹₽])|՝)")
 
 @dataclass(frozen=True)
 class _PhrasePatterns:
-    phrase: re.Pattern[str]  # groups: lead (the_answer_is) or word (answer_words)
+    phrase: re.Pattern[str]  # groups: lead (the_answer_is), hedge, or word (answer_words)
     copula: re.Pattern[str] | None
     headers: re.Pattern[str]  # step_by_step_answer: "answer" inside it announces nothing
 
 
-def find_phrases(text: str, literals: Literals) -> list[Phrase]:
+def find_phrases(text: str, literals: Literals, *, hedged: bool = False) -> list[Phrase]:
     """Every answer phrase in `text` (already folded), in order. The language's phrases and
-    English ones are looked for: models often answer in English whatever the prompt."""
-    patterns = _phrase_patterns(literals)
+    English ones are looked for: models often answer in English whatever the prompt. `hedged`
+    adds the hedges ("probably", "wahrscheinlich"), which state a choice but not a number."""
+    patterns = _phrase_patterns(literals, hedged)
     headers = [m.span() for m in patterns.headers.finditer(text)]
     found: list[Phrase] = []
     pos = 0
@@ -129,7 +156,7 @@ def find_phrases(text: str, literals: Literals) -> list[Phrase]:
 def _phrase_end(text: str, match: re.Match[str], patterns: _PhrasePatterns) -> tuple[int, bool]:
     """Where the phrase ends, a copula included ("정답" + "은"), and whether it is the_answer_is
     or an answer word with its copula."""
-    if match.lastgroup == "lead":
+    if match.lastgroup in ("lead", "hedge"):
         return match.end(), True
     copula = patterns.copula.match(text, match.end()) if patterns.copula else None
     if copula is not None and ends_word(text, copula.end()):
@@ -167,12 +194,19 @@ def _closing_pattern(literals: Literals) -> re.Pattern[str] | None:
 
 
 @lru_cache(maxsize=256)
-def _phrase_patterns(literals: Literals) -> _PhrasePatterns:
+def _phrase_patterns(literals: Literals, hedged: bool = False) -> _PhrasePatterns:
     rows = (literals, get_literals(REFERENCE_LANGUAGE))
     leads = [row.the_answer_is for row in rows]
     words = [word for row in rows for word in row.answer_words]
-    copulas = sorted({c for c in map(_copula, rows) if c}, key=len, reverse=True)
+    hedges = [hedge for row in rows for hedge in row.hedges] if hedged else []
+    copulas = sorted(
+        {c for row in rows for c in (_copula(row), *map(_listed_copula, row.copulas)) if c},
+        key=len,
+        reverse=True,
+    )
     phrase = rf"(?P<lead>{_alternation(leads)})|(?P<word>{_alternation(words)})"
+    if hedges:
+        phrase += rf"|(?P<hedge>{_alternation(hedges)})"
     copula = rf"(?:\s*(?:\*\*|__))?(?:{'|'.join(copulas)})" if copulas else None
     headers = _alternation([row.step_by_step_answer for row in rows], hyphens=True)
     return _PhrasePatterns(
@@ -206,6 +240,16 @@ def _copula(row: Literals) -> str | None:
         if len(word) < len(phrase) and phrase.casefold().startswith(word.casefold())
     ]
     return r"\s*" + re.escape(phrase[len(max(stems, key=len)) :]) if stems else None
+
+
+def _listed_copula(copula: str) -> str | None:
+    """A copula of the `copulas` list as a regex: after a space, or touching the answer word
+    in scripts written without spaces ("答え" + "は")."""
+    words = fold(copula).split()
+    if not words:
+        return None
+    gap = r"\s*" if script(words[0][0]) in _UNSPACED else r"\s+"
+    return gap + r"\s+".join(map(re.escape, words))
 
 
 def _alternation(phrases: list[str], *, hyphens: bool = False) -> str:

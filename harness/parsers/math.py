@@ -15,7 +15,7 @@ import unicodedata
 from collections.abc import Sequence
 
 from harness.literals import Literals
-from harness.parsers._text import find_phrases, fold, strip_reasoning
+from harness.parsers._text import Prompt, find_phrases, fold, strip_reasoning, with_cue
 
 _BOX = re.compile(r"\\(?:boxed|fbox)\s*(?:\{|(?=[\s\d-]))")
 _BOX_GAP = re.compile(r"(?:[\s,;$]|\\[,;!]|\\quad|\\text\{\s*(?:and|or)\s*\}|\band\b|\bor\b)*")
@@ -47,9 +47,12 @@ def parse_math(
     choices: Sequence[str] | None = None,
     *,
     complete: bool = True,
+    prompt: Prompt = None,
+    form: str | None = None,
 ) -> str | None:
-    """The reply's final answer as a string, or None. `choices` is ignored."""
-    clean = ascii_digits(fold(strip_reasoning(text)), literals.digits)
+    """The reply's final answer as a string, or None. `choices` and `form` are ignored;
+    `prompt`'s answer cue is read with the reply (see `with_cue`)."""
+    clean = ascii_digits(fold(with_cue(strip_reasoning(text), prompt, literals)), literals.digits)
     boxed = _last_boxes(clean)
     if boxed is not None:
         return boxed

@@ -5,6 +5,8 @@ answer word followed by a colon, dash or copula, or an answer word whose number 
 closes: "सही उत्तर 18 है।"), else the one in the last ``\\boxed{}``, else the last number in the
 reply. A reply cut by the token limit (`complete=False`) has an answer only if it states one
 after an answer phrase or in a ``\\boxed{}``: its last number is just where the reasoning stopped.
+In the completion format, where the prompt ends with an answer phrase ("Answer:"), the reply is
+read as that phrase's value.
 
 Native digits (any Unicode decimal digit) become ASCII; currency signs, units, percent signs,
 markdown and LaTeX wrappers are skipped. If the answer phrase is followed by a
@@ -19,8 +21,13 @@ Separators inside a number are read with the language's conventions (literals):
 - a lone "," is a decimal comma where the language's decimal separator is "," ("1,5" and
   "1,250" are 1.5 and 1.25 in German); elsewhere it groups thousands when exactly three digits
   follow ("2,125" is 2125 in English) and separates two numbers otherwise ("1,2");
-- "٫" is always a decimal point; spaces (only where the language groups with a space),
-  no-break and thin spaces, apostrophes and "٬" only group thousands.
+- "٫" is always a decimal point; a space (only where the language groups with one:
+  `thousands_separator` or `thousands_also`), no-break and thin spaces, apostrophes and "٬"
+  only group thousands.
+Where the task's answers are integers (`form="integer"`: its gold form), digits grouped like
+thousands are thousands whatever the language: "1,234" and "1.234" are 1234 in every language,
+"$57,500" is 57500 in Spanish and "70 000" is 70000 in English; a decimal stays a decimal
+("12.50", "1 234,5").
 Thousands groups must look like thousands: the last of three digits, any middle ones of two or
 three (Indian grouping). Digits that fit none of these are read as separate numbers.
 """
@@ -30,10 +37,21 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
 from harness.literals import Literals
-from harness.parsers._text import closed_by_copula, find_phrases, fold, strip_reasoning
+from harness.parsers._text import (
+    Prompt,
+    closed_by_copula,
+    find_phrases,
+    fold,
+    strip_reasoning,
+    with_cue,
+)
+
+INTEGER = "integer"
+"""The answer form (a task's gold form) whose answers are whole numbers."""
 
 _CURRENCY = r"(?:US\$|R\$|Rs\.?|Rp\.?|रु\.?|[KT]Sh|[$€£¥₹₽৳₺₩₫฿₦₱₴₸₪])"
 _GROUPING_ONLY = "'\u00a0\u202f\u2009\u066c"
@@ -44,35 +62,47 @@ _LIST_ITEM = re.compile(r"[.)]\s+[^\W\d_]")
 _SPLIT = re.compile(r"(\D)")
 
 
+@dataclass(frozen=True)
+class _Reading:
+    """How numbers are read: the language's conventions, and whether answers are integers."""
+
+    literals: Literals
+    integer: bool = False
+
+
 def parse_number(
     text: str,
     literals: Literals,
     choices: Sequence[str] | None = None,
     *,
     complete: bool = True,
+    prompt: Prompt = None,
+    form: str | None = None,
 ) -> str | None:
     """The reply's final number in canonical form, or None. `choices` is ignored. When
-    `complete` is False only a stated answer counts (see the module docstring)."""
-    clean = _prepare(strip_reasoning(text), literals)
-    stated = _stated(clean, literals)
+    `complete` is False only a stated answer counts; `prompt`'s answer cue is read with the
+    reply; `form` "integer" reads digit groups as thousands (see the module docstring)."""
+    reading = _Reading(literals, form == INTEGER)
+    clean = _prepare(with_cue(strip_reasoning(text), prompt, literals), literals)
+    stated = _stated(clean, reading)
     if stated is not None:
         return stated
     for content in reversed(_boxed(clean)):
-        value = _first_value(content, literals)
+        value = _first_value(content, reading)
         if value is not None:
             return value
-    numbers = list(_number_pattern(literals).finditer(clean)) if complete else []
-    return _read(numbers[-1], literals)[-1] if numbers else None
+    numbers = list(_number_pattern(reading).finditer(clean)) if complete else []
+    return _read(numbers[-1], reading)[-1] if numbers else None
 
 
-def _stated(text: str, literals: Literals) -> str | None:
+def _stated(text: str, reading: _Reading) -> str | None:
     """The number after the last answer phrase that states one."""
-    for phrase in reversed(find_phrases(text, literals)):
-        found = _value_at(text, phrase.value_at, literals, after_phrase=True)
+    for phrase in reversed(find_phrases(text, reading.literals)):
+        found = _value_at(text, phrase.value_at, reading, after_phrase=True)
         if found is None:
             continue
         value, end = found
-        if phrase.introduced or closed_by_copula(text, end, literals):
+        if phrase.introduced or closed_by_copula(text, end, reading.literals):
             return value
     return None
 
@@ -80,7 +110,7 @@ def _stated(text: str, literals: Literals) -> str | None:
 def normalize_number(text: str, literals: Literals) -> str | None:
     """The first number in `text`, canonical ("1,250" -> "1250" in English, "2,5" -> "2.5" in
     German, "১১" -> "11"); None if there is none. Also used for gold answers."""
-    return _first_value(_prepare(text, literals), literals)
+    return _first_value(_prepare(text, literals), _Reading(literals))
 
 
 def _prepare(text: str, literals: Literals) -> str:
@@ -89,27 +119,27 @@ def _prepare(text: str, literals: Literals) -> str:
     return text.replace("{,}", ",").replace("\\,", "\u2009").replace("\\!", "")
 
 
-def _first_value(text: str, literals: Literals) -> str | None:
-    match = _number_pattern(literals).search(text)
-    found = _value_at(text, match.start(), literals) if match else None
+def _first_value(text: str, reading: _Reading) -> str | None:
+    match = _number_pattern(reading).search(text)
+    found = _value_at(text, match.start(), reading) if match else None
     return found[0] if found else None
 
 
 def _value_at(
-    text: str, pos: int, literals: Literals, *, after_phrase: bool = False
+    text: str, pos: int, reading: _Reading, *, after_phrase: bool = False
 ) -> tuple[str, int] | None:
     """(value, end) of the number starting at `pos`; for a calculation, its result after the
     last "=". After an answer phrase, a list item's number on a new line ("Answer:\n1. First,
     ...") is not a value."""
-    pattern = _number_pattern(literals)
+    pattern = _number_pattern(reading)
     match = pattern.match(text, pos)
     if match is None or (after_phrase and _list_marker(text, match)):
         return None
-    value = _read(match, literals)[0]
+    value = _read(match, reading)[0]
     end = match.end()
     while (op := _OPERATOR.match(text, end)) and (term := pattern.match(text, op.end())):
         if "=" in op.group():
-            value = _read(term, literals)[0]
+            value = _read(term, reading)[0]
         end = term.end()
     return value, end
 
@@ -131,11 +161,14 @@ def _boxed(text: str) -> list[str]:
     return contents
 
 
-def _read(match: re.Match[str], literals: Literals) -> tuple[str, ...]:
+def _read(match: re.Match[str], reading: _Reading) -> tuple[str, ...]:
     """Canonical value(s) of one matched number: several when its separators fit no number."""
     parts = _SPLIT.split(match.group("body"))
     groups, seps = parts[0::2], parts[1::2]
-    if _decimal_last(groups, seps, literals) and _thousands(groups[:-1], seps[:-1]):
+    # an integer answer's digit groups are thousands, whatever separates them
+    grouped = reading.integer and _thousands(groups, seps)
+    decimal = not grouped and _decimal_last(groups, seps, reading.literals)
+    if decimal and _thousands(groups[:-1], seps[:-1]):
         values: tuple[str, ...] = (_canon("".join(groups[:-1]), groups[-1]),)
     elif _thousands(groups, seps):
         values = (_canon("".join(groups), ""),)
@@ -179,10 +212,12 @@ def _canon(integer: str, fraction: str) -> str:
 
 
 @lru_cache(maxsize=256)
-def _number_pattern(literals: Literals) -> re.Pattern[str]:
+def _number_pattern(reading: _Reading) -> re.Pattern[str]:
     """A number: optional minus sign and currency sign, digits and separators between them."""
-    space = " " if literals.thousands_separator.isspace() else ""
-    seps = re.escape(".," + _GROUPING_ONLY + _DECIMAL_ONLY + space)
+    literals = reading.literals
+    grouping = {literals.thousands_separator, *literals.thousands_also}
+    space = " " if reading.integer or any(mark.isspace() for mark in grouping) else ""
+    seps = re.escape("".join(sorted({*".,", *_GROUPING_ONLY, *_DECIMAL_ONLY, *space, *grouping})))
     return re.compile(
         rf"(?:(?<![\w)\]}}])(?P<sign>[-−]))?(?:{_CURRENCY}\s?)?(?P<body>\d+(?:[{seps}]\d+)*)"
     )

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from harness.literals import REFERENCE_LANGUAGE, Literals, get_literals
-from harness.parsers._text import find_phrases, fold, strip_reasoning
+from harness.parsers._text import Prompt, find_phrases, fold, strip_reasoning, with_cue
 
 # Opening quote -> closing quote; "'" only counts around the whole answer ('s-Hertogenbosch).
 _QUOTES = {
@@ -60,9 +60,12 @@ def parse_span(
     choices: Sequence[str] | None = None,
     *,
     complete: bool = True,
+    prompt: Prompt = None,
+    form: str | None = None,
 ) -> str | None:
-    """The answer span the reply states, or None. `choices` is ignored."""
-    body = unicodedata.normalize("NFC", strip_reasoning(text))
+    """The answer span the reply states, or None. `choices` and `form` are ignored;
+    `prompt`'s answer cue is read with the reply (see `with_cue`)."""
+    body = unicodedata.normalize("NFC", with_cue(strip_reasoning(text), prompt, literals))
     starts = _answer_starts(body, literals)
     for start in starts:
         span = _first_line(body[start:], literals)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from harness.literals import Literals
-from harness.parsers._text import strip_reasoning
+from harness.parsers._text import Prompt, strip_reasoning
 
 
 def parse_verbatim(
@@ -15,8 +15,10 @@ def parse_verbatim(
     choices: Sequence[str] | None = None,
     *,
     complete: bool = True,
+    prompt: Prompt = None,
+    form: str | None = None,
 ) -> str | None:
     """The reply outside its reasoning, stripped; None if nothing is left. A reply cut by the
-    token limit counts as it is."""
+    token limit counts as it is; the prompt and the answer form do not matter."""
     reply = strip_reasoning(text).strip()
     return reply or None
