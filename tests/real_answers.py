@@ -160,7 +160,10 @@ def _stated_choice(text: str, choices: list[str]) -> tuple[str, bool] | None:
     if index >= len(choices) or _folded(rest).strip(" .*") != _folded(choices[index]).strip(" ."):
         return None
     # a reply that goes on to name another option (to list them, or to state another answer)
-    # is not stating this one
+    # or to write more lines like its first (labels of options there are none of) is not
+    # stating this one
+    if any(_LABEL_AND_TEXT.fullmatch(line) for line in lines[1:]):
+        return None
     rest_text = "\n".join(lines[1:])
     for other, choice in enumerate(choices):
         if other != index and (

@@ -102,6 +102,8 @@ def test_stated_choices() -> None:
     # reciting the options, or stating another answer later, states nothing
     listed = sample("A. entailment\nB. neutral\nC. contradiction", None, **choices)
     assert stated_answer_read(listed, "choice") == (None, False)
+    looping = sample("C. contradiction\nD. contradiction\nE. contradiction", None, **choices)
+    assert stated_answer_read(looping, "choice") == (None, False)
     other = sample("A. entailment\n\nThe correct answer is B.", "B", **choices)
     assert stated_answer_read(other, "choice") == (None, False)
     assert stated_answer_read(sample("D", None, **choices), "choice") == (None, False)
