@@ -5,8 +5,10 @@ The server is started eagerly, when the backend is created, so that a server tha
 (no GPU, out of memory, an unknown model) is a one-line error before any work is planned; how
 it is run and stopped is harness.backends.managed_server's (shared with `llama-server:`).
 
-`-M command="..."` replaces the `vllm serve` prefix (split like a shell would); MODEL and the
-flags are appended to it. The tests use it to run tests/fake_server.py instead. Other -M keys:
+`vllm` is the executable beside the running interpreter (its virtual environment's, active or
+not), else the one on PATH. `-M command="..."` replaces the `vllm serve` prefix (split like a
+shell would); MODEL and the flags are appended to it. The tests use it to run
+tests/fake_server.py instead. Other -M keys:
 startup_timeout (seconds, default 900), the engine's dtype, tensor_parallel_size, max_model_len,
 gpu_memory_utilization, revision, trust_remote_code, enable_prefix_caching, max_num_seqs,
 download_dir (as `vllm serve` flags), and backoff_base / backoff_max (for the client).
@@ -16,7 +18,10 @@ The port is not part of the cache identity, so a rerun is answered from the cach
 
 from __future__ import annotations
 
+import os
 import shlex
+import sys
+from pathlib import Path
 
 from harness.backends.managed_server import (
     CLIENT_ARGS,
@@ -45,7 +50,6 @@ VALUE_FLAGS = {
     "max_num_seqs": "--max-num-seqs",
     "download_dir": "--download-dir",
 }
-DEFAULT_COMMAND = "vllm serve"
 STARTUP_TIMEOUT_S = 900.0
 MISSING_HINT = "; install it with pip install 'polyeval[vllm]' or pass -M command=..."
 
@@ -53,7 +57,7 @@ MISSING_HINT = "; install it with pip install 'polyeval[vllm]' or pass -M comman
 def create(name: str, options: BackendOptions) -> ManagedServerBackend:
     args = options.take(SERVER_ARGS, "vllm-server")
     timeout = startup_timeout(args, STARTUP_TIMEOUT_S)
-    command = str(args.get("command") or DEFAULT_COMMAND)
+    command = str(args.get("command") or default_command())
     argv = serve_argv(command, name, args, options.seed)
     server = ServerProcess("vllm server", name, argv, "vllm-server", MISSING_HINT)
     try:
@@ -70,6 +74,15 @@ def create(name: str, options: BackendOptions) -> ManagedServerBackend:
     }
     # `vllm serve` reads VLLM_API_KEY itself
     return connect(server, name, options, identity, "VLLM_API_KEY")
+
+
+def default_command() -> str:
+    """`vllm serve`, with the `vllm` executable beside the running interpreter when there is one
+    (the environment the harness runs in, even when it is not activated), else from PATH."""
+    beside = Path(sys.executable).parent / "vllm"
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return f"{shlex.quote(str(beside))} serve"
+    return "vllm serve"
 
 
 def serve_argv(command: str, model: str, args: dict[str, object], seed: int) -> list[str]:
