@@ -259,9 +259,27 @@ def test_run_and_rerun_from_the_cache_wherever_the_model_lies(
 def test_ctrl_c_stops_the_server(gguf: Path, tmp_path: Path) -> None:
     """SIGINT to `evaluate` while the server is answering: the run ends with exit code 130 and
     the server's process is gone."""
-    stub, record = stub_server(tmp_path / "bin")
+    record = tmp_path / "server.json"
+    stub = tmp_path / "hanging-server"  # healthy at once, never answers a request
+    stub.write_text(
+        f"#!{sys.executable}\n"
+        "import json, os, sys, time\n"
+        "from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer\n"
+        "class Handler(BaseHTTPRequestHandler):\n"
+        "    def do_GET(self):\n"
+        "        self.send_response(200 if self.path == '/health' else 404)\n"
+        "        self.end_headers()\n"
+        "    def do_POST(self):\n"
+        "        time.sleep(600)\n"
+        "port = int(sys.argv[sys.argv.index('--port') + 1])\n"
+        "server = ThreadingHTTPServer(('127.0.0.1', port), Handler)\n"
+        f"with open({str(record)!r}, 'w') as f:\n"
+        "    json.dump({'pid': os.getpid(), 'argv': sys.argv[1:]}, f)\n"
+        "server.serve_forever()\n"
+    )
+    stub.chmod(0o755)
     argv = process_command(
-        f"run --model llama-server:{gguf} -M latency=60",
+        f"run --model llama-server:{gguf}",
         tasks="belebele",
         limit=1,
         source="sample",
