@@ -60,7 +60,8 @@ def main() -> None:
 @main.command()
 @click.option(
     "--model",
-    help="KIND:NAME: baseline:random, openai:MODEL, vllm:MODEL. With --predictions: a name "
+    help="KIND:NAME: baseline:random, openai:MODEL, vllm:MODEL, vllm-server:MODEL, "
+    "llama-server:FILE.gguf. With --predictions: a name "
     "for the model that produced them.",
 )
 @click.option(

@@ -113,6 +113,7 @@ def run_evaluation(options: RunOptions, console: Console | None = None) -> Outco
             generated = asyncio.run(_generate(plan, backend, cache, console))
         finally:
             cache.close()
+        # a backend's identity may name the model itself (llama-server: by its file name)
         model = {"name": options.model, **backend.identity(), **_public(backend_options)}
         timings = {"plan_s": planning, **generated.timings}
         manifest = build_manifest(

@@ -1,5 +1,5 @@
 """The vLLM backends: `vllm:` against a stand-in `vllm` module (the import boundary), one real
-GPU run when a GPU and a model are at hand, and `vllm-server:` end to end with
+run when vLLM and a model are at hand, and `vllm-server:` end to end with
 tests/fake_server.py standing in for `vllm serve`."""
 
 from __future__ import annotations
@@ -372,13 +372,19 @@ def test_missing_vllm_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     assert error.value.message == "vllm is not installed: pip install 'polyeval[vllm]'"
 
 
-def test_no_gpu_is_a_clear_error(fake_vllm: FakeVLLM, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_gpu_is_not_refused(fake_vllm: FakeVLLM, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without CUDA the engine is still made, with no device named: vLLM picks it (its CPU
+    build runs on the CPU); an engine that cannot run there says so itself."""
     torch = types.ModuleType("torch")
     torch.cuda = types.SimpleNamespace(is_available=lambda: False)  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "torch", torch)
-    with pytest.raises(PolyevalError, match="needs a CUDA GPU and none is visible"):
+    backend = create_backend("vllm:tiny", BackendOptions())
+    (engine,) = fake_vllm.engines
+    assert engine.kwargs == {"model": "tiny", "seed": 1234, "enable_prefix_caching": True}
+    assert answer_all(backend, [request("q")])[0].ok
+    fake_vllm.fail_init = "Device string must not be empty"
+    with pytest.raises(PolyevalError, match="vllm could not load tiny: RuntimeError: Device"):
         create_backend("vllm:tiny", BackendOptions())
-    assert fake_vllm.engines == []
 
 
 def test_engine_that_cannot_load_is_a_clear_error(fake_vllm: FakeVLLM) -> None:
@@ -409,23 +415,23 @@ def test_evaluate_run_with_the_engine(
     assert len(fake_vllm.engines) == 2 and fake_vllm.engines[1].calls == []
 
 
-def _real_gpu_model() -> str:
+def _real_model() -> tuple[str, bool]:
+    """(POLYEVAL_VLLM_MODEL, whether a CUDA GPU is visible); without a GPU vLLM's CPU build
+    runs it."""
     model = os.environ.get("POLYEVAL_VLLM_MODEL")
     try:
         import torch  # type: ignore[import-not-found, unused-ignore]
         import vllm  # type: ignore[import-not-found, unused-ignore]  # noqa: F401
     except ImportError:
-        pytest.skip("needs vllm and torch installed, a CUDA GPU and POLYEVAL_VLLM_MODEL")
-    if not torch.cuda.is_available():
-        pytest.skip("needs a CUDA GPU (torch.cuda.is_available() is False)")
+        pytest.skip("needs vllm (its GPU or CPU build) installed and POLYEVAL_VLLM_MODEL")
     if not model:
         pytest.skip("set POLYEVAL_VLLM_MODEL to a small model (e.g. Qwen/Qwen2.5-0.5B-Instruct)")
-    return model
+    return model, bool(torch.cuda.is_available())
 
 
-def test_real_engine_on_a_gpu() -> None:
-    model = _real_gpu_model()
-    args = {"gpu_memory_utilization": "0.5", "max_model_len": "2048"}
+def test_real_engine() -> None:
+    model, gpu = _real_model()
+    args = {"max_model_len": "2048"} | ({"gpu_memory_utilization": "0.5"} if gpu else {})
     backend = create_backend(f"vllm:{model}", BackendOptions(args=args))
     requests = [
         request("What is 2 + 3? Answer with a number only.", sample_id="chat"),
@@ -547,6 +553,38 @@ def test_vllm_server_startup_timeout_stops_the_server(tmp_path: Path) -> None:
         create_backend("vllm-server:fake-model", BackendOptions(args=args))
     assert time.monotonic() - started < 15
     assert process_gone(int(record.read_text()))
+
+
+def test_vllm_server_finds_vllm_beside_the_interpreter(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`vllm` beside sys.executable (a virtual environment's bin/, active or not) comes before
+    the one on PATH."""
+    record = tmp_path / "server.json"
+
+    def stub(folder: Path) -> Path:
+        folder.mkdir()
+        path = folder / "vllm"
+        path.write_text(
+            f"#!{sys.executable}\n"
+            "import json, os, sys\n"
+            f"with open({str(record)!r}, 'w') as f:\n"
+            "    json.dump({'exe': sys.argv[0], 'argv': sys.argv[1:]}, f)\n"
+            f"os.execv(sys.executable, [sys.executable, {str(FAKE_SERVER)!r}, *sys.argv[1:]])\n"
+        )
+        path.chmod(0o755)
+        return path
+
+    venv, on_path = stub(tmp_path / "venv-bin"), stub(tmp_path / "path-bin")
+    monkeypatch.setenv("PATH", f"{on_path.parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    monkeypatch.setattr(sys, "executable", str(venv.parent / "python"))
+    answer_all(create_backend("vllm-server:fake-model", BackendOptions()), [])
+    server = json.loads(record.read_text())
+    assert server["exe"] == str(venv)
+    assert server["argv"][:2] == ["serve", "fake-model"]
+    venv.unlink()  # none beside the interpreter: the one on PATH
+    answer_all(create_backend("vllm-server:fake-model", BackendOptions()), [])
+    assert json.loads(record.read_text())["exe"] == str(on_path)
 
 
 def test_vllm_server_needs_the_executable() -> None:

