@@ -6,8 +6,9 @@ completion formats, and a rerun from the cache.
 What is asserted holds for any model, whatever it answers (tests/real_answers.py): every sample
 is answered or recorded as an error; every parsed answer is in the reply; an answer the reply
 states in a form the parsers document is read as that answer; every answer has a language
-verdict; the rerun asks nothing. Forms the parsers are known to miss today are checked apart,
-as expected failures that pass once the parsers read them.
+verdict; the rerun asks nothing. The forms the parsers once missed (a letter followed by its
+option's text in a cut reply, German "Die Antwort lautet", grouped numbers, a completion's
+answer before the question the model goes on to invent) are checked apart.
 
 Skipped, saying why, when the server binary (POLYEVAL_LLAMA_SERVER, the shared build beside the
 repository, PATH) or the model (POLYEVAL_REAL_MODEL, else the installed package) is missing, or
