@@ -587,6 +587,34 @@ def test_vllm_server_finds_vllm_beside_the_interpreter(
     assert json.loads(record.read_text())["exe"] == str(on_path)
 
 
+def test_vllm_server_runs_the_entry_point_of_an_importable_vllm(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Where this interpreter can import vllm, the server is vLLM's OpenAI entry point run by
+    it (the `vllm` command of the CPU build looks for a package named `vllm` and fails)."""
+    from importlib.machinery import ModuleSpec
+
+    from harness.backends import vllm_server
+
+    real = vllm_server.importlib.util.find_spec
+
+    def find(name: str, *args: Any) -> ModuleSpec | None:
+        return ModuleSpec("vllm", None) if name == "vllm" else real(name, *args)
+
+    monkeypatch.setattr(vllm_server.importlib.util, "find_spec", find)
+    argv = vllm_server.serve_argv(vllm_server.default_command(), "org/m", {}, 7)
+    assert argv[:5] == [
+        sys.executable,
+        "-m",
+        "vllm.entrypoints.openai.api_server",
+        "--model",
+        "org/m",
+    ]
+    assert argv[5:] == ["--seed", "7"]
+    monkeypatch.setattr(vllm_server.importlib.util, "find_spec", lambda *a: None)
+    assert vllm_server.default_command().endswith("serve")
+
+
 def test_vllm_server_needs_the_executable() -> None:
     args = {"command": "polyeval-no-such-vllm serve"}
     with pytest.raises(PolyevalError, match=r"cannot start 'polyeval-no-such-vllm'.*pip install"):

