@@ -141,9 +141,12 @@ def _final_sentence(turn: str, parser: str) -> str:
 
 
 def _parse(shot: Shot, text: str, prompt: str | None = None) -> str | None:
+    """The text read as a reply cut by the token limit after it (as the model went on to a new
+    line): only an answer it states counts, never the last number it happens to hold."""
     parser = get_parser(REGISTRY.get(shot.task).spec.parser)
     literals = get_literals(shot.language)
-    return parser(text, literals, shot.choices, complete=False, prompt=prompt, form=shot.form)
+    cut = text + "\n"
+    return parser(cut, literals, shot.choices, complete=False, prompt=prompt, form=shot.form)
 
 
 @pytest.mark.parametrize("choice", ["sample", "local"])

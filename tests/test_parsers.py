@@ -252,6 +252,17 @@ def test_verb_final_copula_states_an_answer() -> None:
     assert parse_number("सही उत्तर 18 नहीं है। फिर 20", hindi, complete=False) is None
 
 
+def test_a_cut_reply_that_ends_in_its_stated_number_states_nothing() -> None:
+    """A reply cut by the token limit right after "The answer is 7" may have been cut inside
+    the number (75): a real model's MGSM reply did so."""
+    english = get_literals("eng_Latn")
+    cut = "She earned 150 - 45 = 75 dollars from selling the mangoes. The answer is 7"
+    assert parse_number(cut, english, complete=False) is None
+    assert parse_number(cut, english) == "7"  # a reply that stopped there: its own answer
+    assert parse_number(cut + "5 dollars, and then", english, complete=False) == "75"
+    assert parse_number("Die Antwort lautet 2.", get_literals("deu_Latn"), complete=False) == "2"
+
+
 def test_korean_answer_word_with_particle_is_a_phrase() -> None:
     korean = get_literals("kor_Hang")
     assert parse_number("정답은 18입니다. 검산: 20", korean, complete=False) == "18"
@@ -457,8 +468,10 @@ def test_a_listed_label_is_no_stated_answer_but_a_later_statement_is() -> None:
 def test_number_formats_and_phrasings(
     language: str, text: str, form: str | None, expected: str
 ) -> None:
+    """Each a stated answer: read in a reply cut by the token limit after it (on a new line),
+    where only a stated answer counts."""
     literals = get_literals(language)
-    assert parse_number(text, literals, form=form, complete=False) == expected
+    assert parse_number(text + "\n", literals, form=form, complete=False) == expected
 
 
 def test_the_german_exemplar_phrasing_in_a_cut_reply() -> None:
@@ -484,5 +497,5 @@ def test_a_completion_reply_continues_the_answer_cue_of_its_prompt() -> None:
     assert with_cue(" 11", [{"role": "user", "content": "Answer:"}], english) == " 11"
     # the language's cue, and an answer cue that already holds the copula
     french = get_literals("fra_Latn")
-    assert parse_number("14", french, complete=False, prompt="Q\nRéponse :") == "14"
+    assert parse_number("14\n", french, complete=False, prompt="Q\nRéponse :") == "14"
     assert parse_number("1998.", english, complete=False, prompt="Q\nThe answer is") == "1998"

@@ -4,7 +4,9 @@ The answer is the number right after the last answer phrase that states one (`th
 answer word followed by a colon, dash or copula, or an answer word whose number the copula
 closes: "सही उत्तर 18 है।"), else the one in the last ``\\boxed{}``, else the last number in the
 reply. A reply cut by the token limit (`complete=False`) has an answer only if it states one
-after an answer phrase or in a ``\\boxed{}``: its last number is just where the reasoning stopped.
+after an answer phrase or in a ``\\boxed{}``: its last number is just where the reasoning stopped,
+and a stated number that runs to the reply's very end may have been cut too ("The answer is 7"
+of a reply cut before "5"), so it is not read either.
 In the completion format, where the prompt ends with an answer phrase ("Answer:"), the reply is
 read as that phrase's value.
 
@@ -84,7 +86,10 @@ def parse_number(
     reply; `form` "integer" reads digit groups as thousands (see the module docstring)."""
     reading = _Reading(literals, form == INTEGER)
     clean = _prepare(with_cue(strip_reasoning(text), prompt, literals), literals)
-    stated = _stated(clean, reading)
+    # a reply cut by the token limit right after a number (not even a space after it) may have
+    # been cut inside that number
+    open_end = not complete and text == text.rstrip()
+    stated = _stated(clean, reading, open_end=open_end)
     if stated is not None:
         return stated
     for content in reversed(_boxed(clean)):
@@ -95,13 +100,16 @@ def parse_number(
     return _read(numbers[-1], reading)[-1] if numbers else None
 
 
-def _stated(text: str, reading: _Reading) -> str | None:
-    """The number after the last answer phrase that states one."""
+def _stated(text: str, reading: _Reading, *, open_end: bool = False) -> str | None:
+    """The number after the last answer phrase that states one; with `open_end` (a reply cut
+    right at its last character), not a number that runs to the end: the cut may have cut it."""
     for phrase in reversed(find_phrases(text, reading.literals)):
         found = _value_at(text, phrase.value_at, reading, after_phrase=True)
         if found is None:
             continue
         value, end = found
+        if open_end and end >= len(text):
+            continue
         if phrase.introduced or closed_by_copula(text, end, reading.literals):
             return value
     return None
