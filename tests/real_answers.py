@@ -141,6 +141,8 @@ def stated_answer(sample: SampleRecord, parser: str) -> tuple[str, bool] | None:
     if parser == "choice":
         return _stated_choice(text, sample.choices)
     if parser == "number":
+        if sample.truncated and text == text.rstrip() and text[-1:].isdigit():
+            return None  # cut right after a digit: the number may have been cut too
         return _stated_number(ascii_digits(text), sample.language)
     return None
 

@@ -88,6 +88,11 @@ def test_stated_numbers() -> None:
     # a calculation after the phrase, or no phrase: nothing is checked
     assert stated_answer_read(sample("The answer is 5 + 6 = 11.", "11"), "number")[0] is None
     assert stated_answer_read(sample("So 11.", None), "number") == (None, False)
+    # a reply cut right after a digit may have been cut inside the number: no statement
+    cut = sample("... = 2700 dollars earned. The answer is 2", None, finish_reason="length")
+    assert stated_answer_read(cut, "number") == (None, False)
+    whole = sample("... = 2700 dollars earned. The answer is 2", None, finish_reason="stop")
+    assert stated_answer_read(whole, "number") == ("the reply states 2, parsed None", False)
 
 
 def test_stated_choices() -> None:
