@@ -5,22 +5,41 @@ revision, endpoint), the generation parameters and the full prompt; and, where d
 deterministic (a temperature above 0, or several completions), the sample itself, so that two
 samples with the same prompt each get an answer of their own rather than one shared draw.
 Failed requests are never stored, so the next run asks them again.
+
+A store that degrades, never destroys:
+
+- a row that cannot be read back as an answer (damaged JSON or bytes, a field this version does
+  not know, a value of the wrong type) is skipped, counted (`unreadable`) and asked again; the
+  new answer replaces it;
+- text that UTF-8 cannot hold (a lone surrogate such as `\\ud800`, which a server may send as a
+  JSON escape) is stored escaped and read back equal;
+- a database another process holds locked is waited for, up to `LOCK_WAIT_S` at a time, with a
+  note; then a `CacheError`;
+- a damaged database file (scribbled pages, not a database at all), a read-only one, a full
+  disk or any other failed write is a `CacheError`: one line that names the file and says what
+  to do. Before any request is sent (`ready`), nothing has been paid for; during a run, the
+  caller stops with the answers it holds (harness.runner).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import json
 import os
+import re
 import sqlite3
 import time
-from collections.abc import Iterable
-from dataclasses import asdict
+import typing
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, fields, is_dataclass
 from pathlib import Path
-from typing import Any
+from types import NoneType, UnionType
+from typing import Any, TypeVar
 
 from harness.errors import PolyevalError
-from harness.records import Completion, Request, Response, Usage
+from harness.records import Request, Response
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS responses (
@@ -29,6 +48,18 @@ CREATE TABLE IF NOT EXISTS responses (
     created REAL NOT NULL
 )
 """
+_INSERT = "INSERT OR REPLACE INTO responses (key, response, created) VALUES (?, ?, ?)"
+
+LOCK_WAIT_S = 60.0  # how long a locked cache is waited for, at a time, before the run stops
+BUSY_S = 0.1  # SQLite's own wait on a lock at each try (the event loop waits with it)
+RETRY_S = 0.25  # the pause between tries while the cache is locked
+_SURROGATE = re.compile("[\ud800-\udfff]")
+T = TypeVar("T")
+
+
+class CacheError(PolyevalError):
+    """The response cache cannot be read or written: locked too long, damaged, read-only, or on
+    a full disk. One line naming the file and what to do."""
 
 
 def default_cache_path() -> Path:
@@ -52,56 +83,274 @@ def cache_key(identity: dict[str, Any], request: Request, salt: str = "") -> str
     if not deterministic(request.generation):  # a draw of its own for each sample
         payload["sample"] = list(request.key)
     blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+    # surrogatepass: a prompt holding a lone surrogate still has a key (valid text: unchanged)
+    return hashlib.sha256(blob.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _silent(message: str) -> None:
+    return None
 
 
 class ResponseCache:
-    def __init__(self, path: Path) -> None:
+    """The cache in `path`. `note` receives what the user should know while the run goes on
+    (a lock waited for, rows that could not be read)."""
+
+    def __init__(
+        self,
+        path: Path,
+        note: Callable[[str], None] = _silent,
+        lock_wait_s: float | None = None,
+    ) -> None:
         self.path = path
+        self.note = note
+        self.lock_wait_s = LOCK_WAIT_S if lock_wait_s is None else lock_wait_s
+        self.unreadable = 0  # rows skipped by lookups so far: asked again
+        self._noted_lock = False
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute(_SCHEMA)
+            self._db = sqlite3.connect(
+                path, timeout=BUSY_S, isolation_level=None, check_same_thread=False
+            )
         except (OSError, sqlite3.Error) as exc:
-            raise PolyevalError(f"cannot open the response cache: {exc}", where=str(path)) from None
+            raise CacheError(f"cannot open the response cache: {exc}", where=str(path)) from None
+        try:
+            self._waiting(lambda: self._db.execute("PRAGMA journal_mode=WAL"))
+            self._waiting(lambda: self._db.execute("PRAGMA synchronous=NORMAL"))
+            self._waiting(lambda: self._db.execute(_SCHEMA))
+        except BaseException:
+            self._db.close()
+            raise
+
+    # ---- reading
 
     def get_many(self, keys: Iterable[str]) -> dict[str, Response]:
+        """The stored answers of `keys`; rows that cannot be read are left out (asked again)
+        and counted in `unreadable`."""
         found: dict[str, Response] = {}
         unique = list(dict.fromkeys(keys))
+        skipped = 0
         for start in range(0, len(unique), 500):
             chunk = unique[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            query = f"SELECT key, response FROM responses WHERE key IN ({marks})"
-            for key, blob in self._db.execute(query, chunk):
-                found[key] = _decode(blob)
+            # as bytes: a row whose bytes are not UTF-8 is one unreadable row, not a failed query
+            query = f"SELECT key, CAST(response AS BLOB) FROM responses WHERE key IN ({marks})"
+            rows = self._waiting(self._fetch, query, chunk)
+            for key, blob in rows:
+                response = _decode(blob)
+                if response is None:
+                    skipped += 1
+                else:
+                    found[key] = response
+        if skipped:
+            self.unreadable += skipped
+            self.note(
+                f"{skipped} answers in the response cache {self.path} could not be read "
+                "(damaged, or written by another version): asked again"
+            )
         return found
 
+    def __len__(self) -> int:
+        count = self._waiting(lambda: self._db.execute("SELECT COUNT(*) FROM responses").fetchone())
+        return int(count[0])
+
+    # ---- writing
+
+    def ready(self) -> None:
+        """Check, before any request is sent, that answers can be stored: a write, rolled back.
+        A CacheError where the cache is read-only, damaged, or stays locked."""
+
+        def probe() -> None:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute(_INSERT, ("", "{}", 0.0))
+            finally:
+                self._db.execute("ROLLBACK")
+
+        self._waiting(probe)
+
     def put(self, key: str, response: Response) -> None:
+        """Store an answer (failed ones are not stored); while the cache is locked, wait."""
         if not response.ok:
             return
-        blob = json.dumps(asdict(response), ensure_ascii=False)
-        self._db.execute(
-            "INSERT OR REPLACE INTO responses (key, response, created) VALUES (?, ?, ?)",
-            (key, blob, time.time()),
-        )
+        row = (key, _encode(response), time.time())
+        self._waiting(lambda: self._db.execute(_INSERT, row))
 
-    def __len__(self) -> int:
-        return int(self._db.execute("SELECT COUNT(*) FROM responses").fetchone()[0])
+    async def store(self, key: str, response: Response) -> None:
+        """`put`, waiting for a lock without holding up the event loop (the requests in flight
+        go on meanwhile)."""
+        if not response.ok:
+            return
+        row = (key, _encode(response), time.time())
+        deadline = None
+        while True:
+            try:
+                self._db.execute(_INSERT, row)
+                return
+            except sqlite3.Error as exc:
+                deadline = self._locked(exc, deadline)
+            await asyncio.sleep(RETRY_S)
 
     def close(self) -> None:
-        self._db.close()
+        with contextlib.suppress(sqlite3.Error):  # what was committed is on disk already
+            self._db.close()
+
+    # ---- faults
+
+    def _fetch(self, query: str, params: Sequence[Any] = ()) -> list[Any]:
+        return self._db.execute(query, params).fetchall()
+
+    def _waiting(self, action: Callable[..., T], *args: Any) -> T:
+        """`action(*args)`, tried again while the database is locked (the caller waits)."""
+        deadline = None
+        while True:
+            try:
+                return action(*args)
+            except sqlite3.Error as exc:
+                deadline = self._locked(exc, deadline)
+            time.sleep(RETRY_S)
+
+    def _locked(self, exc: sqlite3.Error, deadline: float | None) -> float:
+        """The deadline of the wait for a lock; a CacheError for any other fault, or once the
+        deadline has passed."""
+        if _fault(exc) != "locked":
+            raise self.error(exc) from None
+        now = time.monotonic()
+        if deadline is None:
+            if not self._noted_lock:
+                self._noted_lock = True
+                self.note(
+                    f"the response cache {self.path} is locked by another process: waiting "
+                    f"for it (up to {self.lock_wait_s:g} s at a time)"
+                )
+            return now + self.lock_wait_s
+        if now >= deadline:
+            raise CacheError(
+                f"the response cache stayed locked for {self.lock_wait_s:g} s: another process "
+                "holds a transaction on it; end that transaction (or process), or give another "
+                "--cache",
+                where=str(self.path),
+            )
+        return deadline
+
+    def error(self, exc: sqlite3.Error) -> CacheError:
+        """The one-line error for a fault of the database."""
+        where, fault = str(self.path), _fault(exc)
+        if fault == "damaged":
+            return CacheError(
+                f"the response cache is damaged ({exc}): move it aside (with its -wal and -shm "
+                "files) and run again; `sqlite3 FILE .recover` can save its readable rows into "
+                "a new file",
+                where=where,
+            )
+        if fault == "full":
+            return CacheError(
+                f"cannot store answers in the response cache: the disk is full ({exc}); free "
+                "space on the disk that holds it, or give --cache a file on another disk",
+                where=where,
+            )
+        if fault == "read-only":
+            return CacheError(
+                f"cannot store answers in the response cache: it is read-only ({exc}); make the "
+                "file and its folder writable, or give another --cache",
+                where=where,
+            )
+        return CacheError(f"cannot use the response cache: {exc}", where=where)
 
 
-def _decode(blob: str) -> Response:
-    data = json.loads(blob)
-    data["usage"] = Usage(**data.get("usage") or {})
-    data["alternatives"] = tuple(_completion(c) for c in data.get("alternatives") or ())
-    return Response(**data)
+def _fault(exc: sqlite3.Error) -> str:
+    """What kind of fault a SQLite error is: locked, damaged, full, read-only, or other."""
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    text = str(exc).lower()
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "is locked" in text:
+        return "locked"
+    if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")) or (
+        "malformed" in text or "not a database" in text
+    ):
+        return "damaged"
+    if name == "SQLITE_FULL" or "disk is full" in text:
+        return "full"
+    if name.startswith("SQLITE_READONLY") or "readonly" in text:
+        return "read-only"
+    return "other"
 
 
-def _completion(stored: Any) -> Completion:
-    """A further completion as stored: its fields, or (entries written before completions
-    kept their reasoning and finish reason) its answer alone."""
-    return Completion(**stored) if isinstance(stored, dict) else Completion(str(stored))
+# ---- rows
+
+
+def _encode(response: Response) -> str:
+    blob = json.dumps(asdict(response), ensure_ascii=False)
+    if _SURROGATE.search(blob):  # not UTF-8: escaped (\ud800), read back equal
+        blob = json.dumps(asdict(response), ensure_ascii=True)
+    return blob
+
+
+def _decode(blob: Any) -> Response | None:
+    """The answer a row holds, or None where it cannot be read as one."""
+    try:
+        text = blob.decode("utf-8") if isinstance(blob, bytes) else blob
+        data = json.loads(text)
+    except (UnicodeDecodeError, ValueError, TypeError, RecursionError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    try:
+        # entries written before completions kept their reasoning and finish reason: a
+        # further completion is its answer alone
+        alternatives = data.get("alternatives") or []
+        if isinstance(alternatives, list):
+            data["alternatives"] = [{"text": c} if isinstance(c, str) else c for c in alternatives]
+        data["usage"] = data.get("usage") or {}
+        response = _typed(Response, data)
+    except (TypeError, ValueError):
+        return None
+    return response if response.ok else None  # failed requests are never stored
+
+
+_HINTS: dict[type, dict[str, Any]] = {}
+
+
+def _typed(cls: type[Any], data: Any) -> Any:
+    """An instance of dataclass `cls` from JSON values, each checked against its type: a
+    TypeError for an unknown field, a missing one or a value of the wrong type."""
+    if not isinstance(data, dict):
+        raise TypeError(f"{cls.__name__}: not an object")
+    hints = _HINTS.get(cls)
+    if hints is None:
+        hints = _HINTS[cls] = typing.get_type_hints(cls)
+    names = {f.name for f in fields(cls)}
+    if unknown := set(data) - names:
+        raise TypeError(f"{cls.__name__}: unknown fields {sorted(unknown)}")
+    return cls(**{name: _value(value, hints[name]) for name, value in data.items()})
+
+
+def _value(value: Any, hint: Any) -> Any:
+    """`value` as type `hint` (str, int, float, bool, None, unions of them, dataclasses,
+    tuple[X, ...]); a TypeError where it is not one."""
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, UnionType):
+        for option in typing.get_args(hint):
+            try:
+                return _value(value, option)
+            except TypeError:
+                continue
+        raise TypeError(f"{value!r} is not {hint}")
+    if origin is tuple:
+        item = typing.get_args(hint)[0]
+        if not isinstance(value, list):
+            raise TypeError(f"{value!r} is not a list")
+        return tuple(_value(v, item) for v in value)
+    if is_dataclass(hint) and isinstance(hint, type):
+        return _typed(hint, value)
+    if hint is NoneType:
+        if value is not None:
+            raise TypeError(f"{value!r} is not null")
+        return None
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise TypeError(f"{value!r} is not a number")
+        return float(value)
+    if hint in (str, int, bool):
+        if not isinstance(value, hint) or (hint is int and isinstance(value, bool)):
+            raise TypeError(f"{value!r} is not {hint.__name__}")
+        return value
+    return value  # a type this reader cannot check: taken as it is

@@ -3,17 +3,30 @@ each answer stored as it arrives. Scoring is harness.scorer's, on the run's reco
 
 Identical prompts are sent once only where decoding is deterministic (temperature 0, one
 completion): otherwise each sample is asked for its own answer, and the cache keeps each
-sample's answer under its own key (harness.cache.cache_key)."""
+sample's answer under its own key (harness.cache.cache_key).
+
+Nothing paid for is lost to a cache fault. Before anything is sent, the cache must take a write
+(`ResponseCache.ready`: read-only, damaged or locked caches stop the run there). Where an answer
+cannot be stored later on (a full disk, a lock held too long), the run stops at once: the
+requests in flight are cancelled, those not answered are recorded as failed, every answer
+received (the one that could not be stored included) is kept, and `Execution.stopped` says
+why, for the caller to write the run and then report the error.
+
+Text that UTF-8 cannot hold (lone surrogates, sent by a server as JSON escapes) is cached as it
+came, and replaced by U+FFFD in what the run records and scores."""
 
 from __future__ import annotations
 
+import re
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 from harness.backends import Backend
-from harness.cache import ResponseCache, cache_key
+from harness.cache import CacheError, ResponseCache, cache_key
+from harness.errors import PolyevalError
 from harness.planner import Plan
 from harness.record import SampleRecord
 from harness.record.build import sample_record
@@ -21,6 +34,8 @@ from harness.records import Request, Response
 
 Progress = Callable[[int], None]  # called with the number of newly finished requests
 Answered = tuple[Request, Response | None, bool]  # a request, its answer, from the cache?
+NOT_ANSWERED = "not answered: the run stopped when the response cache could not store answers"
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass
@@ -32,6 +47,35 @@ class Counts:
     truncated: int = 0  # answers cut by the token limit
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    cache_unreadable: int = 0  # rows of the cache that could not be read: asked again
+
+
+@dataclass(frozen=True)
+class Stopped:
+    """Why a run stopped before every request was answered: the cache could not store an
+    answer. Every answer received is kept in memory; the last one is in no cache."""
+
+    error: CacheError
+    left: int  # requests without an answer: asked by the next run
+
+    def after_write(self, run_dir: Path) -> PolyevalError:
+        """The one-line error, once the run folder holds the answers received."""
+        return PolyevalError(
+            f"{self.error.message}. The run stopped: the answers received are recorded in "
+            f"{run_dir} (status incomplete); the same command (with --overwrite where --output "
+            f"names that folder) asks the {self.left} requests left",
+            where=self.error.where,
+        )
+
+    def unwritten(self, folder_error: PolyevalError) -> PolyevalError:
+        """The one-line error where the run folder could not be written either."""
+        why = folder_error.message.split(";")[0]  # not its word on the cache: this one failed
+        return PolyevalError(
+            f"{self.error.message}. The run stopped, and its folder could not be written "
+            f"either ({why}): the answer received last is stored nowhere; the same command "
+            f"asks it again with the {self.left} requests left",
+            where=self.error.where,
+        )
 
 
 @dataclass
@@ -39,6 +83,7 @@ class Execution:
     answered: list[Answered]
     counts: Counts
     timings: dict[str, float] = field(default_factory=dict)
+    stopped: Stopped | None = None  # the run stopped early: the cache could not store answers
 
     def __repr__(self) -> str:
         # short: asyncio formats the finished main task, and with it this result, when
@@ -57,25 +102,48 @@ async def execute(
     started = time.perf_counter()
     identity = backend.identity()
     keys = [cache_key(identity, r, backend.cache_salt(r)) for r in plan.requests]
+    unreadable = cache.unreadable
     answers = cache.get_many(keys)
     from_cache = {k for k in keys if k in answers}
     counts = Counts(requests=len(keys), from_cache=sum(k in from_cache for k in keys))
+    counts.cache_unreadable = cache.unreadable - unreadable
     progress(counts.from_cache)
     pending = _unique_pending(plan.requests, keys, from_cache)
+    if pending:
+        cache.ready()  # before anything is paid for
     multiplicity = Counter(keys)
     failures: dict[str, Response] = {}
+    fault: CacheError | None = None
     sent_at = time.perf_counter()
-    async for index, response in backend.generate([r for _, r in pending]):
-        key = pending[index][0]
-        counts.sent += 1
-        if response.ok:
-            cache.put(key, response)
-            answers[key] = response
-        else:
-            failures[key] = response
-        progress(multiplicity[key])
+    stream = backend.generate([r for _, r in pending])
+    try:
+        async for index, response in stream:
+            key = pending[index][0]
+            counts.sent += 1
+            if response.ok:
+                answers[key] = response  # kept, whether or not the cache can take it
+                try:
+                    await cache.store(key, response)
+                except CacheError as exc:
+                    fault = exc
+            else:
+                failures[key] = response
+            progress(multiplicity[key])
+            if fault is not None:
+                break
+    finally:
+        close = getattr(stream, "aclose", None)
+        if close is not None:  # where the run stopped: cancels what is still in flight
+            await close()
+    stopped = None
+    if fault is not None:
+        for key, _ in pending:
+            if key not in answers and key not in failures:
+                failures[key] = Response(text="", error=NOT_ANSWERED)
+        left = sum(1 for k in keys if k not in answers)
+        stopped = Stopped(fault, left)
     answered = [
-        (r, answers.get(k) or failures.get(k), k in from_cache)
+        (r, _encodable(answers.get(k) or failures.get(k)), k in from_cache)
         for r, k in zip(plan.requests, keys, strict=True)
     ]
     counts.failed = sum(1 for _, a, _ in answered if a is None or not a.ok)
@@ -85,7 +153,35 @@ async def execute(
             counts.prompt_tokens += a.usage.prompt_tokens
             counts.completion_tokens += a.usage.completion_tokens
     timings = {"prepare_s": sent_at - started, "generate_s": time.perf_counter() - sent_at}
-    return Execution(answered, counts, timings)
+    return Execution(answered, counts, timings, stopped)
+
+
+def _encodable(response: Response | None) -> Response | None:
+    """The answer with every lone surrogate replaced by U+FFFD (as it is, where it has none):
+    what the run folder (UTF-8) can hold and what scoring sees."""
+    if response is None:
+        return None
+    texts = [response.text, response.reasoning or "", *(c.text for c in response.alternatives)]
+    texts += [c.reasoning or "" for c in response.alternatives]
+    if not any(_SURROGATE.search(t) for t in texts):
+        return response
+    return replace(
+        response,
+        text=_clean(response.text),
+        reasoning=_clean_optional(response.reasoning),
+        alternatives=tuple(
+            replace(c, text=_clean(c.text), reasoning=_clean_optional(c.reasoning))
+            for c in response.alternatives
+        ),
+    )
+
+
+def _clean(text: str) -> str:
+    return _SURROGATE.sub("\ufffd", text)
+
+
+def _clean_optional(text: str | None) -> str | None:
+    return None if text is None else _clean(text)
 
 
 def _unique_pending(

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from harness.backends import Backend, create_backend
@@ -27,6 +28,7 @@ from harness.record import (
     Counts,
     Manifest,
     RunContents,
+    RunFolderError,
     SampleRecord,
     ScoreRecord,
     Scoring,
@@ -36,7 +38,7 @@ from harness.record import (
 from harness.registry import TaskRegistry
 from harness.report import breakdowns, gap_tables, lcb_table, score_table, unjudged_cells
 from harness.runner import Counts as RunCounts
-from harness.runner import execute
+from harness.runner import Stopped, execute
 from harness.scorer import score_run
 from harness.summary import summarize
 from harness.translation.round_trip import combine, fold, second_leg
@@ -108,7 +110,9 @@ def run_evaluation(options: RunOptions, console: Console | None = None) -> Outco
             cache_path = options.cache_path or default_cache_path()
         for task_plan in plan.tasks:
             _print_notes(task_plan, console)
-        cache = ResponseCache(cache_path)
+        cache = ResponseCache(
+            cache_path, note=lambda text: console.print(f"[yellow]note:[/] {escape(text)}")
+        )
         try:
             generated = asyncio.run(_generate(plan, backend, cache, console))
         finally:
@@ -119,8 +123,13 @@ def run_evaluation(options: RunOptions, console: Console | None = None) -> Outco
         manifest = build_manifest(
             run_dir.name, selection, plan, generated.counts, timings, model, started
         ).model_copy(update={"replay": replay_record(options)})
-        contents = score_and_write(claimed, manifest, generated.records)
+        try:
+            contents = score_and_write(claimed, manifest, generated.records)
+        except RunFolderError as exc:
+            raise (generated.stopped.unwritten(exc) if generated.stopped else exc) from None
     _report(contents, run_dir, console)
+    if generated.stopped is not None:  # the cache failed: the answers received are written
+        raise generated.stopped.after_write(run_dir)
     return Outcome(run_dir, contents.manifest.counts, list(contents.scores))
 
 
@@ -283,6 +292,7 @@ class Generated:
     records: list[SampleRecord]
     counts: RunCounts
     timings: dict[str, float]
+    stopped: Stopped | None = None  # the cache could not store an answer: the run stopped
 
 
 async def _generate(
@@ -310,13 +320,14 @@ async def _generate(
             execution = await execute(plan, backend, cache, advance)
             records = execution.records(plan)
             back = second_leg(plan, execution.answered)
-            if back is not None:  # round trips: translate the first legs' outputs back
+            stopped = execution.stopped
+            if back is not None and stopped is None:  # round trips: translate back
                 total = len(plan.requests) + len(back.requests)
                 bar.update(job, total=total, description="round trips")
                 second = await execute(back, backend, cache, advance)
                 records = fold(records, second.records(back))
-                execution = combine(execution, second)
-            return Generated(records, execution.counts, execution.timings)
+                execution, stopped = combine(execution, second), second.stopped
+            return Generated(records, execution.counts, execution.timings, stopped)
         finally:
             await backend.aclose()
 

@@ -263,10 +263,16 @@ class Claim:
     def write(self, contents: RunContents) -> None:
         """Write the run into a staging folder, then put it in place whole."""
         staging = _sibling(self.path, STAGING)
-        staging.mkdir(parents=True)
         try:
-            _write_files(staging, contents)
-            _fsync_dir(staging)
+            staging.mkdir(parents=True)
+        except OSError as exc:
+            raise _unwritten(exc, self.path) from None
+        try:
+            _write_files(staging, contents, self.path)
+            try:
+                _fsync_dir(staging)
+            except OSError as exc:
+                raise _unwritten(exc, self.path) from None
             check_target(self.path, overwrite=self.overwrite)
             _put_in_place(staging, self.path)
         finally:
@@ -274,7 +280,7 @@ class Claim:
                 shutil.rmtree(staging, ignore_errors=True)
 
 
-def _write_files(folder: Path, contents: RunContents) -> None:
+def _write_files(folder: Path, contents: RunContents, target: Path) -> None:
     try:
         _write(folder / SAMPLES, lambda h: _jsonl(h, contents.samples))
         _write(folder / SCORES, lambda h: _json_list(h, contents.scores))
@@ -283,11 +289,16 @@ def _write_files(folder: Path, contents: RunContents) -> None:
         manifest = contents.manifest.model_copy(update={"format": FORMAT})
         _write(folder / MANIFEST, lambda h: h.write(_dumps(manifest.as_json())))
     except OSError as exc:
-        raise RunFolderError(
-            f"cannot write the run: {exc.strerror or exc}; its answers are in the response "
-            "cache, so the same command resumes without asking the model again",
-            where=str(folder.parent),
-        ) from None
+        raise _unwritten(exc, target) from None
+
+
+def _unwritten(exc: OSError, where: Path) -> RunFolderError:
+    """A write of the run that failed (a full disk, a read-only folder): one line."""
+    return RunFolderError(
+        f"cannot write the run: {exc.strerror or exc}; its answers are in the response cache, "
+        "so the same command resumes without asking the model again",
+        where=str(where),
+    )
 
 
 def _write(path: Path, fill: Callable[[IO[str]], object]) -> None:
@@ -417,7 +428,13 @@ def _lock(target: Path) -> int | None:
             f"cannot create the folder: {exc.strerror}", where=str(target)
         ) from None
     while True:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:  # a full disk, a read-only folder: before anything is asked
+            raise RunFolderError(
+                f"cannot write the folder's lock {path.name}: {exc.strerror or exc}",
+                where=str(target),
+            ) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

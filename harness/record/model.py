@@ -21,6 +21,7 @@ from pydantic import (
     Field,
     SerializerFunctionWrapHandler,
     computed_field,
+    field_validator,
     model_serializer,
 )
 
@@ -262,6 +263,8 @@ class LangidInfo(Record):
 
 
 class Counts(Record):
+    OPTIONAL = frozenset({"cache_unreadable"})
+
     requests: int = 0
     sent: int = 0
     from_cache: int = 0
@@ -269,6 +272,14 @@ class Counts(Record):
     truncated: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    # rows of the response cache that could not be read (damaged, or of another version),
+    # asked again; left out of the file where there were none
+    cache_unreadable: int | None = None
+
+    @field_validator("cache_unreadable")
+    @classmethod
+    def _none_for_zero(cls, value: int | None) -> int | None:
+        return value or None
 
 
 class Environment(Record):

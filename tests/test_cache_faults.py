@@ -1,0 +1,380 @@
+"""The response cache degrades, never destroys: each way a cache can be damaged, locked or
+unwritable, and what a run then does. Nothing paid for is lost, and every stop says why in one
+line."""
+
+from __future__ import annotations
+
+import errno
+import functools
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import Result
+
+from harness import cache as cache_module
+from harness.cache import ResponseCache
+from harness.records import Completion, Response, Usage
+from harness.runner import NOT_ANSWERED
+from tests.conftest import assert_one_line_error, read_run
+from tests.fake_server import FakeServer
+
+RUN = "run --model baseline:random --tasks mgsm --limit 4"  # with --languages
+CONNECT = sqlite3.connect  # the real one, for the tests' own looks at a cache
+
+
+def _rows(cache: Path) -> dict[str, str]:
+    db = CONNECT(cache)
+    try:
+        return dict(db.execute("SELECT key, response FROM responses").fetchall())
+    finally:
+        db.close()
+
+
+def _flat(output: str) -> str:
+    """The console's output as one line (rich wraps long lines)."""
+    return " ".join(output.split())
+
+
+def _counts(run_dir: Path) -> dict[str, Any]:
+    counts: dict[str, Any] = read_run(run_dir)["manifest"]["counts"]
+    return counts
+
+
+# ---- rows the cache cannot read
+
+
+def test_rows_the_cache_cannot_read_are_asked_again_and_counted(
+    evaluate: Callable[..., Result], tmp_path: Path
+) -> None:
+    assert evaluate(RUN, languages="en,de,fr", output=tmp_path / "first").exit_code == 0
+    cache = tmp_path / "cache.sqlite"
+    keys = sorted(_rows(cache))
+    assert len(keys) == 12
+    damage = [
+        "{'text': 'not JSON'",  # damaged JSON
+        json.dumps({"text": "Answer: 7", "finish_reason": "stop", "colour": "red"}),  # unknown
+        json.dumps({"text": 7, "finish_reason": "stop"}),  # a number where text belongs
+        json.dumps({"text": "7", "usage": {"prompt_tokens": "many"}}),  # a wrong type inside
+        json.dumps({"text": "7", "alternatives": {"a": 1}}),  # not a list
+        json.dumps(["Answer: 7"]),  # not an object
+        json.dumps({"text": "7", "error": "boom"}),  # a failure: never stored
+    ]
+    db = CONNECT(cache, isolation_level=None)
+    for key, blob in zip(keys, damage, strict=False):
+        db.execute("UPDATE responses SET response = ? WHERE key = ?", (blob, key))
+    # bytes that are not UTF-8, stored as text
+    db.execute(
+        "UPDATE responses SET response = CAST(x'7b2274657874223a2022ff227d' AS TEXT) WHERE key = ?",
+        (keys[7],),
+    )
+    db.close()
+    result = evaluate(RUN, languages="en,de,fr", output=tmp_path / "second")
+    assert result.exit_code == 0, result.output
+    assert "8 answers in the response cache" in _flat(result.output)
+    counts = _counts(tmp_path / "second")
+    assert counts["cache_unreadable"] == 8
+    assert counts["sent"] == 8 and counts["from_cache"] == 4
+    # the new answers replaced the damaged rows: the next run reads every one
+    assert evaluate(RUN, languages="en,de,fr", output=tmp_path / "third").exit_code == 0
+    third = _counts(tmp_path / "third")
+    assert third["sent"] == 0 and "cache_unreadable" not in third
+
+
+def test_rows_written_before_completions_kept_their_fields_are_still_read(
+    tmp_path: Path,
+) -> None:
+    cache = ResponseCache(tmp_path / "cache.sqlite")
+    response = Response(
+        "A",
+        finish_reason="stop",
+        usage=Usage(3, 1),
+        latency_s=2,
+        alternatives=(Completion("B", "why", "stop"),),
+    )
+    cache.put("new", response)
+    old = {"text": "A", "alternatives": ["B", "C"], "usage": None}
+    # an entry as older versions wrote it
+    cache._db.execute("INSERT INTO responses VALUES ('old', ?, 0)", (json.dumps(old),))
+    found = cache.get_many(["new", "old", "missing"])
+    assert found["new"] == response
+    assert found["old"].alternatives == (Completion("B"), Completion("C"))
+    assert cache.unreadable == 0
+    cache.close()
+
+
+# ---- text UTF-8 cannot hold
+
+
+def test_a_reply_holding_a_lone_surrogate_is_cached_escaped_and_read_back_equal(
+    evaluate: Callable[..., Result], tmp_path: Path
+) -> None:
+    reply = "Answer: B \ud800 (\udfff)"
+    server = FakeServer(responder=lambda body: reply).start_in_thread()
+    try:
+        command = "run --model openai:fake-model --source sample --tasks belebele --limit 2"
+        for name in ("first", "second"):
+            result = evaluate(
+                command, languages="en,ur", base_url=server.base_url, output=tmp_path / name
+            )
+            assert result.exit_code == 0, result.output
+        assert len(server.bodies) == 4  # the second run asked nothing
+    finally:
+        server.stop_thread()
+    cache = ResponseCache(tmp_path / "cache.sqlite")
+    stored = cache.get_many(_rows(tmp_path / "cache.sqlite"))
+    cache.close()
+    assert [r.text for r in stored.values()] == [reply] * 4  # read back equal
+    for name in ("first", "second"):  # the run folder holds UTF-8: U+FFFD in their place
+        samples = read_run(tmp_path / name)["samples"]
+        assert [s["output"] for s in samples] == ["Answer: B \ufffd (\ufffd)"] * 4
+        assert [s["parsed"] for s in samples] == ["B"] * 4
+    assert evaluate("score", str(tmp_path / "second")).exit_code == 0
+
+
+# ---- a locked cache
+
+
+@pytest.fixture
+def lock_wait(monkeypatch: pytest.MonkeyPatch) -> Callable[[float], None]:
+    def set_wait(seconds: float) -> None:
+        monkeypatch.setattr(cache_module, "LOCK_WAIT_S", seconds)
+        monkeypatch.setattr(cache_module, "RETRY_S", 0.05)
+
+    return set_wait
+
+
+class Holder:
+    """Another connection that takes the cache's write lock (BEGIN EXCLUSIVE) once the cache
+    holds `after_rows` rows, and holds it until released."""
+
+    def __init__(self, cache: Path, after_rows: int = 0) -> None:
+        self.cache, self.after_rows = cache, after_rows
+        self.taken, self.release = threading.Event(), threading.Event()
+        self.thread = threading.Thread(target=self._hold, daemon=True)
+        self.thread.start()
+        assert after_rows or self.taken.wait(10)
+
+    def _hold(self) -> None:
+        db = CONNECT(self.cache, isolation_level=None, check_same_thread=False, timeout=10)
+        try:
+            while not self.release.is_set():
+                count = db.execute("SELECT COUNT(*) FROM responses").fetchone()[0]
+                if count >= self.after_rows:
+                    break
+                self.release.wait(0.005)
+            db.execute("BEGIN EXCLUSIVE")
+            self.taken.set()
+            self.release.wait(30)
+            db.execute("ROLLBACK")
+        finally:
+            db.close()
+
+    def stop(self) -> None:
+        self.release.set()
+        self.thread.join(10)
+
+
+def test_a_locked_cache_is_waited_for_with_a_note(
+    evaluate: Callable[..., Result], tmp_path: Path, lock_wait: Callable[[float], None]
+) -> None:
+    lock_wait(30)
+    assert evaluate(RUN, languages="en", output=tmp_path / "first").exit_code == 0
+    holder = Holder(tmp_path / "cache.sqlite")
+    threading.Timer(0.5, holder.stop).start()
+    result = evaluate(RUN, languages="en,de", output=tmp_path / "second")
+    holder.stop()
+    assert result.exit_code == 0, result.output
+    assert "is locked by another process: waiting" in _flat(result.output)
+    assert _counts(tmp_path / "second")["sent"] == 4
+
+
+def test_a_cache_that_stays_locked_is_a_one_line_error_before_anything_is_asked(
+    evaluate: Callable[..., Result], tmp_path: Path, lock_wait: Callable[[float], None]
+) -> None:
+    lock_wait(0.3)
+    assert evaluate(RUN, languages="en", output=tmp_path / "first").exit_code == 0
+    holder = Holder(tmp_path / "cache.sqlite")
+    try:
+        result = evaluate(RUN, languages="en,de", output=tmp_path / "second")
+    finally:
+        holder.stop()
+    assert_one_line_error(result, str(tmp_path / "cache.sqlite"), "stayed locked", "--cache")
+    assert "is locked by another process: waiting" in _flat(result.output)
+    assert not (tmp_path / "second").exists()  # nothing was asked, nothing written
+    assert len(_rows(tmp_path / "cache.sqlite")) == 4
+
+
+def test_a_lock_taken_during_the_run_stops_it_with_every_answer_kept(
+    evaluate: Callable[..., Result], tmp_path: Path, lock_wait: Callable[[float], None]
+) -> None:
+    lock_wait(0.3)
+    cache, out = tmp_path / "cache.sqlite", tmp_path / "run"
+    command = "run --model baseline:random -M latency=0.05 --tasks mgsm --limit 4"
+    ResponseCache(cache).close()
+    holder = Holder(cache, after_rows=3)
+    try:
+        result = evaluate(command, languages="en,de,fr", output=out)
+    finally:
+        holder.stop()
+    assert holder.taken.is_set()
+    assert_one_line_error(result, str(cache), "stayed locked", str(out), "requests left")
+    _assert_stopped_with_every_answer_kept(out, cache, requests=12)
+    resumed = evaluate(command, "--overwrite", languages="en,de,fr", output=out)
+    assert resumed.exit_code == 0, resumed.output
+    assert _counts(out)["from_cache"] == len(_rows(cache)) - _counts(out)["sent"]
+
+
+def _assert_stopped_with_every_answer_kept(out: Path, cache: Path, requests: int) -> None:
+    """The run folder of a run stopped by its cache: every answer received is recorded, the
+    last of them in no cache; the requests not answered are failures, asked next time."""
+    run = read_run(out)
+    assert run["manifest"]["status"] == "incomplete"
+    answered = [s for s in run["samples"] if s["output"] is not None]
+    unanswered = [s for s in run["samples"] if s["output"] is None]
+    stored = _rows(cache)
+    assert len(answered) == len(stored) + 1 and len(run["samples"]) == requests
+    assert unanswered and all(s["error"] == NOT_ANSWERED for s in unanswered)
+    texts = sorted(json.loads(blob)["text"] for blob in stored.values())
+    assert set(texts) <= {s["output"] for s in answered}
+    assert run["manifest"]["counts"]["failed"] == len(unanswered)
+
+
+# ---- failed writes: a full disk, a read-only file
+
+
+class FullDisk(sqlite3.Connection):
+    """A connection whose disk fills after `room` more rows are written."""
+
+    room = 0
+
+    def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:
+        if sql.lstrip().upper().startswith("INSERT"):
+            if FullDisk.room <= 0:
+                raise sqlite3.OperationalError("database or disk is full")
+            FullDisk.room -= 1
+        return super().execute(sql, *args)
+
+
+@pytest.fixture
+def full_disk(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[int], None]]:
+    def fill_after(rows: int) -> None:
+        FullDisk.room = rows
+        monkeypatch.setattr(sqlite3, "connect", functools.partial(CONNECT, factory=FullDisk))
+
+    yield fill_after
+    monkeypatch.undo()
+
+
+def test_a_full_disk_stops_the_run_cleanly_and_loses_no_answer(
+    evaluate: Callable[..., Result], tmp_path: Path, full_disk: Callable[[int], None]
+) -> None:
+    cache, out = tmp_path / "cache.sqlite", tmp_path / "run"
+    full_disk(6)
+    result = evaluate(RUN, languages="en,de,fr", output=out)
+    line = assert_one_line_error(result, str(cache), "disk is full", "free space", str(out))
+    assert "requests left" in line
+    _assert_stopped_with_every_answer_kept(out, cache, requests=12)
+    FullDisk.room = 10**6  # room again
+    resumed = evaluate(RUN, "--overwrite", languages="en,de,fr", output=out)
+    assert resumed.exit_code == 0, resumed.output
+    counts = _counts(out)
+    assert counts["sent"] == 12 - counts["from_cache"] and counts["from_cache"] >= 4
+
+
+def test_a_full_disk_for_both_cache_and_run_says_what_was_lost(
+    evaluate: Callable[..., Result],
+    tmp_path: Path,
+    full_disk: Callable[[int], None],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    full_disk(4)
+    _fill_the_disk_of_runs(monkeypatch, "mkdir")
+    result = evaluate(RUN, languages="en,de", output=tmp_path / "run")
+    assert_one_line_error(result, "disk is full", "could not be written either", "stored nowhere")
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_read_only_cache_serves_its_answers_and_refuses_new_ones_before_asking(
+    evaluate: Callable[..., Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "cache.sqlite"
+    assert evaluate(RUN, languages="en", output=tmp_path / "first").exit_code == 0
+
+    def read_only(path: Path, **options: Any) -> sqlite3.Connection:
+        return CONNECT(f"file:{path}?mode=ro", uri=True, **options)
+
+    monkeypatch.setattr(sqlite3, "connect", read_only)
+    again = evaluate(RUN, languages="en", output=tmp_path / "again")
+    assert again.exit_code == 0 and _counts(tmp_path / "again")["sent"] == 0
+    result = evaluate(RUN, languages="en,de", output=tmp_path / "more")
+    assert_one_line_error(result, str(cache), "read-only", "--cache")
+    assert not (tmp_path / "more").exists()
+
+
+# ---- a damaged database file
+
+
+@pytest.mark.parametrize("where", ["pages", "header"])
+def test_a_damaged_database_file_is_a_one_line_error_naming_it(
+    evaluate: Callable[..., Result], tmp_path: Path, where: str
+) -> None:
+    cache = tmp_path / "cache.sqlite"
+    assert evaluate(RUN, languages="en,de", output=tmp_path / "first").exit_code == 0
+    assert not cache.with_name("cache.sqlite-wal").exists()  # all of it in the file
+    data = bytearray(cache.read_bytes())
+    page = 4096
+    if where == "pages":  # every page but the first (the header and the schema) scribbled
+        data[page:] = b"scribbled" * ((len(data) - page) // 9) + b"!" * ((len(data) - page) % 9)
+    else:
+        data[:16] = b"scribbled header"
+    cache.write_bytes(bytes(data))
+    result = evaluate(RUN, languages="en,de", output=tmp_path / "second")
+    assert_one_line_error(result, str(cache), "damaged", "move it aside")
+    assert not (tmp_path / "second").exists()
+
+
+# ---- a full disk under --output
+
+
+def _fill_the_disk_of_runs(monkeypatch: pytest.MonkeyPatch, where: str) -> None:
+    full = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    if where == "mkdir":
+        mkdir = Path.mkdir
+
+        def no_room(path: Path, *args: Any, **kwargs: Any) -> None:
+            if ".staging-" in path.name:
+                raise full
+            mkdir(path, *args, **kwargs)
+
+        monkeypatch.setattr(Path, "mkdir", no_room)
+    else:
+        fsync = os.fsync
+
+        def no_room_at_fsync(fd: int) -> None:
+            if os.fstat(fd).st_size > 0:
+                raise full
+            fsync(fd)
+
+        monkeypatch.setattr(os, "fsync", no_room_at_fsync)
+
+
+@pytest.mark.parametrize("where", ["mkdir", "write"])
+def test_a_full_disk_under_output_is_a_one_line_error_and_the_same_command_resumes(
+    evaluate: Callable[..., Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    out = tmp_path / "run"
+    with monkeypatch.context() as patch:
+        _fill_the_disk_of_runs(patch, where)
+        result = evaluate(RUN, languages="en,de", output=out)
+    assert_one_line_error(result, str(out), "No space left on device", "same command resumes")
+    assert not out.exists() or not any(out.iterdir())
+    assert not list(tmp_path.glob(".run.staging-*"))
+    again = evaluate(RUN, languages="en,de", output=out)
+    assert again.exit_code == 0, again.output
+    assert _counts(out)["sent"] == 0 and _counts(out)["from_cache"] == 8
