@@ -285,72 +285,119 @@ def _encode(response: Response) -> str:
 
 
 def _decode(blob: Any) -> Response | None:
-    """The answer a row holds, or None where it cannot be read as one."""
+    """The answer a row holds (UTF-8 bytes of JSON), or None where it cannot be read as one."""
     try:
-        text = blob.decode("utf-8") if isinstance(blob, bytes) else blob
-        data = json.loads(text)
-    except (UnicodeDecodeError, ValueError, TypeError, RecursionError):
+        data = json.loads(blob.decode() if type(blob) is bytes else blob)
+    except (ValueError, TypeError, RecursionError):  # not UTF-8, not JSON
         return None
-    if not isinstance(data, dict):
+    if type(data) is not dict:
         return None
-    try:
+    alternatives = data.get("alternatives")
+    if alternatives and type(alternatives) is list:
         # entries written before completions kept their reasoning and finish reason: a
         # further completion is its answer alone
-        alternatives = data.get("alternatives") or []
-        if isinstance(alternatives, list):
-            data["alternatives"] = [{"text": c} if isinstance(c, str) else c for c in alternatives]
-        data["usage"] = data.get("usage") or {}
+        data["alternatives"] = [{"text": c} if type(c) is str else c for c in alternatives]
+    elif alternatives is None and "alternatives" in data:
+        data["alternatives"] = []
+    if data.get("usage", 0) is None:
+        data["usage"] = {}
+    try:
         response = _typed(Response, data)
     except (TypeError, ValueError):
         return None
     return response if response.ok else None  # failed requests are never stored
 
 
-_HINTS: dict[type, dict[str, Any]] = {}
+Reader = Callable[[Any], Any]
+_READERS: dict[Any, Reader] = {}
 
 
-def _typed(cls: type[Any], data: Any) -> Any:
+def _typed(cls: type[T], data: Any) -> T:
     """An instance of dataclass `cls` from JSON values, each checked against its type: a
     TypeError for an unknown field, a missing one or a value of the wrong type."""
-    if not isinstance(data, dict):
-        raise TypeError(f"{cls.__name__}: not an object")
-    hints = _HINTS.get(cls)
-    if hints is None:
-        hints = _HINTS[cls] = typing.get_type_hints(cls)
-    names = {f.name for f in fields(cls)}
-    if unknown := set(data) - names:
-        raise TypeError(f"{cls.__name__}: unknown fields {sorted(unknown)}")
-    return cls(**{name: _value(value, hints[name]) for name, value in data.items()})
+    value: T = _reader(cls)(data)
+    return value
 
 
-def _value(value: Any, hint: Any) -> Any:
-    """`value` as type `hint` (str, int, float, bool, None, unions of them, dataclasses,
-    tuple[X, ...]); a TypeError where it is not one."""
+def _reader(hint: Any) -> Reader:
+    """A function that gives a JSON value as type `hint` (str, int, float, bool, None, unions
+    of them, dataclasses of them, tuple[X, ...]), or raises TypeError; made once per type."""
+    reader = _READERS.get(hint)
+    if reader is None:
+        reader = _READERS[hint] = _make_reader(hint)
+    return reader
+
+
+def _make_reader(hint: Any) -> Reader:
     origin = typing.get_origin(hint)
     if origin in (typing.Union, UnionType):
-        for option in typing.get_args(hint):
-            try:
-                return _value(value, option)
-            except TypeError:
-                continue
-        raise TypeError(f"{value!r} is not {hint}")
+        options = [_reader(option) for option in typing.get_args(hint)]
+
+        def union(value: Any) -> Any:
+            for option in options:
+                try:
+                    return option(value)
+                except TypeError:
+                    continue
+            raise TypeError(f"{value!r} is not {hint}")
+
+        return union
     if origin is tuple:
-        item = typing.get_args(hint)[0]
-        if not isinstance(value, list):
-            raise TypeError(f"{value!r} is not a list")
-        return tuple(_value(v, item) for v in value)
+        item = _reader(typing.get_args(hint)[0])
+
+        def items(value: Any) -> tuple[Any, ...]:
+            if type(value) is not list:
+                raise TypeError(f"{value!r} is not a list")
+            return tuple(item(v) for v in value)
+
+        return items
     if is_dataclass(hint) and isinstance(hint, type):
-        return _typed(hint, value)
-    if hint is NoneType:
-        if value is not None:
-            raise TypeError(f"{value!r} is not null")
-        return None
+        return _record_reader(hint)
     if hint is float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise TypeError(f"{value!r} is not a number")
-        return float(value)
-    if hint in (str, int, bool):
-        if not isinstance(value, hint) or (hint is int and isinstance(value, bool)):
-            raise TypeError(f"{value!r} is not {hint.__name__}")
-        return value
-    return value  # a type this reader cannot check: taken as it is
+
+        def number(value: Any) -> float:
+            if type(value) not in (float, int):
+                raise TypeError(f"{value!r} is not a number")
+            return float(value)
+
+        return number
+    if hint in (str, int, bool, NoneType):
+
+        def exactly(value: Any) -> Any:
+            if type(value) is not hint:
+                raise TypeError(f"{value!r} is not {hint.__name__}")
+            return value
+
+        return exactly
+    return lambda value: value  # a type this reader cannot check: taken as it is
+
+
+def _record_reader(cls: type[Any]) -> Reader:
+    hints = typing.get_type_hints(cls)
+    # fields of plain types (str, int, bool, None and unions of them) are checked by their
+    # type alone, the others by their reader: a row is read once per answer of every rerun
+    plain: dict[str, tuple[type, ...]] = {}
+    readers: dict[str, Reader] = {}
+    for f in fields(cls):
+        options = typing.get_args(hints[f.name]) or (hints[f.name],)
+        if all(option in (str, int, bool, NoneType) for option in options):
+            plain[f.name] = options
+        else:
+            readers[f.name] = _reader(hints[f.name])
+
+    def record(value: Any) -> Any:
+        if type(value) is not dict:
+            raise TypeError(f"{cls.__name__}: not an object")
+        given = dict(value)
+        for name, v in value.items():
+            types = plain.get(name)
+            if types is not None:
+                if type(v) not in types:
+                    raise TypeError(f"{cls.__name__}.{name}: {v!r} is not {hints[name]}")
+            elif (reader := readers.get(name)) is not None:
+                given[name] = reader(v)
+            else:
+                raise TypeError(f"{cls.__name__}: unknown field {name!r}")
+        return cls(**given)
+
+    return record

@@ -17,10 +17,11 @@ came, and replaced by U+FFFD in what the run records and scores."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -34,6 +35,7 @@ from harness.records import Request, Response
 
 Progress = Callable[[int], None]  # called with the number of newly finished requests
 Answered = tuple[Request, Response | None, bool]  # a request, its answer, from the cache?
+Item = tuple[int, Response]  # what a backend yields: the index of a request, its answer
 NOT_ANSWERED = "not answered: the run stopped when the response cache could not store answers"
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -53,17 +55,19 @@ class Counts:
 @dataclass(frozen=True)
 class Stopped:
     """Why a run stopped before every request was answered: the cache could not store an
-    answer. Every answer received is kept in memory; the last one is in no cache."""
+    answer. Every answer received is kept; the last `uncached` are in no cache."""
 
     error: CacheError
-    left: int  # requests without an answer: asked by the next run
+    left: int  # requests without an answer
+    uncached: int
 
     def after_write(self, run_dir: Path) -> PolyevalError:
         """The one-line error, once the run folder holds the answers received."""
         return PolyevalError(
             f"{self.error.message}. The run stopped: the answers received are recorded in "
-            f"{run_dir} (status incomplete); the same command (with --overwrite where --output "
-            f"names that folder) asks the {self.left} requests left",
+            f"{run_dir} (the last {self.uncached} only there, not in the cache); the same "
+            f"command (with --overwrite where --output names that folder) asks the "
+            f"{self.left + self.uncached} requests that have no answer in the cache",
             where=self.error.where,
         )
 
@@ -72,8 +76,8 @@ class Stopped:
         why = folder_error.message.split(";")[0]  # not its word on the cache: this one failed
         return PolyevalError(
             f"{self.error.message}. The run stopped, and its folder could not be written "
-            f"either ({why}): the answer received last is stored nowhere; the same command "
-            f"asks it again with the {self.left} requests left",
+            f"either ({why}): the last {self.uncached} answers received are stored nowhere; "
+            f"the same command asks them again with the {self.left} requests left",
             where=self.error.where,
         )
 
@@ -114,6 +118,7 @@ async def execute(
     multiplicity = Counter(keys)
     failures: dict[str, Response] = {}
     fault: CacheError | None = None
+    uncached = 0  # answers received after the cache failed: kept, stored nowhere but the run
     sent_at = time.perf_counter()
     stream = backend.generate([r for _, r in pending])
     try:
@@ -125,12 +130,23 @@ async def execute(
                 try:
                     await cache.store(key, response)
                 except CacheError as exc:
-                    fault = exc
+                    fault, uncached = exc, 1
             else:
                 failures[key] = response
             progress(multiplicity[key])
             if fault is not None:
                 break
+        # the cache failed: nothing more is asked, but the answers the backend holds already
+        # (the rest of a batch, replies that came in meanwhile) are kept
+        while fault is not None and (item := await _ready_now(stream)) is not None:
+            index, response = item
+            key = pending[index][0]
+            counts.sent += 1
+            if response.ok:
+                answers[key], uncached = response, uncached + 1
+            else:
+                failures[key] = response
+            progress(multiplicity[key])
     finally:
         close = getattr(stream, "aclose", None)
         if close is not None:  # where the run stopped: cancels what is still in flight
@@ -141,7 +157,7 @@ async def execute(
             if key not in answers and key not in failures:
                 failures[key] = Response(text="", error=NOT_ANSWERED)
         left = sum(1 for k in keys if k not in answers)
-        stopped = Stopped(fault, left)
+        stopped = Stopped(fault, left, uncached)
     answered = [
         (r, _encodable(answers.get(k) or failures.get(k)), k in from_cache)
         for r, k in zip(plan.requests, keys, strict=True)
@@ -154,6 +170,27 @@ async def execute(
             counts.completion_tokens += a.usage.completion_tokens
     timings = {"prepare_s": sent_at - started, "generate_s": time.perf_counter() - sent_at}
     return Execution(answered, counts, timings, stopped)
+
+
+async def _ready_now(stream: AsyncIterator[Item]) -> Item | None:
+    """The stream's next item where the backend holds it already (it comes without waiting
+    for anything), else None: the stream is then cancelled where it waits."""
+
+    async def step() -> Item:
+        return await anext(stream)
+
+    future = asyncio.ensure_future(step())
+    await asyncio.sleep(0)  # one turn of the loop: the step runs as far as it can
+    if not future.done():
+        future.cancel()
+        await asyncio.wait({future})
+        return None
+    if future.cancelled():
+        return None
+    try:
+        return future.result()
+    except StopAsyncIteration:
+        return None
 
 
 def _encodable(response: Response | None) -> Response | None:

@@ -223,26 +223,29 @@ def test_a_lock_taken_during_the_run_stops_it_with_every_answer_kept(
     finally:
         holder.stop()
     assert holder.taken.is_set()
-    assert_one_line_error(result, str(cache), "stayed locked", str(out), "requests left")
+    assert_one_line_error(result, str(cache), "stayed locked", str(out), "no answer in the cache")
     _assert_stopped_with_every_answer_kept(out, cache, requests=12)
     resumed = evaluate(command, "--overwrite", languages="en,de,fr", output=out)
     assert resumed.exit_code == 0, resumed.output
     assert _counts(out)["from_cache"] == len(_rows(cache)) - _counts(out)["sent"]
 
 
-def _assert_stopped_with_every_answer_kept(out: Path, cache: Path, requests: int) -> None:
+def _assert_stopped_with_every_answer_kept(
+    out: Path, cache: Path, requests: int, uncached: int = 1
+) -> None:
     """The run folder of a run stopped by its cache: every answer received is recorded, the
-    last of them in no cache; the requests not answered are failures, asked next time."""
+    last `uncached` of them in no cache; the requests not answered are failures, asked next
+    time."""
     run = read_run(out)
-    assert run["manifest"]["status"] == "incomplete"
     answered = [s for s in run["samples"] if s["output"] is not None]
     unanswered = [s for s in run["samples"] if s["output"] is None]
     stored = _rows(cache)
-    assert len(answered) == len(stored) + 1 and len(run["samples"]) == requests
-    assert unanswered and all(s["error"] == NOT_ANSWERED for s in unanswered)
+    assert len(answered) == len(stored) + uncached and len(run["samples"]) == requests
+    assert all(s["error"] == NOT_ANSWERED for s in unanswered)
     texts = sorted(json.loads(blob)["text"] for blob in stored.values())
     assert set(texts) <= {s["output"] for s in answered}
     assert run["manifest"]["counts"]["failed"] == len(unanswered)
+    assert run["manifest"]["status"] == ("incomplete" if unanswered else "complete")
 
 
 # ---- failed writes: a full disk, a read-only file
@@ -275,16 +278,32 @@ def test_a_full_disk_stops_the_run_cleanly_and_loses_no_answer(
     evaluate: Callable[..., Result], tmp_path: Path, full_disk: Callable[[int], None]
 ) -> None:
     cache, out = tmp_path / "cache.sqlite", tmp_path / "run"
+    command = "run --model baseline:random -M latency=0.01 --tasks mgsm --limit 4"
     full_disk(6)
-    result = evaluate(RUN, languages="en,de,fr", output=out)
+    result = evaluate(command, languages="en,de,fr", output=out)
     line = assert_one_line_error(result, str(cache), "disk is full", "free space", str(out))
-    assert "requests left" in line
+    assert "(the last 1 only there, not in the cache)" in line
     _assert_stopped_with_every_answer_kept(out, cache, requests=12)
+    assert read_run(out)["manifest"]["status"] == "incomplete"
     FullDisk.room = 10**6  # room again
-    resumed = evaluate(RUN, "--overwrite", languages="en,de,fr", output=out)
+    resumed = evaluate(command, "--overwrite", languages="en,de,fr", output=out)
     assert resumed.exit_code == 0, resumed.output
     counts = _counts(out)
     assert counts["sent"] == 12 - counts["from_cache"] and counts["from_cache"] >= 4
+
+
+def test_answers_the_backend_holds_already_are_kept_when_the_cache_fails(
+    evaluate: Callable[..., Result], tmp_path: Path, full_disk: Callable[[int], None]
+) -> None:
+    """A backend that answers in batches (the vLLM engine) holds the rest of a batch when
+    the cache fails: those answers are recorded too, not thrown away."""
+    cache, out = tmp_path / "cache.sqlite", tmp_path / "run"
+    full_disk(4)
+    result = evaluate(RUN, languages="en,de,fr", output=out)  # every answer ready at once
+    line = assert_one_line_error(result, str(cache), "disk is full")
+    stored = len(_rows(cache))
+    assert f"(the last {12 - stored} only there, not in the cache)" in line
+    _assert_stopped_with_every_answer_kept(out, cache, requests=12, uncached=12 - stored)
 
 
 def test_a_full_disk_for_both_cache_and_run_says_what_was_lost(
