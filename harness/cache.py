@@ -254,11 +254,18 @@ class ResponseCache:
                 "file and its folder writable, or give another --cache",
                 where=where,
             )
+        if fault == "disk":
+            return CacheError(
+                f"cannot write the response cache: {exc}; check the disk that holds it (is it "
+                "full, or failing?), or give --cache a file on another disk",
+                where=where,
+            )
         return CacheError(f"cannot use the response cache: {exc}", where=where)
 
 
 def _fault(exc: sqlite3.Error) -> str:
-    """What kind of fault a SQLite error is: locked, damaged, full, read-only, or other."""
+    """What kind of fault a SQLite error is: locked, damaged, full, read-only, disk (an I/O
+    error), or other."""
     name = getattr(exc, "sqlite_errorname", "") or ""
     text = str(exc).lower()
     if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "is locked" in text:
@@ -271,6 +278,8 @@ def _fault(exc: sqlite3.Error) -> str:
         return "full"
     if name.startswith("SQLITE_READONLY") or "readonly" in text:
         return "read-only"
+    if name.startswith("SQLITE_IOERR") or "disk i/o error" in text:
+        return "disk"
     return "other"
 
 

@@ -4,11 +4,14 @@ line."""
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import functools
 import json
 import os
 import sqlite3
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -150,24 +153,21 @@ def lock_wait(monkeypatch: pytest.MonkeyPatch) -> Callable[[float], None]:
 
 
 class Holder:
-    """Another connection that takes the cache's write lock (BEGIN EXCLUSIVE) once the cache
-    holds `after_rows` rows, and holds it until released."""
+    """Another connection that takes the cache's write lock (BEGIN EXCLUSIVE), at once or when
+    `start` is set, and holds it until released."""
 
-    def __init__(self, cache: Path, after_rows: int = 0) -> None:
-        self.cache, self.after_rows = cache, after_rows
+    def __init__(self, cache: Path, start: threading.Event | None = None) -> None:
+        self.cache, self.start = cache, start
         self.taken, self.release = threading.Event(), threading.Event()
         self.thread = threading.Thread(target=self._hold, daemon=True)
         self.thread.start()
-        assert after_rows or self.taken.wait(10)
+        assert start is not None or self.taken.wait(10)
 
     def _hold(self) -> None:
+        if self.start is not None:
+            self.start.wait(30)
         db = CONNECT(self.cache, isolation_level=None, check_same_thread=False, timeout=10)
         try:
-            while not self.release.is_set():
-                count = db.execute("SELECT COUNT(*) FROM responses").fetchone()[0]
-                if count >= self.after_rows:
-                    break
-                self.release.wait(0.005)
             db.execute("BEGIN EXCLUSIVE")
             self.taken.set()
             self.release.wait(30)
@@ -178,6 +178,22 @@ class Holder:
     def stop(self) -> None:
         self.release.set()
         self.thread.join(10)
+
+
+class LockedAfter(sqlite3.Connection):
+    """A connection that lets another take the lock before its write number `writes`."""
+
+    writes = 0
+    start = threading.Event()
+    taken = threading.Event()
+
+    def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:
+        if sql.lstrip().upper().startswith("INSERT"):
+            LockedAfter.writes -= 1
+            if LockedAfter.writes == 0:
+                LockedAfter.start.set()
+                assert LockedAfter.taken.wait(10)
+        return super().execute(sql, *args)
 
 
 def test_a_locked_cache_is_waited_for_with_a_note(
@@ -194,16 +210,47 @@ def test_a_locked_cache_is_waited_for_with_a_note(
     assert _counts(tmp_path / "second")["sent"] == 4
 
 
+HOLD = """
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("BEGIN EXCLUSIVE")
+print("locked", flush=True)
+sys.stdin.read()
+"""
+
+
+@contextlib.contextmanager
+def held(cache: Path, by: str) -> Iterator[None]:
+    """The cache's write lock held by another connection of this process, or by another
+    process, for the duration of the block."""
+    if by == "connection":
+        holder = Holder(cache)
+        try:
+            yield
+        finally:
+            holder.stop()
+        return
+    process = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(cache)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None and process.stdout.readline() == "locked\n"
+        yield
+    finally:
+        process.communicate(timeout=10)
+
+
+@pytest.mark.parametrize("by", ["connection", "process"])
 def test_a_cache_that_stays_locked_is_a_one_line_error_before_anything_is_asked(
-    evaluate: Callable[..., Result], tmp_path: Path, lock_wait: Callable[[float], None]
+    evaluate: Callable[..., Result], tmp_path: Path, lock_wait: Callable[[float], None], by: str
 ) -> None:
     lock_wait(0.3)
     assert evaluate(RUN, languages="en", output=tmp_path / "first").exit_code == 0
-    holder = Holder(tmp_path / "cache.sqlite")
-    try:
+    with held(tmp_path / "cache.sqlite", by):
         result = evaluate(RUN, languages="en,de", output=tmp_path / "second")
-    finally:
-        holder.stop()
     assert_one_line_error(result, str(tmp_path / "cache.sqlite"), "stayed locked", "--cache")
     assert "is locked by another process: waiting" in _flat(result.output)
     assert not (tmp_path / "second").exists()  # nothing was asked, nothing written
@@ -211,23 +258,32 @@ def test_a_cache_that_stays_locked_is_a_one_line_error_before_anything_is_asked(
 
 
 def test_a_lock_taken_during_the_run_stops_it_with_every_answer_kept(
-    evaluate: Callable[..., Result], tmp_path: Path, lock_wait: Callable[[float], None]
+    evaluate: Callable[..., Result],
+    tmp_path: Path,
+    lock_wait: Callable[[float], None],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     lock_wait(0.3)
     cache, out = tmp_path / "cache.sqlite", tmp_path / "run"
-    command = "run --model baseline:random -M latency=0.05 --tasks mgsm --limit 4"
+    command = "run --model baseline:random -M latency=0.01 --tasks mgsm --limit 4"
     ResponseCache(cache).close()
-    holder = Holder(cache, after_rows=3)
+    start = threading.Event()
+    holder = Holder(cache, start)
+    LockedAfter.writes, LockedAfter.start, LockedAfter.taken = 5, start, holder.taken
+    monkeypatch.setattr(sqlite3, "connect", functools.partial(CONNECT, factory=LockedAfter))
     try:
         result = evaluate(command, languages="en,de,fr", output=out)
     finally:
         holder.stop()
-    assert holder.taken.is_set()
+        monkeypatch.undo()
     assert_one_line_error(result, str(cache), "stayed locked", str(out), "no answer in the cache")
+    assert "is locked by another process: waiting" in _flat(result.output)
     _assert_stopped_with_every_answer_kept(out, cache, requests=12)
+    stored = len(_rows(cache))
+    assert stored == 3  # the write before it checked the cache could be written (rolled back)
     resumed = evaluate(command, "--overwrite", languages="en,de,fr", output=out)
     assert resumed.exit_code == 0, resumed.output
-    assert _counts(out)["from_cache"] == len(_rows(cache)) - _counts(out)["sent"]
+    assert _counts(out)["from_cache"] == stored and _counts(out)["sent"] == 12 - stored
 
 
 def _assert_stopped_with_every_answer_kept(
