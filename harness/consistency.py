@@ -28,10 +28,11 @@ from typing import Any
 
 from harness.langid import judge
 from harness.langid.lcb import lcb_check
+from harness.metrics import LANGUAGE
 from harness.reasoning import split_reasoning
 from harness.translation.keys import scored_language
 
-LANGUAGE_METRICS = ("consistency", "line_pass", "word_pass", "language_normalised")
+LANGUAGE_METRICS = LANGUAGE  # the scores added here: harness.metrics.registry
 LCB_LEVELS = ("line_pass", "word_pass")
 """The metrics that need the Language Confusion Benchmark's line and word checks."""
 

@@ -27,7 +27,8 @@ from harness.gaps import paired_gaps
 from harness.kinds import VOTED
 from harness.langid import judge
 from harness.literals import get_literals
-from harness.metrics import METRICS, score
+from harness.metrics import Judged, score
+from harness.metrics.registry import metric_info
 from harness.parallel import even_bounds, fork_workers, forked_map
 from harness.parsers import get_parser
 from harness.record import (
@@ -158,7 +159,8 @@ def _answer(
         prompt=sample.prompt,
         form=task.gold_form,
     )
-    return parsed, score([*task.metrics, "parse_rate"], parsed, sample.accepted, sample.language)
+    judged = Judged(parsed, sample, text, finish)
+    return parsed, score([*task.metrics, "parse_rate"], judged)
 
 
 def _primary(task: TaskInfo, scores: Scores) -> float | None:
@@ -199,9 +201,10 @@ def _at_k(
         found[f"mean@{k}"] = sum(values) / len(values)
         if set(values) <= {0.0, 1.0}:
             found[f"pass@{k}"] = max(values)
-    if task.kind in VOTED and metric in METRICS:
-        voted = majority([first[0], *(c.parsed for c in others)])
-        found[f"maj@{k}"] = score([metric], voted, sample.accepted, sample.language)[metric]
+    info = metric_info(metric)
+    if task.kind in VOTED and info is not None and info.computed == "answer":
+        voted = Judged(majority([first[0], *(c.parsed for c in others)]), sample)
+        found[f"maj@{k}"] = info.measure(voted)
     return found
 
 

@@ -80,7 +80,8 @@ from harness.language_confusion import KINDS as LCB_KINDS
 from harness.language_confusion import METHOD as LCB_METHOD
 from harness.language_confusion import lcb_averages
 from harness.languages import TIERS, Language, get_language, is_known
-from harness.metrics import BINARY, CORPUS, METRICS
+from harness.metrics import CORPUS
+from harness.metrics.registry import lower_is_better, metric_info
 from harness.record import SampleRecord, ScoreRecord, SummaryRecord
 from harness.stats import (
     RESAMPLES,
@@ -106,11 +107,6 @@ KINDS = (
     "correct_in_every_language",
     *LCB_KINDS,
 )
-# 0/1 per sample, but about the form of an answer (parsed; in the expected language:
-# harness.consistency), not whether it is right
-NOT_CORRECTNESS = {"parse_rate", "consistency", "line_pass", "word_pass"}
-CONTINUOUS = (set(METRICS) - BINARY) | {"sentence_chrf"}
-LOWER_IS_BETTER = {"ter"}
 
 Record = dict[str, Any]
 
@@ -391,10 +387,11 @@ def _agreement_records(table: _Table, m: int) -> list[Record]:
 
 def _right_or_wrong(metric: str, table: _Table, m: int) -> bool:
     """Whether the metric says right or wrong: a 0/1 metric that is about correctness."""
-    if metric in NOT_CORRECTNESS or metric in CONTINUOUS:
+    info = metric_info(metric)
+    if info is not None and info.measures != "correctness":
         return False
-    if metric in BINARY:
-        return True
+    if info is not None and info.binary is not None:
+        return info.binary
     sums, counts = table.sums[m], table.counts[m]
     single = counts == 1  # a metric the harness does not know: 0/1 in every sample
     return bool(np.all(counts <= 1) and np.isin(sums[single], (0.0, 1.0)).all())
@@ -549,7 +546,7 @@ def _corpus_records(scores: Sequence[ScoreRecord]) -> list[Record]:
                     )
                 )
         if len(pairs) >= 2:
-            pick = max if metric in LOWER_IS_BETTER else min
+            pick = max if lower_is_better(metric) else min
             worst = pick(pairs, key=lambda p: by_pair[p].value)
             record = by_pair[worst]
             records.append(

@@ -19,11 +19,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from harness.metrics import METRICS
-from harness.summary import NOT_CORRECTNESS
+from harness.metrics.registry import REGISTRY
 
 FAMILIES = ("translated QA", "reasoning", "temporal", "translation", "language confusion")
-CORRECTNESS = frozenset(METRICS) - NOT_CORRECTNESS  # whether an answer is right
+# the metrics of whether an answer is right, from the answer itself
+CORRECTNESS = frozenset(
+    name
+    for name, info in REGISTRY.items()
+    if info.computed == "answer" and info.measures == "correctness"
+)
 
 
 class MeanOf(NamedTuple):

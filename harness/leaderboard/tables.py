@@ -59,12 +59,12 @@ from harness.leaderboard.selection import (
     select_runs,
     slots,
 )
-from harness.summary import ENGLISH, LOWER_IS_BETTER
+from harness.metrics.registry import lower_is_better, metric_info
+from harness.summary import ENGLISH
 from harness.translation.keys import scored_language
 
 ALL = "all"  # the view over every language, and the family filter's "every family"
 NORMALISED, CONSISTENCY = "language_normalised", "consistency"
-LANGUAGE_METRICS = {CONSISTENCY, "line_pass", "word_pass", NORMALISED, "parse_rate"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +97,7 @@ class Column:
 
     @property
     def lower_is_better(self) -> bool:
-        return self.metric in LOWER_IS_BETTER
+        return lower_is_better(self.metric)
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,7 +308,7 @@ def _first_metric(run: Run, task: str, variant: str) -> str:
     found = [
         str(r["metric"])
         for r in run.scores_by_column.get((task, variant), [])
-        if r["metric"] not in LANGUAGE_METRICS
+        if (info := metric_info(str(r["metric"]))) is None or info.primary_candidate
     ]
     return found[0] if found else "accuracy"
 
