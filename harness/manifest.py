@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import harness
+from harness.families import family_of
 from harness.generic import GenericTask
 from harness.langid.lcb import ENGLISH_WORDS_SOURCE
 from harness.planner import Plan, Selection, TaskPlan
@@ -109,6 +110,7 @@ def task_info(plan: TaskPlan) -> TaskInfo:
     return TaskInfo(
         version=spec.version,
         kind=spec.kind,
+        family=family_of(spec.kind, spec.metrics, spec.family),
         metrics=list(spec.metrics),
         parser=spec.parser,
         gold_form=spec.gold.form if spec.gold is not None else None,

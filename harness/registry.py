@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from importlib.metadata import entry_points
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from harness.errors import PolyevalError
+from harness.hooks import TaskHooks, load_hooks
 from harness.paths import PROMPTS_DIR, TASKS_DIR
 from harness.spec import TaskSpec, Variant, load_spec
 from harness.yamlfile import load_yaml
@@ -34,14 +34,16 @@ class Task:
         return self.spec.name
 
     @cached_property
-    def hooks(self) -> ModuleType | None:
+    def hooks(self) -> TaskHooks:
+        """The functions of its `task.py`, checked (harness.hooks)."""
         path = self.folder / "task.py"
         if not path.is_file():
-            return None
-        return import_file(path, f"polyeval_task_{self.name}")
+            return TaskHooks()
+        return load_hooks(path, f"polyeval_task_{self.name}")
 
     def hook(self, name: str) -> Any:
-        return getattr(self.hooks, name, None) if self.hooks is not None else None
+        """A hook by name (`process_record`, `exemplars`), or None."""
+        return getattr(self.hooks, name)
 
     def template_dirs(self) -> list[Path]:
         """A task's own folder first (plugins may ship templates), then the shared prompts."""
@@ -119,17 +121,6 @@ class TaskRegistry:
                 yield from (Path(p) for p in locations)
             elif spec is not None and spec.origin:
                 yield Path(spec.origin).parent
-
-
-def import_file(path: Path, name: str | None = None) -> ModuleType:
-    """A Python file as a module: a task's `task.py`, or a helper module that several task
-    folders share (their hooks load it by path, as task folders are not packages)."""
-    module_spec = importlib.util.spec_from_file_location(name or f"polyeval_{path.stem}", path)
-    if module_spec is None or module_spec.loader is None:
-        raise PolyevalError("cannot import task hooks", where=str(path))
-    module = importlib.util.module_from_spec(module_spec)
-    module_spec.loader.exec_module(module)
-    return module
 
 
 def _suite_tasks(path: Path) -> list[str]:

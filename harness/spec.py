@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from harness.errors import PolyevalError
+from harness.families import Family
 from harness.yamlfile import line_of, load_yaml
 
 Kind = Literal["multiple_choice", "short_answer", "extractive_qa", "translation"]
@@ -137,6 +138,7 @@ class TaskSpec(_Strict):
     default_variants: list[str] = Field(default_factory=list)
     parser: str
     metrics: list[str] = Field(default_factory=lambda: ["accuracy"])
+    family: Family | None = None  # None: as its kind and metrics tell (harness.families)
     generation: dict[str, Any] = Field(default_factory=dict)
     predictions: PredictionsFormat | None = None  # another tool's output files
 

@@ -155,6 +155,7 @@ def spec_info(tasks: list[str]) -> dict[str, dict[str, Any]]:
         )
         found[task] = {
             "kind": spec.kind,
+            "family": spec.family,
             "metrics": list(spec.metrics),
             "version": spec.version,
             "description": spec.description.strip(),

@@ -41,7 +41,7 @@ from harness.leaderboard.confusion import Confusion, Rates, read_confusion
 from harness.leaderboard.families import (
     CORRECTNESS,
     FAMILIES,
-    family,
+    family_of,
     in_headline,
     mean_of,
 )
@@ -299,7 +299,12 @@ def _columns(runs: list[Run], spec_info: dict[str, dict[str, Any]]) -> dict[str,
         kind = entry.get("kind") or known.get("kind")
         metric = metrics[0] if metrics else _first_metric(run, slot.task, slot.variant)
         columns[key] = Column(
-            slot.task, slot.variant, slot.data, metric, kind, family(slot.task, kind, metrics)
+            slot.task,
+            slot.variant,
+            slot.data,
+            metric,
+            kind,
+            family_of(kind, metrics, entry.get("family") or known.get("family")),
         )
     return columns
 

@@ -236,10 +236,11 @@ class VariantInfo(Record):
 class TaskInfo(Record):
     """A task as it was run: enough, with the samples, to score it again."""
 
-    OPTIONAL = frozenset({"user_task"})
+    OPTIONAL = frozenset({"user_task", "family"})
 
     version: str
     kind: str
+    family: str | None = None  # None: a run written before families were recorded
     metrics: list[str] = Field(default_factory=list)
     parser: str | None = None  # None: a run written before parsers were recorded
     gold_form: str | None = None

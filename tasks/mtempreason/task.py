@@ -1,4 +1,4 @@
-"""mTEMPREASON hooks: each row's level, answers and facts (tasks/tempreason/levels.py, shared
+"""mTEMPREASON hooks: each row's level, answers and facts (harness.tasklib.tempreason, shared
 with tempreason), and the few-shot pools: per level, the first records of the language's train
 split, which the task never evaluates: `train_l<n>_<language>.json` (mTEMPREASON, assumed) or
 `train_l<n>.json` (TempReason, English), at the root of a hub clone or in the language's folder
@@ -6,14 +6,9 @@ of a local copy or the sample."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from harness.registry import import_file
-
-levels = import_file(
-    Path(__file__).resolve().parents[1] / "tempreason" / "levels.py", "polyeval_mtempreason_levels"
-)
+from harness.tasklib import tempreason as levels
 
 TRAIN_FILES = (
     "{lang}/{split}_l{n}_{code}.json",  # a local copy or the sample: <lang>/ per language

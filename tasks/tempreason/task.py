@@ -1,15 +1,12 @@
-"""TempReason hooks: each row's level, answers and facts (levels.py, shared with mtempreason),
-and the few-shot pools: per level, the first records of the train split (`train_l<n>.json`),
-which the task never evaluates."""
+"""TempReason hooks: each row's level, answers and facts (harness.tasklib.tempreason, shared
+with mtempreason), and the few-shot pools: per level, the first records of the train split
+(`train_l<n>.json`), which the task never evaluates."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from harness.registry import import_file
-
-levels = import_file(Path(__file__).resolve().with_name("levels.py"), "polyeval_tempreason_levels")
+from harness.tasklib import tempreason as levels
 
 TRAIN_FILES = ("{split}_l{n}.json",)
 

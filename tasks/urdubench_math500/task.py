@@ -11,13 +11,10 @@ text) are accepted too, should the release be re-exported.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 from harness.errors import PolyevalError, SkipRow
-from harness.registry import import_file
-
-columns = import_file(Path(__file__).resolve().parents[1] / "urdubench" / "columns.py")
+from harness.tasklib import urdubench as columns
 
 DATASET = "MATH-500"
 QUESTION = ("problem", "question")

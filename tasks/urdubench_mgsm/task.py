@@ -10,13 +10,10 @@ itself where it holds Urdu text; the gold from `answer_number`, `answer` or `urd
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 from harness.errors import SkipRow
-from harness.registry import import_file
-
-columns = import_file(Path(__file__).resolve().parents[1] / "urdubench" / "columns.py")
+from harness.tasklib import urdubench as columns
 
 QUESTION = ("question", "problem")
 ANSWER = ("answer_number", "answer", "urdu_answer_number", "urdu_answer")

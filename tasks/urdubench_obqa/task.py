@@ -1,15 +1,12 @@
 """UrduBench OpenBookQA hooks: four lettered options from the `choices` mapping, flattened
-into option_A ... option_D in the row's language (see ../urdubench/columns.py for how the
+into option_A ... option_D in the row's language (see harness.tasklib.urdubench for how the
 Urdu columns are found)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from harness.registry import import_file
-
-columns = import_file(Path(__file__).resolve().parents[1] / "urdubench" / "columns.py")
+from harness.tasklib import urdubench as columns
 
 
 def process_record(record: dict[str, Any], language: str) -> dict[str, Any]:

@@ -1,5 +1,4 @@
-"""TempReason's records, shared by tasks/tempreason and tasks/mtempreason (whose task.py loads
-this file with import_file).
+"""TempReason's records, shared by the tempreason and mtempreason tasks' hooks.
 
 A data file holds one level's questions, one JSON object per line (named .json):
 `<split>_l<n>.json` in TempReason, `<split>_l<n>_<language>.json` in mTEMPREASON (assumed, see
