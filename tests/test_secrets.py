@@ -168,7 +168,8 @@ def test_key_like_names(name: str, secret: bool) -> None:
 
 def test_what_is_masked_and_what_is_kept() -> None:
     given = {"api_key": "s3cret", "stop_token_ids": [1, 2], "auth": {"user": "u", "n": 3}}
-    assert masked(given) == {"api_key": "***", "stop_token_ids": [1, 2], "auth": {"user": "***", "n": 3}}  # fmt: skip
+    want = {"api_key": "***", "stop_token_ids": [1, 2], "auth": {"user": "***", "n": 3}}
+    assert masked(given) == want
     argv = [
         "run",
         "--base-url",
