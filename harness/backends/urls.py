@@ -52,7 +52,8 @@ def endpoint(text: str) -> Endpoint:
         user, password = url.user or "", url.password or ""
         token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
         authorization = f"Basic {token}"
-        secrets = tuple(s for s in (password, url.raw_password) if s)
+        # a server may echo the header back in an error: its token is a secret too
+        secrets = tuple(s for s in (password, url.raw_password, token) if s)
         url = url.with_user(None)
     secrets += tuple(v for k, v in url.query.items() if v and is_secret_name(k))
     return Endpoint(url, public_url(text.strip()), authorization, secrets)
