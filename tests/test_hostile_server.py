@@ -152,7 +152,9 @@ def _usage_of(text: str) -> Callable[[dict[str, Any], int], str]:
     return reshape
 
 
-@pytest.mark.parametrize("value", ['"many"', "NaN", "1e400", "-7", "2.5", "[1]"])
+@pytest.mark.parametrize(
+    "value", ['"many"', "NaN", "1e400", "1" + "0" * 400, "-7", "2.5", "[1]", "true"]
+)
 def test_a_malformed_usage_is_ignored_and_noted(
     evaluate: Callable[..., Result], server: FakeServer, tmp_path: Path, value: str
 ) -> None:

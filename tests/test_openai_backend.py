@@ -91,9 +91,9 @@ def test_faults_are_retried_and_what_still_fails_is_asked_again_next_time(
     evaluate: Callable[..., Result], tmp_path: Path
 ) -> None:
     plan = FaultPlan(rate=0.6, failures=2, always=0.1, seed=7)
-    faulty = FakeServer(faults=plan, slow_s=1.0).start_in_thread()
+    faulty = FakeServer(faults=plan, slow_s=3.0).start_in_thread()
     try:
-        command = "--tasks belebele,mgsm --limit 6 --timeout 0.3 --max-attempts 4"
+        command = "--tasks belebele,mgsm --limit 6 --timeout 1 --max-attempts 4"
         first = _run(evaluate, faulty, command, output=tmp_path / "first")
         attempts_first = sum(faulty.attempts.values())
         second = _run(evaluate, faulty, command, output=tmp_path / "second")

@@ -138,7 +138,8 @@ class OpenAIBackend:
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._capped = 0
-        self._bad_usage: list[str] = []
+        self._bad_usage = 0
+        self._first_bad_usage = ""
 
     def identity(self) -> dict[str, Any]:
         return dict(self._identity)
@@ -163,8 +164,8 @@ class OpenAIBackend:
             )
         if self._bad_usage:
             found.append(
-                f"{len(self._bad_usage)} replies had a usage that is not counts of tokens "
-                f"(first: {self._bad_usage[0]}): ignored, counted as 0"
+                f"{self._bad_usage} replies had a usage that is not counts of tokens "
+                f"(first: {self._first_bad_usage}): ignored, counted as 0"
             )
         return found
 
@@ -347,29 +348,13 @@ class OpenAIBackend:
         )
 
     def _completion(self, choice: Any, index: int, completion: bool, cap: int) -> Completion:
-        """One choice: its answer, with the reasoning (a field, or <think> blocks) apart."""
-        where = f"choices[{index}]"
+        """One choice: its answer, with the reasoning (a field, or <think> blocks) apart, each
+        bounded by the reply cap."""
         if not isinstance(choice, dict):
-            raise _Retry(f"malformed reply: {where} is not an object")
+            raise _Retry(f"malformed reply: choices[{index}] is not an object")
         finish = choice.get("finish_reason")
         finish = finish if isinstance(finish, str) else None
-        message: Any = {}
-        if completion:
-            content, where = choice.get("text"), f"{where}.text"
-        else:
-            message = choice.get("message")
-            if not isinstance(message, dict):
-                raise _Retry(f"malformed reply: {where} has no message")
-            content, where = message.get("content"), f"{where}.message.content"
-        given = _reasoning_field(message)
-        refusal = message.get("refusal")
-        if content is None and isinstance(refusal, str) and refusal.strip():
-            content = refusal  # the model declined: what it said is its answer
-        elif content is None and given and finish == "length":
-            content = ""  # cut by the token limit while thinking: no answer, rightly so
-        if not isinstance(content, str):
-            kind = "null" if content is None else f"a JSON {type(content).__name__}"
-            raise _Retry(f"malformed reply: {where} is {kind}, not text")
+        content, given = _content(choice, index, completion, finish)
         content, cut = self._bounded(content, cap)
         if given is not None:
             given, cut_reasoning = self._bounded(given, cap)
@@ -397,25 +382,19 @@ class OpenAIBackend:
         if usage is None:
             return Usage()
         if not isinstance(usage, dict):
-            self._bad_usage.append(f"usage={_short(usage)}")
-            return Usage()
+            return self._ignored_usage(f"usage={_short(usage)}")
         counts: dict[str, int] = {}
         for name in ("prompt_tokens", "completion_tokens"):
-            value = usage.get(name)
-            if value is None:
-                counts[name] = 0
-            elif (
-                isinstance(value, int | float)
-                and not isinstance(value, bool)
-                and math.isfinite(value)
-                and float(value).is_integer()
-                and 0 <= value <= MAX_USAGE
-            ):
-                counts[name] = int(value)
-            else:
-                self._bad_usage.append(f"usage.{name}={_short(value)}")
-                return Usage()
+            count = _token_count(usage.get(name))
+            if count is None:
+                return self._ignored_usage(f"usage.{name}={_short(usage.get(name))}")
+            counts[name] = count
         return Usage(**counts)
+
+    def _ignored_usage(self, what: str) -> Usage:
+        self._bad_usage += 1
+        self._first_bad_usage = self._first_bad_usage or what
+        return Usage()
 
     def _backoff(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
@@ -525,6 +504,18 @@ def _cause(exc: BaseException) -> str:
     return text[0][:300] if text else type(exc).__name__
 
 
+def _token_count(value: Any) -> int | None:
+    """A count of tokens as a usage gives it (absent: 0); None for anything else ("many",
+    NaN, 1e400, -7, 2.5, a number too large to be one)."""
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if isinstance(value, float) and not (math.isfinite(value) and value.is_integer()):
+        return None
+    return int(value) if 0 <= value <= MAX_USAGE else None
+
+
 def _short(value: Any) -> str:
     return repr(value)[:40]
 
@@ -532,6 +523,31 @@ def _short(value: Any) -> str:
 def _choices(body: dict[str, Any]) -> int:
     n = body.get("n")
     return n if isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= 1024 else 1
+
+
+def _content(
+    choice: dict[str, Any], index: int, completion: bool, finish: str | None
+) -> tuple[str, str | None]:
+    """A choice's text and its reasoning field; _Retry where the text is not text (null, a
+    number, an object): never taken for an empty answer."""
+    message: Any = {}
+    if completion:
+        content, where = choice.get("text"), f"choices[{index}].text"
+    else:
+        message = choice.get("message")
+        if not isinstance(message, dict):
+            raise _Retry(f"malformed reply: choices[{index}] has no message")
+        content, where = message.get("content"), f"choices[{index}].message.content"
+    given = _reasoning_field(message)
+    refusal = message.get("refusal")
+    if content is None and isinstance(refusal, str) and refusal.strip():
+        content = refusal  # the model declined: what it said is its answer
+    elif content is None and given and finish == "length":
+        content = ""  # cut by the token limit while thinking: no answer, rightly so
+    if not isinstance(content, str):
+        kind = "null" if content is None else f"a JSON {type(content).__name__}"
+        raise _Retry(f"malformed reply: {where} is {kind}, not text")
+    return content, given
 
 
 def _reasoning_field(message: dict[str, Any]) -> str | None:
