@@ -13,6 +13,7 @@ import pytest
 from click.testing import Result
 
 from harness.backends.secrets import is_secret_name, masked, masked_argv, public_url
+from harness.backends.urls import endpoint
 from tests.conftest import read_run
 from tests.fake_server import FakeServer
 from tests.test_llama_server import stub_server
@@ -197,3 +198,16 @@ def test_what_is_masked_and_what_is_kept() -> None:
         "dtype=half",
     ]
     assert public_url("http://u:p@[::1") == "http://[::1"
+
+
+def test_an_endpoint_keeps_its_credentials_apart() -> None:
+    with_password = endpoint("http://alice:pa%24s@127.0.0.1:8000/v1?api_key=q1q1&x=1")
+    assert str(with_password.url) == "http://127.0.0.1:8000/v1?api_key=q1q1&x=1"
+    assert with_password.public == "http://127.0.0.1:8000/v1?api_key=***&x=1"
+    token = base64.b64encode(b"alice:pa$s").decode()
+    assert with_password.authorization == f"Basic {token}"
+    assert {"pa$s", token, "q1q1"} <= set(with_password.secrets)
+    assert "alice" not in with_password.secrets
+    key_as_user = endpoint("https://sk-123456@api.example.com/v1")
+    assert key_as_user.public == "https://api.example.com/v1"
+    assert "sk-123456" in key_as_user.secrets and "sk-123456" not in repr(key_as_user)

@@ -52,8 +52,10 @@ def endpoint(text: str) -> Endpoint:
         user, password = url.user or "", url.password or ""
         token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
         authorization = f"Basic {token}"
-        # a server may echo the header back in an error: its token is a secret too
-        secrets = tuple(s for s in (password, url.raw_password, token) if s)
+        # a user alone (http://KEY@host) is the credential; a server may echo the header
+        # back in an error: its token is a secret too
+        given = (password, url.raw_password) if password else (user, url.raw_user)
+        secrets = tuple(s for s in (*given, token) if s)
         url = url.with_user(None)
     secrets += tuple(v for k, v in url.query.items() if v and is_secret_name(k))
     return Endpoint(url, public_url(text.strip()), authorization, secrets)
