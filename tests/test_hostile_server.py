@@ -249,3 +249,12 @@ def test_a_reply_far_beyond_the_cap_is_not_read(
     assert all("max_reply_chars" in e for e in errors)
     assert set(huge.attempts.values()) == {1}
     assert (tmp_path / "run" / "samples.jsonl").stat().st_size < 100_000
+
+
+def test_the_command_line_defaults_are_the_backends() -> None:
+    """Written out in harness.cli so that commands asking no model import no backend."""
+    from harness import cli
+    from harness.backends import options
+
+    assert cli.DEFAULT_TIMEOUT_S == options.DEFAULT_TIMEOUT_S == options.BackendOptions().timeout_s
+    assert cli.DEFAULT_MAX_ATTEMPTS == options.DEFAULT_MAX_ATTEMPTS
