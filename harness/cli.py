@@ -14,6 +14,10 @@ from harness.errors import PolyevalError
 
 EXIT_USER_ERROR = 2
 EXIT_INCOMPLETE = 3
+# harness.backends.options' defaults (why they are what they are is told there), written out so
+# that commands which ask no model import nothing of the backends
+DEFAULT_TIMEOUT_S = 600.0
+DEFAULT_MAX_ATTEMPTS = 6
 FOLDER = click.Path(file_okay=False, path_type=Path)
 DETECTOR_CHOICES = ("default", "lid176")  # harness.langid.DETECTORS, without importing it here
 LANGID_HELP = (
@@ -76,7 +80,8 @@ def main() -> None:
     "model_args",
     multiple=True,
     metavar="KEY=VALUE",
-    help="Backend option (vllm: dtype, tensor_parallel_size, ...); repeatable.",
+    help="Backend option (vllm: dtype, tensor_parallel_size, ...; openai: max_reply_chars, "
+    "backoff_base, backoff_max); repeatable.",
 )
 @click.option(
     "--tasks",
@@ -196,11 +201,19 @@ def main() -> None:
     "--timeout",
     "timeout_s",
     type=click.FloatRange(min=0.001),
-    default=120.0,
+    default=DEFAULT_TIMEOUT_S,
     show_default=True,
-    help="Seconds per request attempt.",
+    help="Seconds one attempt of a request may take, whole: connecting, waiting, reading the "
+    "reply. An attempt past it is abandoned (its connection closed) and tried once more at most.",
 )
-@click.option("--max-attempts", type=click.IntRange(min=1), default=6, show_default=True)
+@click.option(
+    "--max-attempts",
+    type=click.IntRange(min=1),
+    default=DEFAULT_MAX_ATTEMPTS,
+    show_default=True,
+    help="Attempts per request for faults worth another try (429, 5xx, dropped connections); "
+    "client errors (400, 401, 403, 404, 413, 422) are not tried again.",
+)
 @click.option("--rpm", type=click.FloatRange(min=0.001), help="Requests per minute at most.")
 @click.option("--tpm", type=click.FloatRange(min=1), help="Tokens per minute at most.")
 @click.option("--temperature", type=float, help="Overrides the tasks' own.")
@@ -212,8 +225,10 @@ def main() -> None:
 def run(**options: Any) -> None:
     """Evaluate a model on tasks and write a run folder."""
     from harness.backends.options import BackendOptions
+    from harness.backends.urls import check_base_urls
     from harness.session import RunOptions, run_evaluation
 
+    check_base_urls(options["base_urls"])  # before anything is planned or asked
     backend = BackendOptions(
         args=_pairs(options.pop("model_args"), "--model-arg"),
         base_urls=tuple(options.pop("base_urls")),

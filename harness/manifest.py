@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import harness
+from harness.backends.secrets import masked_argv
 from harness.families import family_of
 from harness.generic import GenericTask
 from harness.langid.lcb import ENGLISH_WORDS_SOURCE
@@ -179,4 +180,6 @@ def now() -> str:
 
 
 def argv() -> list[str]:
-    return ["evaluate", *sys.argv[1:]]
+    """The command line, as it may be recorded: credentials of URLs and values under key-like
+    names of --extra-body and -M masked (harness.backends.secrets)."""
+    return ["evaluate", *masked_argv(sys.argv[1:])]

@@ -13,8 +13,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from harness.backends import Backend, create_backend
+from harness.backends import Backend, create_backend, will_fail_again
 from harness.backends.options import BackendOptions
+from harness.backends.secrets import masked, public_url
 from harness.cache import ResponseCache, default_cache_path
 from harness.data.sources import SourceChoice
 from harness.errors import PolyevalError
@@ -43,7 +44,6 @@ from harness.scorer import score_run
 from harness.summary import summarize
 from harness.translation.round_trip import combine, fold, second_leg
 
-SECRET_WORDS = ("key", "token", "secret", "password")
 REFRESH_S = 0.1  # the progress bar's refresh interval
 
 
@@ -91,6 +91,7 @@ class Outcome:
 def run_evaluation(options: RunOptions, console: Console | None = None) -> Outcome:
     console = console or Console(stderr=True)
     started = datetime.now(UTC)
+    options = secrets_apart(options)
     selection = _selection(options)
     planning = time.perf_counter()
     plan = build_plan(TaskRegistry(options.tasks_dirs), selection)
@@ -117,8 +118,14 @@ def run_evaluation(options: RunOptions, console: Console | None = None) -> Outco
             generated = asyncio.run(_generate(plan, backend, cache, console))
         finally:
             cache.close()
+        notes = backend_notes(backend)
+        for note in notes:
+            console.print(f"[yellow]note:[/] {note}")
         # a backend's identity may name the model itself (llama-server: by its file name)
-        model = {"name": options.model, **backend.identity(), **_public(backend_options)}
+        identity = masked(backend.identity())
+        model = {"name": options.model, **identity, **_public(backend_options)}
+        if notes:
+            model["notes"] = notes
         timings = {"plan_s": planning, **generated.timings}
         manifest = build_manifest(
             run_dir.name, selection, plan, generated.counts, timings, model, started
@@ -278,10 +285,16 @@ def _report(contents: RunContents, run_dir: Path, console: Console) -> None:
         f"run folder: {run_dir}  requests: {c.requests} (sent {c.sent}, "
         f"from cache {c.from_cache}, failed {c.failed})"
     )
-    if c.failed:
+    refused = [s.error for s in contents.samples if not s.ok and will_fail_again(s.error)]
+    if again := c.failed - len(refused):
         console.print(
-            f"[red]{c.failed} requests failed[/]; run the same command again to ask only those "
+            f"[red]{again} requests failed[/]; run the same command again to ask only those "
             "(with --overwrite where it names this folder as --output)"
+        )
+    if refused:
+        console.print(
+            f"[red]{len(refused)} requests were refused and not retried[/]: asking again fails "
+            f"the same way until what their error says is fixed (first: {refused[0]})"
         )
 
 
@@ -348,11 +361,27 @@ def _print_notes(task_plan: TaskPlan, console: Console) -> None:
         )
 
 
+def secrets_apart(options: RunOptions) -> RunOptions:
+    """The options with the secrets of the generation settings (harness.backends.secrets)
+    masked, and given whole to the backend alone: what is planned, cached and recorded never
+    holds them."""
+    public = masked(options.generation)
+    if public == options.generation:
+        return options
+    backend = replace(options.backend, secret_generation=dict(options.generation))
+    return replace(options, generation=public, backend=backend)
+
+
+def backend_notes(backend: Backend) -> list[str]:
+    """What a backend noted about the replies (replies cut at the reply cap, usages ignored)."""
+    notes = getattr(backend, "notes", None)
+    return [str(note) for note in notes()] if callable(notes) else []
+
+
 def _public(options: BackendOptions) -> dict[str, Any]:
     """Backend options for the manifest, without anything that looks like a secret."""
     public = asdict(options)
-    public["args"] = {
-        k: ("***" if any(w in k.lower() for w in SECRET_WORDS) else v)
-        for k, v in options.args.items()
-    }
+    del public["secret_generation"]
+    public["args"] = masked(options.args)
+    public["base_urls"] = [public_url(url) for url in options.base_urls]
     return public

@@ -3,8 +3,15 @@
 It answers /v1/chat/completions and /v1/completions (and /health, /v1/models) after a set
 latency. Faults are planned per prompt and attempt from a seed, so a run is reproducible: an
 attempt may get a 429 with Retry-After, a 500, a reply slower than the client's timeout, a
-dropped connection or malformed JSON. It records every request, so tests can check that
-nothing answered was asked again.
+dropped connection or malformed JSON, or any other status named by its number ("400", "404").
+It records every request, so tests can check that nothing answered was asked again.
+
+Hostile replies: `reshape` rewrites each reply's JSON (a null content, a usage of "many", 5 MB
+of text) or gives the body as text; `stream_chunk` sends the body in chunks of that many bytes
+without a Content-Length, `trickle_s` apart (one byte every 0.1 s: a body that never ends in
+time), and `abandoned` counts the replies whose client went away before their end;
+`basic_auth` asks for a Basic Authorization header, and `authorizations` records the header of
+every request.
 
 Run alone (the stand-in for `vllm serve` in tests): python tests/fake_server.py --port N
 """
@@ -13,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import hashlib
 import json
 import threading
@@ -72,6 +80,13 @@ class FakeServer:
     # None: every choice is the responder's text
     choice_responder: Callable[[dict[str, Any], int], str] | None = None
     finish_reason: str = "stop"
+    # the reply's JSON rewritten, given it and the attempt (0 for a prompt's first request)
+    reshape: Callable[[dict[str, Any], int], Any] | None = None
+    stream_chunk: int | None = None  # bytes per write of a body sent in chunks
+    trickle_s: float = 0.0  # the pause between those writes
+    abandoned: int = 0  # replies whose client went away before their end
+    basic_auth: tuple[str, str] | None = None  # (user, password) a request must carry
+    authorizations: list[str] = field(default_factory=list)
     in_flight: int = 0
     max_in_flight: int = 0
     attempts: Counter[str] = field(default_factory=Counter)  # prompt key -> requests seen
@@ -136,6 +151,12 @@ class FakeServer:
         return await self._answer(request, chat=False)
 
     async def _answer(self, request: web.Request, chat: bool) -> web.StreamResponse:
+        self.authorizations.append(request.headers.get("Authorization", ""))
+        if self.basic_auth is not None:
+            user, password = self.basic_auth
+            token = base64.b64encode(f"{user}:{password}".encode()).decode()
+            if request.headers.get("Authorization") != f"Basic {token}":
+                return web.json_response({"error": {"message": "who are you?"}}, status=401)
         given = request.headers.get("Authorization", "").removeprefix("Bearer ")
         if self.api_key and given != self.api_key:
             message = f"Incorrect API key provided: {given}"  # as real APIs echo it back
@@ -157,8 +178,38 @@ class FakeServer:
         if fault is not None:
             return await self._fail(request, fault)
         await asyncio.sleep(self.latency_s)
+        reply: Any = self._reply(body, chat)
+        if self.reshape is not None:
+            reply = self.reshape(reply, attempt)
+        # a reshaped reply may be text: sent as it is (JSON that json.dumps cannot write)
+        data = reply.encode() if isinstance(reply, str) else json.dumps(reply).encode()
+        if self.stream_chunk is not None:
+            return await self._stream(request, data, key)
         self.answered[key] += 1
-        return web.json_response(self._reply(body, chat))
+        return web.Response(body=data, content_type="application/json")
+
+    async def _stream(self, request: web.Request, data: bytes, key: str) -> web.StreamResponse:
+        """The body in chunks, `trickle_s` apart, with no Content-Length (chunked)."""
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        response.enable_chunked_encoding()
+        size = self.stream_chunk or 1
+        try:
+            await response.prepare(request)
+            for start in range(0, len(data), size):
+                await response.write(data[start : start + size])
+                if self.trickle_s:
+                    await asyncio.sleep(self.trickle_s)
+                if request.transport is None or request.transport.is_closing():
+                    raise ConnectionResetError("the client went away")
+            await response.write_eof()
+        except asyncio.CancelledError:
+            self.abandoned += 1
+            raise
+        except ConnectionError:
+            self.abandoned += 1
+            return response
+        self.answered[key] += 1
+        return response
 
     async def _fail(self, request: web.Request, fault: str) -> web.StreamResponse:
         if fault == "429":
@@ -175,6 +226,9 @@ class FakeServer:
             assert request.transport is not None
             request.transport.close()
             return web.Response(status=500)
+        if fault.isdigit():
+            message = {"error": {"message": f"status {fault} for this request"}}
+            return web.json_response(message, status=int(fault))
         return web.Response(text='{"choices": [', content_type="application/json")
 
     def _reply(self, body: dict[str, Any], chat: bool) -> dict[str, Any]:

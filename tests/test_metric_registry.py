@@ -31,7 +31,7 @@ def test_the_old_names_are_views_of_the_registry() -> None:
     assert CORPUS == ("chrf", "bleu", "ter")
     assert LANGUAGE == ("consistency", "line_pass", "word_pass", "language_normalised")
     assert set(METRICS) == {n for n, i in REGISTRY.items() if i.computed == "answer"}
-    assert BINARY == {n for n in METRICS if REGISTRY[n].binary}
+    assert {n for n in METRICS if REGISTRY[n].binary} == BINARY
     assert "f1" in METRICS and "f1" not in BINARY
 
 

@@ -96,9 +96,7 @@ def test_the_family_follows_kind_and_metrics_unless_declared() -> None:
     assert set(FAMILIES) >= {"reasoning", "temporal"}
 
 
-def test_a_declared_family_reaches_the_run_and_the_site(
-    evaluate: Evaluate, tmp_path: Path
-) -> None:
+def test_a_declared_family_reaches_the_run_and_the_site(evaluate: Evaluate, tmp_path: Path) -> None:
     # a short-answer task that declares itself temporal: neither its kind nor its metric says so
     folder = tmp_path / "tasks" / "mgsm"
     shutil.copytree(REPO / "tasks" / "mgsm", folder)

@@ -15,6 +15,15 @@ from harness.backends.options import BackendOptions
 from harness.errors import PolyevalError
 from harness.records import Request, Response
 
+NOT_RETRIED = "not retried"
+"""How the error of a request begins when asking again cannot fix it (a 400, a wrong key)."""
+
+
+def will_fail_again(error: str | None) -> bool:
+    """Whether a request's error is one that a rerun, as it stands, would get again."""
+    return error is not None and error.startswith(f"{NOT_RETRIED}:")
+
+
 # kind -> "module:factory"; the factory takes (name, BackendOptions) and returns a Backend
 BACKENDS: dict[str, str] = {
     "baseline": "harness.backends.baseline:create",

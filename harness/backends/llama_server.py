@@ -40,14 +40,13 @@ import threading
 from pathlib import Path
 
 from harness.backends.managed_server import (
-    CLIENT_ARGS,
     ManagedServerBackend,
     ServerProcess,
     connect,
     get_json,
     startup_timeout,
 )
-from harness.backends.options import BackendOptions
+from harness.backends.options import CLIENT_ARGS, BackendOptions
 from harness.errors import PolyevalError
 
 KIND = "llama-server"

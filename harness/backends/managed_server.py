@@ -32,14 +32,13 @@ from pathlib import Path
 from typing import IO, Any
 
 from harness.backends import Backend
-from harness.backends.options import BackendOptions
+from harness.backends.options import CLIENT_ARGS, BackendOptions
 from harness.errors import PolyevalError
 from harness.records import Request, Response
 
 POLL_S = 0.25
 GRACE_S = 10.0
 LOG_LINES = 20
-CLIENT_ARGS: dict[str, type] = {"backoff_base": float, "backoff_max": float}
 
 
 def free_port() -> int:
@@ -223,6 +222,10 @@ class ManagedServerBackend:
 
     def cache_salt(self, request: Request) -> str:
         return self.inner.cache_salt(request)
+
+    def notes(self) -> list[str]:
+        notes = getattr(self.inner, "notes", None)
+        return list(notes()) if callable(notes) else []
 
     async def generate(self, requests: Sequence[Request]) -> AsyncIterator[tuple[int, Response]]:
         async for item in self.inner.generate(requests):

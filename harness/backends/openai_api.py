@@ -1,42 +1,84 @@
 """`openai:<model>`: any OpenAI-compatible API (OpenAI, vLLM, llama.cpp, Ollama, TGI, SGLang...).
 
 One bounded pool for the whole run: every request of every task and language is eligible at
-once, `--concurrency` of them in flight. Faults are retried with exponential backoff and
-jitter (429 honouring Retry-After, 5xx, timeouts, dropped connections, malformed replies) up to
-`--max-attempts`; a request that still fails becomes a Response with `error` set, never an
-exception. Several `--base-url` values spread requests over replicas of the same model.
+once, `--concurrency` of them in flight. Several `--base-url` values spread requests over
+replicas of the same model; each is checked when the backend is made (harness.backends.urls),
+and credentials in one are sent as a Basic Authorization header, never recorded.
+
+An attempt has one deadline, `--timeout`, over the whole exchange: connecting, sending, waiting
+and reading every byte of the reply. Past it the attempt is abandoned and its connection
+closed, which tells vLLM and llama-server to stop generating it. Then, by how it failed:
+
+- tried again, with exponential backoff and jitter, up to `--max-attempts`: 408, 409, 425,
+  429 (after what Retry-After asks), 5xx, a refused or dropped connection, a host name that
+  does not resolve (DNS), a malformed reply (not JSON, no choices, a content that is null or
+  not text: never taken for an empty answer);
+- a timeout: tried once more at most (MAX_TIMEOUTS): a reply slower than the deadline is as
+  slow the next time;
+- not tried again, and its error starts with NOT_RETRIED: what another try cannot fix, above
+  all 400, 401, 403, 404, 413 and 422 (the server refuses the request as sent: a prompt longer
+  than the context, a wrong key, no such model); the error says which and why;
+
+and a request that still fails becomes a Response with `error` set, never an exception.
+
+Every reply is bounded before anything else sees it. Its body is read up to a limit (a reply
+far longer than its max_tokens allow, from a server that ignores them, is not read: NOT_RETRIED),
+and each text in it (answer, reasoning) is cut at the reply cap: 16 characters per token of the
+request's max_tokens plus 4,096 (`-M max_reply_chars=N` sets it); a reply cut there is marked
+finish_reason "length", as one cut by the token limit, and counted in the backend's notes. A
+usage that is not counts of tokens is ignored (zero) and counted in the notes as well.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+import math
 import os
 import random
+import re
+import socket
+import ssl
 import time
 from collections.abc import AsyncIterator, Sequence
 from email.utils import parsedate_to_datetime
+from http import HTTPStatus
 from typing import Any
 
-import openai
-from openai import AsyncOpenAI, DefaultAioHttpClient
-from openai._types import RequestOptions
+import aiohttp
 
-from harness.backends.options import BackendOptions
+import harness
+from harness.backends import NOT_RETRIED
+from harness.backends.options import CLIENT_ARGS, BackendOptions
 from harness.backends.ratelimit import RateLimits
+from harness.backends.secrets import restored, secret_values
+from harness.backends.urls import Endpoint, endpoint
 from harness.errors import PolyevalError
 from harness.reasoning import split_reasoning
 from harness.records import Completion, Request, Response, Usage
 
-# The body is built here and posted through the client's own `post`, and the reply is read as
-# plain JSON: the typed `create()` and its response models cost about 1.5 ms of CPU a request,
-# more than everything else the harness does with it.
 _ENDPOINTS = {False: "/chat/completions", True: "/completions"}
-# newer clients add the bearer token only to requests that ask for it
-_OPTIONS: Any = (
-    {"security": {"bearer_auth": True}} if "security" in RequestOptions.__annotations__ else {}
-)
-RETRIED_STATUS = frozenset({408, 409, 425, 429}) | frozenset(range(500, 600))
 DEFAULT_URL = "https://api.openai.com/v1"
+RETRIED_STATUS = frozenset({408, 409, 425, 429}) | frozenset(range(500, 600))
+# what a status another try cannot fix means (other 4xx: "a client error")
+REFUSED_STATUS = {
+    400: "the server rejects the request as sent (a prompt longer than the model's context, "
+    "a parameter it does not take)",
+    401: "the API key is missing or wrong (the variable --api-key-env names)",
+    403: "the key may not use this model or endpoint",
+    404: "no such model or endpoint at this URL (check --base-url and the model name)",
+    413: "the request is larger than the server accepts",
+    422: "the server cannot process the request's parameters",
+}
+MAX_TIMEOUTS = 2  # attempts of one request that may run out of --timeout
+REPLY_CHARS_PER_TOKEN = 16
+REPLY_SLACK_CHARS = 4_096
+UNSET_MAX_TOKENS = 32_768  # the reply cap's basis for a request that sets no max_tokens
+BODY_BYTES_PER_CHAR = 128  # JSON escapes, both texts of a choice, log-probabilities...
+MIN_BODY_BYTES = 1 << 20
+ERROR_BODY_BYTES = 64 << 10  # what is read of an error reply
+MAX_USAGE = 1 << 40
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class _Retry(Exception):
@@ -47,8 +89,15 @@ class _Retry(Exception):
         self.wait_s = wait_s
 
 
+class _Timeout(_Retry):
+    """An attempt ran out of --timeout."""
+
+
 class _Fatal(Exception):
     """An attempt failed in a way another try will not fix (a 400, a bad key)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"{NOT_RETRIED}: {reason}")
 
 
 def create(name: str, options: BackendOptions) -> OpenAIBackend:
@@ -59,35 +108,38 @@ class OpenAIBackend:
     def __init__(
         self, model: str, options: BackendOptions, identity: dict[str, Any] | None = None
     ) -> None:
-        args = options.take({"backoff_base": float, "backoff_max": float}, "openai")
+        args = options.take(CLIENT_ARGS, "openai")
         self.model = model
         self.options = options
         self.backoff_base = float(str(args.get("backoff_base", 1.0)))
         self.backoff_max = float(str(args.get("backoff_max", 60.0)))
+        reply_chars = args.get("max_reply_chars")
+        if reply_chars is not None and int(str(reply_chars)) < 1:
+            raise PolyevalError("-M max_reply_chars takes a positive number of characters")
+        self.max_reply_chars = None if reply_chars is None else int(str(reply_chars))
+        self._endpoints = [endpoint(url) for url in options.base_urls or (DEFAULT_URL,)]
         self._key = os.environ.get(options.api_key_env) or None
         if self._key is None and not options.base_urls:
             raise PolyevalError(
                 f"no API key: set {options.api_key_env} (or name another variable with "
                 "--api-key-env), or pass --base-url for a local server"
             )
-        urls = options.base_urls or (DEFAULT_URL,)
-        self._clients = [
-            AsyncOpenAI(
-                api_key=self._key or "EMPTY",
-                base_url=url,
-                max_retries=0,
-                timeout=options.timeout_s,
-                http_client=DefaultAioHttpClient(timeout=options.timeout_s),
-            )
-            for url in urls
-        ]
         self._identity = identity or {
             "kind": "openai",
             "model": model,
             "revision": None,
-            "base_url": ",".join(sorted(urls)),
+            "base_url": ",".join(sorted(e.public for e in self._endpoints)),
         }
+        secrets = [self._key or "", *secret_values(options.secret_generation)]
+        secrets += [s for e in self._endpoints for s in e.secrets]
+        # longest first, so that a secret holding another is replaced whole
+        self._secrets = sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True)
         self._limits = RateLimits(options.requests_per_minute, options.tokens_per_minute)
+        self._session: aiohttp.ClientSession | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._capped = 0
+        self._bad_usage = 0
+        self._first_bad_usage = ""
 
     def identity(self) -> dict[str, Any]:
         return dict(self._identity)
@@ -95,12 +147,35 @@ class OpenAIBackend:
     def cache_salt(self, request: Request) -> str:
         return ""
 
+    def notes(self) -> list[str]:
+        """What the run should know about the replies: those cut at the reply cap, usages
+        ignored."""
+        found = []
+        if self._capped:
+            cap = (
+                f"{self.max_reply_chars:,} characters (-M max_reply_chars)"
+                if self.max_reply_chars
+                else f"{REPLY_CHARS_PER_TOKEN} characters per token of max_tokens + "
+                f"{REPLY_SLACK_CHARS:,} (-M max_reply_chars sets another)"
+            )
+            found.append(
+                f"{self._capped} replies were longer than the reply cap, {cap}: cut there "
+                "and marked finish_reason 'length'"
+            )
+        if self._bad_usage:
+            found.append(
+                f"{self._bad_usage} replies had a usage that is not counts of tokens "
+                f"(first: {self._first_bad_usage}): ignored, counted as 0"
+            )
+        return found
+
     async def generate(self, requests: Sequence[Request]) -> AsyncIterator[tuple[int, Response]]:
         pool = asyncio.Semaphore(self.options.concurrency)
+        session = self._session_for_loop()
 
         async def one(index: int) -> tuple[int, Response]:
             async with pool:
-                return index, await self._answer(requests[index], index)
+                return index, await self._answer(session, requests[index], index)
 
         tasks = [asyncio.create_task(one(i)) for i in range(len(requests))]
         try:
@@ -111,46 +186,215 @@ class OpenAIBackend:
                 task.cancel()
 
     async def aclose(self) -> None:
-        for client in self._clients:
-            await client.close()
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
 
-    async def _answer(self, request: Request, index: int) -> Response:
-        reason = "no attempt"
+    def _session_for_loop(self) -> aiohttp.ClientSession:
+        loop = asyncio.get_running_loop()
+        if self._session is None or self._loop is not loop or self._session.closed:
+            connector = aiohttp.TCPConnector(limit=0)  # the pool above bounds what is in flight
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                timeout=aiohttp.ClientTimeout(total=None),  # the attempt's own deadline rules
+                trust_env=True,  # proxies from the environment, as other HTTP clients
+                headers={"User-Agent": f"polyeval/{harness.__version__}"},
+            )
+            self._loop = loop
+        return self._session
+
+    async def _answer(
+        self, session: aiohttp.ClientSession, request: Request, index: int
+    ) -> Response:
+        reason, attempts, timeouts = "no attempt", 0, 0
         for attempt in range(self.options.max_attempts):
-            client = self._clients[(index + attempt) % len(self._clients)]
+            target = self._endpoints[(index + attempt) % len(self._endpoints)]
             await self._limits.admit(_estimate_tokens(request))
+            attempts += 1
             started = time.monotonic()
             try:
-                return await self._attempt(client, request, started)
+                return await self._attempt(session, target, request, started)
             except _Fatal as exc:
                 return Response(text="", error=self._scrub(str(exc)))
+            except _Timeout as exc:
+                reason, timeouts = str(exc), timeouts + 1
+                if timeouts >= MAX_TIMEOUTS:
+                    break
+                wait = self._backoff(attempt, None)
             except _Retry as exc:
-                reason = str(exc)
-                if attempt + 1 < self.options.max_attempts:
-                    await asyncio.sleep(self._backoff(attempt, exc.wait_s))
+                reason, wait = str(exc), self._backoff(attempt, exc.wait_s)
+            if attempt + 1 < self.options.max_attempts:
+                await asyncio.sleep(wait)
+        timed_out = (
+            f", {timeouts} of them timed out (raise --timeout for answers that take longer)"
+            if timeouts
+            else ""
+        )
         return Response(
-            text="",
-            error=self._scrub(f"failed after {self.options.max_attempts} attempts: {reason}"),
+            text="", error=self._scrub(f"failed after {attempts} attempts{timed_out}: {reason}")
         )
 
-    async def _attempt(self, client: AsyncOpenAI, request: Request, started: float) -> Response:
-        path = _ENDPOINTS[request.prompt is not None]
+    async def _attempt(
+        self, session: aiohttp.ClientSession, target: Endpoint, request: Request, started: float
+    ) -> Response:
+        completion = request.prompt is not None
+        body = self._body(request)
+        cap = self._reply_cap(body)
+        limit = max(MIN_BODY_BYTES, BODY_BYTES_PER_CHAR * cap * _choices(body))
+        headers = {"Content-Type": "application/json"}
+        if target.authorization is not None:  # credentials of the URL
+            headers["Authorization"] = target.authorization
+        elif self._key is not None:
+            headers["Authorization"] = f"Bearer {self._key}"
+        data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+        host = f"{target.url.host}:{target.url.port}"
         try:
-            raw: Any = await client.post(
-                path, cast_to=object, body=_body(self.model, request), options=_OPTIONS
+            async with asyncio.timeout(self.options.timeout_s):
+                raw = await self._exchange(
+                    session, target, _ENDPOINTS[completion], data, headers, limit, host
+                )
+        except TimeoutError:
+            raise _Timeout(
+                f"timed out: no complete reply within {self.options.timeout_s:g} s (--timeout); "
+                "the attempt was abandoned and its connection closed"
+            ) from None
+        except aiohttp.ClientConnectorCertificateError as exc:
+            raise _Fatal(f"the TLS certificate of {host} is not trusted: {_cause(exc)}") from None
+        except aiohttp.ClientConnectorError as exc:
+            raise _Retry(_connect_failure(exc, target)) from None
+        except (aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError) as exc:
+            raise _Retry(
+                f"connection dropped by {host} before the reply was complete ({_cause(exc)})"
+            ) from None
+        except (aiohttp.ClientError, ssl.SSLError, OSError) as exc:
+            raise _Retry(f"connection to {host} failed: {_cause(exc)}") from None
+        try:
+            return self._response(raw, completion, cap, time.monotonic() - started)
+        except (KeyError, IndexError, TypeError, AttributeError, ValueError) as exc:
+            raise _Retry(f"malformed reply: {_cause(exc)}") from None
+
+    async def _exchange(
+        self,
+        session: aiohttp.ClientSession,
+        target: Endpoint,
+        path: str,
+        data: bytes,
+        headers: dict[str, str],
+        limit: int,
+        host: str,
+    ) -> Any:
+        """The reply's JSON; _Retry or _Fatal for an HTTP error or a reply that is not JSON."""
+        async with session.post(
+            target.target(path), data=data, headers=headers, allow_redirects=False
+        ) as reply:
+            if not 200 <= reply.status < 300:
+                said = await _read(reply, ERROR_BODY_BYTES, truncate=True) or b""
+                raise _status_error(reply.status, said.decode("utf-8", "replace"), reply.headers)
+            body = await _read(reply, limit)
+        if body is None:
+            raise _Fatal(
+                f"the reply from {host} is larger than {limit / 2**20:.1f} MB, the most a reply "
+                "within the reply cap can take (a server that ignores max_tokens?): not read; "
+                "-M max_reply_chars=N raises the cap"
             )
-        except openai.APIStatusError as exc:
-            raise _classify(exc) from None
-        except openai.APITimeoutError:
-            raise _Retry(f"timed out after {self.options.timeout_s:g} s") from None
-        except openai.APIConnectionError as exc:
-            raise _Retry(f"connection failed: {_cause(exc)}") from None
-        except (openai.APIResponseValidationError, ValueError) as exc:
-            raise _Retry(f"malformed response: {_cause(exc)}") from None
         try:
-            return _response(raw, request.prompt is not None, time.monotonic() - started)
-        except (KeyError, IndexError, TypeError, AttributeError) as exc:
-            raise _Retry(f"malformed response: no {exc}") from None
+            return json.loads(body)
+        except ValueError as exc:
+            raise _Retry(f"malformed reply: not JSON ({_cause(exc)})") from None
+
+    def _body(self, request: Request) -> dict[str, Any]:
+        """The JSON body as the API defines it, with the secrets the request carries masked
+        given back; extra body keys and unknown generation keys go in as they are (the server
+        decides what it accepts)."""
+        generation = dict(request.generation)
+        if self.options.secret_generation:
+            generation = restored(generation, self.options.secret_generation)
+        body: dict[str, Any] = {"model": self.model}
+        if request.prompt is not None:
+            body["prompt"] = request.prompt
+        else:
+            body["messages"] = [{"role": m.role, "content": m.content} for m in request.messages]
+        extra = generation.pop("extra_body", None) or {}
+        return body | generation | extra
+
+    def _reply_cap(self, body: dict[str, Any]) -> int:
+        """The most characters a text of the reply may have."""
+        if self.max_reply_chars is not None:
+            return self.max_reply_chars
+        stated = [body.get("max_tokens"), body.get("max_completion_tokens")]
+        counts = [int(v) for v in stated if isinstance(v, int) and not isinstance(v, bool)]
+        tokens = max(counts) if counts and max(counts) > 0 else UNSET_MAX_TOKENS
+        return REPLY_CHARS_PER_TOKEN * tokens + REPLY_SLACK_CHARS
+
+    def _response(self, raw: Any, completion: bool, cap: int, latency: float) -> Response:
+        """A Response from the reply's JSON: the first choice, and the others as further
+        completions (n > 1); a reply without what it must have raises _Retry."""
+        if not isinstance(raw, dict):
+            raise _Retry(f"malformed reply: a JSON {type(raw).__name__}, not an object")
+        found = raw.get("choices")
+        if not isinstance(found, list) or not found:
+            error = raw.get("error")
+            said = f" (error: {_message_of(error)})" if error else ""
+            raise _Retry(f"malformed reply: no choices{said}")
+        choices = [self._completion(c, i, completion, cap) for i, c in enumerate(found)]
+        first = choices[0]
+        return Response(
+            text=first.text,
+            finish_reason=first.finish_reason,
+            reasoning=first.reasoning,
+            usage=self._usage(raw.get("usage")),
+            latency_s=latency,
+            alternatives=tuple(choices[1:]),
+        )
+
+    def _completion(self, choice: Any, index: int, completion: bool, cap: int) -> Completion:
+        """One choice: its answer, with the reasoning (a field, or <think> blocks) apart, each
+        bounded by the reply cap."""
+        if not isinstance(choice, dict):
+            raise _Retry(f"malformed reply: choices[{index}] is not an object")
+        finish = choice.get("finish_reason")
+        finish = finish if isinstance(finish, str) else None
+        content, given = _content(choice, index, completion, finish)
+        content, cut = self._bounded(content, cap)
+        if given is not None:
+            given, cut_reasoning = self._bounded(given, cap)
+            cut = cut or cut_reasoning
+        if cut:
+            self._capped += 1
+            finish = "length"
+        thought, answer = split_reasoning(content)
+        reasoning = "\n\n".join(p for p in (given, thought) if p) or None
+        return Completion(answer, reasoning, finish)
+
+    def _bounded(self, text: str, cap: int) -> tuple[str, bool]:
+        """The text cut at the reply cap (and whether it was), lone surrogates (which no file
+        can hold) replaced."""
+        cut = len(text) > cap
+        if cut:
+            text = text[:cap]
+        if not text.isascii():
+            text = _SURROGATE.sub("\ufffd", text)
+        return text, cut
+
+    def _usage(self, usage: Any) -> Usage:
+        """The reply's token counts; a usage that is not counts of tokens is ignored (zero)
+        and noted."""
+        if usage is None:
+            return Usage()
+        if not isinstance(usage, dict):
+            return self._ignored_usage(f"usage={_short(usage)}")
+        counts: dict[str, int] = {}
+        for name in ("prompt_tokens", "completion_tokens"):
+            count = _token_count(usage.get(name))
+            if count is None:
+                return self._ignored_usage(f"usage.{name}={_short(usage.get(name))}")
+            counts[name] = count
+        return Usage(**counts)
+
+    def _ignored_usage(self, what: str) -> Usage:
+        self._bad_usage += 1
+        self._first_bad_usage = self._first_bad_usage or what
+        return Usage()
 
     def _backoff(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
@@ -159,28 +403,79 @@ class OpenAIBackend:
         return random.uniform(ceiling / 2, ceiling)
 
     def _scrub(self, text: str) -> str:
-        return text.replace(self._key, "***") if self._key else text
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
 
 
-def _body(model: str, request: Request) -> dict[str, Any]:
-    """The JSON body as the API defines it; extra body keys and unknown generation keys go in
-    as they are (the server decides what it accepts)."""
-    body: dict[str, Any] = {"model": model}
-    if request.prompt is not None:
-        body["prompt"] = request.prompt
-    else:
-        body["messages"] = [{"role": m.role, "content": m.content} for m in request.messages]
-    generation = dict(request.generation)
-    extra = generation.pop("extra_body", None) or {}
-    return body | generation | extra
+async def _read(reply: aiohttp.ClientResponse, limit: int, truncate: bool = False) -> bytes | None:
+    """The body, read up to `limit` bytes: past it None, or (with `truncate`) its first bytes."""
+    declared = reply.content_length
+    if declared is not None and declared > limit and not truncate:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in reply.content.iter_any():
+        size += len(chunk)
+        if size > limit:
+            if truncate:
+                chunks.append(chunk[: len(chunk) - (size - limit)])
+                break
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
-def _classify(exc: openai.APIStatusError) -> Exception:
-    status = exc.status_code
-    message = f"HTTP {status}: {_cause(exc)}"
-    if status not in RETRIED_STATUS:
-        return _Fatal(message)
-    return _Retry(message, _retry_after(exc.response.headers) if status == 429 else None)
+def _status_error(status: int, text: str, headers: Any) -> Exception:
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:
+        phrase = "unknown status"
+    said = _server_message(text)
+    message = f"HTTP {status} ({phrase})" + (f": {said}" if said else "")
+    if status in RETRIED_STATUS:
+        wait = _retry_after(headers) if status in (429, 503) else None
+        return _Retry(message, wait)
+    if 300 <= status < 400:
+        where = headers.get("Location")
+        to = f" to {where}" if where else ""
+        return _Fatal(f"{message}: redirected{to}; give the final URL as --base-url")
+    why = REFUSED_STATUS.get(status, "a client error that another try will not fix")
+    return _Fatal(f"HTTP {status} ({phrase}): {why}" + (f": {said}" if said else ""))
+
+
+def _server_message(text: str) -> str:
+    """What an error reply says: its JSON's message where it has one, else its first line."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None
+    if isinstance(data, dict):
+        for key in ("error", "message", "detail"):
+            if data.get(key):
+                return _message_of(data[key])
+    lines = text.strip().splitlines()
+    return lines[0][:300] if lines else ""
+
+
+def _message_of(value: Any) -> str:
+    if isinstance(value, dict):
+        value = value.get("message") or value.get("msg") or value.get("detail") or value
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    lines = text.strip().splitlines()
+    return lines[0][:300] if lines else ""
+
+
+def _connect_failure(exc: aiohttp.ClientConnectorError, target: Endpoint) -> str:
+    host, port = target.url.host, target.url.port
+    cause = exc.os_error
+    if isinstance(cause, socket.gaierror) or isinstance(
+        exc, getattr(aiohttp, "ClientConnectorDNSError", ())
+    ):
+        return f"cannot resolve host '{host}' (DNS): {cause.strerror or cause}"
+    if isinstance(cause, ConnectionRefusedError):
+        return f"connection refused by {host}:{port} (no server listening there?)"
+    return f"cannot connect to {host}:{port}: {cause.strerror or cause}"
 
 
 def _retry_after(headers: Any) -> float | None:
@@ -194,7 +489,8 @@ def _retry_after(headers: Any) -> float | None:
     if value is None:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
+        return max(0.0, seconds) if math.isfinite(seconds) else None
     except ValueError:
         pass
     try:
@@ -208,34 +504,50 @@ def _cause(exc: BaseException) -> str:
     return text[0][:300] if text else type(exc).__name__
 
 
-def _response(raw: dict[str, Any], completion: bool, latency: float) -> Response:
-    """A Response from the reply's JSON: the first choice, and the others as further
-    completions (n > 1); a reply missing what it must have raises KeyError, IndexError or
-    TypeError."""
-    choices = [_completion(choice, completion) for choice in raw["choices"]]
-    first = choices[0]
-    usage = raw.get("usage") or {}
-    return Response(
-        text=first.text,
-        finish_reason=first.finish_reason,
-        reasoning=first.reasoning,
-        usage=Usage(
-            prompt_tokens=int(usage.get("prompt_tokens") or 0),
-            completion_tokens=int(usage.get("completion_tokens") or 0),
-        ),
-        latency_s=latency,
-        alternatives=tuple(choices[1:]),
-    )
+def _token_count(value: Any) -> int | None:
+    """A count of tokens as a usage gives it (absent: 0); None for anything else ("many",
+    NaN, 1e400, -7, 2.5, a number too large to be one)."""
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if isinstance(value, float) and not (math.isfinite(value) and value.is_integer()):
+        return None
+    return int(value) if 0 <= value <= MAX_USAGE else None
 
 
-def _completion(choice: dict[str, Any], completion: bool) -> Completion:
-    """One choice: its answer, with the reasoning (a field, or <think> blocks) apart."""
-    message = {} if completion else choice["message"]
-    content = (choice["text"] if completion else message.get("content")) or ""
+def _short(value: Any) -> str:
+    return repr(value)[:40]
+
+
+def _choices(body: dict[str, Any]) -> int:
+    n = body.get("n")
+    return n if isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= 1024 else 1
+
+
+def _content(
+    choice: dict[str, Any], index: int, completion: bool, finish: str | None
+) -> tuple[str, str | None]:
+    """A choice's text and its reasoning field; _Retry where the text is not text (null, a
+    number, an object): never taken for an empty answer."""
+    message: Any = {}
+    if completion:
+        content, where = choice.get("text"), f"choices[{index}].text"
+    else:
+        message = choice.get("message")
+        if not isinstance(message, dict):
+            raise _Retry(f"malformed reply: choices[{index}] has no message")
+        content, where = message.get("content"), f"choices[{index}].message.content"
     given = _reasoning_field(message)
-    thought, answer = split_reasoning(content)
-    reasoning = "\n\n".join(p for p in (given, thought) if p) or None
-    return Completion(answer, reasoning, choice.get("finish_reason"))
+    refusal = message.get("refusal")
+    if content is None and isinstance(refusal, str) and refusal.strip():
+        content = refusal  # the model declined: what it said is its answer
+    elif content is None and given and finish == "length":
+        content = ""  # cut by the token limit while thinking: no answer, rightly so
+    if not isinstance(content, str):
+        kind = "null" if content is None else f"a JSON {type(content).__name__}"
+        raise _Retry(f"malformed reply: {where} is {kind}, not text")
+    return content, given
 
 
 def _reasoning_field(message: dict[str, Any]) -> str | None:

@@ -29,13 +29,12 @@ import sys
 from pathlib import Path
 
 from harness.backends.managed_server import (
-    CLIENT_ARGS,
     ManagedServerBackend,
     ServerProcess,
     connect,
     startup_timeout,
 )
-from harness.backends.options import BackendOptions
+from harness.backends.options import CLIENT_ARGS, BackendOptions
 from harness.backends.vllm_engine import ENGINE_ARGS
 from harness.errors import PolyevalError
 

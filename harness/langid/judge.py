@@ -56,7 +56,7 @@ from typing import Any
 from harness.errors import PolyevalError
 from harness.langid import detectors
 from harness.langid.tables import Equivalence, tables
-from harness.langid.text import Letters, letters
+from harness.langid.text import Letters, bounded, letters
 from harness.languages import all_languages, get_language, is_known
 
 DETECTORS: tuple[str, ...] = ("default", "lid176")
@@ -150,8 +150,10 @@ class Guess:
 
 def judge(text: str, expected: str, detector: str = "default") -> Verdict:
     """The verdict on whether `text` is written in the `expected` language (a canonical code or an
-    alias such as "ur"); `detector` is "default" or "lid176"."""
+    alias such as "ur"); `detector` is "default" or "lid176". A long text is judged on its first
+    MAX_TEXT_CHARS characters (harness.langid.text.bounded)."""
     check_detector(detector)
+    text = bounded(text)
     want = target(expected)
     data = tables()
     if want.code in data.not_judged:

@@ -37,7 +37,7 @@ from typing import Any
 from harness.langid import detectors
 from harness.langid.judge import Target, check_detector, judge, target
 from harness.langid.tables import tables
-from harness.langid.text import count_words
+from harness.langid.text import MAX_LINE_CHARS, bounded, count_words
 
 ENGLISH_WORDS_SOURCE = "english-words==2.0.2 (web2: Webster's Second International)"
 """The English word list of `word_pass`, for run manifests."""
@@ -60,10 +60,13 @@ class Rates:
 
 def judged_lines(text: str, expected: str) -> list[Line]:
     """The lines LCB judges, with their tokens: cut at "\\nQ:", ASCII punctuation removed, at
-    least 5 tokens."""
+    least 5 tokens. Of a long response only the first MAX_TEXT_CHARS characters are read, and of
+    a long line its first MAX_LINE_CHARS (harness.langid.text.bounded): what the tokenizers and
+    detectors are given is capped here."""
     system = target(expected).system
-    text = text.split(_CUT)[0].strip().translate(_PUNCTUATION)
-    lines = ((line, tokenize(line, system)) for line in text.split("\n"))
+    text = bounded(text).split(_CUT)[0].strip().translate(_PUNCTUATION)
+    cut = (bounded(line, MAX_LINE_CHARS) for line in text.split("\n"))
+    lines = ((line, tokenize(line, system)) for line in cut)
     return [(line, tokens) for line, tokens in lines if _long_enough(line, tokens, system)]
 
 

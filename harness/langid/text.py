@@ -10,6 +10,13 @@ between letters) of the scripts listed in scripts.tsv.
 `letters` gives those words by script, the weighted letter count per script and the number of
 words, where a script written without spaces (Han, kana, Thai, ...) counts one word per
 `per_word` characters (scripts.tsv).
+
+`bounded` is where the length of what is judged is capped: a verdict reads the first
+`MAX_TEXT_CHARS` characters of a text, and a tokenizer or detector the first `MAX_LINE_CHARS` of
+a line. Whatever a model or a predictions file gives, no input can crash or stall scoring: MeCab
+crashes the process on a line of some 200,000 characters (and takes quadratic time on long runs
+of unknown letters before that), and the stripping patterns above take quadratic time on texts
+made of unclosed openers such as `\\(`. A prefix of that size is ample to tell a language.
 """
 
 from __future__ import annotations
@@ -49,6 +56,16 @@ _STRIP: tuple[tuple[tuple[str, ...], re.Pattern[str]], ...] = tuple(
     )
 )
 _APOSTROPHES = "'’"
+MAX_TEXT_CHARS = 20_000
+"""What a verdict reads of a text: its first characters (judge, and LCB's lines together)."""
+MAX_LINE_CHARS = 5_000
+"""What LCB's tokenizers (jieba, MeCab) and detectors read of one line: its first characters."""
+
+
+def bounded(text: str, limit: int = MAX_TEXT_CHARS) -> str:
+    """The text cut to its first `limit` characters: the one cap on what the language
+    identifiers and tokenizers are given."""
+    return text if len(text) <= limit else text[:limit]
 
 
 @dataclass(frozen=True)
