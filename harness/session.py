@@ -88,6 +88,16 @@ class Outcome:
         return self.counts.failed
 
 
+def _check_cache_outside(cache_path: Path, run_dir: Path) -> None:
+    """The cache may not live in the run folder, which the finished run replaces whole."""
+    if cache_path.resolve().is_relative_to(run_dir.resolve()):
+        raise PolyevalError(
+            "the response cache is inside the run folder, which the finished run replaces: "
+            "give --cache a file outside it",
+            where=str(cache_path),
+        )
+
+
 def run_evaluation(options: RunOptions, console: Console | None = None) -> Outcome:
     console = console or Console(stderr=True)
     started = datetime.now(UTC)
@@ -97,6 +107,8 @@ def run_evaluation(options: RunOptions, console: Console | None = None) -> Outco
     plan = build_plan(TaskRegistry(options.tasks_dirs), selection)
     planning = time.perf_counter() - planning
     run_dir = options.output or new_run_dir(options.results_dir, options.model, started)
+    if options.predictions is None:
+        _check_cache_outside(options.cache_path or default_cache_path(), run_dir)
     # the folder is claimed before any model is asked: a second run given the same --output, or
     # a folder that is not a run, is an error at once, not after the answers are paid for
     with claim(run_dir, overwrite=options.overwrite) as claimed:

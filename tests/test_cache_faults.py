@@ -453,3 +453,16 @@ def test_a_full_disk_under_output_is_a_one_line_error_and_the_same_command_resum
     again = evaluate(RUN, languages="en,de", output=out)
     assert again.exit_code == 0, again.output
     assert _counts(out)["sent"] == 0 and _counts(out)["from_cache"] == 8
+
+
+def test_a_cache_inside_the_run_folder_is_refused_before_anything_is_asked(
+    evaluate: Callable[..., Result], tmp_path: Path
+) -> None:
+    out = tmp_path / "run"
+    result = evaluate(
+        "run --model baseline:random --tasks mgsm --source sample --limit 1",
+        output=out,
+        cache=out / "cache.sqlite",
+    )
+    assert_one_line_error(result, "inside the run folder", str(out / "cache.sqlite"))
+    assert not (out / "cache.sqlite").exists()
