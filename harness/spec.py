@@ -19,7 +19,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from harness.errors import PolyevalError
+from harness.errors import PolyevalError, shape_of
 from harness.yamlfile import line_of, load_yaml
 
 Kind = Literal["multiple_choice", "short_answer", "extractive_qa", "translation"]
@@ -229,7 +229,7 @@ class TaskSpec(_Strict):
                 raise PydanticCustomError(
                     "language_code",
                     "item {index} is {shape}, not a language code",
-                    {"index": index, "shape": _shape(code)},
+                    {"index": index, "shape": shape_of(code)},
                 )
         return {code: code for code in value}
 
@@ -255,22 +255,7 @@ def _shown(value: Any) -> str:
         return repr(value[:40])
     if isinstance(value, bool | int | float):
         return str(value).lower() if isinstance(value, bool) else str(value)
-    return _shape(value)
-
-
-def _shape(value: Any) -> str:
-    """What a YAML value is, in words: "a list", "a mapping", "a number" ..."""
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a text"
-    return "empty" if value is None else f"a {type(value).__name__}"
+    return shape_of(value)
 
 
 def _schema_error(exc: ValidationError, path: Path, node: Any) -> PolyevalError:
