@@ -1,0 +1,115 @@
+"""Damaged run folders and options that name nothing: each reader of a run folder validates
+what it reads and stops with one line naming the file; an option that selects nothing, or a
+metric the run lacks, is an error rather than an empty run or table."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import Result
+
+from tests.conftest import assert_one_line_error
+
+Evaluate = Callable[..., Result]
+RUN = "run --model baseline:random --tasks mgsm --source sample --languages en --limit 3"
+
+
+@pytest.fixture
+def run_dir(evaluate: Evaluate, tmp_path: Path) -> Path:
+    out = tmp_path / "results" / "whole"
+    result = evaluate(f"{RUN} --variants direct", output=out)
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def _damaged(run_dir: Path, name: str, text: str) -> Path:
+    damaged = run_dir.parent / "damaged"
+    shutil.copytree(run_dir, damaged)
+    (damaged / name).write_text(text, encoding="utf-8")
+    return damaged
+
+
+# --- readers of a run folder -----------------------------------------------------------------
+
+DAMAGE = [
+    ("scores.json", "[1,2]"),
+    ("scores.json", "[{}]"),
+    ("scores.json", "{}"),
+    ("summary.json", "[null]"),
+    ("gaps.json", '[{"task": 1}]'),
+    ("manifest.json", "[1]"),
+    ("manifest.json", '{"format": "x"}'),
+]
+
+
+@pytest.mark.parametrize(("name", "text"), DAMAGE)
+def test_show_names_the_damaged_file(
+    evaluate: Evaluate, run_dir: Path, name: str, text: str
+) -> None:
+    """Before: `show` on a scores.json of `[1,2]` or `[{}]` gave a traceback."""
+    damaged = _damaged(run_dir, name, text)
+    assert_one_line_error(evaluate(f"show {damaged}"), f"{damaged / name}")
+
+
+@pytest.mark.parametrize(("name", "text"), DAMAGE)
+def test_export_names_the_damaged_file(
+    evaluate: Evaluate, run_dir: Path, tmp_path: Path, name: str, text: str
+) -> None:
+    damaged = _damaged(run_dir, name, text)
+    result = evaluate(f"export {damaged}", out=tmp_path / "export")
+    assert_one_line_error(result, f"{damaged / name}")
+
+
+@pytest.mark.parametrize(("name", "text"), [d for d in DAMAGE if d[0] != "gaps.json"])
+def test_the_leaderboard_sets_a_damaged_run_aside_and_names_it(
+    evaluate: Evaluate, run_dir: Path, tmp_path: Path, name: str, text: str
+) -> None:
+    """Before: a traceback. Now the damaged run is set aside, with the file at fault, and the
+    site is built from the others; with no other run, one line says why there is none. (The
+    leaderboard does not read gaps.json.)"""
+    damaged = _damaged(run_dir, name, text)
+    result = evaluate("leaderboard", results=run_dir.parent, out=tmp_path / "site")
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+    aside = [line for line in result.output.splitlines() if line.startswith("set aside")]
+    assert len(aside) == 1 and aside[0].startswith(f"set aside {damaged}: {name}"), result.output
+    assert "from 1 run(s)" in result.output
+
+    shutil.rmtree(run_dir)
+    result = evaluate("leaderboard", results=run_dir.parent, out=tmp_path / "site2")
+    assert_one_line_error(result, "no finished runs", f"{damaged}: {name}")
+
+
+def test_a_damaged_samples_file_is_named_by_its_readers(
+    evaluate: Evaluate, run_dir: Path, tmp_path: Path
+) -> None:
+    damaged = _damaged(run_dir, "samples.jsonl", '{"task": []}\n')
+    where = f"{damaged / 'samples.jsonl'}:1"
+    assert_one_line_error(evaluate(f"score {damaged}", output=tmp_path / "again"), where)
+    result = evaluate(f"export {damaged} --table samples", out=tmp_path / "export")
+    assert_one_line_error(result, where)
+    shutil.rmtree(run_dir)  # else the damaged run, as old as this one, may not be chosen
+    result = evaluate("leaderboard", results=run_dir.parent, out=tmp_path / "site")
+    assert_one_line_error(result, where)
+
+
+# --- options that name nothing ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("option", ["--tasks ''", "--tasks ,", "--languages ' '", "--variants ''"])
+def test_an_option_that_names_nothing_is_an_error(evaluate: Evaluate, option: str) -> None:
+    """Before: `--tasks ''` wrote an empty run and exited 0."""
+    command = RUN.replace("--tasks mgsm", "" if "--tasks" in option else "--tasks mgsm")
+    command = command.replace("--languages en", "" if "--languages" in option else "--languages en")
+    name = option.split()[0]
+    assert_one_line_error(evaluate(f"{command} {option}"), f"{name} names nothing")
+
+
+def test_show_refuses_a_metric_the_run_lacks(evaluate: Evaluate, run_dir: Path) -> None:
+    """Before: `show --metric blue` printed an empty table and exited 0."""
+    result = evaluate(f"show {run_dir} --metric blue")
+    assert_one_line_error(result, "no metric 'blue' in this run", "accuracy")
+    assert evaluate(f"show {run_dir} --metric accuracy").exit_code == 0
