@@ -4,6 +4,8 @@ metric the run lacks, is an error rather than an empty run or table."""
 
 from __future__ import annotations
 
+import csv
+import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -11,6 +13,8 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
+from harness.csv_safety import _NUMBER, neutralised, restored
+from harness.export import read_table
 from tests.conftest import assert_one_line_error
 
 Evaluate = Callable[..., Result]
@@ -113,3 +117,52 @@ def test_show_refuses_a_metric_the_run_lacks(evaluate: Evaluate, run_dir: Path) 
     result = evaluate(f"show {run_dir} --metric blue")
     assert_one_line_error(result, "no metric 'blue' in this run", "accuracy")
     assert evaluate(f"show {run_dir} --metric accuracy").exit_code == 0
+
+
+# --- spreadsheet formulas in CSV output ------------------------------------------------------
+
+FORMULAS = ['=HYPERLINK("http://x")', "-2+3+cmd|'/C calc'!A0", "@SUM(A1)", "\tx", "'=1"]
+MODEL = "+evil-model"
+
+
+def test_neutralised_cells_round_trip() -> None:
+    for text in [*FORMULAS, "+1", "-12", "-1.5e3", "plain", "'quoted", "''@x", ""]:
+        cell = neutralised(text)
+        assert restored(cell) == text
+        assert cell[:1] not in ("=", "+", "-", "@", "\t", "\r") or _NUMBER.fullmatch(text)
+    assert neutralised("-12") == "-12" and neutralised(3) == 3
+    assert neutralised("=1") == "'=1" and neutralised("'=1") == "''=1"
+
+
+def test_csv_exports_and_site_downloads_neutralise_formulas(
+    evaluate: Evaluate, tmp_path: Path
+) -> None:
+    """Before: outputs and model names beginning with `= + - @` were written as they are into
+    `evaluate export` CSV files and the site's CSV downloads (spreadsheet formulas)."""
+    answers = tmp_path / "answers.jsonl"
+    rows = [{"sample_id": str(i), "output": text} for i, text in enumerate(FORMULAS[:3])]
+    answers.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    run = tmp_path / "results" / "formulas"
+    command = RUN.replace("--model baseline:random", f"--predictions {answers} --model {MODEL}")
+    result = evaluate(f"{command} --variants direct", output=run)
+    assert result.exit_code == 0, result.output
+
+    assert evaluate(f"export {run} --table samples", out=tmp_path / "export").exit_code == 0
+    samples = _cells(tmp_path / "export" / "samples.csv")
+    assert {f"'{text}" for text in FORMULAS[:3]} <= samples
+    assert f"'{MODEL}" in samples and MODEL not in samples
+    assert not any(cell[:1] in "=+@\t\r" for cell in samples if cell)
+    back = read_table(tmp_path / "export" / "samples.csv", "csv")
+    assert set(back["output"]) == set(FORMULAS[:3]) and set(back["model"]) == {MODEL}
+
+    result = evaluate("leaderboard", results=tmp_path / "results", out=tmp_path / "site")
+    assert result.exit_code == 0, result.output
+    for table in (tmp_path / "site").rglob("*.csv"):
+        cells = _cells(table)
+        assert MODEL not in cells and not any(c[:1] in "=+@\t\r" for c in cells if c), table
+    assert f"'{MODEL}" in _cells(tmp_path / "site" / "index.csv")
+
+
+def _cells(path: Path) -> set[str]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return {cell for row in csv.reader(handle) for cell in row}
