@@ -24,6 +24,7 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
+from harness import leftovers
 from harness.csv_safety import neutralised, restored
 from harness.errors import PolyevalError
 from harness.record import RunFolder, open_run
@@ -157,7 +158,9 @@ def _write(frame: Frame, path: Path, fmt: str) -> None:
     }
     if fmt == "parquet" and find_spec("pyarrow") is None:
         raise PolyevalError("Parquet needs pyarrow: pip install pyarrow")
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # then renamed: never half a file
+    for leftover in leftovers.stale(path, ["."]):  # of exports killed before their rename
+        leftovers.remove(leftover)
+    tmp = leftovers.staged(path, ".", ".tmp")  # then renamed: never half a file
     try:
         writers[fmt](tmp)
         os.replace(tmp, path)

@@ -7,7 +7,9 @@ from __future__ import annotations
 import csv
 import json
 import shutil
-from collections.abc import Callable
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -166,3 +168,68 @@ def test_csv_exports_and_site_downloads_neutralise_formulas(
 def _cells(path: Path) -> set[str]:
     with path.open(encoding="utf-8", newline="") as handle:
         return {cell for row in csv.reader(handle) for cell in row}
+
+
+# --- what killed writers leave ---------------------------------------------------------------
+
+
+def _dead_pid() -> int:
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+@pytest.fixture
+def live_pid() -> Iterator[int]:
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    yield process.pid
+    process.kill()
+    process.wait()
+
+
+def test_a_site_build_removes_what_killed_builds_left(
+    evaluate: Evaluate, run_dir: Path, tmp_path: Path, live_pid: int
+) -> None:
+    """Before: `.site.building-PID` folders of killed builds piled up beside the site. Now the
+    next build of the site removes those of processes that are gone, and no other."""
+    dead = _dead_pid()
+    site = tmp_path / "site"
+    assert evaluate("leaderboard", results=run_dir.parent, out=site).exit_code == 0
+    left = [tmp_path / f".site.building-{dead}", tmp_path / f".site.old-{dead}"]
+    kept = [tmp_path / f".site.building-{live_pid}", tmp_path / f".other.building-{dead}"]
+    for folder in [*left, *kept]:
+        (folder / "data").mkdir(parents=True)
+    result = evaluate("leaderboard", results=run_dir.parent, out=site)
+    assert result.exit_code == 0, result.output
+    assert [p.exists() for p in left] == [False, False]
+    assert [p.exists() for p in kept] == [True, True]
+
+
+def test_a_site_set_aside_by_a_killed_build_is_put_back(
+    evaluate: Evaluate, run_dir: Path, tmp_path: Path
+) -> None:
+    """A build killed between its two renames left the old site aside and none in place."""
+    site = tmp_path / "site"
+    assert evaluate("leaderboard", results=run_dir.parent, out=site).exit_code == 0
+    aside = tmp_path / f".site.old-{_dead_pid()}"
+    site.rename(aside)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert_one_line_error(evaluate("leaderboard", results=empty, out=site), "no finished runs")
+    assert (site / "index.html").is_file() and not aside.exists()
+
+
+def test_an_export_removes_the_temporary_files_of_killed_exports(
+    evaluate: Evaluate, run_dir: Path, tmp_path: Path, live_pid: int
+) -> None:
+    """Before: `.NAME.PID.tmp` files of killed exports piled up in the output folder."""
+    out = tmp_path / "export"
+    out.mkdir()
+    dead = out / f".scores.csv.{_dead_pid()}.tmp"
+    live = out / f".scores.csv.{live_pid}.tmp"
+    other = out / f".notes.csv.{_dead_pid()}.tmp"
+    for path in (dead, live, other):
+        path.write_text("half", encoding="utf-8")
+    assert evaluate(f"export {run_dir} --table scores", out=out).exit_code == 0
+    assert (out / "scores.csv").is_file()
+    assert [p.exists() for p in (dead, live, other)] == [False, True, True]
