@@ -6,11 +6,14 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from harness.errors import PolyevalError
+
+if TYPE_CHECKING:
+    from harness.record import Manifest, ScoreRecord
 
 EXIT_USER_ERROR = 2
 EXIT_INCOMPLETE = 3
@@ -41,8 +44,16 @@ class _Group(click.Group):
             sys.exit(130)
 
 
-def _csv(value: str | None) -> list[str] | None:
-    return [v.strip() for v in value.split(",") if v.strip()] if value else None
+def _csv(options: dict[str, Any], name: str) -> list[str] | None:
+    """A comma-separated option's items (removed from `options`), None where it was not given;
+    given but naming nothing (`--tasks ''`) is an error, not a run of nothing or of all."""
+    value = options.pop(name)
+    if value is None:
+        return None
+    items = [v.strip() for v in value.split(",") if v.strip()]
+    if not items:
+        raise PolyevalError(f"--{name} names nothing (give comma-separated names)")
+    return items
 
 
 def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
@@ -248,10 +259,10 @@ def run(**options: Any) -> None:
         RunOptions(
             backend=backend,
             generation=generation,
-            tasks=_csv(options.pop("tasks")) or [],
-            languages=_csv(options.pop("languages")),
-            variants=_csv(options.pop("variants")),
-            pairs=_csv(options.pop("pairs")),
+            tasks=_csv(options, "tasks") or [],
+            languages=_csv(options, "languages"),
+            variants=_csv(options, "variants"),
+            pairs=_csv(options, "pairs"),
             tasks_dirs=list(options.pop("tasks_dirs")),
             alt_data={k: Path(v) for k, v in _pairs(options.pop("alt_data"), "--alt-data").items()},
             task_options=_pairs(options.pop("task_options"), "-T/--task-option"),
@@ -323,9 +334,7 @@ def show(run_ref: str, results_dir: Path, metric: str | None, by: str | None) ->
 
     folder = find_run(run_ref, results_dir)
     scores = folder.scores()
-    tasks = folder.manifest.tasks.values()
-    primary = dict.fromkeys(t.metrics[0] for t in tasks if t.metrics) or {"accuracy": None}
-    metrics = [metric] if metric else [*primary, "consistency"]
+    metrics = _shown_metrics(folder.manifest, scores, metric)
     if by is not None:
         if by not in (known := breakdowns(scores)):
             raise PolyevalError(
@@ -346,6 +355,20 @@ def show(run_ref: str, results_dir: Path, metric: str | None, by: str | None) ->
             Console().print(table)
     if (confusion := lcb_table(folder.summary() or [])) is not None:
         Console().print(confusion)
+
+
+def _shown_metrics(manifest: Manifest, scores: list[ScoreRecord], metric: str | None) -> list[str]:
+    """The metric asked for, which the run must have; else each task's primary metric and
+    consistency."""
+    if metric is not None:
+        if metric not in (known := sorted({r.metric for r in scores})):
+            raise PolyevalError(
+                f"no metric '{metric}' in this run (it has: {', '.join(known) or 'none'})"
+            )
+        return [metric]
+    tasks = manifest.tasks.values()
+    primary = dict.fromkeys(t.metrics[0] for t in tasks if t.metrics) or {"accuracy": None}
+    return [*primary, "consistency"]
 
 
 @main.command()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class PolyevalError(Exception):
     """A mistake in the user's input: printed as one line, exit code 2, no traceback.
@@ -22,3 +24,18 @@ class SkipRow(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+def shape_of(value: Any) -> str:
+    """What a parsed YAML or JSON value is, in words: "a list", "a mapping", "a number" ..."""
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a text"
+    return "empty" if value is None else f"a {type(value).__name__}"

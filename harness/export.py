@@ -10,7 +10,8 @@ the tables of several runs stack into one:
 - `samples`: samples.jsonl, nested fields flattened with dots (`scores.accuracy`,
   `usage.prompt_tokens`); lists and the chat prompt are kept as JSON text.
 
-Files are `<table>.<ext>` in the output folder, each written atomically.
+Files are `<table>.<ext>` in the output folder, each written atomically. In CSV, text that a
+spreadsheet would run as a formula is neutralised (harness.csv_safety); `read_table` restores it.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
+from harness import leftovers
+from harness.csv_safety import neutralised, restored
 from harness.errors import PolyevalError
 from harness.record import RunFolder, open_run
 from harness.summary import summarize
@@ -88,7 +91,7 @@ def read_table(path: Path, fmt: str) -> Frame:
     """A table written by `export_runs`, read back (JSON values as written: no type guessing)."""
     pd = _pandas()
     if fmt == "csv":
-        return pd.read_csv(path)
+        return _map_text(pd.read_csv(path), restored)
     if fmt == "parquet":
         return pd.read_parquet(path)
     return pd.DataFrame.from_records(json.loads(path.read_text(encoding="utf-8")))
@@ -149,13 +152,15 @@ def _check_folder(out: Path) -> None:
 
 def _write(frame: Frame, path: Path, fmt: str) -> None:
     writers: dict[str, Callable[[Path], Any]] = {
-        "csv": lambda p: frame.to_csv(p, index=False),
+        "csv": lambda p: _map_text(frame, neutralised).to_csv(p, index=False),
         "parquet": lambda p: frame.to_parquet(p, index=False),
         "json": lambda p: p.write_text(_json_records(frame), encoding="utf-8"),
     }
     if fmt == "parquet" and find_spec("pyarrow") is None:
         raise PolyevalError("Parquet needs pyarrow: pip install pyarrow")
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # then renamed: never half a file
+    for leftover in leftovers.stale(path, ["."]):  # of exports killed before their rename
+        leftovers.remove(leftover)
+    tmp = leftovers.staged(path, ".", ".tmp")  # then renamed: never half a file
     try:
         writers[fmt](tmp)
         os.replace(tmp, path)
@@ -163,6 +168,16 @@ def _write(frame: Frame, path: Path, fmt: str) -> None:
         raise PolyevalError(f"cannot write: {exc.strerror or exc}", where=str(path)) from None
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _map_text(frame: Frame, cell: Callable[[Any], Any]) -> Frame:
+    """A copy of the frame with `cell` applied to its text columns' values."""
+    types = _pandas().api.types
+    mapped = frame.copy()
+    for name in mapped.columns:
+        if types.is_object_dtype(mapped[name]) or types.is_string_dtype(mapped[name]):
+            mapped[name] = mapped[name].map(cell)
+    return mapped
 
 
 def _json_records(frame: Frame) -> str:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.data.readers import read_rows
-from harness.errors import PolyevalError
+from harness.errors import PolyevalError, shape_of
 from harness.records import Request, Response
 from harness.spec import FileFormat, FileLayout, PredictionsFormat
 
@@ -56,7 +56,7 @@ def read_predictions(
     request in a run's samples.jsonl) stays a failure. `formats`: the output files of other
     tools that the run's tasks declare (task name -> format)."""
     fmt: FileFormat = "csv" if path.suffix.lower() == ".csv" else "jsonl"
-    rows = read_rows(path, FileLayout(files=[], format=fmt))
+    rows = read_rows(path, FileLayout(files=[], format=fmt), strict=True)
     found = [_prediction(row, where, formats or {}) for where, row in rows]
     if not found:
         raise PolyevalError("no predictions in the file", where=str(path))
@@ -147,12 +147,31 @@ def _prediction(
             have = ", ".join(map(str, row)) or "none"
             raise PolyevalError(f"missing column '{name}' (columns here: {have})", where=where)
     optional = {
-        name: str(row[name])
+        name: _text(row, name, where)
         for name in (*NARROWING, "reasoning", "finish_reason", "error")
         if row.get(name) not in (None, "")
     }
-    output = None if row["output"] is None else str(row["output"])
-    return Prediction(str(row["sample_id"]), output, where, **optional)
+    return Prediction(
+        _sample_id(row["sample_id"], where), _text(row, "output", where), where, **optional
+    )
+
+
+def _text(row: dict[str, Any], name: str, where: str) -> str | None:
+    """A column's text (None where null): a reply given as a JSON list, number, mapping or
+    boolean is an error, not text made of it (`[18]` would be scored as 18)."""
+    value = row[name]
+    if value is None or isinstance(value, str):
+        return value
+    raise PolyevalError(f"'{name}' is {shape_of(value)}, not text", where=where)
+
+
+def _sample_id(value: Any, where: str) -> str:
+    """A sample id: text, or a whole number (another tool's row numbers)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    raise PolyevalError(f"'sample_id' is {shape_of(value)}, not text", where=where)
 
 
 def _columns(declared: PredictionsFormat) -> set[str]:
@@ -169,5 +188,4 @@ def _declared(
 ) -> Prediction:
     """A row of another tool's output file, read as its task declares."""
     sample_id = declared.sample_id.format_map({k: str(v) for k, v in row.items()})
-    output = row[declared.output]
-    return Prediction(sample_id, None if output is None else str(output), where, task=task)
+    return Prediction(sample_id, _text(row, declared.output, where), where, task=task)

@@ -14,11 +14,15 @@ start, so a completion prompt comes with stop sequences taken from its user bloc
 from __future__ import annotations
 
 import hashlib
+import re
 import traceback
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 import jinja2
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
 from harness.errors import PolyevalError
@@ -35,6 +39,40 @@ Turn = tuple[str, str]  # (user, assistant)
 # (cross-lingual exemplars): it is rendered with that language's words
 EXEMPLAR_LANGUAGE = "_language"
 MAX_TEMPLATE_STOPS = 2  # OpenAI's completions endpoint takes 4 stop sequences at most
+# Bounds on what a template can make (a hostile or mistaken plugin): the text one block renders,
+# and the values `*` (repeating a string or list) and `**` (raising an integer) may build.
+MAX_RENDERED_CHARS = 10_000_000
+MAX_POWER_BITS = 100_000
+
+
+class _BoundedSandbox(SandboxedEnvironment):
+    """The sandbox, with `*` and `**` bounded: `"x" * 10**10` would take 10 GB before any
+    rendering limit could see it. (The sandbox itself bounds `range` to MAX_RANGE.)"""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(
+        self, context: jinja2.runtime.Context, operator: str, left: Any, right: Any
+    ) -> Any:
+        if operator == "*":
+            for items, times in ((left, right), (right, left)):
+                if (
+                    isinstance(items, str | list | tuple)
+                    and isinstance(times, int)
+                    and len(items) * times > MAX_RENDERED_CHARS
+                ):
+                    raise SecurityError(
+                        f"repeating a value {times} times makes more than "
+                        f"{MAX_RENDERED_CHARS:,} items"
+                    )
+        if (
+            operator == "**"
+            and isinstance(left, int)
+            and isinstance(right, int)
+            and right * max(abs(left).bit_length() - 1, 0) > MAX_POWER_BITS
+        ):
+            raise SecurityError(f"the power {left} ** {right} is too large")
+        return super().call_binop(context, operator, left, right)
 
 
 @dataclass
@@ -49,7 +87,7 @@ class PromptBuilder:
     _systems: dict[tuple[str, str], str] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
-        self._env = SandboxedEnvironment(
+        self._env = _BoundedSandbox(
             loader=jinja2.FileSystemLoader([str(p) for p in self.task.template_dirs()]),
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
@@ -176,6 +214,10 @@ class PromptBuilder:
         except jinja2.TemplateSyntaxError as exc:
             where = f"{exc.filename or name}:{exc.lineno}"
             raise PolyevalError(f"template syntax error: {exc.message}", where=where) from None
+        except RecursionError:  # an expression nested too deep for the compiler
+            raise PolyevalError(
+                "template syntax error: nested too deep to compile", where=self._path(name)
+            ) from None
 
     def _block(
         self, template: jinja2.Template, block: str, values: dict[str, Any], required: bool = False
@@ -188,14 +230,25 @@ class PromptBuilder:
                 )
             return ""
         try:
-            return "".join(render(template.new_context(values))).strip()
-        except jinja2.TemplateError:
+            return _bounded_join(render(template.new_context(values))).strip()
+        except _TooLong as exc:
+            raise PolyevalError(
+                f"template error: block '{block}' renders more than {exc.limit:,} characters",
+                where=_block_line(template, block),
+            ) from None
+        except Exception:  # any error a template can raise: SecurityError, OverflowError, ...
             try:  # rewrites the traceback so that its frames carry template line numbers
                 self._env.handle_exception()
-            except jinja2.TemplateError as exc:
+            except Exception as exc:
                 where = _template_line(exc, template)
                 raise PolyevalError(_template_message(exc), where=where) from None
             raise
+
+    def _path(self, name: str) -> str:
+        for folder in self.task.template_dirs():
+            if (folder / name).is_file():
+                return str(folder / name)
+        return name
 
     def _not_found(self, name: str, variant: str) -> PolyevalError:
         dirs = ", ".join(str(p) for p in self.task.template_dirs())
@@ -238,10 +291,49 @@ def _choices(sample: Sample, labels: list[str]) -> list[dict[str, str]]:
     return [{"label": labels[i], "text": text} for i, text in enumerate(sample.choices)]
 
 
-def _template_message(exc: jinja2.TemplateError) -> str:
+class _TooLong(Exception):
+    def __init__(self, limit: int) -> None:
+        super().__init__(limit)
+        self.limit = limit
+
+
+def _bounded_join(chunks: Iterator[str]) -> str:
+    """The rendered text, stopped as soon as it passes MAX_RENDERED_CHARS."""
+    parts: list[str] = []
+    size = 0
+    for chunk in chunks:
+        size += len(chunk)
+        if size > MAX_RENDERED_CHARS:
+            raise _TooLong(MAX_RENDERED_CHARS)
+        parts.append(chunk)
+    return "".join(parts)
+
+
+NEWLINE = "\n"
+
+
+def _block_line(template: jinja2.Template, block: str) -> str:
+    """file:line of `{% block NAME %}` in the template's file (the file alone where unread)."""
+    name = template.filename or str(template.name)
+    try:
+        source = Path(name).read_text(encoding="utf-8")
+    except OSError:
+        return name
+    found = re.search(r"\{%-?\s*block\s+" + re.escape(block) + r"\b", source)
+    if found is None:
+        return name
+    return f"{name}:{source.count(NEWLINE, 0, found.start()) + 1}"
+
+
+def _template_message(exc: BaseException) -> str:
     if isinstance(exc, jinja2.UndefinedError):
         return f"undefined template variable: {exc.message}"
-    return f"template error: {exc.message}"
+    if isinstance(exc, jinja2.TemplateError):
+        return f"template error: {exc.message}"
+    if isinstance(exc, RecursionError):
+        return "template error: recursion too deep (a macro that calls itself without end?)"
+    detail = str(exc).splitlines()[0] if str(exc) else ""
+    return f"template error: {type(exc).__name__}" + (f": {detail}" if detail else "")
 
 
 def _template_line(exc: BaseException, template: jinja2.Template) -> str:

@@ -3,17 +3,96 @@
 from __future__ import annotations
 
 import difflib
+import math
+import string
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
 
-from harness.errors import PolyevalError
+from harness.errors import PolyevalError, shape_of
 from harness.families import Family
 from harness.yamlfile import line_of, load_yaml
 
 Kind = Literal["multiple_choice", "short_answer", "extractive_qa", "translation"]
 FileFormat = Literal["tsv", "csv", "jsonl", "json", "squad", "timeqa", "parquet", "lines"]
+
+
+def _plain_pattern(value: str) -> str:
+    """A format pattern over columns ("{link}#{question_number}", "data/{code}.jsonl"): each
+    field a plain name, without attribute or index access, conversion or format spec."""
+    try:
+        fields = [
+            (name, conversion, spec)
+            for _, name, spec, conversion in string.Formatter().parse(value)
+            if name is not None
+        ]
+    except ValueError as exc:
+        raise PydanticCustomError(
+            "pattern", "{problem} in '{pattern}'", {"problem": str(exc), "pattern": value}
+        ) from None
+    for name, conversion, spec in fields:
+        if name and not name.isdigit() and not set(name) & set(".[]") and not (conversion or spec):
+            continue
+        written = name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
+        raise PydanticCustomError(
+            "pattern",
+            "{field} in '{pattern}': a pattern's fields are plain column names, like {example}",
+            {"field": "{" + written + "}", "pattern": value, "example": "{id}"},
+        )
+    return value
+
+
+Pattern = Annotated[str, AfterValidator(_plain_pattern)]
+
+_NUMBER_SETTINGS = ("temperature", "top_p", "frequency_penalty", "presence_penalty")
+_COUNT_SETTINGS = ("max_tokens", "n")
+
+
+def _generation_settings(value: dict[str, Any]) -> dict[str, Any]:
+    """The settings every backend reads have the types they need; others pass through."""
+    for key, setting in value.items():
+        problem = None
+        if key in _NUMBER_SETTINGS and not _is_number(setting):
+            problem = "a number"
+        elif key in _COUNT_SETTINGS and not (_is_int(setting) and setting >= 1):
+            problem = "a whole number of at least 1"
+        elif key == "seed" and not _is_int(setting):
+            problem = "a whole number"
+        elif key == "stop" and not (
+            isinstance(setting, str)
+            or (isinstance(setting, list) and all(isinstance(s, str) for s in setting))
+        ):
+            problem = "a text or a list of texts"
+        elif key == "extra_body" and not isinstance(setting, dict):
+            problem = "a mapping"
+        if problem is not None:
+            raise PydanticCustomError(
+                "generation_setting",
+                "{key} should be {expected}, not {value}",
+                {"key": key, "expected": problem, "value": _shown(setting)},
+            )
+    return value
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return (_is_int(value) or isinstance(value, float)) and math.isfinite(value)
+
+
+Generation = Annotated[dict[str, Any], AfterValidator(_generation_settings)]
 
 
 class _Strict(BaseModel):
@@ -25,13 +104,13 @@ class FileLayout(_Strict):
     relative to the source's folder; `{code}` is the source's own language code,
     `{lang}` the canonical one. The first pattern that exists wins."""
 
-    files: list[str]
+    files: list[Pattern]
     format: FileFormat | None = None  # default: the file's extension
     columns: list[str] | None = None  # for delimited files without a header row
     quoting: bool = True  # False: split on the delimiter, quotes are literal text
     # line-aligned plain-text files read as one row per line: column -> file pattern (parallel
     # corpora: `{"{code}": "test.{code}", en: "test.en"}`); `files` then only locates the data
-    aligned: dict[str, str] | None = None
+    aligned: dict[Pattern, Pattern] | None = None
 
 
 class LocalSource(FileLayout):
@@ -44,7 +123,7 @@ class HubSource(_Strict):
 
     repo: str
     revision: str | None = None
-    config: str | None = None
+    config: Pattern | None = None
     split: str = "test"
     layout: FileLayout | None = None
 
@@ -74,7 +153,7 @@ class TranslationSpec(_Strict):
     `text` names one column for all languages: a file per language) is joined to the partner's
     rows by `parallel_id`."""
 
-    text: str = "text"
+    text: Pattern = "text"
     pivot: str = "eng_Latn"  # the language the default pairs translate from and into
     # the default pairs; `round-trip`: monolingual text, each language's round trip only
     direction: Literal["both", "to-pivot", "from-pivot", "round-trip"] = "both"
@@ -88,7 +167,7 @@ class Variant(_Strict):
     fewshot: int = Field(default=0, ge=0)
     target: str | None = None  # exemplar field shown as the few-shot answer
     literals: str | None = None  # use this language's literals as `lit` (e.g. English instructions)
-    generation: dict[str, Any] = Field(default_factory=dict)
+    generation: Generation = Field(default_factory=dict)
     languages: list[str] | None = None  # run only for these languages (default: all)
     source: str | None = None  # read the rows from the data the user names with --alt-data NAME=DIR
     compare_to: str | None = None  # report the paired gap to that variant ("en@eng_Latn")
@@ -114,7 +193,7 @@ class PredictionsFormat(_Strict):
     """Another tool's output files for this task, which `--predictions` reads as they are
     (LCB's published completions): each row's sample id from its columns, and its reply."""
 
-    sample_id: str  # format string over the file's columns: "{task}/{source}/{language}/{id}"
+    sample_id: Pattern  # format string over the file's columns: "{task}/{source}/{language}/{id}"
     output: str  # the column that holds the reply
 
 
@@ -132,20 +211,29 @@ class TaskSpec(_Strict):
     breakdowns: dict[str, str] = Field(default_factory=dict)  # name -> column: scores per value
     gold: GoldSpec | None = None  # every kind but translation (whose gold is the target text)
     translation: TranslationSpec | None = None  # kind translation only
-    id: str = "{row}"  # format string over data columns and `row`
-    parallel_id: str = "{row}"
+    id: Pattern = "{row}"  # format string over data columns and `row`
+    parallel_id: Pattern = "{row}"
     variants: dict[str, Variant]
     default_variants: list[str] = Field(default_factory=list)
     parser: str
     metrics: list[str] = Field(default_factory=lambda: ["accuracy"])
     family: Family | None = None  # None: as its kind and metrics tell (harness.families)
-    generation: dict[str, Any] = Field(default_factory=dict)
+    generation: Generation = Field(default_factory=dict)
     predictions: PredictionsFormat | None = None  # another tool's output files
 
     @field_validator("languages", mode="before")
     @classmethod
     def _list_means_same_code(cls, value: Any) -> Any:
-        return {code: code for code in value} if isinstance(value, list) else value
+        if not isinstance(value, list):
+            return value
+        for index, code in enumerate(value):
+            if not isinstance(code, str):
+                raise PydanticCustomError(
+                    "language_code",
+                    "item {index} is {shape}, not a language code",
+                    {"index": index, "shape": shape_of(code)},
+                )
+        return {code: code for code in value}
 
     def chosen_default_variants(self) -> list[str]:
         return self.default_variants or list(self.variants)
@@ -163,13 +251,24 @@ def load_spec(path: Path) -> TaskSpec:
     return spec
 
 
+def _shown(value: Any) -> str:
+    """A scalar as written (quoted where it is text), a collection by its shape."""
+    if isinstance(value, str):
+        return repr(value[:40])
+    if isinstance(value, bool | int | float):
+        return str(value).lower() if isinstance(value, bool) else str(value)
+    return shape_of(value)
+
+
 def _schema_error(exc: ValidationError, path: Path, node: Any) -> PolyevalError:
     """The most telling problem (an unknown field before the missing one it misspells),
     with its line, and how many more there are."""
     errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
     first = errors[0]
     loc = [p for p in first["loc"] if isinstance(p, str | int)]
-    line = line_of(node, loc)
+    ctx = first.get("ctx") or {}
+    inner = ctx.get("index", ctx.get("key"))  # the item or key at fault, for its line
+    line = line_of(node, [*loc, inner] if isinstance(inner, str | int) else loc)
     message = _describe(first["type"], first["msg"], loc)
     if len(errors) > 1:
         message += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"

@@ -24,10 +24,10 @@ from harness.cli import main
 from harness.leaderboard import SITE_MARKER, build_site
 from harness.leaderboard.check import first_difference
 from harness.leaderboard.drill import CALLBACK, PAGE_SIZE, script_json
-from harness.leaderboard.names import slug
+from harness.leaderboard.names import DRILL_KEY, drill_key, slug
 from harness.leaderboard.ranks import Estimate, mean_estimate, tied_ranks
 from harness.leaderboard.runs import load_runs
-from tests.conftest import assert_one_line_error
+from tests.conftest import REPO, assert_one_line_error
 
 TASKS = "mgsm,belebele,flores_v1"
 BASELINES = ("reference", "random", "copy-source")
@@ -866,3 +866,17 @@ def test_a_site_with_lcb_rates_is_rebuilt_byte_for_byte(
     again = tmp_path / "again"
     build_site(lcb_results, again)
     assert first_difference(lcb_site, again) is None
+
+
+def test_every_drill_key_is_one_the_sites_script_accepts() -> None:
+    """The script checks a drill-down key against names.DRILL_KEY before it loads a file: the
+    same pattern, and every name the site can make passes it."""
+    script = (REPO / "leaderboard" / "static" / "site.js").read_text(encoding="utf-8")
+    assert f"/{DRILL_KEY}/" in script
+    hostile = ["..", ".", "/x", "../../evil", "a/b", "", "<script>", ".hidden", "-", "é" * 99]
+    for name in hostile:
+        key = drill_key(name, name, name)
+        assert re.fullmatch(DRILL_KEY, key), (name, key)
+        assert ".." not in key.split("/"), key
+    assert not re.fullmatch(DRILL_KEY, "../../../elsewhere/evil")
+    assert not re.fullmatch(DRILL_KEY, "/x/y/z")

@@ -157,3 +157,22 @@ def test_the_lcb_column_group_sorts_and_follows_a_script_filter(
         assert not tab.locator("table#overview thead th.task.c0").is_visible()  # synth: no Deva
         group = tab.locator("table#overview thead th.group")
         assert group.is_visible() and group.get_attribute("colspan") == "6"
+
+
+@pytest.mark.parametrize(
+    "key", ["../../../elsewhere/evil", "/x/y/z", "a/b/c/../../../../elsewhere/evil"]
+)
+def test_the_drill_down_loads_only_the_sites_own_data(
+    site: Path, chromium_browser: Any, key: str
+) -> None:
+    """Before: `samples.html#d=../../../elsewhere/evil` loaded and ran elsewhere/evil/index.js
+    (any script beside the site). Now a key that is not the site's own naming is refused."""
+    evil = site.parent / "elsewhere" / "evil" / "index.js"
+    evil.parent.mkdir(parents=True, exist_ok=True)
+    evil.write_text("window.pwned = true;\n", encoding="utf-8")
+    with opened(chromium_browser, site / "samples.html") as tab:
+        tab.goto(f"{(site / 'samples.html').as_uri()}#d={key}")
+        tab.wait_for_selector("section#samples[data-state=error]")
+        assert tab.evaluate("window.pwned === undefined")
+        assert tab.evaluate("document.querySelectorAll('script[src*=evil]').length") == 0
+        assert "No samples named" in tab.locator("#samples-status").inner_text()

@@ -154,3 +154,51 @@ def test_answers_holding_line_separators_read_back(
     result = evaluate(f"run --predictions {path} {MGSM}", output=out)
     assert result.exit_code == 0, result.output
     assert read_run(out)["samples"][0]["output"].startswith("First line\u2028second line.")
+
+
+def test_a_csv_with_an_unclosed_quote_is_an_error_naming_its_line(
+    evaluate: Callable[..., Result], tmp_path: Path
+) -> None:
+    """Before: the quote swallowed every row after it into one reply, with only a note that
+    samples had no answer."""
+    path = tmp_path / "answers.csv"
+    rows = ["language,sample_id,output", "eng_Latn,0,7", 'eng_Latn,1,"The answer is 7']
+    rows += [f"eng_Latn,{i},7" for i in (2, 3)]
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    result = evaluate(f"run --predictions {path} {MGSM}")
+    assert_one_line_error(result, f"{path}:3:", "malformed CSV", "quote", "not closed")
+
+
+def test_a_csv_with_a_stray_quote_after_a_quoted_field_is_an_error(
+    evaluate: Callable[..., Result], tmp_path: Path
+) -> None:
+    path = tmp_path / "answers.csv"
+    path.write_text('language,sample_id,output\neng_Latn,0,"7"x\n', encoding="utf-8")
+    result = evaluate(f"run --predictions {path} {MGSM}")
+    assert_one_line_error(result, f"{path}:2:", "malformed CSV")
+
+
+@pytest.mark.parametrize(
+    ("output", "shape"),
+    [({"text": "7"}, "a mapping"), ([18], "a list"), (18, "a number"), (True, "a boolean")],
+)
+def test_an_output_that_is_not_text_is_an_error_naming_its_row(
+    evaluate: Callable[..., Result], tmp_path: Path, output: Any, shape: str
+) -> None:
+    """Before: the value was turned into text and scored (`[18]` parsed as 18)."""
+    rows = [
+        {"language": "eng_Latn", "sample_id": "0", "output": "7"},
+        {"language": "eng_Latn", "sample_id": "1", "output": output},
+    ]
+    path = _write_jsonl(tmp_path / "answers.jsonl", rows)
+    result = evaluate(f"run --predictions {path} {MGSM}")
+    assert_one_line_error(result, f"{path}:2:", f"'output' is {shape}, not text")
+
+
+def test_a_numeric_sample_id_is_read_as_its_digits(
+    evaluate: Callable[..., Result], tmp_path: Path
+) -> None:
+    rows = [{"language": "eng_Latn", "sample_id": i, "output": "7"} for i in range(4)]
+    path = _write_jsonl(tmp_path / "answers.jsonl", rows)
+    result = evaluate(f"run --predictions {path} {MGSM}")
+    assert result.exit_code == 0, result.output

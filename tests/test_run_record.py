@@ -212,7 +212,7 @@ def test_readers_skip_and_name_folders_without_a_whole_manifest(
     result = evaluate("leaderboard", results=results, out=site)
     assert result.exit_code == 0, result.output
     assert f"set aside {no_manifest}: not a finished run" in result.output
-    assert f"set aside {cut}: not JSON" in result.output
+    assert f"set aside {cut}: manifest.json: not JSON" in result.output
     assert "1 run(s)" in result.output
     assert_one_line_error(evaluate("show", str(no_manifest)), "not a finished run")
     assert_one_line_error(evaluate("export", str(cut), out=tmp_path / "x"), "not JSON")

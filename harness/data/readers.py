@@ -23,11 +23,13 @@ from harness.spec import FileLayout
 Row = tuple[str, dict[str, Any]]
 
 
-def read_rows(path: Path, layout: FileLayout) -> list[Row]:
+def read_rows(path: Path, layout: FileLayout, strict: bool = False) -> list[Row]:
+    """The file's rows; `strict`: delimited text read as strict CSV (a stray or unclosed quote
+    is an error, not text that swallows the rows after it)."""
     fmt = layout.format or path.suffix.lstrip(".").lower()
     if fmt == "parquet":  # binary: read by pyarrow, not as text
         return _parquet(path)
-    reader = _READERS.get(fmt)
+    reader = (_STRICT_READERS if strict else {}).get(fmt) or _READERS.get(fmt)
     if reader is None:
         known = ", ".join([*_READERS, "parquet"])
         raise PolyevalError(f"unknown data format '{fmt}' ({known})", where=str(path))
@@ -71,20 +73,45 @@ def lines_of(text: str) -> list[str]:
     return [line.removesuffix("\r") for line in lines]
 
 
-def _delimited(delimiter: str) -> Any:
+def _delimited(delimiter: str, strict: bool = False) -> Any:
     def read(text: str, path: Path, layout: FileLayout) -> Iterator[Row]:
         lines = lines_of(text)
         if not layout.quoting:
             yield from _split_lines(lines, delimiter, path, layout)
             return
-        rows = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=strict)
+        rows = _parsed(reader, path)
         header = layout.columns or _header(rows, path)
-        for values in rows:
+        for line, values in rows:
             if not any(v.strip() for v in values):
                 continue
-            yield _record(header, values, path, rows.line_num)
+            yield _record(header, values, path, line)
 
     return read
+
+
+def _parsed(reader: Any, path: Path) -> Iterator[tuple[int, list[str]]]:
+    """Each row of a csv reader with the line it ends on; the reader's errors (an unclosed
+    quote in strict mode, a field over the csv module's size limit) one line naming the line
+    where the row at fault starts."""
+    while True:
+        start = reader.line_num + 1
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            problem = _csv_problem(str(exc), reader.line_num)
+            raise PolyevalError(problem, where=f"{path}:{start}") from None
+        yield reader.line_num, values
+
+
+def _csv_problem(message: str, last: int) -> str:
+    if message == "unexpected end of data":
+        return (
+            f"malformed CSV: a quote opened in this row is not closed before the end (line {last})"
+        )
+    return f"malformed CSV: {message}"
 
 
 def _split_lines(lines: list[str], delim: str, path: Path, layout: FileLayout) -> Iterator[Row]:
@@ -99,9 +126,9 @@ def _split_lines(lines: list[str], delim: str, path: Path, layout: FileLayout) -
             yield _record(header, line.split(delim), path, number)
 
 
-def _header(rows: Any, path: Path) -> list[str]:
+def _header(rows: Iterator[tuple[int, list[str]]], path: Path) -> list[str]:
     try:
-        return [h.strip() for h in next(rows)]
+        return [h.strip() for h in next(rows)[1]]
     except StopIteration:
         raise PolyevalError("empty file: no header row", where=str(path)) from None
 
@@ -179,4 +206,8 @@ _READERS: dict[str, Any] = {
     "squad": read_squad,
     "timeqa": read_timeqa,
     "lines": _lines,
+}
+_STRICT_READERS: dict[str, Any] = {
+    "tsv": _delimited("\t", strict=True),
+    "csv": _delimited(",", strict=True),
 }

@@ -1,8 +1,9 @@
 """`evaluate leaderboard`: the static site built from the runs under a results folder.
 
 The site is written into a fresh folder beside the target and then put in its place, so that
-a reader never sees half a site and files of models or runs that are gone do not linger. A
-folder that is neither empty nor a site built here (it has no SITE_MARKER) is never replaced.
+a reader never sees half a site and files of models or runs that are gone do not linger; what
+a killed build left beside it is removed by the next build (harness.leftovers). A folder that
+is neither empty nor a site built here (it has no SITE_MARKER) is never replaced.
 The same runs always give the same bytes: everything is ordered, JSON keys are sorted and the
 only dates are the runs' own. Where several runs of a model cover a column, one is used
 (harness.leaderboard.selection states the rule); the build returns a line for each run set
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import harness
+from harness import leftovers
 from harness.errors import PolyevalError
 from harness.leaderboard import pages
 from harness.leaderboard.downloads import (
@@ -42,6 +44,7 @@ from harness.leaderboard.task_pages import task_pages
 from harness.registry import TaskRegistry
 
 SITE_MARKER = "polyeval-site.json"
+BUILDING, OLD = ".building-", ".old-"  # a site staged beside its folder, and one set aside
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,12 +78,12 @@ def build_site(results: Path, out: Path) -> Built:
 
 
 def _build_site(results: Path, out: Path) -> Built:
+    _clean_leftovers(out)
     loaded = load_runs(results)
     _check_target(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    staging = out.parent / f".{out.name}.building-{os.getpid()}"
-    if staging.exists():
-        shutil.rmtree(staging)
+    staging = leftovers.staged(out, BUILDING)
+    leftovers.remove(staging)
     try:
         built = write_site(loaded.runs, staging)
         _replace(staging, out)
@@ -200,9 +203,19 @@ def _check_target(out: Path) -> None:
         )
 
 
+def _clean_leftovers(out: Path) -> None:
+    """Remove what builds of `out` killed before the end left beside it; an old site set aside
+    by a build killed between its two renames is put back where `out` is missing."""
+    for leftover in leftovers.stale(out, [BUILDING, OLD]):
+        if leftover.name.startswith(f".{out.name}{OLD}") and not out.exists():
+            os.replace(leftover, out)
+        else:
+            leftovers.remove(leftover)
+
+
 def _replace(staging: Path, out: Path) -> None:
     """Put the new site in place of the old one (kept until the new one is in place)."""
-    old = out.parent / f".{out.name}.old-{os.getpid()}"
+    old = leftovers.staged(out, OLD)
     try:
         if out.exists():
             os.replace(out, old)

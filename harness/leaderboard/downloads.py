@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from harness.csv_safety import neutralised
 from harness.leaderboard.confusion import LABELS, Confusion, Rates
 from harness.leaderboard.ranks import Estimate
 from harness.leaderboard.tables import ALL, Board, LanguageCell, basis
@@ -148,8 +149,9 @@ def _rates(rates: Rates | None) -> Row:
 
 
 def _csv_value(value: Any) -> Any:
-    """As pandas writes it: empty for missing, True/False for flags, repr for numbers."""
-    return "" if value is None else value
+    """As pandas writes it: empty for missing, True/False for flags, repr for numbers; text a
+    spreadsheet would run as a formula neutralised."""
+    return "" if value is None else neutralised(value)
 
 
 def _estimate(prefix: str, estimate: Estimate | None) -> Row:

@@ -14,6 +14,10 @@ from harness.leaderboard.selection import REAL
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _SAFE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,79}")
+PART = r"[A-Za-z0-9_][A-Za-z0-9._-]*"  # what every slug matches: never `..`, never empty
+# a drill-down key (`drill_key`), as the site's script checks a link's or a hash's before it
+# loads a file (leaderboard/static/site.js holds this very pattern, between slashes)
+DRILL_KEY = "^" + r"\/".join([PART] * 3) + "$"
 
 
 def slug(name: str) -> str:

@@ -2,10 +2,10 @@
 record, harness.record).
 
 A run is a folder with a whole manifest.json, found at any depth under the results folder,
-hidden folders skipped; a folder without one (a run being written, or killed) is set aside and
-named. Its summary is its summary.json, or computed from its samples (harness.summary) where it
-has none; a run with neither gets macro averages from its per-language scores, without
-intervals.
+hidden folders skipped; a folder without one (a run being written, or killed), or whose scores
+or summary cannot be read, is set aside and named with the file at fault. Its summary is its
+summary.json, or computed from its samples (harness.summary) where it has none; a run with
+neither gets macro averages from its per-language scores, without intervals.
 
 What the leaderboard takes from a run's manifest is read in one place, `manifest_fields`: its
 identity and dates, status and request counts (`failed`, `requests`), the data source of each
@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, TypedDict, TypeGuard
 
 from harness.errors import PolyevalError
-from harness.record import Manifest, RunFolder, find_runs
+from harness.record import Manifest, RunFolder, find_runs, unread_reason
 from harness.summary import summarize
 
 Record = dict[str, Any]
@@ -80,13 +80,19 @@ def load_runs(results: Path) -> Loaded:
     """The runs under `results`, oldest first (by start, then folder), and the folders set
     aside because they hold no whole run."""
     found = find_runs(results)
-    if not found.runs:
-        raise PolyevalError(
-            "no finished runs (no manifest.json) in this folder", where=str(results)
-        )
-    runs = [load_run(f, f.path.relative_to(results).as_posix()) for f in found.runs]
+    runs: list[Run] = []
+    skipped = list(found.skipped)
+    for folder in found.runs:
+        try:
+            runs.append(load_run(folder, folder.path.relative_to(results).as_posix()))
+        except PolyevalError as exc:  # a damaged scores or summary file: named, not used
+            skipped.append((folder.path, unread_reason(exc, folder.path)))
+    if not runs:
+        first = f"{skipped[0][0]}: {skipped[0][1]}" if skipped else ""
+        reason = f" ({len(skipped)} set aside; the first, {first})" if skipped else ""
+        raise PolyevalError(f"no finished runs in this folder{reason}", where=str(results))
     ordered = one_version_per_task(sorted(runs, key=lambda r: (r.started, r.key)))
-    return Loaded(ordered, found.skipped)
+    return Loaded(ordered, skipped)
 
 
 def one_version_per_task(runs: list[Run]) -> list[Run]:

@@ -27,6 +27,7 @@ from harness.record.folder import (
     find_run,
     find_runs,
     open_run,
+    unread_reason,
     write_run,
 )
 from harness.record.model import (
@@ -83,5 +84,6 @@ __all__ = [
     "find_run",
     "find_runs",
     "open_run",
+    "unread_reason",
     "write_run",
 ]

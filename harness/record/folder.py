@@ -152,8 +152,18 @@ def find_runs(root: Path) -> FoundRuns:
         try:
             found.runs.append(open_run(folder))
         except PolyevalError as exc:
-            found.skipped.append((folder, exc.message))
+            found.skipped.append((folder, unread_reason(exc, folder)))
     return found
+
+
+def unread_reason(exc: PolyevalError, folder: Path) -> str:
+    """Why the run in `folder` cannot be read, after the name of the file at fault (`scores.json:1:
+    ...`), for a reader that sets the run aside and names the folder."""
+    if exc.where is None or exc.where == str(folder):
+        return exc.message
+    if Path(exc.where).parent == folder:
+        return f"{Path(exc.where).name}: {exc.message}"
+    return str(exc)
 
 
 def _validated_line(line: str, path: Path, number: int) -> SampleRecord:

@@ -31,7 +31,8 @@
  *                              "tier:low", table#overview[data-family] the family
  *   a.drill                    a number's samples: href "samples.html#d=RUN/TASK/VARIANT[&l=LANG]"
  *                              (LANG URL-encoded);
- *                              a click opens the panel in place (on samples.html: the hash)
+ *                              a click opens the panel in place (on samples.html: the hash);
+ *                              a key not of the site's own naming loads nothing (state "error")
  *   section#samples            the drill-down panel; [hidden] when closed; data-state
  *                              "loading" | "ready" | "error"
  *   #samples-title, select#samples-language, button#samples-prev, button#samples-next,
@@ -186,6 +187,9 @@
   var panel = document.getElementById("samples");
   if (!panel) { return; }
   var pending = {};
+  // what a drill-down key may be: RUN/TASK/VARIANT as the site names its folders
+  // (harness.leaderboard.names.DRILL_KEY), never "..", nor a path from the root
+  var DRILL_KEY = /^[A-Za-z0-9_][A-Za-z0-9._-]*\/[A-Za-z0-9_][A-Za-z0-9._-]*\/[A-Za-z0-9_][A-Za-z0-9._-]*$/;
   window.polyevalData = function (payload) {
     var done = pending[payload.key];
     if (done) { delete pending[payload.key]; done.resolve(payload); }
@@ -338,6 +342,10 @@
     tbody.replaceChildren();
     title.textContent = "Samples";
     select.replaceChildren();
+    if (!DRILL_KEY.test(d)) {  // a hash may name any path: only the site's own data is loaded
+      setState("error", "No samples named " + d);
+      return Promise.resolve();
+    }
     setState("loading", "Loading…");
     return load(d + "/index").then(function (index) {
       if (state.d !== d) { return; }
