@@ -36,7 +36,6 @@ import json
 import math
 import os
 import random
-import re
 import socket
 import ssl
 import time
@@ -78,7 +77,6 @@ BODY_BYTES_PER_CHAR = 128  # JSON escapes, both texts of a choice, log-probabili
 MIN_BODY_BYTES = 1 << 20
 ERROR_BODY_BYTES = 64 << 10  # what is read of an error reply
 MAX_USAGE = 1 << 40
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class _Retry(Exception):
@@ -367,14 +365,10 @@ class OpenAIBackend:
         return Completion(answer, reasoning, finish)
 
     def _bounded(self, text: str, cap: int) -> tuple[str, bool]:
-        """The text cut at the reply cap (and whether it was), lone surrogates (which no file
-        can hold) replaced."""
+        """The text cut at the reply cap (and whether it was). Lone surrogates are kept: the
+        cache stores them escaped, the run records them as U+FFFD (harness.runner)."""
         cut = len(text) > cap
-        if cut:
-            text = text[:cap]
-        if not text.isascii():
-            text = _SURROGATE.sub("\ufffd", text)
-        return text, cut
+        return (text[:cap], True) if cut else (text, False)
 
     def _usage(self, usage: Any) -> Usage:
         """The reply's token counts; a usage that is not counts of tokens is ignored (zero)
