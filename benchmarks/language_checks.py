@@ -40,8 +40,9 @@ from typing import Any
 from rich.console import Console
 
 from harness import consistency, scorer
+from harness.config import RunConfig
 from harness.langid import judge, lcb
-from harness.session import RunOptions, run_evaluation
+from harness.session import run_evaluation
 
 TASKS = ["mgsm", "xnli", "xcopa", "belebele", "flores_v1"]
 
@@ -91,7 +92,7 @@ def timed_checks(clock: Clock, every_task: bool) -> Iterator[None]:
         scorer.language_scores = original  # type: ignore[assignment]
 
 
-def one_run(options: RunOptions, every_task: bool) -> tuple[float, Clock]:
+def one_run(options: RunConfig, every_task: bool) -> tuple[float, Clock]:
     """(the run's CPU seconds, the language checks' clock)."""
     unload_tokenizers()
     clock = Clock()
@@ -105,7 +106,7 @@ def one_run(options: RunOptions, every_task: bool) -> tuple[float, Clock]:
     return total, clock
 
 
-def measure(options: RunOptions, repeat: int) -> dict[str, list[tuple[float, Clock]]]:
+def measure(options: RunConfig, repeat: int) -> dict[str, list[tuple[float, Clock]]]:
     runs: dict[str, list[tuple[float, Clock]]] = {"before": [], "after": []}
     for _ in range(repeat):
         for name in runs:
@@ -128,7 +129,7 @@ def main() -> None:
     scorer.PARALLEL_MIN_SAMPLES = 1 << 30  # score in this process: its CPU time is counted
     warm_up()
     tasks = [*TASKS, "lcb"] if args.with_lcb else TASKS
-    options = RunOptions(
+    options = RunConfig(
         model="baseline:reference",
         tasks=tasks,
         data_dir=args.data_dir,

@@ -27,10 +27,11 @@ from pathlib import Path
 
 from rich.console import Console
 
+from harness.config import RunConfig
 from harness.langid import lcb_rates, line_pass
 from harness.planner import Selection, build_plan
 from harness.registry import TaskRegistry
-from harness.session import RunOptions, run_evaluation
+from harness.session import run_evaluation
 
 DETECTORS = ("default", "lid176")
 TARGET_S = 10.0
@@ -76,7 +77,7 @@ def end_to_end(data_dir: Path) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         predictions = _predictions(data_dir, Path(tmp) / "outputs.jsonl")
         for detector in DETECTORS:
-            options = RunOptions(model="predictions", tasks=["lcb"], data_dir=data_dir,
+            options = RunConfig(model="predictions", tasks=["lcb"], data_dir=data_dir,
                                  source="local", predictions=predictions, langid=detector,
                                  output=Path(tmp) / detector)  # fmt: skip
             start = time.perf_counter()

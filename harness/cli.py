@@ -237,7 +237,8 @@ def run(**options: Any) -> None:
     """Evaluate a model on tasks and write a run folder."""
     from harness.backends.options import BackendOptions
     from harness.backends.urls import check_base_urls
-    from harness.session import RunOptions, run_evaluation
+    from harness.config import RunConfig
+    from harness.session import run_evaluation
 
     check_base_urls(options["base_urls"])  # before anything is planned or asked
     backend = BackendOptions(
@@ -256,7 +257,7 @@ def run(**options: Any) -> None:
             raise PolyevalError("--model is required (or --predictions FILE)")
         options["model"] = f"predictions:{options['predictions'].stem}"
     outcome = run_evaluation(
-        RunOptions(
+        RunConfig.given(
             backend=backend,
             generation=generation,
             tasks=_csv(options, "tasks") or [],

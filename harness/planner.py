@@ -4,12 +4,11 @@ x samples, each rendered into a prompt."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from harness.data.sources import DataSource, FolderSource, SourceChoice, select_source
+from harness.config import RunConfig
+from harness.data.sources import DataSource, FolderSource, select_source
 from harness.errors import PolyevalError
 from harness.exemplar_selection import (
     POOL_CAP,
@@ -22,10 +21,9 @@ from harness.exemplar_selection import (
 from harness.generic import GenericTask, resolve_tasks
 from harness.kinds import LOCAL_DIGITS, answer_format
 from harness.langid.judge import check_detector
-from harness.languages import resolve_language
 from harness.literals import get_literals, literals_table_hash, table_languages
 from harness.metrics import check_metrics
-from harness.prompting import PromptBuilder, PromptFormat, with_stops
+from harness.prompting import PromptBuilder, with_stops
 from harness.records import Hints, Request, Sample
 from harness.registry import Task, TaskRegistry
 from harness.samples import Loaded, load_samples
@@ -39,27 +37,7 @@ from harness.translation.pairs import (
     select_pairs,
 )
 
-
-@dataclass
-class Selection:
-    tasks: list[str]
-    languages: list[str] | None = None  # canonical codes; None: all the source has
-    variants: list[str] | None = None  # None: each task's defaults
-    limit: int | None = None
-    source: SourceChoice = "auto"
-    data_dir: Path | None = None
-    hub_dir: Path | None = None
-    prompt_format: PromptFormat = "chat"
-    seed: int = 1234
-    generation: dict[str, Any] = field(default_factory=dict)  # overrides from the CLI
-    system_prompt: str | None = None  # replaces the templates' system block
-    alt_data: dict[str, Path] = field(default_factory=dict)  # "[task:]name" -> folder or file
-    task_options: dict[str, str] = field(default_factory=dict)  # -T: a user task's mapping
-    data_file: Path | None = None  # a user task's data file (--data-file)
-    pairs: list[str] | None = None  # translation: the language pairs (--pairs)
-    direction: str | None = None  # translation: both, to-en or from-en (--direction)
-    similarity: str = "tfidf"  # how exemplars are matched to questions: tfidf or a model folder
-    langid: str = "default"  # the language identifier of answers: default or lid176 (--langid)
+Selection = RunConfig  # the run's configuration, as the planner reads it
 
 
 @dataclass
@@ -145,10 +123,6 @@ def build_plan(registry: TaskRegistry, selection: Selection) -> Plan:
                 samples.update((r.key, s) for r, s in zip(batch, items, strict=True))
                 requests += batch
     return Plan(plans, requests, samples, selection.langid)
-
-
-def resolve_languages(codes: Sequence[str]) -> list[str]:
-    return list(dict.fromkeys(resolve_language(code) for code in codes))
 
 
 def _check_requested(tasks: list[Task], selection: Selection) -> None:

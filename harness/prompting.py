@@ -19,12 +19,13 @@ import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import jinja2
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
+from harness.config import PromptFormat
 from harness.errors import PolyevalError
 from harness.languages import get_language
 from harness.literals import get_literals
@@ -33,7 +34,6 @@ from harness.registry import Task
 from harness.task_literals import task_literals
 from harness.translation.keys import pair_of
 
-PromptFormat = Literal["chat", "completion"]
 Turn = tuple[str, str]  # (user, assistant)
 # an exemplar dict's key naming its language, where it comes from another language's pool
 # (cross-lingual exemplars): it is rendered with that language's words

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,13 +17,12 @@ from harness.backends import Backend, create_backend, will_fail_again
 from harness.backends.options import BackendOptions
 from harness.backends.secrets import masked, public_url
 from harness.cache import ResponseCache, default_cache_path
-from harness.data.sources import SourceChoice
+from harness.config import RunConfig
 from harness.errors import PolyevalError
 from harness.langid.judge import check_detector
 from harness.manifest import argv, build_manifest, harness_info, langid_info, new_run_dir, now
-from harness.planner import Plan, Selection, TaskPlan, build_plan, resolve_languages
+from harness.planner import Plan, TaskPlan, build_plan
 from harness.predictions import PredictionsBackend, match, read_predictions
-from harness.prompting import PromptFormat
 from harness.record import (
     Claim,
     Counts,
@@ -48,36 +47,6 @@ REFRESH_S = 0.1  # the progress bar's refresh interval
 
 
 @dataclass
-class RunOptions:
-    model: str
-    tasks: list[str]
-    backend: BackendOptions = field(default_factory=BackendOptions)
-    generation: dict[str, Any] = field(default_factory=dict)  # overrides of the tasks' own
-    system_prompt: str | None = None
-    languages: list[str] | None = None
-    variants: list[str] | None = None
-    pairs: list[str] | None = None  # translation: SOURCE-TARGET
-    direction: str | None = None  # translation: both, to-en, from-en
-    limit: int | None = None
-    source: SourceChoice = "auto"
-    data_dir: Path | None = None
-    hub_dir: Path | None = None
-    alt_data: dict[str, Path] = field(default_factory=dict)
-    task_options: dict[str, str] = field(default_factory=dict)  # -T: a user task's mapping
-    data_file: Path | None = None  # a user task's data file
-    tasks_dirs: list[Path] = field(default_factory=list)
-    prompt_format: PromptFormat = "chat"
-    output: Path | None = None
-    overwrite: bool = False  # replace the run already in `output`
-    results_dir: Path = Path("results")
-    cache_path: Path | None = None
-    seed: int = 1234
-    predictions: Path | None = None  # answers produced elsewhere (JSONL/CSV): no model is asked
-    similarity: str = "tfidf"  # exemplar selection: tfidf, or a sentence-transformers model folder
-    langid: str = "default"  # the language identifier of answers: default or lid176
-
-
-@dataclass
 class Outcome:
     run_dir: Path
     counts: Counts
@@ -98,13 +67,12 @@ def _check_cache_outside(cache_path: Path, run_dir: Path) -> None:
         )
 
 
-def run_evaluation(options: RunOptions, console: Console | None = None) -> Outcome:
+def run_evaluation(options: RunConfig, console: Console | None = None) -> Outcome:
     console = console or Console(stderr=True)
     started = datetime.now(UTC)
     options = secrets_apart(options)
-    selection = _selection(options)
     planning = time.perf_counter()
-    plan = build_plan(TaskRegistry(options.tasks_dirs), selection)
+    plan = build_plan(TaskRegistry(options.tasks_dirs), options)
     planning = time.perf_counter() - planning
     run_dir = options.output or new_run_dir(options.results_dir, options.model, started)
     if options.predictions is None:
@@ -140,8 +108,8 @@ def run_evaluation(options: RunOptions, console: Console | None = None) -> Outco
             model["notes"] = notes
         timings = {"plan_s": planning, **generated.timings}
         manifest = build_manifest(
-            run_dir.name, selection, plan, generated.counts, timings, model, started
-        ).model_copy(update={"replay": replay_record(options)})
+            run_dir.name, options, plan, generated.counts, timings, model, started
+        ).model_copy(update={"replay": options.replay()})
         try:
             contents = score_and_write(claimed, manifest, generated.records)
         except RunFolderError as exc:
@@ -216,51 +184,6 @@ def rescore(
         contents = score_and_write(claimed, manifest, list(folder.samples()))
     _report(contents, target, console)
     return Outcome(target, contents.manifest.counts, list(contents.scores))
-
-
-REPLAYED = (
-    "tasks", "languages", "variants", "pairs", "direction", "limit", "source", "data_dir",
-    "hub_dir", "alt_data", "task_options", "data_file", "tasks_dirs", "prompt_format", "seed",
-    "generation", "system_prompt", "similarity", "langid",
-)  # fmt: skip
-
-
-def replay_record(options: RunOptions) -> dict[str, Any]:
-    """The run's selection as given (paths as text), for the manifest."""
-    record = {}
-    for name in REPLAYED:
-        value = getattr(options, name)
-        if isinstance(value, Path):
-            value = str(value)
-        elif isinstance(value, list) and value and isinstance(value[0], Path):
-            value = [str(v) for v in value]
-        elif isinstance(value, dict) and any(isinstance(v, Path) for v in value.values()):
-            value = {k: str(v) for k, v in value.items()}
-        record[name] = value
-    return record
-
-
-def _selection(options: RunOptions) -> Selection:
-    return Selection(
-        tasks=options.tasks,
-        languages=resolve_languages(options.languages) if options.languages else None,
-        variants=options.variants,
-        pairs=options.pairs,
-        direction=options.direction,
-        limit=options.limit,
-        source=options.source,
-        data_dir=options.data_dir,
-        hub_dir=options.hub_dir,
-        prompt_format=options.prompt_format,
-        seed=options.seed,
-        generation=options.generation,
-        system_prompt=options.system_prompt,
-        alt_data=options.alt_data,
-        task_options=options.task_options,
-        data_file=options.data_file,
-        similarity=options.similarity,
-        langid=options.langid,
-    )
 
 
 def _answers_from(path: Path, plan: Plan, console: Console) -> tuple[Plan, PredictionsBackend]:
@@ -373,7 +296,7 @@ def _print_notes(task_plan: TaskPlan, console: Console) -> None:
         )
 
 
-def secrets_apart(options: RunOptions) -> RunOptions:
+def secrets_apart(options: RunConfig) -> RunConfig:
     """The options with the secrets of the generation settings (harness.backends.secrets)
     masked, and given whole to the backend alone: what is planned, cached and recorded never
     holds them."""
@@ -381,7 +304,7 @@ def secrets_apart(options: RunOptions) -> RunOptions:
     if public == options.generation:
         return options
     backend = replace(options.backend, secret_generation=dict(options.generation))
-    return replace(options, generation=public, backend=backend)
+    return options.model_copy(update={"generation": public, "backend": backend})
 
 
 def backend_notes(backend: Backend) -> list[str]:

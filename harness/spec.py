@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import math
 import string
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -19,6 +18,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from harness.config import Generation
 from harness.errors import PolyevalError, shape_of
 from harness.families import Family
 from harness.yamlfile import line_of, load_yaml
@@ -53,46 +53,6 @@ def _plain_pattern(value: str) -> str:
 
 
 Pattern = Annotated[str, AfterValidator(_plain_pattern)]
-
-_NUMBER_SETTINGS = ("temperature", "top_p", "frequency_penalty", "presence_penalty")
-_COUNT_SETTINGS = ("max_tokens", "n")
-
-
-def _generation_settings(value: dict[str, Any]) -> dict[str, Any]:
-    """The settings every backend reads have the types they need; others pass through."""
-    for key, setting in value.items():
-        problem = None
-        if key in _NUMBER_SETTINGS and not _is_number(setting):
-            problem = "a number"
-        elif key in _COUNT_SETTINGS and not (_is_int(setting) and setting >= 1):
-            problem = "a whole number of at least 1"
-        elif key == "seed" and not _is_int(setting):
-            problem = "a whole number"
-        elif key == "stop" and not (
-            isinstance(setting, str)
-            or (isinstance(setting, list) and all(isinstance(s, str) for s in setting))
-        ):
-            problem = "a text or a list of texts"
-        elif key == "extra_body" and not isinstance(setting, dict):
-            problem = "a mapping"
-        if problem is not None:
-            raise PydanticCustomError(
-                "generation_setting",
-                "{key} should be {expected}, not {value}",
-                {"key": key, "expected": problem, "value": _shown(setting)},
-            )
-    return value
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: Any) -> bool:
-    return (_is_int(value) or isinstance(value, float)) and math.isfinite(value)
-
-
-Generation = Annotated[dict[str, Any], AfterValidator(_generation_settings)]
 
 
 class _Strict(BaseModel):

@@ -105,7 +105,8 @@ def _drop(data: Any, loc: list[str | int]) -> None:
 
 def _data(task: Task, data_dir: Path | None, problems: Problems) -> dict[str, list[Any]]:
     """Each language's samples (pair key for translation), every row problem reported."""
-    from harness.data.sources import SourceChoice, select_source
+    from harness.config import SourceChoice
+    from harness.data.sources import select_source
     from harness.planner import Selection, translation_samples
 
     spec = task.spec
@@ -192,14 +193,15 @@ def _reference_run(task: Task, data_dir: Path | None, problems: Problems) -> Non
     perfect."""
     from rich.console import Console
 
-    from harness.session import RunOptions, run_evaluation
+    from harness.config import RunConfig
+    from harness.session import run_evaluation
 
     spec = task.spec
     where = str(task.folder / "task.yaml")
     variants = [v for v, s in spec.variants.items() if s.source is None]
     quiet = io.StringIO()
     with tempfile.TemporaryDirectory(prefix="polyeval-validate-") as tmp:
-        options = RunOptions(
+        options = RunConfig(
             model="baseline:reference",
             tasks=[spec.name],
             tasks_dirs=[task.folder],

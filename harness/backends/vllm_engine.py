@@ -40,7 +40,16 @@ ENGINE_ARGS: dict[str, type] = {
     "download_dir": str,
 }
 # generation keys mapped one to one onto SamplingParams fields
-SAMPLING_KEYS = ("temperature", "top_p", "max_tokens", "stop", "seed", "n")
+SAMPLING_KEYS = (
+    "temperature",
+    "top_p",
+    "max_tokens",
+    "stop",
+    "seed",
+    "n",
+    "frequency_penalty",
+    "presence_penalty",
+)
 INSTALL_HINT = "vllm is not installed: pip install 'polyeval[vllm]'"
 
 GroupKey = tuple[str, str]  # (form, canonical JSON of the generation parameters)

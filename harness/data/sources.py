@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import Literal, Protocol
 from urllib.parse import urlparse
 
+from harness.config import SourceChoice
 from harness.data.readers import Row, read_aligned, read_rows
 from harness.errors import PolyevalError
 from harness.paths import TASKS_DIR
 from harness.spec import FileLayout, HubSource, TaskSpec
 
 SourceKind = Literal["local", "hub", "sample"]
-SourceChoice = Literal["auto", "local", "hub", "sample"]
 
 _OFFLINE_HELP = "pass --data-dir DIR with a local copy in the upstream layout, or --source sample"
 
