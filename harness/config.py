@@ -5,100 +5,23 @@ planner and the session, and written to the manifest's `replay` block as it is.
   that choose what is asked (tasks, languages, variants, data, prompts, generation); the session
   reads the ones that say where answers go (output, cache) and who answers (model, backend).
   `replay` is `model_dump(mode="json")`: the options that decide a run's content, paths as text.
-- `generation` settings (here, in task.yaml and in a variant) have the types every backend
-  needs, and an unknown one is an error with a did-you-mean: a misspelt `max_token` is caught
-  when the task loads, not sent to an API. A setting of one backend only goes under
-  `extra_body`.
+- `generation` settings are typed as in task.yaml (harness.spec.Generation): an unknown one is
+  an error with a did-you-mean.
 """
 
 from __future__ import annotations
 
-import difflib
-import math
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
-from pydantic_core import PydanticCustomError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from harness.backends.options import BackendOptions
-from harness.errors import PolyevalError, shape_of
+from harness.data.sources import SourceChoice
+from harness.errors import PolyevalError
 from harness.languages import resolve_language
-
-SourceChoice = Literal["auto", "local", "hub", "sample"]
-PromptFormat = Literal["chat", "completion"]
-
-# ---- generation settings
-
-_NUMBER_SETTINGS = ("temperature", "top_p", "frequency_penalty", "presence_penalty")
-_COUNT_SETTINGS = ("max_tokens", "n")
-GENERATION_SETTINGS = (*_NUMBER_SETTINGS, *_COUNT_SETTINGS, "seed", "stop", "extra_body")
-"""The settings every backend reads; anything else of one backend goes in `extra_body`."""
-
-
-def _generation_settings(value: dict[str, Any]) -> dict[str, Any]:
-    """Known settings, each of the type backends need."""
-    for key, setting in value.items():
-        if key not in GENERATION_SETTINGS:
-            raise _unknown_setting(key)
-        problem = _setting_problem(key, setting)
-        if problem is not None:
-            raise PydanticCustomError(
-                "generation_setting",
-                "{key} should be {expected}, not {value}",
-                {"key": key, "expected": problem, "value": _shown(setting)},
-            )
-    return value
-
-
-def _setting_problem(key: str, setting: Any) -> str | None:
-    if key in _NUMBER_SETTINGS and not _is_number(setting):
-        return "a number"
-    if key in _COUNT_SETTINGS and not (_is_int(setting) and setting >= 1):
-        return "a whole number of at least 1"
-    if key == "seed" and not _is_int(setting):
-        return "a whole number"
-    if key == "stop" and not (
-        isinstance(setting, str)
-        or (isinstance(setting, list) and all(isinstance(s, str) for s in setting))
-    ):
-        return "a text or a list of texts"
-    if key == "extra_body" and not isinstance(setting, dict):
-        return "a mapping"
-    return None
-
-
-def _unknown_setting(key: str) -> PydanticCustomError:
-    close = difflib.get_close_matches(str(key), GENERATION_SETTINGS, n=1)
-    hint = f"did you mean '{close[0]}'? " if close else ""
-    return PydanticCustomError(
-        "generation_setting",
-        "unknown setting '{key}': {hint}(known: {known}; a setting of one backend goes under "
-        "extra_body)",
-        {"key": key, "hint": hint, "known": ", ".join(GENERATION_SETTINGS)},
-    )
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: Any) -> bool:
-    return (_is_int(value) or isinstance(value, float)) and math.isfinite(value)
-
-
-def _shown(value: Any) -> str:
-    """A scalar as written (quoted where it is text), a collection by its shape."""
-    if isinstance(value, str):
-        return repr(value[:40])
-    if isinstance(value, bool | int | float):
-        return str(value).lower() if isinstance(value, bool) else str(value)
-    return shape_of(value)
-
-
-Generation = Annotated[dict[str, Any], AfterValidator(_generation_settings)]
-"""Generation settings: temperature, top_p, max_tokens, n, stop, seed, the penalties and
-extra_body (passed through to the request body)."""
+from harness.prompting import PromptFormat
+from harness.spec import Generation
 
 # ---- the run
 

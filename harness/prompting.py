@@ -19,13 +19,12 @@ import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import jinja2
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
-from harness.config import PromptFormat
 from harness.errors import PolyevalError
 from harness.languages import get_language
 from harness.literals import get_literals
@@ -43,6 +42,8 @@ MAX_TEMPLATE_STOPS = 2  # OpenAI's completions endpoint takes 4 stop sequences a
 # and the values `*` (repeating a string or list) and `**` (raising an integer) may build.
 MAX_RENDERED_CHARS = 10_000_000
 MAX_POWER_BITS = 100_000
+
+PromptFormat = Literal["chat", "completion"]
 
 
 class _BoundedSandbox(SandboxedEnvironment):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import math
 import string
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -18,7 +19,6 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from harness.config import Generation
 from harness.errors import PolyevalError, shape_of
 from harness.families import Family
 from harness.yamlfile import line_of, load_yaml
@@ -53,6 +53,68 @@ def _plain_pattern(value: str) -> str:
 
 
 Pattern = Annotated[str, AfterValidator(_plain_pattern)]
+
+
+_NUMBER_SETTINGS = ("temperature", "top_p", "frequency_penalty", "presence_penalty")
+_COUNT_SETTINGS = ("max_tokens", "n")
+GENERATION_SETTINGS = (*_NUMBER_SETTINGS, *_COUNT_SETTINGS, "seed", "stop", "extra_body")
+"""The settings every backend reads; anything else of one backend goes in `extra_body`."""
+
+
+def _generation_settings(value: dict[str, Any]) -> dict[str, Any]:
+    """Known settings, each of the type backends need."""
+    for key, setting in value.items():
+        if key not in GENERATION_SETTINGS:
+            raise _unknown_setting(key)
+        problem = _setting_problem(key, setting)
+        if problem is not None:
+            raise PydanticCustomError(
+                "generation_setting",
+                "{key} should be {expected}, not {value}",
+                {"key": key, "expected": problem, "value": _shown(setting)},
+            )
+    return value
+
+
+def _setting_problem(key: str, setting: Any) -> str | None:
+    if key in _NUMBER_SETTINGS and not _is_number(setting):
+        return "a number"
+    if key in _COUNT_SETTINGS and not (_is_int(setting) and setting >= 1):
+        return "a whole number of at least 1"
+    if key == "seed" and not _is_int(setting):
+        return "a whole number"
+    if key == "stop" and not (
+        isinstance(setting, str)
+        or (isinstance(setting, list) and all(isinstance(s, str) for s in setting))
+    ):
+        return "a text or a list of texts"
+    if key == "extra_body" and not isinstance(setting, dict):
+        return "a mapping"
+    return None
+
+
+def _unknown_setting(key: str) -> PydanticCustomError:
+    close = difflib.get_close_matches(str(key), GENERATION_SETTINGS, n=1)
+    hint = f"did you mean '{close[0]}'? " if close else ""
+    return PydanticCustomError(
+        "generation_setting",
+        "unknown setting '{key}': {hint}(known: {known}; a setting of one backend goes under "
+        "extra_body)",
+        {"key": key, "hint": hint, "known": ", ".join(GENERATION_SETTINGS)},
+    )
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return (_is_int(value) or isinstance(value, float)) and math.isfinite(value)
+
+
+Generation = Annotated[dict[str, Any], AfterValidator(_generation_settings)]
+"""Generation settings: temperature, top_p, max_tokens, n, stop, seed, the penalties and
+extra_body (passed through to the request body)."""
 
 
 class _Strict(BaseModel):

@@ -12,8 +12,9 @@ import pytest
 from click.testing import Result
 
 from harness.backends.options import BackendOptions
-from harness.config import GENERATION_SETTINGS, RunConfig
+from harness.config import RunConfig
 from harness.errors import PolyevalError
+from harness.spec import GENERATION_SETTINGS
 from tests.conftest import REPO, assert_one_line_error
 
 Evaluate = Callable[..., Result]

@@ -105,8 +105,7 @@ def _drop(data: Any, loc: list[str | int]) -> None:
 
 def _data(task: Task, data_dir: Path | None, problems: Problems) -> dict[str, list[Any]]:
     """Each language's samples (pair key for translation), every row problem reported."""
-    from harness.config import SourceChoice
-    from harness.data.sources import select_source
+    from harness.data.sources import SourceChoice, select_source
     from harness.planner import Selection, translation_samples
 
     spec = task.spec

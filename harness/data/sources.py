@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Literal, Protocol
 from urllib.parse import urlparse
 
-from harness.config import SourceChoice
 from harness.data.readers import Row, read_aligned, read_rows
 from harness.errors import PolyevalError
 from harness.paths import TASKS_DIR
@@ -25,6 +24,8 @@ from harness.spec import FileLayout, HubSource, TaskSpec
 SourceKind = Literal["local", "hub", "sample"]
 
 _OFFLINE_HELP = "pass --data-dir DIR with a local copy in the upstream layout, or --source sample"
+
+SourceChoice = Literal["auto", "local", "hub", "sample"]
 
 
 class DataSource(Protocol):
