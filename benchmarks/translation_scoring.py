@@ -27,7 +27,8 @@ from sacrebleu.metrics.bleu import BLEU
 from sacrebleu.metrics.chrf import CHRF
 from sacrebleu.metrics.ter import TER
 
-from harness.metrics.translation import _MIN_CHUNK, PARALLEL_MIN_SENTENCES, corpus_scores
+from harness.metrics.translation import corpus_scores
+from harness.metrics.translation.engine import MIN_CHUNK, PARALLEL_MIN_SENTENCES
 from harness.parallel import fork_workers
 
 REPO = Path(__file__).resolve().parent.parent
@@ -76,7 +77,7 @@ def main() -> None:
     n = len(references)
     print(
         f"FLoRes v1 ne-en devtest: {n} sentences, target eng_Latn; worker processes by default: "
-        f"{fork_workers(n, PARALLEL_MIN_SENTENCES, _MIN_CHUNK)}"
+        f"{fork_workers(n, PARALLEL_MIN_SENTENCES, MIN_CHUNK)}"
     )
     outputs = {"perfect": references, "copy-source": source, "noisy": noisy(references)}
     for kind, hypotheses in outputs.items():

@@ -49,7 +49,7 @@ HUB_REPOS = {
 SCORED = ("chrf", "bleu")
 METRICS_READY = importlib.util.find_spec("harness.metrics.translation") is not None
 needs_metrics = pytest.mark.skipif(
-    not METRICS_READY, reason="harness/metrics/translation.py has not landed yet"
+    not METRICS_READY, reason="harness.metrics.translation has not landed yet"
 )
 
 

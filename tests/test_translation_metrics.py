@@ -7,6 +7,7 @@ import json
 import random
 import subprocess
 import sys
+import tomllib
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import sacrebleu
 from sacrebleu.metrics.bleu import BLEU
 from sacrebleu.metrics.chrf import CHRF
 from sacrebleu.metrics.lib_ter import translation_edit_rate
@@ -21,14 +23,22 @@ from sacrebleu.metrics.ter import TER
 from sacrebleu.significance import PairedTest, _bootstrap_resample
 
 from harness.errors import PolyevalError
-from harness.metrics import translation as tm
 from harness.metrics.translation import (
     CORPUS_METRICS,
+    PINNED_SACREBLEU,
+    bootstrap,
     corpus_scores,
+    engine,
     metric_settings,
+    ngrams,
     paired_bootstrap,
+    ter,
 )
-from tests.conftest import SHARED_DATA
+from harness.metrics.translation.bleu import FastBLEU
+from harness.metrics.translation.chrf import FastCHRF, chrf_f_scores
+from harness.metrics.translation.settings import SETTINGS_PATH, load_table
+from harness.metrics.translation.ter import FastTER
+from tests.conftest import REPO, SHARED_DATA
 
 FLORES = SHARED_DATA / "flores_v1_ne_si"
 
@@ -262,14 +272,14 @@ def test_metric_settings_bad_code(code: str) -> None:
 
 def test_settings_table_errors(tmp_path: Path) -> None:
     path = tmp_path / "translation.yaml"
-    good = tm.SETTINGS_PATH.read_text(encoding="utf-8")
+    good = SETTINGS_PATH.read_text(encoding="utf-8")
     path.write_text(good.replace("  zho: {bleu_tokenize: zh,", "  zho: {bleu_tokenize: zhh,"))
     with pytest.raises(PolyevalError, match="unknown BLEU tokenizer 'zhh'") as error:
-        tm._table(path)
+        load_table(path)
     assert f"{path}:" in str(error.value)
     path.write_text(good.replace("Thai: {bleu_tokenize: char}", "Thai: {bleu_tokenise: char}"))
     with pytest.raises(PolyevalError, match="unknown setting 'bleu_tokenise'"):
-        tm._table(path)
+        load_table(path)
 
 
 # --- values ----------------------------------------------------------------------------------
@@ -355,7 +365,7 @@ def test_statistics_rows_equal_sacrebleu(language: str) -> None:
     for refs in ([references], streams_of(MULTI_REFS) if language == "eng_Latn" else None):
         if refs is None:
             continue
-        ours = tm._chunk_statistics(CORPUS_METRICS, settings, hypotheses, refs)
+        ours = engine.chunk_statistics(CORPUS_METRICS, settings, hypotheses, refs)
         for name in CORPUS_METRICS:
             assert ours[name] == stock[name]._extract_corpus_statistics(hypotheses, refs), name
 
@@ -387,7 +397,7 @@ def test_statistics_rows_equal_sacrebleu_on_awkward_text() -> None:
     ]
     for language in ("eng_Latn", "zho_Hans", "tha_Thai"):
         stock = sacrebleu_metrics(language)
-        ours = tm._chunk_statistics(
+        ours = engine.chunk_statistics(
             CORPUS_METRICS, metric_settings(language), hypotheses, [references]
         )
         for name in CORPUS_METRICS:
@@ -414,7 +424,7 @@ def test_statistics_rows_equal_sacrebleu_with_ties_between_references() -> None:
         references.append(refs)
     streams = streams_of(references)
     stock = sacrebleu_metrics("eng_Latn")
-    ours = tm._chunk_statistics(CORPUS_METRICS, metric_settings("eng_Latn"), hypotheses, streams)
+    ours = engine.chunk_statistics(CORPUS_METRICS, metric_settings("eng_Latn"), hypotheses, streams)
     for name in CORPUS_METRICS:
         assert ours[name] == stock[name]._extract_corpus_statistics(hypotheses, streams), name
 
@@ -453,14 +463,14 @@ def test_ngram_matches_against_counting(key_bits: int, vocabulary: int) -> None:
             for _ in range(sentences)
         ]
 
-    def tokens(lists: list[list[int]]) -> tm._Tokens:
+    def tokens(lists: list[list[int]]) -> ngrams.Tokens:
         flat = np.array([t for lst in lists for t in lst], np.int64)
-        return tm._Tokens(flat, np.array([len(lst) for lst in lists], np.int64))
+        return ngrams.Tokens(flat, np.array([len(lst) for lst in lists], np.int64))
 
     hyp, ref1, ref2 = side(), side(), side()
     ref1[0] = list(hyp[0])  # one perfect sentence
     for refs in ([ref1], [ref1, ref2]):
-        got = tm._ngram_matches(tokens(hyp), [tokens(r) for r in refs], 4, key_bits)
+        got = ngrams.ngram_matches(tokens(hyp), [tokens(r) for r in refs], 4, key_bits)
         assert got.tolist() == brute_force_matches(hyp, refs, 4)
 
 
@@ -473,7 +483,7 @@ def test_chrf_f_scores_bit_for_bit() -> None:
     stats[:, 2::3] = np.minimum(stats[:, 2::3], np.minimum(stats[:, 0::3], stats[:, 1::3]))
     chrf = CHRF(word_order=2)
     expected = [chrf._compute_f_score(row) for row in stats.tolist()]
-    assert tm._chrf_f_scores(stats, 2).tolist() == expected
+    assert chrf_f_scores(stats, 2).tolist() == expected
 
 
 def test_ter_edit_rate_equals_lib_ter() -> None:
@@ -494,7 +504,7 @@ def test_ter_edit_rate_equals_lib_ter() -> None:
                     moved = hyp[i : i + 3]
                     del hyp[i : i + 3]
                     hyp[j:j] = moved
-        assert tm._translation_edit_rate(hyp, ref) == translation_edit_rate(hyp, ref), (hyp, ref)
+        assert ter.translation_edit_rate(hyp, ref) == translation_edit_rate(hyp, ref), (hyp, ref)
     distinct = [f"w{i}" for i in range(90)]
     cases = [(distinct[:5], distinct)]  # a wide beam
     shifted: dict[int, list[str]] = {}
@@ -503,9 +513,9 @@ def test_ter_edit_rate_equals_lib_ter() -> None:
         cases.append((shifted[distance], distinct))
     cases += [(distinct, distinct[:2]), ([], distinct), (distinct, []), (distinct, list(distinct))]
     for hyp, ref in cases:
-        assert tm._translation_edit_rate(hyp, ref) == translation_edit_rate(hyp, ref)
-    assert tm._translation_edit_rate(shifted[50], distinct) == (1, 90)  # one shift
-    assert tm._translation_edit_rate(shifted[51], distinct) == (10, 90)  # too far for a shift
+        assert ter.translation_edit_rate(hyp, ref) == translation_edit_rate(hyp, ref)
+    assert ter.translation_edit_rate(shifted[50], distinct) == (1, 90)  # one shift
+    assert ter.translation_edit_rate(shifted[51], distinct) == (10, 90)  # too far for a shift
 
 
 def test_parallel_equals_in_process() -> None:
@@ -610,6 +620,74 @@ def test_paired_bootstrap_equals_sacrebleu(name: str, monkeypatch: pytest.Monkey
     assert sign * better.ci_low > 0 and sign * better.delta > 0
 
 
+# --- a sacrebleu other than the pinned one ---------------------------------------------------
+
+
+def test_pinned_sacrebleu_is_the_pin_of_pyproject() -> None:
+    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    pins = [d for d in pyproject["project"]["dependencies"] if d.startswith("sacrebleu")]
+    assert pins == [f"sacrebleu[ja,ko]=={PINNED_SACREBLEU}"]
+    assert sacrebleu.__version__ == PINNED_SACREBLEU  # what the tests above check against
+
+
+def another_sacrebleu(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sacrebleu other than the pinned one, and none of the fast code allowed to run."""
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the fast path ran with another sacrebleu")
+
+    monkeypatch.setattr(sacrebleu, "__version__", "2.6.0")
+    monkeypatch.setattr(FastCHRF, "_extract_corpus_statistics", refuse)
+    monkeypatch.setattr(FastBLEU, "_extract_corpus_statistics", refuse)
+    monkeypatch.setattr(FastTER, "_compute_segment_statistics", refuse)
+    monkeypatch.setattr(bootstrap, "resampled_sums", refuse)
+    monkeypatch.setattr(engine, "chrf_f_scores", refuse)
+    monkeypatch.setattr(engine, "forked_map", refuse)
+
+
+OTHER_VERSION = r"sacrebleu 2\.6\.0 is installed, not the pinned 2\.5\.1"
+
+
+def test_another_sacrebleu_falls_back_to_its_own_code(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With another sacrebleu, sacrebleu's own classes and arithmetic compute everything, in
+    this process, with a warning; at the pinned version the results are the same."""
+    monkeypatch.delenv("SACREBLEU_SEED", raising=False)
+    references, hypotheses = synthetic_corpus(300)
+    refs = [[r] for r in references]
+    _, few = SETS["eng_Latn"]
+    fast = corpus_scores(hypotheses, refs, "eng_Latn", processes=2)
+    fast_multi = corpus_scores(few, MULTI_REFS, "eng_Latn", bootstrap=0)
+    another_sacrebleu(monkeypatch)
+    with pytest.warns(RuntimeWarning, match=OTHER_VERSION):
+        slow = corpus_scores(hypotheses, refs, "eng_Latn", processes=2)
+    with pytest.warns(RuntimeWarning, match=OTHER_VERSION):
+        slow_multi = corpus_scores(few, MULTI_REFS, "eng_Latn", bootstrap=0)
+    assert slow == fast
+    assert slow_multi == fast_multi
+    stock = sacrebleu_metrics("eng_Latn")
+    for name in CORPUS_METRICS:
+        assert slow.scores[name].value == stock[name].corpus_score(hypotheses, [references]).score
+    chrf = CHRF(word_order=2)
+    assert slow_multi.sentence_chrf == [
+        chrf.sentence_score(h, r).score for h, r in zip(few, MULTI_REFS, strict=True)
+    ]
+
+
+@pytest.mark.parametrize("name", CORPUS_METRICS)
+def test_another_sacrebleu_paired_bootstrap(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SACREBLEU_SEED", raising=False)
+    references, worse = synthetic_corpus(200)
+    rng = random.Random(4)
+    close = [r if rng.random() < 0.04 else h for h, r in zip(worse, references, strict=True)]
+    refs = [[r] for r in references]
+    fast = paired_bootstrap(worse, close, refs, "eng_Latn", metric=name)
+    another_sacrebleu(monkeypatch)
+    with pytest.warns(RuntimeWarning, match=OTHER_VERSION):
+        slow = paired_bootstrap(worse, close, refs, "eng_Latn", metric=name)
+    assert slow == fast
+    assert slow.p_value == sacrebleu_paired(worse, close, references, name).p_value
+
+
 # --- the sacrebleu command line --------------------------------------------------------------
 
 
@@ -661,7 +739,9 @@ def test_flores_statistics_equal_sacrebleu() -> None:
     processes, against sacrebleu."""
     references = flores("en")
     hypotheses = noisy(references)
-    ours = tm._statistics(CORPUS_METRICS, metric_settings("eng_Latn"), hypotheses, [references], 2)
+    ours = engine.statistics(
+        CORPUS_METRICS, metric_settings("eng_Latn"), hypotheses, [references], 2
+    )
     stock = sacrebleu_metrics("eng_Latn")
     for name in CORPUS_METRICS:
         assert ours[name] == stock[name]._extract_corpus_statistics(hypotheses, [references])
