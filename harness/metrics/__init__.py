@@ -1,7 +1,7 @@
 """Metrics: per-sample metrics of a parsed answer against the sample's gold answers, corpus
-metrics of translation (harness.metrics.translation) and the language scores of every reply
-(harness.consistency). What each metric is, is said once, in harness.metrics.registry; the names
-below are views of it.
+metrics of translation (the harness.metrics.translation package) and the language scores of
+every reply (harness.consistency). What each metric is, is said once, in
+harness.metrics.registry; the names below are views of it.
 
 A per-sample metric takes (parsed, answers, language) and returns a score in [0, 1]: `parsed` is
 the parser's canonical answer (None when nothing was found), `answers` every acceptable gold

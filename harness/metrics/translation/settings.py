@@ -18,10 +18,12 @@ from sacrebleu.metrics.bleu import BLEU
 
 from harness.errors import PolyevalError
 from harness.languages import get_language, is_known
+from harness.metrics.registry import computed_by
 from harness.yamlfile import line_of, load_yaml
 
-CORPUS_METRICS: tuple[str, ...] = ("chrf", "bleu", "ter")
-"""chrf is chrF++ (character 6-grams and word 2-grams), the primary metric."""
+CORPUS_METRICS: tuple[str, ...] = computed_by("corpus")
+"""chrf is chrF++ (character 6-grams and word 2-grams), the primary metric; bleu, ter (the
+registry, harness.metrics.registry, lists them)."""
 
 SETTINGS_PATH = Path(__file__).with_name("translation.yaml")
 
