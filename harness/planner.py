@@ -19,7 +19,6 @@ from harness.exemplar_selection import (
     pool_languages,
     similarity_for,
 )
-from harness.generic import GenericTask, resolve_tasks
 from harness.kinds import LOCAL_DIGITS, answer_format
 from harness.langid.judge import check_detector
 from harness.languages import resolve_language
@@ -38,6 +37,7 @@ from harness.translation.pairs import (
     round_trips,
     select_pairs,
 )
+from harness.usertasks import resolve_tasks
 
 
 @dataclass
@@ -166,7 +166,7 @@ def _task_plan(task: Task, selection: Selection) -> TaskPlan:
     spec = task.spec
     check_metrics(spec.metrics, str(task.folder / "task.yaml"))
     source: DataSource
-    if isinstance(task, GenericTask):  # a user task reads the user's file, whatever --source
+    if task.source is not None:  # a user task reads the user's file, whatever --source
         source, note = task.source, None
     else:
         source, note = select_source(

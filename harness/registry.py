@@ -12,13 +12,16 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harness.errors import PolyevalError
 from harness.hooks import TaskHooks, load_hooks
 from harness.paths import PROMPTS_DIR, TASKS_DIR
 from harness.spec import TaskSpec, Variant, load_spec
 from harness.yamlfile import load_yaml
+
+if TYPE_CHECKING:
+    from harness.data.sources import DataSource
 
 ENTRY_POINT_GROUP = "polyeval.tasks"
 SUITE_FILE = "suite.yaml"
@@ -28,6 +31,10 @@ SUITE_FILE = "suite.yaml"
 class Task:
     spec: TaskSpec
     folder: Path
+    # a user task (harness.usertasks): the user's data, whatever --source, and what the
+    # manifest records of it (its files with hashes, column mapping and answer form)
+    source: DataSource | None = field(default=None, kw_only=True)
+    user_task: dict[str, Any] | None = field(default=None, kw_only=True)
 
     @property
     def name(self) -> str:
