@@ -14,11 +14,13 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from harness.errors import PolyevalError
 from harness.hooks import TaskHooks, load_hooks
 from harness.paths import PROMPTS_DIR, TASKS_DIR
+from harness.schema import load_model
 from harness.spec import TaskSpec, Variant, load_spec
-from harness.yamlfile import load_yaml
 
 if TYPE_CHECKING:
     from harness.data.sources import DataSource
@@ -130,12 +132,16 @@ class TaskRegistry:
                 yield Path(spec.origin).parent
 
 
+class Suite(BaseModel):
+    """A `suite.yaml`: a named list of tasks."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    description: str = ""
+    tasks: list[str] = Field(min_length=1)
+
+
 def _suite_tasks(path: Path) -> list[str]:
-    data, _ = load_yaml(path)
-    tasks = data.get("tasks") if isinstance(data, dict) else None
-    if not isinstance(tasks, list) or not all(isinstance(t, str) for t in tasks) or not tasks:
-        raise PolyevalError("a suite needs `tasks:`, a list of task names", where=str(path))
-    return tasks
+    return load_model(path, Suite, not_mapping="a suite needs `tasks:`, a list of task names").tasks
 
 
 def _task_folders(root: Path) -> dict[str, Path]:
