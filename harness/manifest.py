@@ -17,7 +17,6 @@ from typing import Any
 import harness
 from harness.backends.secrets import masked_argv
 from harness.families import family_of
-from harness.generic import GenericTask
 from harness.langid.lcb import ENGLISH_WORDS_SOURCE
 from harness.planner import Plan, Selection, TaskPlan
 from harness.record import (
@@ -107,7 +106,6 @@ def build_manifest(
 
 def task_info(plan: TaskPlan) -> TaskInfo:
     spec = plan.task.spec
-    user = plan.task.definition if isinstance(plan.task, GenericTask) else None
     return TaskInfo(
         version=spec.version,
         kind=spec.kind,
@@ -133,7 +131,7 @@ def task_info(plan: TaskPlan) -> TaskInfo:
         alt_data={name: src.describe() for name, src in plan.alt_sources.items()},
         literals=plan.literals(),
         literals_english_fallback=plan.english_fallback(),
-        user_task=user,  # a user task's files (with hashes), column mapping and answer form
+        user_task=plan.task.user_task,  # its files (with hashes), column mapping, answer form
     )
 
 

@@ -18,7 +18,6 @@ from harness.exemplar_selection import (
     pool_languages,
     similarity_for,
 )
-from harness.generic import GenericTask, resolve_tasks
 from harness.kinds import LOCAL_DIGITS, answer_format
 from harness.langid.judge import check_detector
 from harness.literals import get_literals, literals_table_hash, table_languages
@@ -36,6 +35,7 @@ from harness.translation.pairs import (
     round_trips,
     select_pairs,
 )
+from harness.usertasks import resolve_tasks
 
 Selection = RunConfig  # the run's configuration, as the planner reads it
 
@@ -140,7 +140,7 @@ def _task_plan(task: Task, selection: Selection) -> TaskPlan:
     spec = task.spec
     check_metrics(spec.metrics, str(task.folder / "task.yaml"))
     source: DataSource
-    if isinstance(task, GenericTask):  # a user task reads the user's file, whatever --source
+    if task.source is not None:  # a user task reads the user's file, whatever --source
         source, note = task.source, None
     else:
         source, note = select_source(

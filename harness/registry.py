@@ -12,13 +12,18 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from harness.errors import PolyevalError
 from harness.hooks import TaskHooks, load_hooks
 from harness.paths import PROMPTS_DIR, TASKS_DIR
+from harness.schema import load_model
 from harness.spec import TaskSpec, Variant, load_spec
-from harness.yamlfile import load_yaml
+
+if TYPE_CHECKING:
+    from harness.data.sources import DataSource
 
 ENTRY_POINT_GROUP = "polyeval.tasks"
 SUITE_FILE = "suite.yaml"
@@ -28,6 +33,10 @@ SUITE_FILE = "suite.yaml"
 class Task:
     spec: TaskSpec
     folder: Path
+    # a user task (harness.usertasks): the user's data, whatever --source, and what the
+    # manifest records of it (its files with hashes, column mapping and answer form)
+    source: DataSource | None = field(default=None, kw_only=True)
+    user_task: dict[str, Any] | None = field(default=None, kw_only=True)
 
     @property
     def name(self) -> str:
@@ -123,12 +132,16 @@ class TaskRegistry:
                 yield Path(spec.origin).parent
 
 
+class Suite(BaseModel):
+    """A `suite.yaml`: a named list of tasks."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    description: str = ""
+    tasks: list[str] = Field(min_length=1)
+
+
 def _suite_tasks(path: Path) -> list[str]:
-    data, _ = load_yaml(path)
-    tasks = data.get("tasks") if isinstance(data, dict) else None
-    if not isinstance(tasks, list) or not all(isinstance(t, str) for t in tasks) or not tasks:
-        raise PolyevalError("a suite needs `tasks:`, a list of task names", where=str(path))
-    return tasks
+    return load_model(path, Suite, not_mapping="a suite needs `tasks:`, a list of task names").tasks
 
 
 def _task_folders(root: Path) -> dict[str, Path]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import math
 import string
 from pathlib import Path
@@ -13,7 +12,6 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    ValidationError,
     ValidationInfo,
     field_validator,
 )
@@ -21,7 +19,8 @@ from pydantic_core import PydanticCustomError
 
 from harness.errors import PolyevalError, shape_of
 from harness.families import Family
-from harness.yamlfile import line_of, load_yaml
+from harness.schema import read_model
+from harness.yamlfile import line_of
 
 Kind = Literal["multiple_choice", "short_answer", "extractive_qa", "translation"]
 FileFormat = Literal["tsv", "csv", "jsonl", "json", "squad", "timeqa", "parquet", "lines"]
@@ -261,18 +260,6 @@ class TaskSpec(_Strict):
         return self.default_variants or list(self.variants)
 
 
-def load_spec(path: Path) -> TaskSpec:
-    data, node = load_yaml(path)
-    if not isinstance(data, dict):
-        raise PolyevalError("a task.yaml must be a mapping of fields", where=str(path))
-    try:
-        spec = TaskSpec.model_validate(data)
-    except ValidationError as exc:
-        raise _schema_error(exc, path, node) from None
-    _check_consistency(spec, path, node)
-    return spec
-
-
 def _shown(value: Any) -> str:
     """A scalar as written (quoted where it is text), a collection by its shape."""
     if isinstance(value, str):
@@ -282,52 +269,10 @@ def _shown(value: Any) -> str:
     return shape_of(value)
 
 
-def _schema_error(exc: ValidationError, path: Path, node: Any) -> PolyevalError:
-    """The most telling problem (an unknown field before the missing one it misspells),
-    with its line, and how many more there are."""
-    errors = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
-    first = errors[0]
-    loc = [p for p in first["loc"] if isinstance(p, str | int)]
-    ctx = first.get("ctx") or {}
-    inner = ctx.get("index", ctx.get("key"))  # the item or key at fault, for its line
-    line = line_of(node, [*loc, inner] if isinstance(inner, str | int) else loc)
-    message = _describe(first["type"], first["msg"], loc)
-    if len(errors) > 1:
-        message += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
-    return PolyevalError(message, where=f"{path}:{line}" if line else str(path))
-
-
-def _describe(kind: str, msg: str, loc: list[str | int]) -> str:
-    field_path = ".".join(str(p) for p in loc) or "(top level)"
-    if kind == "extra_forbidden":
-        model = _model_at(loc[:-1])
-        close = difflib.get_close_matches(str(loc[-1]), list(model.model_fields) if model else [])
-        hint = f"; did you mean '{close[0]}'?" if close else ""
-        return f"unknown field '{field_path}'{hint}"
-    if kind == "missing":
-        return f"missing field '{field_path}'"
-    return f"field '{field_path}': {msg}"
-
-
-def _model_at(loc: list[str | int]) -> type[BaseModel] | None:
-    """The schema model a field path leads into (for did-you-mean hints)."""
-    model: type[BaseModel] | None = TaskSpec
-    for part in loc:
-        if model is None:
-            return None
-        if isinstance(part, str) and part in model.model_fields:
-            model = _inner_model(model.model_fields[part].annotation)
-        # otherwise a mapping key or list index: the element's model is already chosen
-    return model
-
-
-def _inner_model(annotation: Any) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in getattr(annotation, "__args__", ()):
-        if (found := _inner_model(arg)) is not None:
-            return found
-    return None
+def load_spec(path: Path) -> TaskSpec:
+    spec, node = read_model(path, TaskSpec, not_mapping="a task.yaml must be a mapping of fields")
+    _check_consistency(spec, path, node)
+    return spec
 
 
 def _check_consistency(spec: TaskSpec, path: Path, node: Any) -> None:

@@ -1,5 +1,5 @@
 """User tasks: the generic mcq and short_answer tasks on any CSV/TSV/JSONL file, with the column
-mapping in a small YAML file or in -T options (harness/generic.py)."""
+mapping in a small YAML file or in -T options (harness/usertasks/)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,10 @@ import pytest
 from click.testing import Result
 
 from harness.consistency import LANGUAGE_METRICS
+from harness.data.readers import read_rows
+from harness.registry import TaskRegistry
+from harness.spec import FileLayout
+from harness.usertasks import user_task
 from tests.conftest import REPO, assert_one_line_error, read_run, scores_of
 
 Evaluate = Callable[..., Result]
@@ -136,6 +140,25 @@ def test_the_same_mapping_from_task_options_gives_the_same_prompts(
     option_task = option_run["manifest"]["tasks"]["syndarin"]["user_task"]
     assert yaml_task["columns"] == option_task["columns"]
     assert option_task["defined_in"] == "the command line"
+
+
+def test_a_yaml_file_and_the_same_task_options_make_equal_tasks(syndarin: Path) -> None:
+    registry = TaskRegistry()
+    by_yaml = user_task(registry, str(syndarin))
+    options = dict(option.split("=", 1) for option in SYNDARIN_OPTIONS[1::2])
+    options.update(form="letter", language="hye_Armn", name="syndarin")
+    data = syndarin.parent / "syndarin_hy.csv"
+    by_options = user_task(registry, "mcq", options, data)
+    assert by_options.spec == by_yaml.spec
+    assert by_options.source == by_yaml.source
+    assert by_yaml.mapping is not None and by_options.mapping is not None
+    rows = read_rows(data, FileLayout(files=[], format="csv"))
+    assert [by_options.mapping.convert(r, w) for w, r in rows] == [
+        by_yaml.mapping.convert(r, w) for w, r in rows
+    ]
+    assert by_yaml.user_task is not None and by_options.user_task is not None
+    for key in ("task", "name", "files", "format", "columns", "answer"):
+        assert by_options.user_task[key] == by_yaml.user_task[key], key
 
 
 def test_the_default_name_is_the_file_stem(evaluate: Evaluate, tmp_path: Path) -> None:

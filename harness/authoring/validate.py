@@ -17,7 +17,9 @@ from pydantic import ValidationError
 
 from harness.errors import PolyevalError, SkipRow
 from harness.registry import Task
-from harness.spec import TaskSpec, _check_consistency, _describe
+from harness.schema import describe_field
+from harness.schema import problems as problems_of
+from harness.spec import TaskSpec, _check_consistency
 from harness.yamlfile import line_of, load_yaml
 
 PERFECT = 1.0
@@ -74,13 +76,12 @@ def _schema(path: Path, problems: Problems) -> TaskSpec | None:
         spec = TaskSpec.model_validate(data)
     except ValidationError as exc:
         cleaned = copy.deepcopy(data)
-        for error in exc.errors():
-            loc = [p for p in error["loc"] if isinstance(p, str | int)]
-            line = line_of(node, loc)
+        for problem in problems_of(exc, TaskSpec):
+            line = line_of(node, list(problem.loc))
             where = f"{path}:{line}" if line else str(path)
-            problems.add(_describe(error["type"], error["msg"], loc), where)
-            if error["type"] == "extra_forbidden":
-                _drop(cleaned, loc)
+            problems.add(describe_field(problem), where)
+            if problem.kind == "extra_forbidden":
+                _drop(cleaned, list(problem.loc))
         try:
             spec = TaskSpec.model_validate(cleaned)
         except ValidationError:

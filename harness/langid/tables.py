@@ -6,14 +6,18 @@ from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 from harness.errors import PolyevalError
 from harness.languages import all_languages
-from harness.yamlfile import line_of, load_yaml
+from harness.schema import Loc, Problem, at_line, describe_field, read_model
 
 SCRIPTS_PATH = Path(__file__).with_name("scripts.tsv")
 DATA_PATH = Path(__file__).with_name("langid.yaml")
@@ -24,19 +28,6 @@ _SCRIPT_COLUMNS = ("script", "name", "weight", "per_word", "ranges")
 _SCRIPT = re.compile(r"[A-Z][a-z]{3}")
 _CODE = re.compile(r"[a-z]{3}_[A-Z][a-z]{3}")
 _RANGE = re.compile(r"([0-9A-F]{4,6})(?:-([0-9A-F]{4,6}))?")
-_SECTIONS = {
-    "thresholds",
-    "script_aliases",
-    "systems",
-    "letters",
-    "equivalent",
-    "unknown_near",
-    "not_judged",
-    "romanized",
-    "detector_codes",
-    "also_written_in",
-    "lid176_labels",
-}
 
 
 @dataclass(frozen=True)
@@ -46,6 +37,68 @@ class Script:
     weight: float  # letters one character is worth (a Han character: 3)
     per_word: float | None  # characters per word for scripts written without spaces
     ranges: tuple[tuple[int, int], ...]
+
+
+class _Row(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _code(value: str) -> str:
+    if not _CODE.fullmatch(value):
+        raise PydanticCustomError(
+            "language_code", "'{value}' is not a language code like urd_Arab", {"value": value}
+        )
+    return value
+
+
+def _bar_key(value: str) -> str:
+    return value if value == "default" else _code(value)
+
+
+def _script_code(value: str) -> str:
+    if not _SCRIPT.fullmatch(value):
+        raise PydanticCustomError(
+            "script_code", "'{value}' is not an ISO 15924 code", {"value": value}
+        )
+    return value
+
+
+def _text(value: str) -> str:
+    if not value.strip():
+        raise PydanticCustomError("text", "must be a non-empty string")
+    return value.strip()
+
+
+Share = Annotated[float, Field(ge=0, le=1, strict=True)]
+Letters = Annotated[float, Field(ge=0, le=1000, strict=True)]
+Count = Annotated[int, Field(ge=0, le=100, strict=True)]
+Positive = Annotated[int, Field(ge=1, le=100, strict=True)]
+Code = Annotated[str, AfterValidator(_code)]
+Text = Annotated[str, AfterValidator(_text)]
+DETECTOR_KEYS = ("py3langid", "lid176")
+Bars = dict[Annotated[str, AfterValidator(_bar_key)], Share]  # language or default -> bar
+
+
+def _each_detector(value: dict[str, Any]) -> dict[str, Any]:
+    if set(value) != set(DETECTOR_KEYS):
+        raise PydanticCustomError(
+            "detectors",
+            "needs a row for each of {detectors}",
+            {"detectors": ", ".join(DETECTOR_KEYS)},
+        )
+    return value
+
+
+def _with_default(value: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+    for detector, bars in value.items():
+        if "default" not in bars:
+            raise PydanticCustomError(
+                "default", "{detector} needs a default", {"detector": detector}
+            )
+    return value
+
+
+PerDetector = Annotated[dict[str, Bars], AfterValidator(_each_detector)]
 
 
 @dataclass(frozen=True)
@@ -105,10 +158,9 @@ class Equivalence:
     note: str
 
 
-@dataclass(frozen=True)
-class DetectorCode:
-    code: str
-    name: str
+class DetectorCode(_Row):
+    code: Code
+    name: Text
 
 
 @dataclass(frozen=True)
@@ -212,245 +264,174 @@ def _script_row(fields: list[str], where: str) -> Script:
 # --- langid.yaml ---------------------------------------------------------------------------------
 
 
-class _Reader:
-    """Typed access to the YAML document, with errors that name the line."""
-
-    def __init__(self, path: Path, node: Any) -> None:
-        self.shown = f"harness/langid/{path.name}" if path == DATA_PATH else str(path)
-        self.node = node
-
-    def fail(self, loc: list[str | int], message: str) -> PolyevalError:
-        return PolyevalError(message, where=f"{self.shown}:{line_of(self.node, loc)}")
-
-    def mapping(self, value: Any, loc: list[str | int]) -> dict[str, Any]:
-        if not isinstance(value, dict):
-            raise self.fail(loc, f"{'.'.join(map(str, loc))} must be a mapping")
-        return {str(key): item for key, item in value.items()}
-
-    def items(self, value: Any, loc: list[str | int]) -> list[Any]:
-        if not isinstance(value, list):
-            raise self.fail(loc, f"{'.'.join(map(str, loc))} must be a list")
-        return value
-
-    def number(self, value: Any, loc: list[str | int], low: float, high: float) -> float:
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not low <= value <= high
-        ):
-            raise self.fail(loc, f"{'.'.join(map(str, loc))} must be a number in [{low}, {high}]")
-        return float(value)
-
-    def text(self, value: Any, loc: list[str | int]) -> str:
-        if not isinstance(value, str) or not value.strip():
-            raise self.fail(loc, f"{'.'.join(map(str, loc))} must be a non-empty string")
-        return value.strip()
-
-    def code(self, value: Any, loc: list[str | int]) -> str:
-        if not isinstance(value, str) or not _CODE.fullmatch(value):
-            raise self.fail(loc, f"'{value}' is not a language code like urd_Arab")
-        return value
-
-    def codes(self, value: Any, loc: list[str | int]) -> frozenset[str]:
-        return frozenset(
-            self.code(item, [*loc, i]) for i, item in enumerate(self.items(value, loc))
-        )
+class _System(_Row):
+    name: Text
+    scripts: list[str]
+    markers: list[str]
+    min_share: Share
 
 
-DETECTOR_KEYS = ("py3langid", "lid176")
+class _Group(_Row):
+    min: Positive
+    languages: dict[Code, Text]  # language -> its characteristic letters
 
 
-def _bars(
-    read: _Reader, value: Any, loc: list[str | int], default: bool = True
-) -> dict[str, dict[str, float]]:
-    bars: dict[str, dict[str, float]] = {}
-    for detector in DETECTOR_KEYS:
-        row = read.mapping(read.mapping(value, loc).get(detector), [*loc, detector])
-        if default and "default" not in row:
-            raise read.fail([*loc, detector], f"{detector} needs a default")
-        bars[detector] = {
-            key if key == "default" else read.code(key, [*loc, detector, key]): read.number(
-                number, [*loc, detector, key], 0, 1
-            )
-            for key, number in row.items()
-        }
-    return bars
+class _Letters(_Row):
+    default: Code
+    absence_words: Positive
+    groups: list[_Group]
 
 
-def _evidence(read: _Reader, value: Any, loc: list[str | int]) -> dict[str, Evidence]:
-    found: dict[str, Evidence] = {}
-    for detector in DETECTOR_KEYS:
-        where = [*loc, detector]
-        row = read.mapping(read.mapping(value, loc).get(detector), where)
-        found[detector] = Evidence(
-            accept=read.number(row.get("accept"), [*where, "accept"], 0, 1),
-            reject=read.number(row.get("reject"), [*where, "reject"], 0, 1),
-            margin=read.number(row.get("margin"), [*where, "margin"], 0, 1),
-            short_words=int(read.number(row.get("short_words"), [*where, "short_words"], 0, 100)),
-            short_reject=read.number(row.get("short_reject"), [*where, "short_reject"], 0, 1),
-            below=read.number(row.get("below"), [*where, "below"], 0, 1),
-        )
-    return found
+class _Noted(_Row):
+    languages: list[Code]
+    note: Text
+
+
+class _Romanized(_Row):
+    languages: dict[Code, Code]  # romanized language -> the language in its own script
+    note: Text
+    reject: PerDetector
+
+
+class _Evidence(_Row):
+    accept: Share
+    reject: Share
+    margin: Share
+    short_words: Count
+    short_reject: Share
+    below: Share
+
+
+class _Thresholds(_Row):
+    min_letters: Letters
+    min_words: Count
+    script_min_letters: Letters
+    script_min_words: Count
+    min_script_share: Share
+    mixed_script_share: Share
+    evidence: Annotated[dict[str, _Evidence], AfterValidator(_each_detector)]
+    unknown_reject: Annotated[PerDetector, AfterValidator(_with_default)]
+    lid176_min_score: Share
+
+    def thresholds(self) -> Thresholds:
+        fields = dict(self)
+        fields["evidence"] = {k: Evidence(**dict(v)) for k, v in self.evidence.items()}
+        return Thresholds(**fields)
+
+
+class _DataFile(_Row):
+    """langid.yaml as written."""
+
+    thresholds: _Thresholds
+    script_aliases: dict[Annotated[str, AfterValidator(_script_code)], str]
+    systems: dict[str, _System]
+    letters: dict[str, _Letters]
+    equivalent: list[_Noted]
+    unknown_near: dict[Code, list[Code]]
+    not_judged: list[_Noted]
+    romanized: _Romanized
+    detector_codes: dict[str, DetectorCode]
+    also_written_in: dict[str, list[Code]]
+    lid176_labels: Text
+
+
+def _describe(problem: Problem) -> str:
+    """This file's own checks say what is wrong with a value (naming the field where the value
+    does not tell it); pydantic's name the field."""
+    if problem.kind in ("language_code", "script_code"):
+        return problem.msg
+    if problem.kind in ("detectors", "default", "text"):
+        return f"{problem.path}: {problem.msg}"
+    return describe_field(problem)
 
 
 def _load_data(path: Path, scripts: dict[str, Script]) -> Tables:
-    data, node = load_yaml(path)
-    read = _Reader(path, node)
-    sections = read.mapping(data, [])
-    if set(sections) != _SECTIONS:
-        missing = ", ".join(sorted(_SECTIONS - set(sections))) or "none"
-        extra = ", ".join(sorted(set(sections) - _SECTIONS)) or "none"
-        raise read.fail([], f"sections missing: {missing}; unknown: {extra}")
-
-    loc: list[str | int] = ["thresholds"]
-    limits = read.mapping(sections["thresholds"], loc)
-    thresholds = Thresholds(
-        min_letters=read.number(limits.get("min_letters"), [*loc, "min_letters"], 0, 1000),
-        min_words=int(read.number(limits.get("min_words"), [*loc, "min_words"], 0, 100)),
-        script_min_letters=read.number(
-            limits.get("script_min_letters"), [*loc, "script_min_letters"], 0, 1000
-        ),
-        script_min_words=int(
-            read.number(limits.get("script_min_words"), [*loc, "script_min_words"], 0, 100)
-        ),
-        min_script_share=read.number(
-            limits.get("min_script_share"), [*loc, "min_script_share"], 0, 1
-        ),
-        mixed_script_share=read.number(
-            limits.get("mixed_script_share"), [*loc, "mixed_script_share"], 0, 1
-        ),
-        evidence=_evidence(read, limits.get("evidence"), [*loc, "evidence"]),
-        unknown_reject=_bars(read, limits.get("unknown_reject"), [*loc, "unknown_reject"]),
-        lid176_min_score=read.number(
-            limits.get("lid176_min_score"), [*loc, "lid176_min_score"], 0, 1
-        ),
+    shown = f"harness/langid/{path.name}" if path == DATA_PATH else str(path)
+    data, node = read_model(path, _DataFile, shown=shown, describe=_describe)
+    check = _Check(at_line(shown, node), scripts)
+    aliases = {
+        key: check.script(value, ("script_aliases", key))
+        for key, value in data.script_aliases.items()
+    }
+    tables = Tables(
+        scripts=scripts,
+        thresholds=data.thresholds.thresholds(),
+        script_aliases=aliases,
+        systems={key: check.system(key, row) for key, row in data.systems.items()},
+        letters={key: check.letters(key, row, aliases) for key, row in data.letters.items()},
+        classes=check.classes(data.equivalent),
+        unknown_near={key: frozenset(codes) for key, codes in data.unknown_near.items()},
+        not_judged={code: row.note for row in data.not_judged for code in row.languages},
+        romanized=check.romanized(data.romanized.languages),
+        romanized_note=data.romanized.note,
+        romanized_reject=data.romanized.reject,
+        detector_codes=data.detector_codes,
+        also_written_in={key: tuple(sorted(set(v))) for key, v in data.also_written_in.items()},
+        lid176_labels=frozenset(data.lid176_labels.split()),
     )
+    check.known(tables)
+    return tables
 
-    def script(value: Any, where: list[str | int]) -> str:
-        if not isinstance(value, str) or value not in scripts or value == INHERITED:
-            raise read.fail(where, f"'{value}' is not a script of scripts.tsv")
+
+class _Check:
+    """What the schema cannot see: scripts of scripts.tsv, letters' scripts, languages.tsv."""
+
+    def __init__(self, where: Callable[[Loc], str], scripts: dict[str, Script]) -> None:
+        self.where = where
+        self.scripts = scripts
+
+    def fail(self, loc: Loc, message: str) -> PolyevalError:
+        return PolyevalError(message, where=self.where(loc))
+
+    def script(self, value: str, loc: Loc) -> str:
+        if value not in self.scripts or value == INHERITED:
+            raise self.fail(loc, f"'{value}' is not a script of scripts.tsv")
         return value
 
-    aliases: dict[str, str] = {}
-    for key, value in read.mapping(sections["script_aliases"], ["script_aliases"]).items():
-        if not _SCRIPT.fullmatch(key):
-            raise read.fail(["script_aliases", key], f"'{key}' is not an ISO 15924 code")
-        aliases[key] = script(value, ["script_aliases", key])
-
-    systems: dict[str, System] = {}
-    for key, value in read.mapping(sections["systems"], ["systems"]).items():
-        loc = ["systems", key]
-        row = read.mapping(value, loc)
-        members = frozenset(
-            script(s, [*loc, "scripts"]) for s in read.items(row.get("scripts"), loc)
-        )
-        markers = frozenset(
-            script(s, [*loc, "markers"]) for s in read.items(row.get("markers"), [*loc, "markers"])
-        )
+    def system(self, key: str, row: _System) -> System:
+        loc = ("systems", key)
+        members = frozenset(self.script(s, (*loc, "scripts")) for s in row.scripts)
+        markers = frozenset(self.script(s, (*loc, "markers")) for s in row.markers)
         if not markers or not markers < members:
-            raise read.fail(loc, f"{key}: markers must be some of its scripts")
-        min_share = read.number(row.get("min_share"), [*loc, "min_share"], 0, 1)
-        name = read.text(row.get("name"), [*loc, "name"])
-        systems[key] = System(key, name, members, markers, min_share)
+            raise self.fail(loc, f"{key}: markers must be some of its scripts")
+        return System(key, row.name, members, markers, row.min_share)
 
-    letters: dict[str, LetterRules] = {}
-    for key, value in read.mapping(sections["letters"], ["letters"]).items():
-        loc = ["letters", key]
-        row = read.mapping(value, loc)
-        default = read.code(row.get("default"), [*loc, "default"])
-        groups: list[LetterGroup] = []
-        for i, group in enumerate(read.items(row.get("groups"), [*loc, "groups"])):
-            gloc: list[str | int] = [*loc, "groups", i]
-            fields = read.mapping(group, gloc)
-            minimum = int(read.number(fields.get("min"), [*gloc, "min"], 1, 100))
-            languages = {
-                read.code(code, [*gloc, "languages", code]): frozenset(
-                    read.text(chars, [*gloc, "languages", code])
-                )
-                for code, chars in read.mapping(
-                    fields.get("languages"), [*gloc, "languages"]
-                ).items()
-            }
-            groups.append(LetterGroup(minimum, languages))
-        for code in [default, *(c for g in groups for c in g.languages)]:
-            if aliases.get(code[4:], code[4:]) != key:
-                raise read.fail(loc, f"{code} is not written in {key}")
-        absence = int(read.number(row.get("absence_words"), [*loc, "absence_words"], 1, 100))
-        letters[key] = LetterRules(default, tuple(groups), absence)
-
-    classes: dict[str, Equivalence] = {}
-    for i, value in enumerate(read.items(sections["equivalent"], ["equivalent"])):
-        loc = ["equivalent", i]
-        row = read.mapping(value, loc)
-        members = read.codes(row.get("languages"), [*loc, "languages"])
-        equivalence = Equivalence(members, read.text(row.get("note"), [*loc, "note"]))
-        for code in members:
-            if code in classes:
-                raise read.fail(loc, f"{code} is in two equivalence classes")
-            classes[code] = equivalence
-
-    near = {
-        read.code(key, ["unknown_near", key]): read.codes(value, ["unknown_near", key])
-        for key, value in read.mapping(sections["unknown_near"], ["unknown_near"]).items()
-    }
-
-    not_judged: dict[str, str] = {}
-    for i, value in enumerate(read.items(sections["not_judged"], ["not_judged"])):
-        loc = ["not_judged", i]
-        row = read.mapping(value, loc)
-        note = read.text(row.get("note"), [*loc, "note"])
-        for code in read.codes(row.get("languages"), [*loc, "languages"]):
-            not_judged[code] = note
-
-    loc = ["romanized"]
-    section = read.mapping(sections["romanized"], loc)
-    romanized = {
-        read.code(key, [*loc, "languages", key]): read.code(value, [*loc, "languages", key])
-        for key, value in read.mapping(section.get("languages"), [*loc, "languages"]).items()
-    }
-    for code, own in romanized.items():
-        if code[4:] != "Latn" or own[:3] != code[:3] or own[4:] == "Latn":
-            raise read.fail([*loc, "languages", code], f"{code} is not a romanized {own}")
-    romanized_note = read.text(section.get("note"), [*loc, "note"])
-    romanized_reject = _bars(read, section.get("reject"), [*loc, "reject"], default=False)
-
-    detector_codes: dict[str, DetectorCode] = {}
-    for key, value in read.mapping(sections["detector_codes"], ["detector_codes"]).items():
-        loc = ["detector_codes", key]
-        row = read.mapping(value, loc)
-        detector_codes[key] = DetectorCode(
-            read.code(row.get("code"), [*loc, "code"]), read.text(row.get("name"), [*loc, "name"])
+    def letters(self, key: str, row: _Letters, aliases: dict[str, str]) -> LetterRules:
+        groups = tuple(
+            LetterGroup(g.min, {code: frozenset(chars) for code, chars in g.languages.items()})
+            for g in row.groups
         )
+        for code in [row.default, *(c for g in groups for c in g.languages)]:
+            if aliases.get(code[4:], code[4:]) != key:
+                raise self.fail(("letters", key), f"{code} is not written in {key}")
+        return LetterRules(row.default, groups, row.absence_words)
 
-    also = {
-        key: tuple(sorted(read.codes(value, ["also_written_in", key])))
-        for key, value in read.mapping(sections["also_written_in"], ["also_written_in"]).items()
-    }
-    lid176 = frozenset(read.text(sections["lid176_labels"], ["lid176_labels"]).split())
+    def classes(self, rows: list[_Noted]) -> dict[str, Equivalence]:
+        classes: dict[str, Equivalence] = {}
+        for i, row in enumerate(rows):
+            equivalence = Equivalence(frozenset(row.languages), row.note)
+            for code in equivalence.languages:
+                if code in classes:
+                    raise self.fail(("equivalent", i), f"{code} is in two equivalence classes")
+                classes[code] = equivalence
+        return classes
 
-    known = {language.code for language in all_languages()}
-    for code in [
-        *near,
-        *not_judged,
-        *romanized,
-        *romanized.values(),
-        *(r.default for r in letters.values()),
-    ]:
-        if code not in known:
-            raise read.fail([], f"{code} is not in harness/languages.tsv")
-    return Tables(
-        scripts=scripts,
-        thresholds=thresholds,
-        script_aliases=aliases,
-        systems=systems,
-        letters=letters,
-        classes=classes,
-        unknown_near=near,
-        not_judged=not_judged,
-        romanized=romanized,
-        romanized_note=romanized_note,
-        romanized_reject=romanized_reject,
-        detector_codes=detector_codes,
-        also_written_in=also,
-        lid176_labels=lid176,
-    )
+    def romanized(self, languages: dict[str, str]) -> dict[str, str]:
+        for code, own in languages.items():
+            if code[4:] != "Latn" or own[:3] != code[:3] or own[4:] == "Latn":
+                raise self.fail(
+                    ("romanized", "languages", code), f"{code} is not a romanized {own}"
+                )
+        return languages
+
+    def known(self, tables: Tables) -> None:
+        known = {language.code for language in all_languages()}
+        for code in [
+            *tables.unknown_near,
+            *tables.not_judged,
+            *tables.romanized,
+            *tables.romanized.values(),
+            *(r.default for r in tables.letters.values()),
+        ]:
+            if code not in known:
+                raise self.fail((), f"{code} is not in harness/languages.tsv")
