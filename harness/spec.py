@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import math
 import string
 from pathlib import Path
