@@ -20,7 +20,7 @@ from harness.exemplar_selection import (
     similarity_for,
 )
 from harness.generic import GenericTask, resolve_tasks
-from harness.kinds import LOCAL_DIGITS, answer_format
+from harness.kinds import get_kind
 from harness.langid.judge import check_detector
 from harness.languages import resolve_language
 from harness.literals import get_literals, literals_table_hash, table_languages
@@ -28,16 +28,10 @@ from harness.metrics import check_metrics
 from harness.prompting import PromptBuilder, PromptFormat, with_stops
 from harness.records import Hints, Request, Sample
 from harness.registry import Task, TaskRegistry
-from harness.samples import Loaded, load_samples
+from harness.samples import load_samples
 from harness.task_literals import task_literals_hash
 from harness.translation.keys import pair_of
-from harness.translation.pairs import (
-    RowCache,
-    load_pair,
-    pair_exemplars,
-    round_trips,
-    select_pairs,
-)
+from harness.translation.pairs import pair_exemplars
 
 
 @dataclass
@@ -178,12 +172,8 @@ def _task_plan(task: Task, selection: Selection) -> TaskPlan:
     # variants that take some of the items get the limit after the split, not before
     split = any(task.variant(v).rows for v in variants)
     read_limit = None if split else selection.limit
-    if spec.translation is not None:
-        main = translation_samples(task, source, variants, selection)
-        languages = list(main)
-    else:
-        languages = _languages(task, source, selection)
-        main = {lang: load_samples(task, source.rows(lang), lang, read_limit) for lang in languages}
+    main = get_kind(spec.kind).load(task, source, variants, selection, read_limit)
+    languages = list(main)
     samples: dict[str | None, dict[str, list[Sample]]] = {
         None: {lang: loaded.samples for lang, loaded in main.items()}
     }
@@ -225,31 +215,6 @@ def _keep_limited(plan: TaskPlan) -> None:
                 for sample in plan.variant_samples(variant, language)
             }
             by_language[language] = [s for s in items if s.id in used]
-
-
-def _languages(task: Task, source: DataSource, selection: Selection) -> list[str]:
-    if selection.languages is not None:
-        return [lang for lang in selection.languages if lang in task.spec.languages]
-    languages = source.languages()
-    if not languages:
-        raise PolyevalError(f"no data for task {task.name}", where=source.describe())
-    return languages
-
-
-def translation_samples(
-    task: Task, source: DataSource, variants: list[str], selection: Selection
-) -> dict[str, Loaded]:
-    """A translation task's samples per pair key: the chosen pairs, and the round trips when
-    a round-trip variant runs."""
-    pairs = select_pairs(
-        task.spec, source.languages(), selection.pairs, selection.direction, selection.languages
-    )
-    if any(task.variant(v).round_trip for v in variants):
-        pairs += round_trips(task.spec, pairs)
-    if not pairs:
-        raise PolyevalError(f"no language pairs to run for task {task.name}")
-    shared = RowCache(source)  # a language's rows serve both directions and the round trip
-    return {pair.key: load_pair(task, shared, pair, selection.limit) for pair in pairs}
 
 
 def _alt_sources(task: Task, selection: Selection) -> dict[str, DataSource]:
@@ -303,7 +268,8 @@ def _requests(
     task, spec, builder = plan.task, plan.task.spec, plan.builder
     literals = get_literals(language)
     pool = tuple(s.gold for s in samples)
-    phrasing = answer_format(spec.kind, literals)
+    kind = get_kind(spec.kind)
+    phrasing = kind.answer_format(literals)
     fixed = fixed_shots(_exemplars(plan, language, variant), language)
     chosen = _chosen(plan, variant, language, samples, selection)
     generation = {**spec.generation, **spec.variants[variant].generation}
@@ -317,7 +283,7 @@ def _requests(
             gold=sample.gold,
             answer_format=phrasing,
             choice_labels=literals.choice_labels[: len(sample.choices)],
-            digits=literals.digits if spec.kind in LOCAL_DIGITS else "0123456789",
+            digits=literals.digits if kind.local_digits else "0123456789",
             answer_pool=pool,
             source_text=_source_text(sample),
         )

@@ -1,0 +1,120 @@
+"""Task kinds: a kind is one row of harness.kinds.KINDS, and a new row is all a new kind needs."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import Result
+
+from harness.cli import KIND_CHOICES
+from harness.data.sources import DataSource
+from harness.errors import PolyevalError
+from harness.kinds import KINDS, Kind, get_kind
+from harness.kinds.short_answer import SHORT_ANSWER
+from harness.literals import Literals
+from harness.planner import Selection
+from harness.record import SampleRecord, TaskInfo
+from harness.registry import Task
+from harness.samples import Loaded
+from tests.conftest import REPO, read_run
+
+
+@dataclass(frozen=True)
+class Shouted:
+    """A kind of its own: short answers shouted ("42!"), two items per language, right when
+    the reply shouts the gold."""
+
+    name: str = "shouted"
+    family: str | None = "reasoning"
+    choices: bool = False
+    pairs: bool = False
+    parsed: bool = True
+    local_digits: bool = False
+    voted: bool = False
+
+    def answer_format(self, literals: Literals) -> str:
+        return "{answer}!"
+
+    def load(
+        self,
+        task: Task,
+        source: DataSource,
+        variants: Sequence[str],
+        selection: Selection,
+        limit: int | None,
+    ) -> dict[str, Loaded]:
+        return SHORT_ANSWER.load(task, source, variants, selection, 2)
+
+    def score(self, sample: SampleRecord, task: TaskInfo, detector: str) -> dict[str, Any]:
+        shouted = (sample.output or "").endswith("!")
+        parsed = (sample.output or "").rstrip("!")
+        return {"parsed": parsed, "scores": {"accuracy": float(shouted and parsed == sample.gold)}}
+
+    def corpus_metrics(self, metrics: Sequence[str]) -> list[str] | None:
+        return None
+
+
+def test_a_new_kind_is_a_new_row(
+    evaluate: Callable[..., Result], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kind: Kind = Shouted()
+    monkeypatch.setitem(KINDS, kind.name, kind)
+    folder = tmp_path / "tasks" / "shouted"
+    shutil.copytree(REPO / "tasks" / "short_answer", folder)
+    spec = folder / "task.yaml"
+    text = spec.read_text().replace("name: short_answer", "name: shouted")
+    spec.write_text(text.replace("kind: short_answer", "kind: shouted"))
+    out = tmp_path / "run"
+    result = evaluate(
+        "run --model baseline:reference --tasks shouted", tasks_dir=folder.parent, output=out
+    )
+    assert result.exit_code == 0, result.output
+    run = read_run(out)
+    task = run["manifest"]["tasks"]["shouted"]
+    assert (task["kind"], task["family"]) == ("shouted", "reasoning")
+    assert task["samples"] == {"hye_Armn": 2, "eng_Latn": 2}
+    assert all(s["output"] == s["gold"] + "!" for s in run["samples"])
+    assert all(s["parsed"] == s["gold"] for s in run["samples"])
+    accuracy = [r["value"] for r in run["scores"] if r["metric"] == "accuracy"]
+    assert accuracy == [1.0, 1.0]
+
+
+def test_a_task_of_no_known_kind_is_refused(
+    evaluate: Callable[..., Result], tmp_path: Path
+) -> None:
+    folder = tmp_path / "tasks" / "odd"
+    shutil.copytree(REPO / "tasks" / "short_answer", folder)
+    spec = folder / "task.yaml"
+    spec.write_text(spec.read_text().replace("kind: short_answer", "kind: shouted"))
+    result = evaluate("validate", str(spec))
+    assert result.exit_code != 0
+    assert "field 'kind': Input should be 'multiple_choice', 'short_answer'" in result.output
+    with pytest.raises(PolyevalError, match="unknown task kind 'shouted'"):
+        get_kind("shouted")
+
+
+def test_every_built_in_kind_has_a_scaffold() -> None:
+    from harness.authoring.scaffold import KINDS as SCAFFOLDED
+
+    assert KIND_CHOICES == SCAFFOLDED == tuple(KINDS)
+
+
+@pytest.mark.parametrize(
+    ("name", "reply"),
+    [
+        ("multiple_choice", "Answer: B"),
+        ("short_answer", "The answer is B."),
+        ("extractive_qa", "B"),
+        ("translation", "B"),
+    ],
+)
+def test_each_kind_phrases_a_perfect_reply(name: str, reply: str) -> None:
+    from harness.literals import get_literals
+
+    phrasing = get_kind(name).answer_format(get_literals("eng_Latn"))
+    assert phrasing.format(answer="B") == reply
