@@ -30,7 +30,7 @@ from harness.records import Hints, Request, Sample
 from harness.registry import Task, TaskRegistry
 from harness.samples import load_samples
 from harness.task_literals import task_literals_hash
-from harness.translation.keys import pair_of
+from harness.translation.keys import Pair
 from harness.translation.pairs import pair_exemplars
 
 
@@ -73,6 +73,7 @@ class TaskPlan:
     # --limit, applied to each variant's items where variants take some of the items (`rows:`,
     # LCB's settings): the first N of each, not the first N read, which may all be one setting's
     limit: int | None = None
+    pairs: dict[str, Pair] = field(default_factory=dict)  # a translation's pair of each key
 
     def literals(self) -> dict[str, str]:
         """Per language: the hash of the literals its prompts used, for provenance."""
@@ -87,13 +88,13 @@ class TaskPlan:
     def english_fallback(self) -> list[str]:
         """Languages with no row in the literals table (English words are used)."""
         own = set(table_languages())
-        return [lang for lang in self.languages if lang not in own and pair_of(lang) is None]
+        return [lang for lang in self.languages if lang not in own and lang not in self.pairs]
 
     def variant_samples(self, variant: str, language: str) -> list[Sample]:
         spec = self.task.variant(variant)
         if spec.languages is not None and language not in spec.languages:
             return []
-        pair = pair_of(language)
+        pair = self.pairs.get(language)
         if pair is not None and pair.round_trip != spec.round_trip:
             return []
         items = self.samples[spec.source].get(language, [])
@@ -197,6 +198,7 @@ def _task_plan(task: Task, selection: Selection) -> TaskPlan:
         builder=builder,
         alt_sources=alt_sources,
         limit=selection.limit if split else None,
+        pairs={key: loaded.pair for key, loaded in main.items() if loaded.pair is not None},
     )
     if split and selection.limit is not None:
         _keep_limited(plan)
@@ -300,6 +302,7 @@ def _requests(
                 template_hash=plan.template_hashes[variant],
                 hints=hints,
                 exemplars=shots.ids,
+                pair=sample.pair,
             )
         )
     return requests
@@ -341,7 +344,7 @@ def _exemplars(plan: TaskPlan, language: str, variant: str) -> list[dict[str, An
     if (language, variant) in plan.exemplar_cache:
         return plan.exemplar_cache[(language, variant)]
     hook = plan.task.hook("exemplars")
-    pair = pair_of(language)
+    pair = plan.pairs.get(language)
     if hook is None and pair is not None:  # a translation pair: its dev split, or held out
         found = pair_exemplars(plan.task, plan.source, pair)[: spec.fewshot]
         return plan.exemplar_cache.setdefault((language, variant), found)

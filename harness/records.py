@@ -7,6 +7,8 @@ import string
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from harness.translation.keys import Pair
+
 Role = Literal["system", "user", "assistant"]
 LETTERS = string.ascii_uppercase
 
@@ -19,16 +21,22 @@ class Message:
 
 @dataclass(frozen=True, slots=True)
 class Sample:
-    """One benchmark item in one language."""
+    """One benchmark item in one language, or in one language pair (a translation)."""
 
     id: str
-    language: str  # canonical code, e.g. ben_Beng
+    language: str  # canonical code, e.g. ben_Beng; a pair's key (harness.translation.keys)
     fields: dict[str, Any]  # template variables taken from the data
     gold: str  # canonical gold answer (a letter for multiple choice, a number, a string)
     parallel_id: str  # the same item across languages shares this id
     choices: tuple[str, ...] = ()  # option texts for multiple choice
     answers: tuple[str, ...] = ()  # every acceptable answer (gold first); empty: just `gold`
     meta: dict[str, str] = field(default_factory=dict)  # breakdown keys: subject, grade, level
+    pair: Pair | None = None  # a translation item's languages; None: an item of `language`
+
+    @property
+    def prompt_language(self) -> str:
+        """The language its prompt is about: its own, or the one a pair translates into."""
+        return self.pair.target if self.pair is not None else self.language
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +76,7 @@ class Request:
     template_hash: str
     hints: Hints
     exemplars: tuple[str, ...] = ()  # the few-shot exemplars shown, "language/id", prompt order
+    pair: Pair | None = None  # its sample's pair (a translation); `language` is then its key
 
     @property
     def key(self) -> tuple[str, str, str, str]:

@@ -118,3 +118,25 @@ def test_each_kind_phrases_a_perfect_reply(name: str, reply: str) -> None:
 
     phrasing = get_kind(name).answer_format(get_literals("eng_Latn"))
     assert phrasing.format(answer="B") == reply
+
+
+def test_requests_and_samples_carry_their_pair() -> None:
+    """A translation's requests and samples name their pair, typed; a language's none. Their
+    `language` is the run key the records are written under."""
+    from harness.planner import build_plan
+    from harness.registry import TaskRegistry
+    from harness.translation.keys import Pair
+
+    selection = Selection(tasks=["flores_v1", "round_trip", "xcopa"], source="sample", limit=2)
+    plan = build_plan(TaskRegistry(), selection)
+    for request in plan.requests:
+        sample = plan.samples[request.key]
+        assert request.pair == sample.pair
+        if request.task == "xcopa":
+            assert request.pair is None and sample.prompt_language == request.language
+            continue
+        assert isinstance(request.pair, Pair) and request.language == request.pair.key
+        assert sample.prompt_language == request.pair.target
+    trips = [r.pair for r in plan.requests if r.pair is not None and r.pair.round_trip]
+    assert trips and all(r.task == "round_trip" for r in plan.requests if r.pair in trips)
+    assert set(plan.task("flores_v1").pairs) == set(plan.task("flores_v1").languages)

@@ -69,7 +69,8 @@ class AnswerKind:
         the scores over all of them."""
         assert sample.output is not None, "a failed request is not scored"
         variant = task.variants.get(sample.variant)
-        expected = expected_language(variant.reply_language if variant else None, sample.language)
+        reply_language = variant.reply_language if variant else None
+        expected = expected_language(reply_language, sample.scored_language)
         first = _answer(sample, task, sample.output, sample.reasoning, sample.finish_reason)
         language, details = language_scores(
             sample.output,

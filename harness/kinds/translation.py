@@ -19,7 +19,6 @@ from harness.record import SampleRecord, TaskInfo
 from harness.registry import Task
 from harness.samples import Loaded
 from harness.translation.cleaning import clean_translation
-from harness.translation.keys import pair_of, translation_languages
 from harness.translation.pairs import RowCache, load_pair, round_trips, select_pairs
 
 if TYPE_CHECKING:  # the planner asks the kinds for its samples
@@ -64,7 +63,9 @@ class TranslationKind:
         """The translation, cleaned of what wraps it, judged for its language (and a round
         trip's pivot leg for the pivot's); what was stripped goes into the record."""
         assert sample.output is not None, "a failed request is not scored"
-        source_language, target_language = translation_languages(sample.language)
+        pair = sample.pair
+        assert pair is not None, "a translation's record is keyed by its pair"
+        source_language, target_language = pair.scored_leg
         cleaned = clean_translation(
             sample.output, str(sample.fields.get("source", "")), source_language, target_language
         )
@@ -77,8 +78,7 @@ class TranslationKind:
         }
         if cleaned.stripped:
             update["stripped"] = list(cleaned.stripped)
-        pair = pair_of(sample.language)
-        if pair is not None and pair.round_trip:
+        if pair.round_trip:
             update["round_trip"] = True
             if sample.pivot:
                 update["pivot_langid"] = judge(sample.pivot, pair.target, detector).as_record()

@@ -26,6 +26,12 @@ class Pair:
         """The language of what is scored: the target, or the source after a round trip."""
         return self.source if self.round_trip else self.target
 
+    @property
+    def scored_leg(self) -> tuple[str, str]:
+        """The language the scored output translates from, and the one it is written in
+        (a round trip's scored leg goes back from the pivot to the source)."""
+        return (self.target, self.source) if self.round_trip else (self.source, self.target)
+
     def reversed(self) -> Pair:
         return Pair(self.target, self.source)
 
@@ -48,8 +54,4 @@ def scored_language(key: str) -> str:
 def translation_languages(key: str) -> tuple[str, str]:
     """The language a scored output translates from, and the one it is written in."""
     pair = pair_of(key)
-    if pair is None:
-        return key, key
-    if pair.round_trip:  # the scored leg goes back from the pivot to the source
-        return pair.target, pair.source
-    return pair.source, pair.target
+    return pair.scored_leg if pair is not None else (key, key)

@@ -16,7 +16,7 @@ from harness.record import SampleRecord
 from harness.records import Hints, Request, Sample
 from harness.runner import Answered, Counts, Execution
 from harness.translation.cleaning import clean_translation
-from harness.translation.keys import Pair, pair_of
+from harness.translation.keys import Pair
 from harness.translation.pairs import language_fields
 
 
@@ -25,7 +25,7 @@ def second_leg(plan: Plan, answered: list[Answered]) -> Plan | None:
     requests: list[Request] = []
     samples: dict[tuple[str, str, str, str], Sample] = {}
     for first, response, _ in answered:
-        pair = pair_of(first.language)
+        pair = first.pair
         if pair is None or not pair.round_trip or response is None or not response.ok:
             continue  # not a round trip, or failed: recorded as it is
         original = plan.samples[first.key]

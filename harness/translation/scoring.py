@@ -12,7 +12,6 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
 from harness.record import SampleRecord, ScoreRecord
-from harness.translation.keys import translation_languages
 
 
 def score_corpora(
@@ -32,7 +31,7 @@ def score_corpora(
     for (task, variant, language), indices in sorted(groups.items()):
         hypotheses = [samples[i].parsed or "" for i in indices]
         references = [list(samples[i].accepted) for i in indices]
-        target = translation_languages(language)[1]
+        target = samples[indices[0]].scored_language
         outcome = corpus_scores(hypotheses, references, target, list(metrics[task]), seed=seed)
         for i, sentence in zip(indices, outcome.sentence_chrf, strict=True):
             scores = {**samples[i].scores, "sentence_chrf": sentence / 100}
