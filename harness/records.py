@@ -1,4 +1,5 @@
-"""The in-memory records of generation: Sample -> Request -> Response. What scoring makes of
+"""The in-memory records of generation: Sample -> Request -> Response, and a translation's Pair
+(whose key is the `language` its records are written under). What scoring makes of
 them lives in the run record (harness.record: SampleRecord)."""
 
 from __future__ import annotations
@@ -7,10 +8,45 @@ import string
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from harness.translation.keys import Pair
-
 Role = Literal["system", "user", "assistant"]
 LETTERS = string.ascii_uppercase
+SEPARATOR = "-"  # between the legs of a pair's key
+
+
+@dataclass(frozen=True, slots=True)
+class Pair:
+    """A translation's languages. Its `key` is the `language` its records are written under."""
+
+    source: str
+    target: str
+    round_trip: bool = False  # source -> target -> source
+
+    @property
+    def key(self) -> str:
+        legs = [self.source, self.target] + ([self.source] if self.round_trip else [])
+        return SEPARATOR.join(legs)
+
+    @property
+    def reference_language(self) -> str:
+        """The language of what is scored: the target, or the source after a round trip."""
+        return self.source if self.round_trip else self.target
+
+    @property
+    def scored_leg(self) -> tuple[str, str]:
+        """The language the scored output translates from, and the one it is written in
+        (a round trip's scored leg goes back from the pivot to the source)."""
+        return (self.target, self.source) if self.round_trip else (self.source, self.target)
+
+    def reversed(self) -> Pair:
+        return Pair(self.target, self.source)
+
+
+def pair_of(key: str) -> Pair | None:
+    """The pair a run key stands for, or None for a plain language code."""
+    if SEPARATOR not in key:
+        return None
+    legs = key.split(SEPARATOR)
+    return Pair(legs[0], legs[1], round_trip=len(legs) == 3)
 
 
 @dataclass(frozen=True, slots=True)

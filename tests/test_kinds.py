@@ -140,3 +140,34 @@ def test_requests_and_samples_carry_their_pair() -> None:
     trips = [r.pair for r in plan.requests if r.pair is not None and r.pair.round_trip]
     assert trips and all(r.task == "round_trip" for r in plan.requests if r.pair in trips)
     assert set(plan.task("flores_v1").pairs) == set(plan.task("flores_v1").languages)
+
+
+def test_generation_asks_the_way_back_of_each_round_trip(tmp_path: Path) -> None:
+    """The second legs are scheduled by generation, from the first legs' answers: counted
+    with them, announced to the progress bar, and folded into the first legs' records."""
+    import asyncio
+
+    from harness.backends.baseline import create
+    from harness.backends.options import BackendOptions
+    from harness.cache import ResponseCache
+    from harness.planner import build_plan
+    from harness.registry import TaskRegistry
+    from harness.runner import generate
+
+    selection = Selection(tasks=["round_trip", "xcopa"], source="sample", limit=3)
+    plan = build_plan(TaskRegistry(), selection)
+    announced: list[int] = []
+    cache = ResponseCache(tmp_path / "cache.sqlite")
+    try:
+        done = asyncio.run(
+            generate(plan, create("reference", BackendOptions()), cache, more=announced.append)
+        )
+    finally:
+        cache.close()
+    trips = [r for r in plan.requests if r.pair is not None and r.pair.round_trip]
+    assert trips and announced == [len(trips)]
+    assert done.counts.requests == len(plan.requests) + len(trips)
+    assert len(done.records) == len(plan.requests)
+    back = [r for r in done.records if r.pivot is not None]
+    assert len(back) == len(trips)
+    assert all(r.pivot_output is not None and r.fields["source"] == r.pivot for r in back)

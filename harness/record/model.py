@@ -25,7 +25,7 @@ from pydantic import (
     model_serializer,
 )
 
-from harness.translation.keys import Pair, pair_of
+from harness.records import Pair, pair_of
 
 FORMAT = 2
 """The run folder's format. 1: before samples were recorded whole (no `format` key): such runs
