@@ -31,9 +31,10 @@ os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 from harness.backends import create_backend
 from harness.backends.options import BackendOptions
 from harness.cache import ResponseCache
+from harness.config import RunConfig
 from harness.literals import get_literals
 from harness.manifest import task_info
-from harness.planner import Plan, Selection, build_plan
+from harness.planner import Plan, build_plan
 from harness.records import Message, Request
 from harness.registry import TaskRegistry
 from harness.runner import execute
@@ -46,7 +47,7 @@ REPO = Path(__file__).resolve().parent.parent
 def workload(total: int) -> Plan:
     """`total` distinct requests cycling over MGSM and Belebele samples in 21 languages, each
     task x language with its own stop strings."""
-    plan = build_plan(TaskRegistry(), Selection(tasks=["mgsm", "belebele"], source="sample"))
+    plan = build_plan(TaskRegistry(), RunConfig(tasks=["mgsm", "belebele"], source="sample"))
     base = plan.requests
     requests: list[Request] = []
     for i in range(total):

@@ -27,7 +27,8 @@ os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 
 from harness.backends import create_backend
 from harness.cache import ResponseCache
-from harness.planner import Selection, build_plan
+from harness.config import RunConfig
+from harness.planner import build_plan
 from harness.registry import TaskRegistry
 from harness.runner import execute
 from harness.spec import load_spec
@@ -77,7 +78,7 @@ def discovery(count: int = 2000) -> None:
 
 
 def pipeline(data_dir: Path) -> None:
-    selection = Selection(tasks=["mgsm"], variants=["native_cot"], data_dir=data_dir)
+    selection = RunConfig(tasks=["mgsm"], variants=["native_cot"], data_dir=data_dir)
     started = time.perf_counter()
     plan = build_plan(TaskRegistry(), selection)
     planned = time.perf_counter() - started

@@ -29,7 +29,7 @@ from rich.console import Console
 
 from harness.config import RunConfig
 from harness.langid import lcb_rates, line_pass
-from harness.planner import Selection, build_plan
+from harness.planner import build_plan
 from harness.registry import TaskRegistry
 from harness.session import run_evaluation
 
@@ -39,7 +39,7 @@ TARGET_S = 10.0
 
 def outputs(data_dir: Path) -> dict[tuple[str, str, str], list[str]]:
     """(setting, source, language) -> the outputs scored: the prompts themselves."""
-    plan = build_plan(TaskRegistry(), Selection(tasks=["lcb"], data_dir=data_dir, source="local"))
+    plan = build_plan(TaskRegistry(), RunConfig(tasks=["lcb"], data_dir=data_dir, source="local"))
     groups: dict[tuple[str, str, str], list[str]] = defaultdict(list)
     for request in plan.requests:
         setting, source, _, _ = request.sample_id.split("/")
@@ -91,7 +91,7 @@ def end_to_end(data_dir: Path) -> None:
 
 def _predictions(data_dir: Path, path: Path) -> Path:
     """A predictions file answering each prompt with itself."""
-    plan = build_plan(TaskRegistry(), Selection(tasks=["lcb"], data_dir=data_dir, source="local"))
+    plan = build_plan(TaskRegistry(), RunConfig(tasks=["lcb"], data_dir=data_dir, source="local"))
     with path.open("w", encoding="utf-8") as out:
         for request in plan.requests:
             prompt = plan.samples[request.key].fields["prompt"]

@@ -23,6 +23,8 @@ DEFAULT_TIMEOUT_S = 600.0
 DEFAULT_MAX_ATTEMPTS = 6
 FOLDER = click.Path(file_okay=False, path_type=Path)
 DETECTOR_CHOICES = ("default", "lid176")  # harness.langid.DETECTORS, without importing it here
+KIND_CHOICES = ("multiple_choice", "short_answer", "extractive_qa", "translation")
+"""The kinds `new-task` scaffolds: harness.authoring.scaffold.KINDS, without importing it here."""
 LANGID_HELP = (
     "The language identifier of answers (consistency, LCB line/word pass): default = script "
     "check, letter rules and py3langid; lid176 = fastText lid.176 (lite model), the Language "
@@ -560,7 +562,7 @@ def validate(path: Path, data_dir: Path | None, rows: int) -> None:
 @click.argument("name")
 @click.option(
     "--kind",
-    type=click.Choice(["multiple_choice", "short_answer", "extractive_qa", "translation"]),
+    type=click.Choice(KIND_CHOICES),
     required=True,
 )
 @click.option("--tasks-dir", type=FOLDER, default=Path("tasks"), show_default=True)

@@ -19,7 +19,6 @@ from harness.metrics import CORPUS
 from harness.metrics.translation import paired_bootstrap
 from harness.record import SampleRecord, open_run
 from harness.stats import RESAMPLES, SEED, paired_gap_estimates
-from harness.translation.keys import scored_language
 
 Group = tuple[str, str, str]  # task, variant, language
 Records = dict[Group, dict[str, SampleRecord]]  # group -> sample id -> sample record
@@ -96,7 +95,7 @@ def _compare(
             [r.parsed or "" for r in left],
             [r.parsed or "" for r in right],
             [list(r.accepted) for r in left],
-            scored_language(language),
+            left[0].scored_language,
             metric=metric,
             resamples=resamples,
             seed=seed,

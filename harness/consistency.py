@@ -30,17 +30,16 @@ from harness.langid import judge
 from harness.langid.lcb import lcb_check
 from harness.metrics import LANGUAGE
 from harness.reasoning import split_reasoning
-from harness.translation.keys import scored_language
 
 LANGUAGE_METRICS = LANGUAGE  # the scores added here: harness.metrics.registry
 LCB_LEVELS = ("line_pass", "word_pass")
 """The metrics that need the Language Confusion Benchmark's line and word checks."""
 
 
-def expected_language(reply_language: str | None, key: str) -> str:
+def expected_language(reply_language: str | None, scored: str) -> str:
     """The language a reply should be in: the variant's `reply_language` where it sets one,
-    else that of the language (or pair) key."""
-    return reply_language if reply_language is not None else scored_language(key)
+    else the one its item is scored in (SampleRecord.scored_language)."""
+    return reply_language if reply_language is not None else scored
 
 
 def language_scores(

@@ -1,10 +1,11 @@
 """Task families: translated QA, reasoning, temporal, translation, language confusion.
 
 A task declares its family in task.yaml (`family:`) where its kind does not tell it (MGSM is a
-short-answer task, but a reasoning one); otherwise it follows from its kind and metrics:
-translation tasks are `translation`, tasks scored by temporal metrics `temporal`, tasks scored by
-mathematical equivalence `reasoning`, tasks scored first by the LCB line-level pass (whose
-replies are judged only for their language) `language confusion`, the rest `translated QA`.
+short-answer task, but a reasoning one); otherwise it follows from its kind and metrics: the
+family a kind gives all its tasks (harness.kinds: translation tasks are `translation`), tasks
+scored by temporal metrics `temporal`, tasks scored by mathematical equivalence `reasoning`,
+tasks scored first by the LCB line-level pass (whose replies are judged only for their
+language) `language confusion`, the rest `translated QA`.
 The run records each task's family (harness.manifest), and the site groups its columns by it.
 """
 
@@ -21,8 +22,10 @@ def family_of(kind: str | None, metrics: Sequence[str], declared: str | None = N
     """The task's family: the one it declares, else the one its kind and metrics tell."""
     if declared is not None:
         return declared
-    if kind == "translation":
-        return "translation"
+    from harness.kinds import KINDS  # not at the top: the kinds build samples from task specs
+
+    if kind in KINDS and (family := KINDS[kind].family) is not None:
+        return family
     if any(m.startswith("temporal") for m in metrics):
         return "temporal"
     if "math_equivalent" in metrics:

@@ -16,9 +16,10 @@ from typing import Any
 
 import harness
 from harness.backends.secrets import masked_argv
+from harness.config import RunConfig
 from harness.families import family_of
 from harness.langid.lcb import ENGLISH_WORDS_SOURCE
-from harness.planner import Plan, Selection, TaskPlan
+from harness.planner import Plan, TaskPlan
 from harness.record import (
     Counts,
     Environment,
@@ -73,7 +74,7 @@ def new_run_dir(root: Path, model: str, started: datetime) -> Path:
 
 def build_manifest(
     run_id: str,
-    selection: Selection,
+    selection: RunConfig,
     plan: Plan,
     counts: RunCounts,
     timings: dict[str, float],

@@ -18,26 +18,18 @@ from harness.exemplar_selection import (
     pool_languages,
     similarity_for,
 )
-from harness.kinds import LOCAL_DIGITS, answer_format
+from harness.kinds import get_kind
 from harness.langid.judge import check_detector
 from harness.literals import get_literals, literals_table_hash, table_languages
 from harness.metrics import check_metrics
 from harness.prompting import PromptBuilder, with_stops
 from harness.records import Hints, Request, Sample
 from harness.registry import Task, TaskRegistry
-from harness.samples import Loaded, load_samples
+from harness.samples import load_samples
 from harness.task_literals import task_literals_hash
-from harness.translation.keys import pair_of
-from harness.translation.pairs import (
-    RowCache,
-    load_pair,
-    pair_exemplars,
-    round_trips,
-    select_pairs,
-)
+from harness.translation.keys import Pair
+from harness.translation.pairs import pair_exemplars
 from harness.usertasks import resolve_tasks
-
-Selection = RunConfig  # the run's configuration, as the planner reads it
 
 
 @dataclass
@@ -57,6 +49,7 @@ class TaskPlan:
     # --limit, applied to each variant's items where variants take some of the items (`rows:`,
     # LCB's settings): the first N of each, not the first N read, which may all be one setting's
     limit: int | None = None
+    pairs: dict[str, Pair] = field(default_factory=dict)  # a translation's pair of each key
 
     def literals(self) -> dict[str, str]:
         """Per language: the hash of the literals its prompts used, for provenance."""
@@ -71,13 +64,13 @@ class TaskPlan:
     def english_fallback(self) -> list[str]:
         """Languages with no row in the literals table (English words are used)."""
         own = set(table_languages())
-        return [lang for lang in self.languages if lang not in own and pair_of(lang) is None]
+        return [lang for lang in self.languages if lang not in own and lang not in self.pairs]
 
     def variant_samples(self, variant: str, language: str) -> list[Sample]:
         spec = self.task.variant(variant)
         if spec.languages is not None and language not in spec.languages:
             return []
-        pair = pair_of(language)
+        pair = self.pairs.get(language)
         if pair is not None and pair.round_trip != spec.round_trip:
             return []
         items = self.samples[spec.source].get(language, [])
@@ -107,7 +100,7 @@ class Plan:
         }
 
 
-def build_plan(registry: TaskRegistry, selection: Selection) -> Plan:
+def build_plan(registry: TaskRegistry, selection: RunConfig) -> Plan:
     check_detector(selection.langid)
     names = registry.expand(selection.tasks)
     tasks = resolve_tasks(registry, names, selection.task_options, selection.data_file)
@@ -125,7 +118,7 @@ def build_plan(registry: TaskRegistry, selection: Selection) -> Plan:
     return Plan(plans, requests, samples, selection.langid)
 
 
-def _check_requested(tasks: list[Task], selection: Selection) -> None:
+def _check_requested(tasks: list[Task], selection: RunConfig) -> None:
     names = ", ".join(t.name for t in tasks)
     for language in selection.languages or []:
         if not any(language in t.spec.languages for t in tasks):
@@ -136,7 +129,7 @@ def _check_requested(tasks: list[Task], selection: Selection) -> None:
             raise PolyevalError(f"variant '{variant}' is in none of the tasks {names} ({known})")
 
 
-def _task_plan(task: Task, selection: Selection) -> TaskPlan:
+def _task_plan(task: Task, selection: RunConfig) -> TaskPlan:
     spec = task.spec
     check_metrics(spec.metrics, str(task.folder / "task.yaml"))
     source: DataSource
@@ -152,12 +145,8 @@ def _task_plan(task: Task, selection: Selection) -> TaskPlan:
     # variants that take some of the items get the limit after the split, not before
     split = any(task.variant(v).rows for v in variants)
     read_limit = None if split else selection.limit
-    if spec.translation is not None:
-        main = translation_samples(task, source, variants, selection)
-        languages = list(main)
-    else:
-        languages = _languages(task, source, selection)
-        main = {lang: load_samples(task, source.rows(lang), lang, read_limit) for lang in languages}
+    main = get_kind(spec.kind).load(task, source, variants, selection, read_limit)
+    languages = list(main)
     samples: dict[str | None, dict[str, list[Sample]]] = {
         None: {lang: loaded.samples for lang, loaded in main.items()}
     }
@@ -181,6 +170,7 @@ def _task_plan(task: Task, selection: Selection) -> TaskPlan:
         builder=builder,
         alt_sources=alt_sources,
         limit=selection.limit if split else None,
+        pairs={key: loaded.pair for key, loaded in main.items() if loaded.pair is not None},
     )
     if split and selection.limit is not None:
         _keep_limited(plan)
@@ -201,32 +191,7 @@ def _keep_limited(plan: TaskPlan) -> None:
             by_language[language] = [s for s in items if s.id in used]
 
 
-def _languages(task: Task, source: DataSource, selection: Selection) -> list[str]:
-    if selection.languages is not None:
-        return [lang for lang in selection.languages if lang in task.spec.languages]
-    languages = source.languages()
-    if not languages:
-        raise PolyevalError(f"no data for task {task.name}", where=source.describe())
-    return languages
-
-
-def translation_samples(
-    task: Task, source: DataSource, variants: list[str], selection: Selection
-) -> dict[str, Loaded]:
-    """A translation task's samples per pair key: the chosen pairs, and the round trips when
-    a round-trip variant runs."""
-    pairs = select_pairs(
-        task.spec, source.languages(), selection.pairs, selection.direction, selection.languages
-    )
-    if any(task.variant(v).round_trip for v in variants):
-        pairs += round_trips(task.spec, pairs)
-    if not pairs:
-        raise PolyevalError(f"no language pairs to run for task {task.name}")
-    shared = RowCache(source)  # a language's rows serve both directions and the round trip
-    return {pair.key: load_pair(task, shared, pair, selection.limit) for pair in pairs}
-
-
-def _alt_sources(task: Task, selection: Selection) -> dict[str, DataSource]:
+def _alt_sources(task: Task, selection: RunConfig) -> dict[str, DataSource]:
     """The second sources (e.g. a machine-translated test set) the task's variants read,
     where the user supplied them: `--alt-data NAME=DIR` or `--alt-data TASK:NAME=DIR`."""
     layout = task.spec.data.local or task.spec.data.sample_layout()
@@ -243,7 +208,7 @@ def _alt_sources(task: Task, selection: Selection) -> dict[str, DataSource]:
 
 
 def _runnable_variants(
-    task: Task, selection: Selection, alt_sources: dict[str, DataSource], notes: list[str]
+    task: Task, selection: RunConfig, alt_sources: dict[str, DataSource], notes: list[str]
 ) -> list[str]:
     spec = task.spec
     asked = selection.variants is not None
@@ -272,12 +237,13 @@ def _evaluated(plan: TaskPlan, variant: str, language: str) -> list[Sample]:
 
 
 def _requests(
-    plan: TaskPlan, variant: str, language: str, samples: list[Sample], selection: Selection
+    plan: TaskPlan, variant: str, language: str, samples: list[Sample], selection: RunConfig
 ) -> list[Request]:
     task, spec, builder = plan.task, plan.task.spec, plan.builder
     literals = get_literals(language)
     pool = tuple(s.gold for s in samples)
-    phrasing = answer_format(spec.kind, literals)
+    kind = get_kind(spec.kind)
+    phrasing = kind.answer_format(literals)
     fixed = fixed_shots(_exemplars(plan, language, variant), language)
     chosen = _chosen(plan, variant, language, samples, selection)
     generation = {**spec.generation, **spec.variants[variant].generation}
@@ -291,7 +257,7 @@ def _requests(
             gold=sample.gold,
             answer_format=phrasing,
             choice_labels=literals.choice_labels[: len(sample.choices)],
-            digits=literals.digits if spec.kind in LOCAL_DIGITS else "0123456789",
+            digits=literals.digits if kind.local_digits else "0123456789",
             answer_pool=pool,
             source_text=_source_text(sample),
         )
@@ -308,6 +274,7 @@ def _requests(
                 template_hash=plan.template_hashes[variant],
                 hints=hints,
                 exemplars=shots.ids,
+                pair=sample.pair,
             )
         )
     return requests
@@ -323,7 +290,7 @@ def _source_text(sample: Sample) -> str:
 
 
 def _chosen(
-    plan: TaskPlan, variant: str, language: str, samples: list[Sample], selection: Selection
+    plan: TaskPlan, variant: str, language: str, samples: list[Sample], selection: RunConfig
 ) -> list[Shots] | None:
     """Each sample's exemplars, for a variant that chooses them per question (`select`): from
     the pools of the languages its strategy draws on (harness.exemplar_selection)."""
@@ -349,7 +316,7 @@ def _exemplars(plan: TaskPlan, language: str, variant: str) -> list[dict[str, An
     if (language, variant) in plan.exemplar_cache:
         return plan.exemplar_cache[(language, variant)]
     hook = plan.task.hook("exemplars")
-    pair = pair_of(language)
+    pair = plan.pairs.get(language)
     if hook is None and pair is not None:  # a translation pair: its dev split, or held out
         found = pair_exemplars(plan.task, plan.source, pair)[: spec.fewshot]
         return plan.exemplar_cache.setdefault((language, variant), found)

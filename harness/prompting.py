@@ -31,7 +31,6 @@ from harness.literals import get_literals
 from harness.records import Message, Sample
 from harness.registry import Task
 from harness.task_literals import task_literals
-from harness.translation.keys import pair_of
 
 Turn = tuple[str, str]  # (user, assistant)
 # an exemplar dict's key naming its language, where it comes from another language's pool
@@ -114,12 +113,12 @@ class PromptBuilder:
         """Messages (chat) or a prompt string (completion) for one sample. `exemplar_ids` names
         exemplars chosen for this sample (None: the variant's and language's fixed set)."""
         template = self._template(variant)
-        turns = self._exemplar_turns(template, variant, sample.language, exemplars, exemplar_ids)
-        base = self._base_vars(variant, sample.language)
+        turns = self._exemplar_turns(template, variant, sample, exemplars, exemplar_ids)
+        base = self._base_vars(variant, sample.prompt_language)
         choices = _choices(sample, base["lit"]["choice_labels"])
         question_vars = {**base, **sample.fields, "choices": choices, "target": ""}
         question = self._block(template, "user", question_vars, required=True)
-        system = self._system(template, variant, sample.language)
+        system = self._system(template, variant, sample.prompt_language)
         if self.format == "completion":
             prefix = self._block(template, "assistant", question_vars).rstrip()
             parts = [system] if system else []
@@ -138,7 +137,7 @@ class PromptBuilder:
         format, whose turns end by themselves."""
         if self.format != "completion":
             return ()
-        base = self._base_vars(variant, sample.language)
+        base = self._base_vars(variant, sample.prompt_language)
         choices = _choices(sample, base["lit"]["choice_labels"])
         values = {**base, **sample.fields, "choices": choices, "target": ""}
         user = self._block(self._template(variant), "user", values, required=True)
@@ -148,18 +147,19 @@ class PromptBuilder:
         self,
         template: jinja2.Template,
         variant: str,
-        language: str,
+        sample: Sample,
         exemplars: list[dict[str, Any]],
         exemplar_ids: tuple[str, ...] | None = None,
     ) -> list[Turn]:
-        """The exemplars' turns: an unnamed set rendered once per variant and language, named
-        exemplars (`exemplar_ids`, "language/id") once each per variant."""
+        """The exemplars' turns: an unnamed set rendered once per variant and language (or
+        pair), named exemplars (`exemplar_ids`, "language/id") once each per variant."""
         shown = exemplars[: self.task.variant(variant).fewshot]
+        language, key = sample.prompt_language, sample.language
         if exemplar_ids is None:
-            if (variant, language) not in self._turns:
+            if (variant, key) not in self._turns:
                 turns = [self._turn(template, variant, language, e) for e in shown]
-                self._turns[(variant, language)] = turns
-            return self._turns[(variant, language)]
+                self._turns[(variant, key)] = turns
+            return self._turns[(variant, key)]
         names = exemplar_ids[: len(shown)]
         for exemplar, name in zip(shown, names, strict=True):
             if (variant, name) not in self._named_turns:
@@ -193,8 +193,7 @@ class PromptBuilder:
         """What every prompt of a variant and language sees; built once, never mutated."""
         key = (variant, language)
         if key not in self._bases:
-            pair = pair_of(language)  # a translation's prompt is about its target language
-            lang = get_language(pair.target if pair is not None else language)
+            lang = get_language(language)
             literals_language = self.task.variant(variant).literals or lang.code
             self._bases[key] = {
                 "lit": get_literals(literals_language).as_template_vars(),

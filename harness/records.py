@@ -1,4 +1,5 @@
-"""The in-memory records of generation: Sample -> Request -> Response. What scoring makes of
+"""The in-memory records of generation: Sample -> Request -> Response, and a translation's Pair
+(whose key is the `language` its records are written under). What scoring makes of
 them lives in the run record (harness.record: SampleRecord)."""
 
 from __future__ import annotations
@@ -9,6 +10,43 @@ from typing import Any, Literal
 
 Role = Literal["system", "user", "assistant"]
 LETTERS = string.ascii_uppercase
+SEPARATOR = "-"  # between the legs of a pair's key
+
+
+@dataclass(frozen=True, slots=True)
+class Pair:
+    """A translation's languages. Its `key` is the `language` its records are written under."""
+
+    source: str
+    target: str
+    round_trip: bool = False  # source -> target -> source
+
+    @property
+    def key(self) -> str:
+        legs = [self.source, self.target] + ([self.source] if self.round_trip else [])
+        return SEPARATOR.join(legs)
+
+    @property
+    def reference_language(self) -> str:
+        """The language of what is scored: the target, or the source after a round trip."""
+        return self.source if self.round_trip else self.target
+
+    @property
+    def scored_leg(self) -> tuple[str, str]:
+        """The language the scored output translates from, and the one it is written in
+        (a round trip's scored leg goes back from the pivot to the source)."""
+        return (self.target, self.source) if self.round_trip else (self.source, self.target)
+
+    def reversed(self) -> Pair:
+        return Pair(self.target, self.source)
+
+
+def pair_of(key: str) -> Pair | None:
+    """The pair a run key stands for, or None for a plain language code."""
+    if SEPARATOR not in key:
+        return None
+    legs = key.split(SEPARATOR)
+    return Pair(legs[0], legs[1], round_trip=len(legs) == 3)
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,16 +57,22 @@ class Message:
 
 @dataclass(frozen=True, slots=True)
 class Sample:
-    """One benchmark item in one language."""
+    """One benchmark item in one language, or in one language pair (a translation)."""
 
     id: str
-    language: str  # canonical code, e.g. ben_Beng
+    language: str  # canonical code, e.g. ben_Beng; a pair's key (harness.translation.keys)
     fields: dict[str, Any]  # template variables taken from the data
     gold: str  # canonical gold answer (a letter for multiple choice, a number, a string)
     parallel_id: str  # the same item across languages shares this id
     choices: tuple[str, ...] = ()  # option texts for multiple choice
     answers: tuple[str, ...] = ()  # every acceptable answer (gold first); empty: just `gold`
     meta: dict[str, str] = field(default_factory=dict)  # breakdown keys: subject, grade, level
+    pair: Pair | None = None  # a translation item's languages; None: an item of `language`
+
+    @property
+    def prompt_language(self) -> str:
+        """The language its prompt is about: its own, or the one a pair translates into."""
+        return self.pair.target if self.pair is not None else self.language
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +112,7 @@ class Request:
     template_hash: str
     hints: Hints
     exemplars: tuple[str, ...] = ()  # the few-shot exemplars shown, "language/id", prompt order
+    pair: Pair | None = None  # its sample's pair (a translation); `language` is then its key
 
     @property
     def key(self) -> tuple[str, str, str, str]:

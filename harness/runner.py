@@ -21,8 +21,8 @@ import asyncio
 import re
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field, replace
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from harness.backends import Backend
@@ -31,7 +31,8 @@ from harness.errors import PolyevalError
 from harness.planner import Plan
 from harness.record import SampleRecord
 from harness.record.build import sample_record
-from harness.records import Request, Response
+from harness.records import Request, Response, Sample
+from harness.translation.round_trip import fold, second_leg
 
 Progress = Callable[[int], None]  # called with the number of newly finished requests
 Answered = tuple[Request, Response | None, bool]  # a request, its answer, from the cache?
@@ -50,6 +51,11 @@ class Counts:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cache_unreadable: int = 0  # rows of the cache that could not be read: asked again
+
+    def __add__(self, other: Counts) -> Counts:
+        """Both runs' counts added (a round trip's two legs)."""
+        added = {f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)}
+        return Counts(**added)
 
 
 @dataclass(frozen=True)
@@ -97,22 +103,72 @@ class Execution:
 
     def records(self, plan: Plan) -> list[SampleRecord]:
         """The sample records of the answers (not yet scored)."""
-        return [sample_record(plan.samples[r.key], r, a, c) for r, a, c in self.answered]
+        return self.records_of(plan.samples)
+
+    def records_of(self, samples: Mapping[tuple[str, str, str, str], Sample]) -> list[SampleRecord]:
+        """The sample records of the answers, each request's sample found in `samples`."""
+        return [sample_record(samples[r.key], r, a, c) for r, a, c in self.answered]
+
+
+@dataclass
+class Generation:
+    """What generation gave: each sample's record (not yet scored), counts and timings."""
+
+    records: list[SampleRecord]
+    counts: Counts
+    timings: dict[str, float]
+    stopped: Stopped | None = None  # the cache could not store an answer: the run stopped
+
+
+async def generate(
+    plan: Plan,
+    backend: Backend,
+    cache: ResponseCache,
+    progress: Progress = lambda n: None,
+    more: Progress = lambda n: None,
+) -> Generation:
+    """Every request of the plan answered, then the legs that follow from the answers (the
+    way back of each round trip, harness.translation.round_trip), asked together once the
+    first legs are in; `more` is told how many there are. Counts and timings add up both."""
+    first = await execute(plan.requests, backend, cache, progress)
+    records = first.records(plan)
+    legs = [
+        leg
+        for request, response, _ in first.answered
+        if (leg := _next_leg(plan, request, response)) is not None
+    ]
+    if not legs or first.stopped is not None:
+        return Generation(records, first.counts, first.timings, first.stopped)
+    more(len(legs))
+    second = await execute([request for request, _ in legs], backend, cache, progress)
+    records = fold(records, second.records_of({request.key: s for request, s in legs}))
+    timings = {k: v + second.timings.get(k, 0.0) for k, v in first.timings.items()}
+    return Generation(records, first.counts + second.counts, timings, second.stopped)
+
+
+def _next_leg(
+    plan: Plan, request: Request, response: Response | None
+) -> tuple[Request, Sample] | None:
+    builder = plan.task(request.task).builder
+    return second_leg(request, response, plan.samples[request.key], builder)
 
 
 async def execute(
-    plan: Plan, backend: Backend, cache: ResponseCache, progress: Progress = lambda n: None
+    requests: Sequence[Request],
+    backend: Backend,
+    cache: ResponseCache,
+    progress: Progress = lambda n: None,
 ) -> Execution:
     started = time.perf_counter()
     identity = backend.identity()
-    keys = [cache_key(identity, r, backend.cache_salt(r)) for r in plan.requests]
+    keys = [cache_key(identity, r, backend.cache_salt(r)) for r in requests]
     unreadable = cache.unreadable
     answers = cache.get_many(keys)
     from_cache = {k for k in keys if k in answers}
     counts = Counts(requests=len(keys), from_cache=sum(k in from_cache for k in keys))
     counts.cache_unreadable = cache.unreadable - unreadable
     progress(counts.from_cache)
-    pending = _unique_pending(plan.requests, keys, from_cache)
+    pending = _unique_pending(requests, keys, from_cache)
     if pending:
         cache.ready()  # before anything is paid for
     multiplicity = Counter(keys)
@@ -160,7 +216,7 @@ async def execute(
         stopped = Stopped(fault, left, uncached)
     answered = [
         (r, _encodable(answers.get(k) or failures.get(k)), k in from_cache)
-        for r, k in zip(plan.requests, keys, strict=True)
+        for r, k in zip(requests, keys, strict=True)
     ]
     counts.failed = sum(1 for _, a, _ in answered if a is None or not a.ok)
     counts.truncated = sum(1 for _, a, _ in answered if a is not None and a.truncated)
@@ -222,7 +278,7 @@ def _clean_optional(text: str | None) -> str | None:
 
 
 def _unique_pending(
-    requests: list[Request], keys: list[str], done: set[str]
+    requests: Sequence[Request], keys: list[str], done: set[str]
 ) -> list[tuple[str, Request]]:
     """Requests not answered yet; requests with the same cache key (identical prompts decoded
     deterministically) are sent once."""

@@ -18,6 +18,7 @@ from harness.parsers import normalize_number
 from harness.records import Sample
 from harness.registry import Task
 from harness.spec import GoldSpec, TaskSpec
+from harness.translation.keys import Pair
 
 LETTERS = string.ascii_uppercase
 __all__ = ["Loaded", "SkipRow", "column", "format_id", "gold_answer", "load_samples", "make_sample"]
@@ -28,6 +29,7 @@ class Loaded:
     samples: list[Sample]
     skipped: Counter[str] = field(default_factory=Counter)  # reason -> rows
     rows: int = 0  # the language's rows read (skipped ones included; stops at --limit)
+    pair: Pair | None = None  # a translation pair's samples; None: a language's
 
 
 def load_samples(task: Task, rows: Sequence[Row], language: str, limit: int | None) -> Loaded:

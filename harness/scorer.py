@@ -6,45 +6,24 @@ task entries (kind, parser, metrics, each variant's reply language and compariso
 code scores a run as it finishes and a run folder scored again (`evaluate score`), with no data
 source and no task folder.
 
-Several completions of one sample (`--n N`): the first gives the task's metrics as with one;
-the others are each parsed and scored too (kept in the record's `completions`), and the sample
-gets `mean@N` (the primary metric's mean over the completions), `pass@N` (any completion right,
-for a right-or-wrong primary metric) and, where answers can be compared (multiple choice, short
-and extractive answers), `maj@N`: the primary metric of the most common parsed answer
-(self-consistency; a tie goes to the answer given first).
+How one answered sample is scored is its task's kind's (harness.kinds): question-answering
+kinds parse and score each completion (harness.kinds.answers), translations are cleaned and
+judged for their language; the kind also says which metrics are computed over a corpus.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from harness.consistency import expected_language, language_scores
 from harness.errors import PolyevalError
 from harness.gaps import paired_gaps
-from harness.kinds import VOTED
-from harness.langid import judge
-from harness.literals import get_literals
-from harness.metrics import Judged, score
-from harness.metrics.registry import metric_info
+from harness.kinds import get_kind
 from harness.parallel import even_bounds, fork_workers, forked_map
-from harness.parsers import get_parser
-from harness.record import (
-    Completion,
-    GapRecord,
-    Manifest,
-    SampleRecord,
-    ScoreRecord,
-    TaskInfo,
-)
+from harness.record import GapRecord, Manifest, SampleRecord, ScoreRecord, TaskInfo
 from harness.scoring import aggregate
-from harness.translation.cleaning import clean_translation
-from harness.translation.keys import pair_of, translation_languages
 from harness.translation.scoring import score_corpora
-
-Scores = dict[str, float]
 
 
 @dataclass(frozen=True)
@@ -59,14 +38,13 @@ def score_run(manifest: Manifest, samples: Sequence[SampleRecord]) -> Scored:
     cells (per-sample metrics averaged, corpus metrics of translations) and the paired gaps."""
     detector = manifest.langid.detector
     for name, task in manifest.tasks.items():
-        if task.parser is None and task.kind != _MT:
+        if task.parser is None and get_kind(task.kind).parsed:
             raise PolyevalError(
                 f"task {name} was run before runs recorded how answers are parsed "
                 f"(run format {manifest.format}): run it again to score it"
             )
     scored = score_samples(samples, manifest.tasks, detector)
-    corpus = {name: task.metrics for name, task in manifest.tasks.items() if task.kind == _MT}
-    scored, corpus_scores = score_corpora(scored, corpus)
+    scored, corpus_scores = score_corpora(scored, corpus_metrics(manifest.tasks))
     cells = aggregate(scored) + corpus_scores
     return Scored(scored, cells, paired_gaps(scored, comparisons(manifest)))
 
@@ -81,9 +59,15 @@ def comparisons(manifest: Manifest) -> dict[tuple[str, str], str]:
     }
 
 
+def corpus_metrics(tasks: Mapping[str, TaskInfo]) -> dict[str, list[str]]:
+    """Task -> its metrics computed over each corpus, for the tasks whose kind has a corpus
+    step (translation: each pair's corpus, with a sentence score per sample)."""
+    found = {name: get_kind(task.kind).corpus_metrics(task.metrics) for name, task in tasks.items()}
+    return {name: metrics for name, metrics in found.items() if metrics is not None}
+
+
 # ---- each sample
 
-_MT = "translation"
 PARALLEL_MIN_SAMPLES = 2000
 """Below this many samples they are scored in this process: forking does not pay."""
 _MIN_CHUNK = 500  # samples per worker process, at least
@@ -128,115 +112,4 @@ def score_sample(sample: SampleRecord, task: TaskInfo, detector: str) -> SampleR
     """One sample's record with what scoring makes of its answers (a failed request: none)."""
     if sample.output is None:
         return sample.model_copy(update=_UNSCORED)
-    if task.kind == _MT:
-        return sample.model_copy(update=_UNSCORED | _translation(sample, detector))
-    variant = task.variants.get(sample.variant)
-    expected = expected_language(variant.reply_language if variant else None, sample.language)
-    first = _answer(sample, task, sample.output, sample.reasoning, sample.finish_reason)
-    language, details = language_scores(
-        sample.output, sample.reasoning, expected, _primary(task, first[1]), detector, task.metrics
-    )
-    scores = first[1] | language
-    completions = [_further(sample, task, c, expected, detector) for c in sample.completions]
-    if completions:
-        scores |= _at_k(sample, task, (first[0], scores), completions)
-    scoring = {"parsed": first[0], "scores": scores, "completions": completions}
-    return sample.model_copy(update=_UNSCORED | details | scoring)
-
-
-def _answer(
-    sample: SampleRecord, task: TaskInfo, text: str, reasoning: str | None, finish: str | None
-) -> tuple[str | None, Scores]:
-    """A completion parsed and scored by the task's per-sample metrics (and parse_rate)."""
-    assert task.parser is not None, "score_run refuses tasks without a recorded parser"
-    parser = get_parser(task.parser)
-    literals = get_literals(sample.language)
-    parsed = parser(
-        text,
-        literals,
-        tuple(sample.choices),
-        complete=finish != "length",
-        prompt=sample.prompt,
-        form=task.gold_form,
-    )
-    judged = Judged(parsed, sample, text, finish)
-    return parsed, score([*task.metrics, "parse_rate"], judged)
-
-
-def _primary(task: TaskInfo, scores: Scores) -> float | None:
-    return scores.get(task.metrics[0]) if task.metrics else None
-
-
-def _further(
-    sample: SampleRecord, task: TaskInfo, completion: Completion, expected: str, detector: str
-) -> Completion:
-    parsed, scores = _answer(
-        sample, task, completion.output, completion.reasoning, completion.finish_reason
-    )
-    language, _ = language_scores(
-        completion.output,
-        completion.reasoning,
-        expected,
-        _primary(task, scores),
-        detector,
-        task.metrics,
-    )
-    return completion.model_copy(update={"parsed": parsed, "scores": scores | language})
-
-
-def _at_k(
-    sample: SampleRecord,
-    task: TaskInfo,
-    first: tuple[str | None, Scores],
-    others: Sequence[Completion],
-) -> Scores:
-    """mean@k, pass@k and maj@k of the task's primary metric over the k completions."""
-    if not task.metrics:
-        return {}
-    metric, k = task.metrics[0], 1 + len(others)
-    every = (first[1], *(c.scores for c in others))
-    values = [v for scores in every if (v := scores.get(metric)) is not None]
-    found: Scores = {}
-    if values:
-        found[f"mean@{k}"] = sum(values) / len(values)
-        if set(values) <= {0.0, 1.0}:
-            found[f"pass@{k}"] = max(values)
-    info = metric_info(metric)
-    if task.kind in VOTED and info is not None and info.computed == "answer":
-        voted = Judged(majority([first[0], *(c.parsed for c in others)]), sample)
-        found[f"maj@{k}"] = info.measure(voted)
-    return found
-
-
-def majority(answers: Sequence[str | None]) -> str | None:
-    """The most common answer (None ones left out); a tie goes to the one given first."""
-    counts = Counter(a for a in answers if a is not None)
-    if not counts:
-        return None
-    top = max(counts.values())
-    return next(a for a in answers if a is not None and counts[a] == top)
-
-
-def _translation(sample: SampleRecord, detector: str) -> dict[str, Any]:
-    """A translation, cleaned of what wraps it, judged for its language (and a round trip's
-    pivot leg for the pivot's); what was stripped goes into the record."""
-    assert sample.output is not None
-    source_language, target_language = translation_languages(sample.language)
-    cleaned = clean_translation(
-        sample.output, str(sample.fields.get("source", "")), source_language, target_language
-    )
-    language, details = language_scores(
-        cleaned.text, sample.reasoning, target_language, None, detector
-    )
-    update: dict[str, Any] = details | {
-        "parsed": cleaned.text,
-        "scores": {"parse_rate": float(bool(cleaned.text)), **language},
-    }
-    if cleaned.stripped:
-        update["stripped"] = list(cleaned.stripped)
-    pair = pair_of(sample.language)
-    if pair is not None and pair.round_trip:
-        update["round_trip"] = True
-        if sample.pivot:
-            update["pivot_langid"] = judge(sample.pivot, pair.target, detector).as_record()
-    return update
+    return sample.model_copy(update=_UNSCORED | get_kind(task.kind).score(sample, task, detector))

@@ -38,10 +38,9 @@ from harness.record import (
 from harness.registry import TaskRegistry
 from harness.report import breakdowns, gap_tables, lcb_table, score_table, unjudged_cells
 from harness.runner import Counts as RunCounts
-from harness.runner import Stopped, execute
+from harness.runner import Stopped, generate
 from harness.scorer import score_run
 from harness.summary import summarize
-from harness.translation.round_trip import combine, fold, second_leg
 
 REFRESH_S = 0.1  # the progress bar's refresh interval
 
@@ -264,18 +263,12 @@ async def _generate(
                 shown[0] = now
                 bar.refresh()
 
+        def more(legs: int) -> None:  # round trips: their way back is asked next
+            bar.update(job, total=len(plan.requests) + legs, description="round trips")
+
         try:
-            execution = await execute(plan, backend, cache, advance)
-            records = execution.records(plan)
-            back = second_leg(plan, execution.answered)
-            stopped = execution.stopped
-            if back is not None and stopped is None:  # round trips: translate back
-                total = len(plan.requests) + len(back.requests)
-                bar.update(job, total=total, description="round trips")
-                second = await execute(back, backend, cache, advance)
-                records = fold(records, second.records(back))
-                execution, stopped = combine(execution, second), second.stopped
-            return Generated(records, execution.counts, execution.timings, stopped)
+            done = await generate(plan, backend, cache, advance, more)
+            return Generated(done.records, done.counts, done.timings, done.stopped)
         finally:
             await backend.aclose()
 

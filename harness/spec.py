@@ -23,7 +23,6 @@ from harness.families import Family
 from harness.schema import read_model
 from harness.yamlfile import line_of
 
-Kind = Literal["multiple_choice", "short_answer", "extractive_qa", "translation"]
 FileFormat = Literal["tsv", "csv", "jsonl", "json", "squad", "timeqa", "parquet", "lines"]
 
 
@@ -222,7 +221,7 @@ class PredictionsFormat(_Strict):
 class TaskSpec(_Strict):
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     version: str
-    kind: Kind
+    kind: str  # a row of harness.kinds.KINDS
     description: str = ""
     citation: str = ""
     license: str = ""
@@ -242,6 +241,20 @@ class TaskSpec(_Strict):
     family: Family | None = None  # None: as its kind and metrics tell (harness.families)
     generation: Generation = Field(default_factory=dict)
     predictions: PredictionsFormat | None = None  # another tool's output files
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, value: str) -> str:
+        from harness.kinds import KINDS  # not at the top: the kinds build samples from specs
+
+        if value not in KINDS:
+            names = [repr(name) for name in KINDS]
+            raise PydanticCustomError(
+                "literal_error",
+                "Input should be {expected}",
+                {"expected": f"{', '.join(names[:-1])} or {names[-1]}"},
+            )
+        return value
 
     @field_validator("languages", mode="before")
     @classmethod
@@ -284,15 +297,7 @@ def _check_consistency(spec: TaskSpec, path: Path, node: Any) -> None:
                 f"default variant '{name}' is not among variants {sorted(spec.variants)}",
                 where=f"{path}:{line}",
             )
-    if spec.kind == "multiple_choice" and not spec.choices:
-        raise PolyevalError("a multiple_choice task needs `choices`", where=str(path))
-    if (spec.kind == "translation") != (spec.translation is not None):
-        raise PolyevalError(
-            "a translation task needs a `translation` section, and only it may have one",
-            where=str(path),
-        )
-    if spec.kind != "translation" and spec.gold is None:
-        raise PolyevalError("missing field 'gold'", where=str(path))
+    _check_kind(spec, path)
     if spec.translation is not None and spec.translation.pivot not in spec.languages:
         raise PolyevalError(
             f"translation pivot {spec.translation.pivot} is not among the task's languages",
@@ -300,6 +305,23 @@ def _check_consistency(spec: TaskSpec, path: Path, node: Any) -> None:
         )
     for name, variant in spec.variants.items():
         _check_variant(spec, name, variant, path, node)
+
+
+def _check_kind(spec: TaskSpec, path: Path) -> None:
+    """What the task's kind needs of its task.yaml: options, and a `translation` section for
+    language pairs, `gold` for everything else."""
+    from harness.kinds import get_kind  # not at the top: the kinds build samples from specs
+
+    kind = get_kind(spec.kind)
+    if kind.choices and not spec.choices:
+        raise PolyevalError(f"a {kind.name} task needs `choices`", where=str(path))
+    if kind.pairs != (spec.translation is not None):
+        raise PolyevalError(
+            "a translation task needs a `translation` section, and only it may have one",
+            where=str(path),
+        )
+    if not kind.pairs and spec.gold is None:
+        raise PolyevalError("missing field 'gold'", where=str(path))
 
 
 def _check_variant(spec: TaskSpec, name: str, variant: Variant, path: Path, node: Any) -> None:

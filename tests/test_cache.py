@@ -15,7 +15,8 @@ from pathlib import Path
 from click.testing import Result
 
 from harness.cache import cache_key
-from harness.planner import Selection, build_plan
+from harness.config import RunConfig
+from harness.planner import build_plan
 from harness.records import Request
 from harness.registry import TaskRegistry
 from tests.conftest import REPO, process_command, read_run
@@ -80,7 +81,7 @@ def _wait_for_rows(cache: Path, at_least: int, process: subprocess.Popen[bytes])
 
 
 def _one_request() -> Request:
-    selection = Selection(tasks=["mgsm"], languages=["eng_Latn"], limit=1, source="sample")
+    selection = RunConfig(tasks=["mgsm"], languages=["eng_Latn"], limit=1, source="sample")
     return build_plan(TaskRegistry(), selection).requests[0]
 
 
@@ -110,7 +111,7 @@ def test_changing_the_template_changes_the_cache_key(tmp_path: Path) -> None:
     (tasks / "mgsm" / "mgsm.j2").write_text(
         template.replace("{{ question }}", "{{ question }} ({{ lit.answer }})")
     )
-    selection = Selection(tasks=["mgsm"], languages=["eng_Latn"], limit=1, source="sample")
+    selection = RunConfig(tasks=["mgsm"], languages=["eng_Latn"], limit=1, source="sample")
     edited = build_plan(TaskRegistry([tasks]), selection).requests[0]
     original = _one_request()
     identity = {"kind": "baseline", "model": "reference"}

@@ -14,11 +14,12 @@ import pytest
 from click.testing import Result
 
 from harness.cli import DETECTOR_CHOICES
+from harness.config import RunConfig
 from harness.errors import PolyevalError
 from harness.langid import DETECTORS
 from harness.langid.lcb import harmonic_mean, lcb_check, tokenize
 from harness.paths import TASKS_DIR
-from harness.planner import Selection, build_plan
+from harness.planner import build_plan
 from harness.record import ScoreRecord
 from harness.registry import TaskRegistry
 from harness.summary import lcb_records
@@ -123,7 +124,7 @@ def test_averages_per_source_and_language_by_hand() -> None:
 
 
 def _cantonese_predictions(path: Path) -> Path:
-    selection = Selection(tasks=["lcb"], source="sample", variants=["crosslingual"],
+    selection = RunConfig(tasks=["lcb"], source="sample", variants=["crosslingual"],
                           languages=["zho_Hans"])  # fmt: skip
     requests = build_plan(TaskRegistry(), selection).requests
     assert requests
@@ -168,7 +169,7 @@ def test_an_unknown_detector_is_refused(evaluate: Callable[..., Result], tmp_pat
     result = evaluate("run --model baseline:reference --tasks lcb --source sample --langid x")
     assert result.exit_code == 2 and "--langid" in result.output
     with pytest.raises(PolyevalError, match="unknown language detector 'x'"):
-        build_plan(TaskRegistry(), Selection(tasks=["lcb"], source="sample", langid="x"))
+        build_plan(TaskRegistry(), RunConfig(tasks=["lcb"], source="sample", langid="x"))
 
 
 def test_copying_the_prompt_is_the_floor_of_the_crosslingual_setting(
@@ -197,7 +198,7 @@ def test_evaluate_langid_shows_what_failed_lcb(evaluate: Callable[..., Result]) 
 def _lcb_outputs_file(path: Path) -> Path:
     """The sample answered in the layout of LCB's published completions (outputs/*.csv):
     fluent replies in the monolingual setting, English ones in the cross-lingual one."""
-    requests = build_plan(TaskRegistry(), Selection(tasks=["lcb"], source="sample")).requests
+    requests = build_plan(TaskRegistry(), RunConfig(tasks=["lcb"], source="sample")).requests
     english = "I think this is a very good question, and here is my detailed answer."
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)

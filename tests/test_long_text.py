@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from harness.config import RunConfig
 from harness.langid import judge, lcb_check
 from harness.langid.lcb import judged_lines
 from harness.langid.text import MAX_LINE_CHARS, MAX_TEXT_CHARS
-from harness.planner import Selection, build_plan
+from harness.planner import build_plan
 from harness.registry import TaskRegistry
 from tests.conftest import REPO, process_command, read_run
 
@@ -43,7 +44,7 @@ def test_evaluate_langid_survives_a_200000_character_line(tmp_path: Path, detect
 
 
 def test_predictions_with_a_200000_character_line_are_scored(tmp_path: Path) -> None:
-    selection = Selection(tasks=["lcb"], source="sample", languages=["jpn_Jpan"])
+    selection = RunConfig(tasks=["lcb"], source="sample", languages=["jpn_Jpan"])
     ids = sorted({r.sample_id for r in build_plan(TaskRegistry(), selection).requests})[:3]
     outputs = [LONG_LINE, f"{JAPANESE}\n{LONG_LINE}", f"{LONG_LINE}\n{JAPANESE}"]
     path = tmp_path / "outputs.jsonl"

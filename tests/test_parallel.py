@@ -14,9 +14,10 @@ import pytest
 from harness import parallel, runner, scorer
 from harness.backends.baseline import create
 from harness.backends.options import BackendOptions
+from harness.config import RunConfig
 from harness.manifest import task_info
 from harness.parallel import forked_map
-from harness.planner import Selection, build_plan
+from harness.planner import build_plan
 from harness.record import SampleRecord, TaskInfo
 from harness.registry import TaskRegistry
 from harness.scorer import score_samples
@@ -55,7 +56,7 @@ def test_no_fork_while_another_thread_runs(monkeypatch: pytest.MonkeyPatch) -> N
 
 
 def _answered(tmp_path: Path) -> tuple[list[SampleRecord], dict[str, TaskInfo]]:
-    selection = Selection(tasks=["lcb", "mgsm", "flores_v1"], source="sample")
+    selection = RunConfig(tasks=["lcb", "mgsm", "flores_v1"], source="sample")
     plan = build_plan(TaskRegistry(), selection)
     backend = create("random", BackendOptions())
 

@@ -10,7 +10,8 @@ import pytest
 
 from harness.backends import create_backend
 from harness.backends.options import BackendOptions
-from harness.planner import Selection, build_plan
+from harness.config import RunConfig
+from harness.planner import build_plan
 from harness.records import Request, Response
 from harness.registry import TaskRegistry
 from harness.stats import wilson_interval
@@ -18,7 +19,7 @@ from tests.conftest import REPO, run_process
 
 
 def _requests(**kwargs: object) -> list[Request]:
-    selection = Selection(source="sample", **kwargs)  # type: ignore[arg-type]
+    selection = RunConfig(source="sample", **kwargs)  # type: ignore[arg-type]
     return build_plan(TaskRegistry(), selection).requests
 
 
@@ -72,7 +73,7 @@ def test_english_cot_keeps_the_question_native_and_the_reasoning_english() -> No
 
 
 def test_belebele_options_are_lettered_and_the_gold_is_a_letter() -> None:
-    selection = Selection(tasks=["belebele"], languages=["urd_Arab"], limit=3, source="sample")
+    selection = RunConfig(tasks=["belebele"], languages=["urd_Arab"], limit=3, source="sample")
     plan = build_plan(TaskRegistry(), selection)
     request = plan.requests[0]
     sample = plan.samples[request.key]

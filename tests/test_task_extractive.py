@@ -17,12 +17,13 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import Result
 
+from harness.config import RunConfig
 from harness.data.readers import read_rows
 from harness.errors import PolyevalError
 from harness.literals import get_literals
 from harness.metrics.squad import answer_tokens, exact_match, token_f1
 from harness.parsers import parse_span
-from harness.planner import Selection, build_plan
+from harness.planner import build_plan
 from harness.registry import TaskRegistry
 from harness.spec import FileLayout, HubSource
 from harness.task_literals import task_literals
@@ -616,7 +617,7 @@ def test_prompt_shows_passage_question_and_instruction(
 def test_reference_keeps_the_digits_of_an_extractive_answer() -> None:
     """A span is copied as written: the baseline must not localise its digits."""
     registry = TaskRegistry()
-    plan = build_plan(registry, Selection(tasks=["xquad"], languages=["arb_Arab"], source="sample"))
+    plan = build_plan(registry, RunConfig(tasks=["xquad"], languages=["arb_Arab"], source="sample"))
     assert plan.requests
     assert all(r.hints.digits == "0123456789" for r in plan.requests)
     literals = get_literals("arb_Arab")  # Arabic-Indic digits in the literals table

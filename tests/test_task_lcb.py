@@ -13,9 +13,10 @@ import pytest
 from click.testing import Result
 
 from harness.cli import main
+from harness.config import RunConfig
 from harness.errors import PolyevalError
 from harness.paths import TASKS_DIR
-from harness.planner import Selection, build_plan
+from harness.planner import build_plan
 from harness.registry import TaskRegistry
 from harness.spec import load_spec
 from tests.conftest import scores_of
@@ -63,7 +64,7 @@ EXPECTED_LINE_PASS = {"fr": 7 / 10, "ja": 4 / 10, "ar": 3 / 10, "de": 6 / 10}
 
 
 def _plan(data_dir: Path) -> list[Any]:
-    selection = Selection(tasks=["lcb"], data_dir=data_dir, source="local")
+    selection = RunConfig(tasks=["lcb"], data_dir=data_dir, source="local")
     return build_plan(TaskRegistry(), selection).requests
 
 
@@ -130,7 +131,7 @@ def test_the_sample_runs_with_the_reference_baseline(
 def test_english_replies_to_the_crosslingual_sample_all_fail(
     evaluate: Callable[..., Result], tmp_path: Path, langid: str
 ) -> None:
-    selection = Selection(tasks=["lcb"], source="sample", variants=["crosslingual"])
+    selection = RunConfig(tasks=["lcb"], source="sample", variants=["crosslingual"])
     ids = [r.sample_id for r in build_plan(TaskRegistry(), selection).requests]
     assert len(ids) == len(set(ids)) == SAMPLE_PROMPTS["crosslingual"]
     path = tmp_path / "english.jsonl"
@@ -214,7 +215,7 @@ def test_a_variant_selects_rows_only_by_a_breakdown(tmp_path: Path) -> None:
 def test_limit_takes_the_first_prompts_of_each_setting() -> None:
     """`--limit N` on lcb: the first N prompts of each setting and language, not the first N
     read (the files of one setting come first: the other would be left empty)."""
-    plan = build_plan(TaskRegistry(), Selection(tasks=["lcb"], source="sample", limit=2))
+    plan = build_plan(TaskRegistry(), RunConfig(tasks=["lcb"], source="sample", limit=2))
     counts = Counter((r.variant, r.language) for r in plan.requests)
     for setting in SETTINGS:
         assert (
@@ -229,5 +230,5 @@ def test_limit_takes_the_first_prompts_of_each_setting() -> None:
     samples = plan.task("lcb").samples[None]
     assert len(samples["fra_Latn"]) == 4 and len(samples["eng_Latn"]) == 2
     # a task without such variants is limited as it is read
-    mgsm = build_plan(TaskRegistry(), Selection(tasks=["mgsm"], source="sample", limit=2))
+    mgsm = build_plan(TaskRegistry(), RunConfig(tasks=["mgsm"], source="sample", limit=2))
     assert set(Counter(r.language for r in mgsm.requests).values()) == {2}

@@ -19,7 +19,8 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import Result
 
-from harness.planner import Selection, TaskPlan, build_plan
+from harness.config import RunConfig
+from harness.planner import TaskPlan, build_plan
 from harness.registry import TaskRegistry
 from harness.translation.keys import Pair
 from harness.translation.pairs import pair_exemplars
@@ -54,7 +55,7 @@ needs_metrics = pytest.mark.skipif(
 
 
 def _plan(task: str, **selection: Any) -> TaskPlan:
-    return build_plan(TaskRegistry(), Selection(tasks=[task], **selection)).tasks[0]
+    return build_plan(TaskRegistry(), RunConfig(tasks=[task], **selection)).tasks[0]
 
 
 def _both_ways(languages: set[str]) -> set[str]:
@@ -115,7 +116,7 @@ def test_five_shot_exemplars_come_from_the_dev_split(task: str) -> None:
         assert not {e["target"] for e in exemplars} & {s.gold for s in evaluated}
         assert all(e["source_code"] == pair.source for e in exemplars)
     requests = build_plan(
-        TaskRegistry(), Selection(tasks=[task], source="sample", variants=["five_shot"])
+        TaskRegistry(), RunConfig(tasks=[task], source="sample", variants=["five_shot"])
     ).requests
     assert len(requests) == rows * len(_both_ways(languages))
     assert all(len([m for m in r.messages if m.role == "assistant"]) == 5 for r in requests)
@@ -127,7 +128,7 @@ def test_smol_holds_its_exemplars_out_of_the_evaluated_sentences() -> None:
     exemplars = pair_exemplars(plan.task, plan.source, Pair("lug_Latn", EN))
     assert len(exemplars) == rows and all("parallel_id" in e for e in exemplars)
     requests = build_plan(
-        TaskRegistry(), Selection(tasks=["smol"], source="sample", variants=["five_shot"])
+        TaskRegistry(), RunConfig(tasks=["smol"], source="sample", variants=["five_shot"])
     ).requests
     assert len(requests) == (rows - 5) * len(_both_ways(languages))
 

@@ -14,10 +14,11 @@ from typing import Any
 import pytest
 from click.testing import Result
 
+from harness.config import RunConfig
 from harness.data.readers import read_aligned
 from harness.errors import PolyevalError
 from harness.paths import TASKS_DIR
-from harness.planner import Selection, build_plan
+from harness.planner import build_plan
 from harness.registry import TaskRegistry
 from harness.translation.keys import Pair, pair_of
 from harness.translation.pairs import parse_pair, select_pairs
@@ -101,7 +102,7 @@ def test_directions_and_language_filter_choose_the_pairs() -> None:
 
 
 def test_ntrex_defaults_to_the_direction_it_was_translated_in() -> None:
-    plan = build_plan(TaskRegistry(), Selection(tasks=["ntrex"], source="sample"))
+    plan = build_plan(TaskRegistry(), RunConfig(tasks=["ntrex"], source="sample"))
     assert plan.tasks[0].languages == [
         "eng_Latn-ben_Beng",
         "eng_Latn-deu_Latn",
@@ -166,7 +167,7 @@ variants:
 
 def test_languages_in_separate_files_are_joined_by_parallel_id(tmp_path: Path) -> None:
     registry = TaskRegistry([_per_language_task(tmp_path)])
-    plan = build_plan(registry, Selection(tasks=["toy_mt"], source="sample"))
+    plan = build_plan(registry, RunConfig(tasks=["toy_mt"], source="sample"))
     task = plan.tasks[0]
     from_german = task.samples[None]["deu_Latn-eng_Latn"]
     assert [(s.id, s.fields["source"], s.gold) for s in from_german] == [

@@ -7,11 +7,13 @@ import shutil
 from pathlib import Path
 
 from harness.errors import PolyevalError
+from harness.kinds import KINDS as ALL_KINDS
 from harness.spec import TaskSpec
 
 TEMPLATES = Path(__file__).parent / "templates"
 PLACEHOLDER = "__NAME__"
-KINDS = ("multiple_choice", "short_answer", "extractive_qa", "translation")
+KINDS = tuple(name for name in ALL_KINDS if (TEMPLATES / name).is_dir())
+"""The kinds that have a task folder to start from, in templates/."""
 
 
 def scaffold(name: str, kind: str, tasks_dir: Path) -> Path:

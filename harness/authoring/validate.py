@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from harness.errors import PolyevalError, SkipRow
+from harness.kinds import get_kind
 from harness.registry import Task
 from harness.schema import describe_field
 from harness.schema import problems as problems_of
@@ -106,17 +107,18 @@ def _drop(data: Any, loc: list[str | int]) -> None:
 
 def _data(task: Task, data_dir: Path | None, problems: Problems) -> dict[str, list[Any]]:
     """Each language's samples (pair key for translation), every row problem reported."""
+    from harness.config import RunConfig
     from harness.data.sources import SourceChoice, select_source
-    from harness.planner import Selection, translation_samples
 
     spec = task.spec
     try:
         choice: SourceChoice = "local" if data_dir is not None else "sample"
         source, _ = select_source(spec, task.folder, choice, data_dir, None)
-        if spec.translation is not None:
-            selection = Selection(tasks=[spec.name], data_dir=data_dir)
+        kind = get_kind(spec.kind)
+        if kind.pairs:  # a pair's samples are built from several languages' rows at once
+            selection = RunConfig(tasks=[spec.name], data_dir=data_dir)
             variants = [v for v, s in spec.variants.items() if s.source is None]
-            loaded = translation_samples(task, source, variants, selection)
+            loaded = kind.load(task, source, variants, selection, None)
             return {key: value.samples for key, value in loaded.items()}
         languages = source.languages()
     except PolyevalError as exc:
@@ -150,7 +152,7 @@ def _samples(task: Task, rows: list[Any], language: str, problems: Problems) -> 
             if record is None:
                 continue
         try:
-            if spec.kind == "multiple_choice" and spec.gold is not None:
+            if get_kind(spec.kind).choices and spec.gold is not None:
                 raw = column(record, spec.gold.field, spec, where)
                 if gold_answer(spec.gold, raw, len(spec.choices)) is None:
                     problems.add(

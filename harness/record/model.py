@@ -25,6 +25,8 @@ from pydantic import (
     model_serializer,
 )
 
+from harness.records import Pair, pair_of
+
 FORMAT = 2
 """The run folder's format. 1: before samples were recorded whole (no `format` key): such runs
 are read for display, but cannot be scored again."""
@@ -140,6 +142,18 @@ class SampleRecord(Record):
     @property
     def key(self) -> tuple[str, str, str, str]:
         return (self.task, self.variant, self.language, self.sample_id)
+
+    @property
+    def pair(self) -> Pair | None:
+        """A translation's pair, read from the key its record has for `language`."""
+        return pair_of(self.language)
+
+    @property
+    def scored_language(self) -> str:
+        """The language its answer should be in: its own, a pair's target, or after a round
+        trip the source again."""
+        pair = self.pair
+        return pair.reference_language if pair is not None else self.language
 
     @property
     def accepted(self) -> tuple[str, ...]:

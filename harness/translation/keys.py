@@ -1,41 +1,14 @@
-"""Translation pair keys: a pair's key, `npi_Deva-eng_Latn`, takes the place of a language
-everywhere a run is keyed by language (requests, scores, tables); a round trip's key names all
-three legs, `npi_Deva-eng_Latn-npi_Deva`. Standard library only: analysis reads keys without
-loading the data sources."""
+"""Translation pair keys: a pair's key, `npi_Deva-eng_Latn`, is the `language` of every record
+written for it (samples, scores, tables); a round trip's key names all three legs,
+`npi_Deva-eng_Latn-npi_Deva`. The typed Pair and its key are the in-memory records'
+(harness.records); this module reads the language a written key is scored in. Standard
+library only: analysis reads keys without loading the data sources."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from harness.records import SEPARATOR, Pair, pair_of
 
-SEPARATOR = "-"
-
-
-@dataclass(frozen=True, slots=True)
-class Pair:
-    source: str
-    target: str
-    round_trip: bool = False  # source -> target -> source
-
-    @property
-    def key(self) -> str:
-        legs = [self.source, self.target] + ([self.source] if self.round_trip else [])
-        return SEPARATOR.join(legs)
-
-    @property
-    def reference_language(self) -> str:
-        """The language of what is scored: the target, or the source after a round trip."""
-        return self.source if self.round_trip else self.target
-
-    def reversed(self) -> Pair:
-        return Pair(self.target, self.source)
-
-
-def pair_of(key: str) -> Pair | None:
-    """The pair a run key stands for, or None for a plain language code."""
-    if SEPARATOR not in key:
-        return None
-    legs = key.split(SEPARATOR)
-    return Pair(legs[0], legs[1], round_trip=len(legs) == 3)
+__all__ = ["SEPARATOR", "Pair", "pair_of", "scored_language"]
 
 
 def scored_language(key: str) -> str:
@@ -43,13 +16,3 @@ def scored_language(key: str) -> str:
     target, or after a round trip the source again."""
     pair = pair_of(key)
     return pair.reference_language if pair is not None else key
-
-
-def translation_languages(key: str) -> tuple[str, str]:
-    """The language a scored output translates from, and the one it is written in."""
-    pair = pair_of(key)
-    if pair is None:
-        return key, key
-    if pair.round_trip:  # the scored leg goes back from the pivot to the source
-        return pair.target, pair.source
-    return pair.source, pair.target

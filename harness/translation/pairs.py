@@ -141,7 +141,7 @@ def load_pair(task: Task, source: DataSource, pair: Pair, limit: int | None) -> 
     partner = {
         lang: _joined(task, source, lang) for lang in needed if not _has(spec, rows, lang, main)
     }
-    loaded = Loaded([])
+    loaded = Loaded([], pair=pair)
     for index, (where, record) in enumerate(rows.rows):
         if limit is not None and len(loaded.samples) >= limit:
             break
@@ -236,6 +236,7 @@ def _sample(
         gold=texts[pair.reference_language],
         parallel_id=parallel_id,
         meta=meta,
+        pair=pair,
     )
 
 

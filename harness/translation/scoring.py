@@ -11,17 +11,15 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
-from harness.metrics import CORPUS
 from harness.record import SampleRecord, ScoreRecord
-from harness.translation.keys import translation_languages
 
 
 def score_corpora(
     samples: Sequence[SampleRecord], metrics: Mapping[str, Sequence[str]], seed: int = 12345
 ) -> tuple[list[SampleRecord], list[ScoreRecord]]:
-    """Corpus scores per task x variant x pair for the tasks in `metrics` (task -> its
-    metrics), and the samples with each one's sentence chrF++ added. Failed requests are left
-    out of the corpus: missing, not wrong."""
+    """Corpus scores per task x variant x pair for the tasks in `metrics` (task -> its corpus
+    metrics: harness.scorer.corpus_metrics), and the samples with each one's sentence chrF++
+    added. Failed requests are left out of the corpus: missing, not wrong."""
     from harness.metrics.translation import corpus_scores  # sacrebleu: loaded when needed
 
     groups: dict[tuple[str, str, str], list[int]] = defaultdict(list)
@@ -33,9 +31,8 @@ def score_corpora(
     for (task, variant, language), indices in sorted(groups.items()):
         hypotheses = [samples[i].parsed or "" for i in indices]
         references = [list(samples[i].accepted) for i in indices]
-        target = translation_languages(language)[1]
-        wanted = [m for m in metrics[task] if m in CORPUS]
-        outcome = corpus_scores(hypotheses, references, target, wanted, seed=seed)
+        target = samples[indices[0]].scored_language
+        outcome = corpus_scores(hypotheses, references, target, list(metrics[task]), seed=seed)
         for i, sentence in zip(indices, outcome.sentence_chrf, strict=True):
             scores = {**samples[i].scores, "sentence_chrf": sentence / 100}
             updated[i] = samples[i].model_copy(update={"scores": scores})
