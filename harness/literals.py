@@ -9,7 +9,6 @@ to none: the parsers read each language's together with English's.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import logging
@@ -18,11 +17,26 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    RootModel,
+    field_validator,
+    model_validator,
+)
 
 from harness.errors import PolyevalError
 from harness.paths import PROMPTS_DIR
-from harness.yamlfile import line_of, load_yaml
+from harness.schema import (
+    Loc,
+    Problem,
+    Where,
+    at_line,
+    describe_field,
+    did_you_mean,
+    read_model,
+    validate,
+)
 
 REFERENCE_LANGUAGE = "eng_Latn"
 # Number-format keys do not inherit English: a missing value means the ASCII convention.
@@ -40,6 +54,8 @@ LOCAL_DEFAULTS: dict[str, object] = {
     "ordinals": (),
     "thousands_also": (),
 }
+
+_NOT_MAPPING = "expected a mapping of language codes to literals"
 
 _log = logging.getLogger(__name__)
 
@@ -135,6 +151,39 @@ class Literals(BaseModel):
 KEYS: tuple[str, ...] = tuple(name for name in Literals.model_fields if name != "language")
 
 
+class _Row(BaseModel):
+    """One row of the table as written: any of the keys (Literals checks the merged row)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    question: str | None = None
+    answer: str | None = None
+    passage: str | None = None
+    options: str | None = None
+    step_by_step_answer: str | None = None
+    the_answer_is: str | None = None
+    answer_words: tuple[str, ...] | None = None
+    choice_labels: tuple[str, ...] | None = None
+    native_labels: tuple[str, ...] | None = None
+    copulas: tuple[str, ...] | None = None
+    hedges: tuple[str, ...] | None = None
+    option_words: tuple[str, ...] | None = None
+    ordinals: tuple[tuple[str, ...], ...] | None = None
+    digits: str | None = None
+    decimal_separator: str | None = None
+    thousands_separator: str | None = None
+    thousands_also: tuple[str, ...] | None = None
+    colon: str | None = None
+    full_stop: str | None = None
+    mcq_instruction: str | None = None
+    cot_instruction: str | None = None
+    direct_instruction: str | None = None
+
+
+class _Table(RootModel[dict[str, _Row | None]]):
+    """The table as written: language code -> its row (empty rows allowed)."""
+
+
 def default_table_path() -> Path:
     return PROMPTS_DIR / "literals.yaml"
 
@@ -168,76 +217,76 @@ def _get(language: str, path: Path) -> Literals:
 @lru_cache(maxsize=16)
 def _load_table(path: Path) -> dict[str, Literals]:
     shown = _shown(path)
-    try:
-        data, root = load_yaml(path)
-    except PolyevalError as exc:  # name the file the way users know it
-        where = exc.where.replace(str(path), shown, 1) if exc.where else shown
-        raise PolyevalError(exc.message, where=where) from None
-    _check_keys(data, root, shown)
-    rows: dict[str, dict[str, Any]] = data
+    table, root = read_model(
+        path, _Table, shown=shown, not_mapping=_NOT_MAPPING, describe=_describe
+    )
+    where = at_line(shown, root)
+    _check_twice(root, shown)
+    rows = {
+        lang: row.model_dump(exclude_unset=True) if row else {} for lang, row in table.root.items()
+    }
     reference = rows.get(REFERENCE_LANGUAGE)
     if reference is None:
         raise PolyevalError(f"no {REFERENCE_LANGUAGE} row: it defines every key", where=shown)
     missing = [key for key in KEYS if key not in reference and key not in LOCAL_DEFAULTS]
     if missing:
-        where = _where(shown, root, [REFERENCE_LANGUAGE])
-        raise PolyevalError(f"{REFERENCE_LANGUAGE} must define every key; missing {missing}", where)
-    return {lang: _build(lang, row or {}, reference, root, shown) for lang, row in rows.items()}
+        where_ = where((REFERENCE_LANGUAGE,))
+        raise PolyevalError(
+            f"{REFERENCE_LANGUAGE} must define every key; missing {missing}", where_
+        )
+    return {lang: _build(lang, row, reference, where) for lang, row in rows.items()}
 
 
-def _build(
-    language: str,
-    row: dict[str, Any],
-    reference: dict[str, Any],
-    root: yaml.Node | None,
-    shown: str,
-) -> Literals:
+def _build(language: str, row: dict[str, Any], reference: dict[str, Any], where: Where) -> Literals:
+    """The language's row merged over its fallbacks, checked as a whole."""
     fallback = {**reference, **ASCII_DEFAULTS} if language != REFERENCE_LANGUAGE else {}
     fallback.update(LOCAL_DEFAULTS)
-    try:
-        return Literals.model_validate({**fallback, **row, "language": language})
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        field = str(error["loc"][0]) if error["loc"] else ""
-        loc = [language, field] if field in row else [language]
-        message = f"{language}.{field}: {error['msg']}" if field else f"{language}: {error['msg']}"
-        raise PolyevalError(message, where=_where(shown, root, loc)) from None
+
+    def place(loc: Loc) -> str:  # the key where the row gives it, else the row
+        return where((language, loc[0]) if loc and loc[0] in row else (language,))
+
+    def describe(problem: Problem) -> str:
+        field = str(problem.loc[0]) if problem.loc else ""
+        return f"{language}.{field}: {problem.msg}" if field else f"{language}: {problem.msg}"
+
+    return validate(Literals, {**fallback, **row, "language": language}, place, describe)
 
 
-def _check_keys(data: Any, root: yaml.Node | None, shown: str) -> None:
-    """The file is a mapping of language -> mapping of known keys, each key given once."""
-    if not isinstance(data, dict) or not isinstance(root, yaml.MappingNode):
-        raise PolyevalError("expected a mapping of language codes to literals", where=shown)
-    seen: set[str] = set()
+def _describe(problem: Problem) -> str:
+    """A row's problem named by its language: an unknown key with the key it misspells."""
+    language = problem.loc[0] if problem.loc else ""
+    if problem.kind == "extra_forbidden":
+        key = str(problem.loc[-1])
+        hint = did_you_mean(key, KEYS) or f"; known keys: {', '.join(KEYS)}"
+        return f"{language}: unknown key {key!r}{hint}"
+    if len(problem.loc) == 1:
+        return f"{language}: expected a mapping of keys"
+    if len(problem.loc) > 1:
+        return f"{language}.{problem.loc[1]}: {problem.msg}"
+    return describe_field(problem)
+
+
+def _check_twice(root: yaml.Node | None, shown: str) -> None:
+    """Each language, and each key of a row, is given once (YAML would keep the last)."""
+    if not isinstance(root, yaml.MappingNode):
+        return
+    _once(root, shown, "language {} is given twice")
     for key_node, value_node in root.value:
-        language = str(key_node.value)
-        line = key_node.start_mark.line + 1
-        if language in seen:
-            raise PolyevalError(f"language {language} is given twice", where=f"{shown}:{line}")
-        seen.add(language)
         if isinstance(value_node, yaml.MappingNode):
-            _check_row(language, value_node, shown)
-        elif data[language] is not None:
-            raise PolyevalError(f"{language}: expected a mapping of keys", where=f"{shown}:{line}")
+            _once(value_node, shown, f"{key_node.value}: key {{!r}} is given twice")
 
 
-def _check_row(language: str, node: yaml.MappingNode, shown: str) -> None:
+def _once(node: yaml.MappingNode, shown: str, message: str) -> None:
+    """`message` (its {} the key) for the first key of `node` given a second time, at that
+    line."""
     seen: set[str] = set()
     for key_node, _ in node.value:
         key = str(key_node.value)
-        where = f"{shown}:{key_node.start_mark.line + 1}"
         if key in seen:
-            raise PolyevalError(f"{language}: key {key!r} is given twice", where=where)
+            raise PolyevalError(
+                message.format(key), where=f"{shown}:{key_node.start_mark.line + 1}"
+            )
         seen.add(key)
-        if key not in KEYS:
-            close = difflib.get_close_matches(key, KEYS, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else f"; known keys: {', '.join(KEYS)}"
-            raise PolyevalError(f"{language}: unknown key {key!r}{hint}", where=where)
-
-
-def _where(shown: str, root: yaml.Node | None, loc: list[str]) -> str:
-    line = line_of(root, loc)
-    return f"{shown}:{line}" if line is not None else shown
 
 
 def _shown(path: Path) -> str:

@@ -14,11 +14,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from pydantic import RootModel, StrictStr
+
 from harness.errors import PolyevalError
 from harness.literals import REFERENCE_LANGUAGE
-from harness.yamlfile import line_of, load_yaml
+from harness.schema import Problem, at_line, did_you_mean, read_model
 
 FILE_NAME = "literals.yaml"
+_NOT_ROWS = "expected a mapping of language codes to rows of words"
 
 
 def task_literals(folder: Path, language: str) -> dict[str, Any]:
@@ -32,24 +35,30 @@ def task_literals_hash(folder: Path, language: str) -> str:
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
+class _Table(RootModel[dict[str, dict[str, StrictStr]]]):
+    """The file as written: language code -> key -> words."""
+
+
 @lru_cache(maxsize=64)
 def _load(path: Path) -> dict[str, dict[str, Any]]:
     if not path.is_file():
         return {}
-    data, root = load_yaml(path)
-    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
-        raise PolyevalError(
-            "expected a mapping of language codes to rows of words", where=str(path)
-        )
-    reference = data.get(REFERENCE_LANGUAGE)
+    table, root = read_model(path, _Table, not_mapping=_NOT_ROWS, describe=_describe)
+    reference = table.root.get(REFERENCE_LANGUAGE)
     if reference is None:
         raise PolyevalError(f"no {REFERENCE_LANGUAGE} row: it defines every key", where=str(path))
-    for language, row in data.items():
+    where = at_line(str(path), root)
+    for language, row in table.root.items():
         unknown = [key for key in row if key not in reference]
         if unknown:
-            line = line_of(root, [language, unknown[0]])
-            raise PolyevalError(
-                f"{language}: key {unknown[0]!r} is not in the {REFERENCE_LANGUAGE} row",
-                where=f"{path}:{line}" if line else str(path),
-            )
-    return data
+            hint = did_you_mean(unknown[0], list(reference))
+            message = f"{language}: key {unknown[0]!r} is not in the {REFERENCE_LANGUAGE} row"
+            raise PolyevalError(message + hint, where=where((language, unknown[0])))
+    return dict(table.root)
+
+
+def _describe(problem: Problem) -> str:
+    """A row that is no mapping as such; a value by its language and key."""
+    if len(problem.loc) < 2:
+        return _NOT_ROWS
+    return f"{problem.loc[0]}.{problem.loc[1]}: {problem.msg}"

@@ -20,11 +20,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated
 
-from harness.errors import PolyevalError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, RootModel, StrictStr
+from pydantic_core import PydanticCustomError
+
 from harness.languages import get_language, is_known
-from harness.yamlfile import load_yaml
+from harness.schema import Problem, describe_field, load_model
 
 ARTICLES_PATH = Path(__file__).with_name("articles.yaml")
 
@@ -173,27 +175,62 @@ def _form(item: str) -> str:
     return unicodedata.normalize("NFKC", item.translate(_APOSTROPHES)).lower()
 
 
+def _iso_code(value: object) -> object:
+    if not isinstance(value, str) or not re.fullmatch(r"[a-z]{3}", value):
+        raise PydanticCustomError(
+            "iso_code", "key {code} is not an ISO 639-3 code", {"code": repr(value)}
+        )
+    return value
+
+
+def _strings(value: tuple[str, ...]) -> tuple[str, ...]:
+    if not all(value):
+        raise PydanticCustomError("strings", "strings must not be empty")
+    return value
+
+
+def _elisions(value: tuple[str, ...]) -> tuple[str, ...]:
+    if not all(_form(item).endswith("'") for item in value):
+        raise PydanticCustomError("elisions", "elisions must end with an apostrophe")
+    return value
+
+
+IsoCode = Annotated[str, BeforeValidator(_iso_code)]
+"""A key of a table by language: an ISO 639-3 code ("eng")."""
+_Strings = Annotated[tuple[StrictStr, ...], AfterValidator(_strings)]
+
+
+class _Entry(BaseModel):
+    """One language's row of articles.yaml: what the normalisation removes."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    words: _Strings = ()  # articles as whole words
+    elisions: Annotated[_Strings, AfterValidator(_elisions)] = ()  # "l'", removed before words
+    anywhere: _Strings = ()  # strings removed wherever they are ("ال")
+
+
+class _Articles(RootModel[dict[IsoCode, _Entry]]):
+    """articles.yaml as written: ISO 639-3 code -> its row."""
+
+
 @cache
 def articles_table(path: Path = ARTICLES_PATH) -> dict[str, dict[str, tuple[str, ...]]]:
     """The articles file, checked: ISO 639-3 code -> kind (words, elisions, anywhere) ->
     strings."""
-    data, _ = load_yaml(path)
-    if not isinstance(data, dict):
-        raise PolyevalError("expected a mapping of ISO 639-3 codes", where=str(path))
-    return {str(code): _entry(code, value, path) for code, value in data.items()}
+    table = load_model(
+        path, _Articles, not_mapping="expected a mapping of ISO 639-3 codes", describe=_describe
+    )
+    return {code: entry.model_dump(exclude_unset=True) for code, entry in table.root.items()}
 
 
-def _entry(code: Any, value: Any, path: Path) -> dict[str, tuple[str, ...]]:
-    where = f"{path} ({code})"
-    if not isinstance(code, str) or not re.fullmatch(r"[a-z]{3}", code):
-        raise PolyevalError(f"key {code!r} is not an ISO 639-3 code", where=str(path))
-    if not isinstance(value, dict) or not set(value) <= set(_KINDS):
-        raise PolyevalError(f"expected a mapping with keys among {', '.join(_KINDS)}", where)
-    entry: dict[str, tuple[str, ...]] = {}
-    for kind, items in value.items():
-        if not isinstance(items, list) or not all(isinstance(i, str) and i for i in items):
-            raise PolyevalError(f"'{kind}' must be a list of non-empty strings", where)
-        if kind == "elisions" and not all(_form(i).endswith("'") for i in items):
-            raise PolyevalError("elisions must end with an apostrophe", where)
-        entry[kind] = tuple(items)
-    return entry
+def _describe(problem: Problem) -> str:
+    """The messages the table's readers know: what a row holds, what each list holds."""
+    if problem.kind in ("iso_code", "elisions"):
+        return problem.msg
+    kinds = ", ".join(_KINDS)
+    if problem.kind == "extra_forbidden":
+        return f"{describe_field(problem)} (keys among {kinds})"
+    if len(problem.loc) < 2:
+        return f"{problem.path}: expected a mapping with keys among {kinds}"
+    return f"{problem.loc[0]}: '{problem.loc[1]}' must be a list of non-empty strings"

@@ -18,12 +18,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated
 
-from harness.errors import PolyevalError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    RootModel,
+    StrictStr,
+)
+from pydantic_core import PydanticCustomError
+
 from harness.languages import get_language, is_known
-from harness.metrics.squad import exact_match, token_f1
-from harness.yamlfile import load_yaml
+from harness.metrics.squad import IsoCode, exact_match, token_f1
+from harness.schema import Problem, describe_field, load_model
 
 DATES_PATH = Path(__file__).with_name("dates.yaml")
 ALWAYS = "eng"  # read in every language besides its own
@@ -125,36 +134,55 @@ def _iso(language: str) -> str:
     return get_language(language).iso639_3 if is_known(language) else language[:3].lower()
 
 
+def _forms(value: tuple[str, ...]) -> tuple[str, ...]:
+    if not all(form.strip() for form in value):
+        raise PydanticCustomError("forms", "forms must not be blank")
+    return value
+
+
+_Forms = Annotated[tuple[StrictStr, ...], AfterValidator(_forms)]
+
+
+class _Row(BaseModel):
+    """One language's row of dates.yaml: the forms of each month, January first, and the
+    words a date may hold besides ("in", "year")."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    months: Annotated[tuple[_Forms, ...], Field(min_length=12, max_length=12)]
+    fillers: _Forms = ()
+
+    def words(self) -> DateWords:
+        """The row folded as replies are."""
+        return DateWords(
+            {_fold(form): number for number, forms in enumerate(self.months, 1) for form in forms},
+            frozenset(map(_fold, self.fillers)),
+        )
+
+
+class _Dates(RootModel[dict[IsoCode, _Row]]):
+    """dates.yaml as written: ISO 639-3 code -> its row."""
+
+
 @cache
 def dates_table(path: Path = DATES_PATH) -> dict[str, DateWords]:
     """The date words file, checked: ISO 639-3 code -> its month forms and fillers, folded
     as replies are (NFKC, case-folded)."""
-    data, _ = load_yaml(path)
-    if not isinstance(data, dict):
-        raise PolyevalError("expected a mapping of ISO 639-3 codes", where=str(path))
-    return {str(code): _row(code, value, path) for code, value in data.items()}
-
-
-def _row(code: Any, value: Any, path: Path) -> DateWords:
-    where = f"{path} ({code})"
-    if not isinstance(code, str) or not re.fullmatch(r"[a-z]{3}", code):
-        raise PolyevalError(f"key {code!r} is not an ISO 639-3 code", where=str(path))
-    if not isinstance(value, dict) or not set(value) <= {"months", "fillers"}:
-        raise PolyevalError("expected a mapping with keys months and fillers", where)
-    months = value.get("months", [])
-    if not isinstance(months, list) or len(months) != 12 or not all(map(_forms, months)):
-        raise PolyevalError("'months' must be 12 lists of non-empty strings", where)
-    fillers = value.get("fillers", [])
-    if not _forms(fillers):
-        raise PolyevalError("'fillers' must be a list of non-empty strings", where)
-    return DateWords(
-        {_fold(form): number for number, forms in enumerate(months, start=1) for form in forms},
-        frozenset(map(_fold, fillers)),
+    table = load_model(
+        path, _Dates, not_mapping="expected a mapping of ISO 639-3 codes", describe=_describe
     )
+    return {code: row.words() for code, row in table.root.items()}
 
 
-def _forms(items: Any) -> bool:
-    return isinstance(items, list) and all(isinstance(i, str) and i.strip() for i in items)
+def _describe(problem: Problem) -> str:
+    """The messages the table's readers know: what a row holds, what each list holds."""
+    if problem.kind in ("iso_code", "missing", "extra_forbidden"):
+        return problem.msg if problem.kind == "iso_code" else describe_field(problem)
+    if len(problem.loc) < 2:
+        return f"{problem.path}: expected a mapping with keys months and fillers"
+    if problem.loc[1] == "months":
+        return f"{problem.loc[0]}: 'months' must be 12 lists of non-empty strings"
+    return f"{problem.loc[0]}: 'fillers' must be a list of non-empty strings"
 
 
 def _fold(word: str) -> str:

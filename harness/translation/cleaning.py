@@ -23,17 +23,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
-import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, RootModel, field_validator
+from pydantic_core import PydanticCustomError
 
 from harness.errors import PolyevalError
 from harness.languages import get_language, is_known
 from harness.parsers._text import strip_reasoning
-from harness.yamlfile import line_of, load_yaml
+from harness.schema import Problem, Where, at_line, describe_field, read_model
 
 TABLE_PATH = Path(__file__).with_name("preambles.yaml")
 _SHOWN = "harness/translation/preambles.yaml"
+_NO_ENGLISH = "expected a mapping with an `english` row and language rows"
 
 
 @dataclass(frozen=True)
@@ -341,8 +343,26 @@ class _Row(BaseModel):
     @classmethod
     def _not_blank(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         if any(not phrase.strip() for phrase in value):
-            raise ValueError("phrases must not be empty")
+            raise PydanticCustomError("phrases", "phrases must not be empty")
         return value
+
+
+def _language(key: object) -> object:
+    if key != "english" and not is_known(str(key)):
+        raise PydanticCustomError("language", "unknown language {key}", {"key": repr(key)})
+    return key
+
+
+def _empty_row(value: object) -> object:
+    return value or {}
+
+
+_Language = Annotated[str, BeforeValidator(_language)]
+_RowOrEmpty = Annotated[_Row, BeforeValidator(_empty_row)]
+
+
+class _File(RootModel[dict[_Language, _RowOrEmpty]]):
+    """preambles.yaml as written: `english` or a known language code -> its row."""
 
 
 @dataclass(frozen=True)
@@ -446,36 +466,36 @@ def _fill(pattern: str, fills: dict[str, str]) -> str:
 @lru_cache(maxsize=4)
 def _table(path: Path = TABLE_PATH) -> _Table:
     shown = _SHOWN if path == TABLE_PATH else str(path)
-    data, root = load_yaml(path)
-    if not isinstance(data, dict) or "english" not in data:
-        raise PolyevalError("expected a mapping with an `english` row and language rows", shown)
-    rows: dict[str, _Row] = {}
-    for key, value in data.items():
-        where = f"{shown}:{line_of(root, [key])}"
-        if key != "english" and not is_known(str(key)):
-            raise PolyevalError(f"unknown language {key!r}", where=where)
-        try:
-            rows[str(key)] = _Row.model_validate(value or {})
-        except ValidationError as exc:
-            error = exc.errors()[0]
-            field = ".".join(str(part) for part in error["loc"])
-            raise PolyevalError(f"{key}.{field}: {error['msg']}", where=where) from None
+    data, root = read_model(path, _File, shown=shown, not_mapping=_NO_ENGLISH, describe=_describe)
+    rows = dict(data.root)
+    if "english" not in rows:
+        raise PolyevalError(_NO_ENGLISH, shown)
     english = rows.pop("english")
+    where = at_line(shown, root)
     for key, row in rows.items():
         if row.closings:
-            where = f"{shown}:{line_of(root, [key, 'closings'])}"
-            raise PolyevalError(f"{key}.closings: closings are english only", where=where)
-    _check_patterns(english, shown, root)
+            raise PolyevalError(
+                f"{key}.closings: closings are english only", where((key, "closings"))
+            )
+    _check_patterns(english, where)
     return _Table(english, rows)
 
 
-def _check_patterns(row: _Row, shown: str, root: yaml.Node | None) -> None:
+def _describe(problem: Problem) -> str:
+    """An unknown language as such; a bad phrase list by its place in the table."""
+    if problem.kind == "language":
+        return problem.msg
+    if problem.kind in ("extra_forbidden", "missing"):
+        return describe_field(problem)
+    return f"{problem.path}: {problem.msg}"
+
+
+def _check_patterns(row: _Row, where: Where) -> None:
     """Every English pattern compiles, whatever the placeholders stand for."""
     for key in _KEYS:
         for number, pattern in enumerate(getattr(row, key)):
             try:
                 re.compile(_fill(pattern, dict.fromkeys(_PLACEHOLDERS, "(?:x)")))
             except re.error as exc:
-                line = line_of(root, ["english", key, number])
-                where = f"{shown}:{line}" if line else shown
-                raise PolyevalError(f"english.{key}[{number}]: {exc}", where=where) from None
+                at = where(("english", key, number))
+                raise PolyevalError(f"english.{key}[{number}]: {exc}", where=at) from None

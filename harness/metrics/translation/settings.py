@@ -12,14 +12,16 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated
 
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, StrictBool, StrictStr
+from pydantic_core import PydanticCustomError
 from sacrebleu.metrics.bleu import BLEU
 
 from harness.errors import PolyevalError
 from harness.languages import get_language, is_known
 from harness.metrics.registry import computed_by
-from harness.yamlfile import line_of, load_yaml
+from harness.schema import Problem, describe_field, did_you_mean, load_model
 
 CORPUS_METRICS: tuple[str, ...] = computed_by("corpus")
 """chrf is chrF++ (character 6-grams and word 2-grams), the primary metric; bleu, ter (the
@@ -31,9 +33,61 @@ MetricSettings = dict[str, dict[str, object]]
 """sacrebleu keyword arguments by metric name."""
 
 _CHRF_SETTINGS: dict[str, object] = {"char_order": 6, "word_order": 2, "beta": 2}
-_ROW_KEYS = {"bleu_tokenize": str, "ter_normalized": bool, "ter_asian_support": bool}
-_SECTIONS = ("languages", "scripts")
 _CODE = re.compile(r"([a-z]{3})_([A-Z][a-z]{3})")
+_NOT_SECTIONS = "expected the sections default, languages and scripts"
+
+
+def _tokenizer(value: str) -> str:
+    if value not in BLEU.TOKENIZERS:
+        known = ", ".join(BLEU.TOKENIZERS)
+        raise PydanticCustomError(
+            "tokenizer",
+            "unknown BLEU tokenizer '{value}' (known: {known})",
+            {"value": value, "known": known},
+        )
+    return value
+
+
+Tokenizer = Annotated[StrictStr, AfterValidator(_tokenizer)]
+
+
+class _Row(BaseModel):
+    """A row of the languages or scripts section: the settings it changes."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    bleu_tokenize: Tokenizer | None = None
+    ter_normalized: StrictBool | None = None
+    ter_asian_support: StrictBool | None = None
+
+    def settings(self) -> dict[str, object]:
+        """The settings the row gives, by name."""
+        return self.model_dump(exclude_none=True)
+
+
+class _Default(_Row):
+    """The default row: every setting."""
+
+    bleu_tokenize: Tokenizer
+    ter_normalized: StrictBool
+    ter_asian_support: StrictBool
+
+
+def _empty_is_none(value: object) -> object:
+    return {} if value is None else value
+
+
+_Section = Annotated[dict[str, _Row], BeforeValidator(_empty_is_none)]
+
+
+class _File(BaseModel):
+    """translation.yaml as written."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    default: _Default
+    languages: _Section
+    scripts: _Section
 
 
 @dataclass(frozen=True)
@@ -48,48 +102,22 @@ class Table:
 @cache
 def load_table(path: Path = SETTINGS_PATH) -> Table:
     """The checked table at `path` (read once)."""
-    data, node = load_yaml(path)
-    if not isinstance(data, dict) or set(data) != {"default", *_SECTIONS}:
-        raise PolyevalError("expected the sections default, languages and scripts", where=str(path))
-    sections = {section: _section(data, section, path, node) for section in _SECTIONS}
-    default = _row(data["default"], path, node, ["default"])
-    missing = set(_ROW_KEYS) - set(default)
-    if missing:
-        where = f"{path}:{line_of(node, ['default'])}"
-        raise PolyevalError(f"default must set {', '.join(sorted(missing))}", where=where)
-    return Table(default, sections["languages"], sections["scripts"])
+    data = load_model(path, _File, not_mapping=_NOT_SECTIONS, describe=_describe)
+    return Table(
+        data.default.settings(),
+        {key: row.settings() for key, row in data.languages.items()},
+        {key: row.settings() for key, row in data.scripts.items()},
+    )
 
 
-def _section(
-    data: dict[str, Any], section: str, path: Path, node: Any
-) -> dict[str, dict[str, object]]:
-    """The checked rows of one section (languages or scripts) by key."""
-    rows = data[section] or {}
-    if not isinstance(rows, dict):
-        raise PolyevalError(
-            f"'{section}' must be a mapping", where=f"{path}:{line_of(node, [section])}"
-        )
-    return {str(key): _row(row, path, node, [section, key]) for key, row in rows.items()}
-
-
-def _row(row: object, path: Path, node: Any, loc: list[str]) -> dict[str, object]:
-    """One row, checked: known settings with values of the right type, a known tokenizer."""
-    where = f"{path}:{line_of(node, loc)}"
-    if not isinstance(row, dict):
-        raise PolyevalError(f"'{loc[-1]}' must map settings to values", where=where)
-    for key, value in row.items():
-        kind = _ROW_KEYS.get(key)
-        if kind is None:
-            raise PolyevalError(
-                f"unknown setting '{key}' (known: {', '.join(_ROW_KEYS)})", where=where
-            )
-        if not isinstance(value, kind):
-            raise PolyevalError(f"'{key}' must be a {kind.__name__}", where=where)
-    tokenizer = row.get("bleu_tokenize")
-    if tokenizer is not None and tokenizer not in BLEU.TOKENIZERS:
-        known = ", ".join(BLEU.TOKENIZERS)
-        raise PolyevalError(f"unknown BLEU tokenizer '{tokenizer}' (known: {known})", where=where)
-    return dict(row)
+def _describe(problem: Problem) -> str:
+    """An unknown key of a row is an unknown setting; the tokenizer check says what it is."""
+    if problem.kind == "extra_forbidden" and problem.parent in (_Row, _Default):
+        key = str(problem.loc[-1])
+        return f"unknown setting '{key}'{did_you_mean(key, problem.known())}"
+    if problem.kind == "tokenizer":
+        return problem.msg
+    return describe_field(problem)
 
 
 def _split_code(code: str) -> tuple[str, str]:
