@@ -79,3 +79,26 @@ def test_a_new_metric_is_one_entry_and_sees_the_sample_and_reply(
     # only a metric the registry calls 0/1 says "right in every language" (the values here are
     # 0/1 either way)
     assert ("correct_in_every_language" in kinds) == binary
+
+
+def test_corpus_metrics_run_for_any_kind_that_lists_them(
+    evaluate: Evaluate, tmp_path: Path
+) -> None:
+    folder = tmp_path / "tasks" / "xquad"
+    shutil.copytree(REPO / "tasks" / "xquad", folder)
+    spec = folder / "task.yaml"
+    text = spec.read_text()
+    assert "metrics: [exact_match, f1]" in text
+    spec.write_text(text.replace("metrics: [exact_match, f1]", "metrics: [exact_match, f1, chrf]"))
+    out = tmp_path / "run"
+    result = evaluate(
+        "run --model baseline:reference --tasks xquad --source sample --languages en,de",
+        tasks_dir=tmp_path / "tasks",
+        output=out,
+    )
+    assert result.exit_code == 0, result.output
+    cells = [r for r in json.loads((out / "scores.json").read_text()) if r["metric"] == "chrf"]
+    assert {c["language"] for c in cells} == {"eng_Latn", "deu_Latn"}
+    assert all(c["value"] == 1.0 and c["signature"].startswith("nrefs:") for c in cells)
+    samples = open_run(out).samples()
+    assert all(s.scores["sentence_chrf"] == 1.0 for s in samples)

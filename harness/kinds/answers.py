@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from harness.consistency import expected_language, language_scores
 from harness.data.sources import DataSource
 from harness.errors import PolyevalError
-from harness.kinds.base import phrasing
+from harness.kinds.base import declared_corpus_metrics, phrasing
 from harness.literals import Literals, get_literals
 from harness.metrics import Judged, score
 from harness.metrics.registry import metric_info
@@ -87,7 +87,7 @@ class AnswerKind:
         return details | {"parsed": first[0], "scores": scores, "completions": completions}
 
     def corpus_metrics(self, metrics: Sequence[str]) -> list[str] | None:
-        return None
+        return declared_corpus_metrics(metrics)
 
     def _at_k(
         self,

@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
+from harness.metrics import CORPUS
+
 if TYPE_CHECKING:  # the kinds build samples for the planner and score for the scorer
     from harness.config import RunConfig
     from harness.data.sources import DataSource
@@ -71,6 +73,12 @@ class Kind(Protocol):
     def corpus_metrics(self, metrics: Sequence[str]) -> list[str] | None:
         """The task's metrics computed over a whole corpus; None: the kind has no corpus step."""
         ...
+
+
+def declared_corpus_metrics(metrics: Sequence[str]) -> list[str] | None:
+    """The corpus metrics a task lists (chrF++, BLEU, TER over each language's answers), for
+    any kind; None where it lists none."""
+    return [m for m in metrics if m in CORPUS] or None
 
 
 def phrasing(template: str, literals: Literals) -> str:

@@ -11,10 +11,9 @@ from typing import TYPE_CHECKING, Any
 from harness.consistency import language_scores
 from harness.data.sources import DataSource
 from harness.errors import PolyevalError
-from harness.kinds.base import phrasing
+from harness.kinds.base import declared_corpus_metrics, phrasing
 from harness.langid import judge
 from harness.literals import Literals
-from harness.metrics import CORPUS
 from harness.record import SampleRecord, TaskInfo
 from harness.registry import Task
 from harness.samples import Loaded
@@ -85,7 +84,7 @@ class TranslationKind:
         return update
 
     def corpus_metrics(self, metrics: Sequence[str]) -> list[str] | None:
-        return [m for m in metrics if m in CORPUS]
+        return declared_corpus_metrics(metrics) or []  # a corpus step even for none listed
 
 
 TRANSLATION = TranslationKind()
