@@ -28,6 +28,7 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 
+from harness.analysis.cells import aggregate
 from harness.backends import create_backend
 from harness.backends.options import BackendOptions
 from harness.cache import ResponseCache
@@ -39,7 +40,6 @@ from harness.records import Message, Request
 from harness.registry import TaskRegistry
 from harness.runner import execute
 from harness.scorer import score_samples
-from harness.scoring import aggregate
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -3,8 +3,9 @@ x 50 languages, built into a static site.
 
 Each model gets one run folder with a manifest.json, scores.json (primary metric, consistency,
 language-normalised score and parse rate per task and language, with intervals), summary.json
-(macro averages overall, per tier and per script, worst language, gaps to English and agreement,
-as harness.summary writes them) and a modest samples.jsonl (--samples per task and language).
+(macro averages overall, per tier and per script, worst language, gaps to English and
+agreement, as harness.analysis.summary writes them) and a modest samples.jsonl (--samples per
+task and language).
 Eight of the tasks are translation tasks scored by chrF++ over language pairs. The numbers are
 random but seeded. Prints the build time (target: under 10 s) and the size of index.html (target:
 under 2 MB), and the site's file count and size.

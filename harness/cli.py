@@ -332,8 +332,14 @@ def show(run_ref: str, results_dir: Path, metric: str | None, by: str | None) ->
     """Print the score table of a finished run (a folder, or a run id under --results-dir)."""
     from rich.console import Console
 
+    from harness.analysis.report import (
+        breakdown_table,
+        breakdowns,
+        gap_tables,
+        lcb_table,
+        score_table,
+    )
     from harness.record import find_run
-    from harness.report import breakdown_table, breakdowns, gap_tables, lcb_table, score_table
 
     folder = find_run(run_ref, results_dir)
     scores = folder.scores()
@@ -419,9 +425,9 @@ def compare(
 
     from rich.console import Console
 
-    from harness.compare import compare_runs
+    from harness.analysis.compare import compare_runs
+    from harness.analysis.report import comparison_table
     from harness.record import find_run
-    from harness.report import comparison_table
 
     found = compare_runs(
         find_run(run_a, results_dir).path,
@@ -459,7 +465,7 @@ def export(
 ) -> None:
     """Write the tables of one or several finished runs (folders, or run ids under
     --results-dir) as CSV, Parquet or JSON records, with `run` and `model` columns."""
-    from harness.export import check_choices, export_runs
+    from harness.analysis.export import check_choices, export_runs
     from harness.record import find_run
 
     check_choices(fmt, tables)

@@ -1,5 +1,5 @@
 """The Language Confusion Benchmark's averages of a run, as its compute_metrics.py reports them
-(written as records of summary.json by harness.summary).
+(written as records of summary.json by harness.analysis.summary).
 
 LCB computes its rates per source and language, then averages them; it never pools responses
 across sources. From the score records (scores.json) of a task whose `line_pass` is broken down
@@ -41,7 +41,7 @@ Cells = dict[tuple[str, str], Cell]  # (source, language) -> its rates
 
 
 class Average(NamedTuple):
-    """One LCB rate at one level (harness.summary writes it as a record)."""
+    """One LCB rate at one level (harness.analysis.summary writes it as a record)."""
 
     task: str
     variant: str

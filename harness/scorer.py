@@ -17,12 +17,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from harness.analysis.cells import aggregate
+from harness.analysis.gaps import paired_gaps
 from harness.errors import PolyevalError
-from harness.gaps import paired_gaps
 from harness.kinds import get_kind
 from harness.parallel import even_bounds, fork_workers, forked_map
 from harness.record import GapRecord, Manifest, SampleRecord, ScoreRecord, TaskInfo
-from harness.scoring import aggregate
 from harness.translation.scoring import score_corpora
 
 

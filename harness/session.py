@@ -13,6 +13,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from harness.analysis.report import breakdowns, gap_tables, lcb_table, score_table, unjudged_cells
+from harness.analysis.summary import summarize
 from harness.backends import Backend, create_backend, will_fail_again
 from harness.backends.options import BackendOptions
 from harness.backends.secrets import masked, public_url
@@ -36,11 +38,9 @@ from harness.record import (
     open_run,
 )
 from harness.registry import TaskRegistry
-from harness.report import breakdowns, gap_tables, lcb_table, score_table, unjudged_cells
 from harness.runner import Counts as RunCounts
 from harness.runner import Stopped, generate
 from harness.scorer import score_run
-from harness.summary import summarize
 
 REFRESH_S = 0.1  # the progress bar's refresh interval
 

@@ -202,8 +202,8 @@ def test_the_consistency_table_shows_every_language_with_its_und_count(
 
 
 def test_the_consistency_table_names_the_languages_not_judged() -> None:
+    from harness.analysis.report import score_table
     from harness.record import ScoreRecord
-    from harness.report import score_table
 
     def record(language: str, metric: str, n: int) -> ScoreRecord:
         return ScoreRecord(task="t", variant="v", language=language, metric=metric, value=1.0, n=n)

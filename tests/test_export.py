@@ -1,4 +1,4 @@
-"""`evaluate export`: a run's tables as CSV, Parquet and JSON (harness.export)."""
+"""`evaluate export`: a run's tables as CSV, Parquet and JSON (harness.analysis.export)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from click.testing import Result
 
-from harness.export import TABLES, load_table, read_table
+from harness.analysis.export import TABLES, load_table, read_table
 from harness.record import SUMMARY
 from tests.conftest import assert_one_line_error, read_run
 

@@ -1,5 +1,6 @@
-"""One paired gap (harness.stats.paired_gap_estimates) behind gaps.json, summary.json's gaps to
-English and `evaluate compare`'s per-sample metrics: the same numbers wherever a gap is shown."""
+"""One paired gap (harness.analysis.stats.paired_gap_estimates) behind gaps.json, summary.json's
+gaps to English and `evaluate compare`'s per-sample metrics: the same numbers wherever a gap is
+shown."""
 
 from __future__ import annotations
 
@@ -11,10 +12,10 @@ from typing import Any
 import pytest
 from click.testing import Result
 
-from harness.gaps import paired_gaps
+from harness.analysis.gaps import paired_gaps
+from harness.analysis.stats import paired_gap_estimates
+from harness.analysis.summary import summarize
 from harness.record import SampleRecord
-from harness.stats import paired_gap_estimates
-from harness.summary import summarize
 from tests.conftest import read_run
 
 MGSM = "run --model baseline:random --tasks mgsm --source sample"

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
+from harness.analysis.export import read_table
 from harness.csv_safety import _NUMBER, neutralised, restored
-from harness.export import read_table
 from tests.conftest import assert_one_line_error
 
 Evaluate = Callable[..., Result]

@@ -1,5 +1,6 @@
-"""Intervals of per-sample scores (harness.scoring.aggregate, harness.stats.mean_score_interval):
-never outside [0, 1], always around the score, Wilson for every rate whatever its name."""
+"""Intervals of per-sample scores (harness.analysis.cells.aggregate,
+harness.analysis.stats.mean_score_interval): never outside [0, 1], always around the score,
+Wilson for every rate whatever its name."""
 
 from __future__ import annotations
 
@@ -9,10 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from harness.analysis.cells import aggregate
+from harness.analysis.stats import mean_interval, mean_score_interval, wilson_interval
 from harness.metrics import BINARY, LANGUAGE
 from harness.record import SampleRecord
-from harness.scoring import aggregate
-from harness.stats import mean_interval, mean_score_interval, wilson_interval
 
 MOST = 2000
 # every 0/1 metric the harness produces, and one it does not know

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from click.testing import Result
 
+from harness.analysis.summary import lcb_records
 from harness.cli import DETECTOR_CHOICES
 from harness.config import RunConfig
 from harness.errors import PolyevalError
@@ -22,7 +23,6 @@ from harness.paths import TASKS_DIR
 from harness.planner import build_plan
 from harness.record import ScoreRecord
 from harness.registry import TaskRegistry
-from harness.summary import lcb_records
 from tests.conftest import read_run, scores_of
 
 CANTONESE = "佢哋今日去咗街市買嘢食，好開心㗎，我哋都好鍾意。"  # Chinese, but lid.176 says yue

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from harness.analysis.stats import wilson_interval
 from harness.backends import create_backend
 from harness.backends.options import BackendOptions
 from harness.config import RunConfig
 from harness.planner import build_plan
 from harness.records import Request, Response
 from harness.registry import TaskRegistry
-from harness.stats import wilson_interval
 from tests.conftest import REPO, run_process
 
 

@@ -336,7 +336,8 @@ def test_a_run_of_the_first_format_is_read_but_not_scored_again(
 BOUNDARY = textwrap.dedent(
     """
     import sys
-    import harness.record, harness.summary, harness.compare, harness.export, harness.report
+    import harness.record, harness.analysis.summary, harness.analysis.compare
+    import harness.analysis.export, harness.analysis.report
     import harness.leaderboard, harness.scorer
     from harness.cli import main
     main(["show", sys.argv[1]], standalone_mode=False)

@@ -1,4 +1,5 @@
-"""Cross-language summary (harness.summary) and the bootstrap helpers (harness.stats)."""
+"""Cross-language summary (harness.analysis.summary) and the bootstrap helpers
+(harness.analysis.stats)."""
 
 from __future__ import annotations
 
@@ -10,14 +11,14 @@ from typing import Any
 import numpy as np
 import pytest
 
-from harness.record import SampleRecord, ScoreRecord
-from harness.stats import (
+from harness.analysis.stats import (
     clustered_means,
     macro_mean_interval,
     paired_gap_estimates,
     wilson_interval,
 )
-from harness.summary import summarize as summarize_records
+from harness.analysis.summary import summarize as summarize_records
+from harness.record import SampleRecord, ScoreRecord
 
 Record = dict[str, Any]
 ITEMS = 50

@@ -1,5 +1,5 @@
 """Language Confusion Benchmark (LCB) numbers of a cell, from its summary.json records (kinds
-`lcb_average`, `lcb_language`, `lcb_source`; see harness.summary): the line-level pass rate
+`lcb_average`, `lcb_language`, `lcb_source`; see harness.analysis.summary): the line-level pass rate
 (LPR), the word-level one (WPR, absent where the target is written in Latin script) and the
 language confusion pass rate (LCPR, their harmonic mean). A column whose cells have an
 `lcb_average` record shows these three in place of its generic triple.

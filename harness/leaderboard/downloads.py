@@ -16,7 +16,7 @@
 Scores are fractions (as in scores.json), missing values empty (CSV) or null (JSON); JSON
 records have sorted keys, one record a line. Written with the csv and json modules: a site has
 a hundred such tables, and pandas' writer costs ten times as much per table. The raw score,
-summary, gap and sample tables of runs are what `evaluate export` writes (harness.export).
+summary, gap and sample tables of runs are what `evaluate export` writes (harness.analysis.export).
 """
 
 from __future__ import annotations

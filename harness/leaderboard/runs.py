@@ -4,7 +4,7 @@ record, harness.record).
 A run is a folder with a whole manifest.json, found at any depth under the results folder,
 hidden folders skipped; a folder without one (a run being written, or killed), or whose scores
 or summary cannot be read, is set aside and named with the file at fault. Its summary is its
-summary.json, or computed from its samples (harness.summary) where it has none; a run with
+summary.json, or computed from its samples (harness.analysis.summary) where it has none; a run with
 neither gets macro averages from its per-language scores, without intervals.
 
 What the leaderboard takes from a run's manifest is read in one place, `manifest_fields`: its
@@ -21,9 +21,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypedDict, TypeGuard
 
+from harness.analysis.summary import summarize
 from harness.errors import PolyevalError
 from harness.record import Manifest, RunFolder, find_runs, unread_reason
-from harness.summary import summarize
 
 Record = dict[str, Any]
 COMPLETE = "complete"

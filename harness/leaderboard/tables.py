@@ -36,6 +36,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.analysis.summary import ENGLISH
 from harness.languages import TIERS as RESOURCE_TIERS
 from harness.leaderboard.confusion import Confusion, Rates, read_confusion
 from harness.leaderboard.families import (
@@ -60,7 +61,6 @@ from harness.leaderboard.selection import (
     slots,
 )
 from harness.metrics.registry import lower_is_better, metric_info
-from harness.summary import ENGLISH
 from harness.translation.keys import scored_language
 
 ALL = "all"  # the view over every language, and the family filter's "every family"

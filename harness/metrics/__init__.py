@@ -31,7 +31,7 @@ Metric = ParsedMetric
 METRICS: dict[str, Metric] = {
     e.name: e.of_parsed for e in REGISTRY.values() if e.of_parsed is not None
 }
-# 0/1 per sample: right or wrong (harness.summary's agreement with English)
+# 0/1 per sample: right or wrong (harness.analysis.summary's agreement with English)
 BINARY = {e.name for e in REGISTRY.values() if e.computed == "answer" and e.binary}
 # computed over a whole corpus, not averaged over samples: chrF++ (chrf), BLEU and TER
 CORPUS = computed_by("corpus")

@@ -7,9 +7,9 @@ Two comparisons, both paired by `parallel_id` (the same question in both):
 Each item's score is the mean of its samples there (an item a language has several samples
 of counts once); the gap is mean(this) - mean(other) over the items both have, with the 95%
 interval of a paired bootstrap over those items and its p-value
-(harness.stats.paired_gap_estimates, with the seed and resamples summary.json uses: a gap to
-English here is summary.json's `gap_to_english`). Failed requests and scores that are not finite
-numbers are left out, as in summary.json.
+(harness.analysis.stats.paired_gap_estimates, with the seed and resamples summary.json uses: a
+gap to English here is summary.json's `gap_to_english`). Failed requests and scores that are
+not finite numbers are left out, as in summary.json.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
+from harness.analysis.stats import PairedGap, paired_gap_estimates
 from harness.record import GapRecord, SampleRecord
-from harness.stats import PairedGap, paired_gap_estimates
 
 ENGLISH = "eng_Latn"
 METHOD = "paired_bootstrap"

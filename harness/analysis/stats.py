@@ -58,7 +58,7 @@ def mean_score_interval(values: Sequence[float], z: float = Z95) -> tuple[float,
 # takes C cluster indices uniformly with replacement, the r-th row of
 # `numpy.random.default_rng(seed).integers(0, C, size=(resamples, C))`; so a statistic is
 # reproducible from its own data and seed, whatever else was computed beside it, and a paired
-# bootstrap of n items draws exactly what `harness.compare.paired_mean_bootstrap` draws.
+# bootstrap of n items draws exactly what `harness.analysis.compare.paired_mean_bootstrap` draws.
 
 FloatArray = NDArray[np.float64]
 DRAWS_PER_CHUNK = 1 << 20  # cluster indices drawn at once (8 MiB): memory stays bounded

@@ -21,8 +21,8 @@ Every record is flat and has these keys:
   - `gap_to_english`: the language's score minus English's over the items both have, each
     item's score the mean of its samples there (a fraction, like every score: 100x for
     points), `group` the language, with `score` and `english`, the two scores over those
-    items: the numbers the run's gaps.json gives (harness.stats.paired_gap_estimates; gaps.json
-    leaves parse rates out);
+    items: the numbers the run's gaps.json gives (harness.analysis.stats.paired_gap_estimates;
+    gaps.json leaves parse rates out);
   - `relative_gap_to_english`: that gap divided by English's score (null where English
     scores 0), same keys;
   - `agreement_with_english`: the share of items both have whose correctness (right or
@@ -76,14 +76,7 @@ from typing import Any
 
 import numpy as np
 
-from harness.language_confusion import KINDS as LCB_KINDS
-from harness.language_confusion import METHOD as LCB_METHOD
-from harness.language_confusion import lcb_averages
-from harness.languages import TIERS, Language, get_language, is_known
-from harness.metrics import CORPUS
-from harness.metrics.registry import lower_is_better, metric_info
-from harness.record import SampleRecord, ScoreRecord, SummaryRecord
-from harness.stats import (
+from harness.analysis.stats import (
     RESAMPLES,
     SEED,
     FloatArray,
@@ -93,6 +86,13 @@ from harness.stats import (
     row_means,
     wilson_interval,
 )
+from harness.language_confusion import KINDS as LCB_KINDS
+from harness.language_confusion import METHOD as LCB_METHOD
+from harness.language_confusion import lcb_averages
+from harness.languages import TIERS, Language, get_language, is_known
+from harness.metrics import CORPUS
+from harness.metrics.registry import lower_is_better, metric_info
+from harness.record import SampleRecord, ScoreRecord, SummaryRecord
 from harness.translation.keys import pair_of, scored_language
 
 ENGLISH = "eng_Latn"
@@ -301,7 +301,7 @@ def _worst_language(
 
 def _gap_records(table: _Table, m: int, settings: _Settings) -> list[Record]:
     """Each language against English over the items both have, each item's score the mean of
-    its samples (harness.stats.paired_gap_estimates, as gaps.json)."""
+    its samples (harness.analysis.stats.paired_gap_estimates, as gaps.json)."""
     items = _item_means(table.sums[m], table.counts[m])
     english = table.languages.index(ENGLISH)
     others = [i for i in range(len(table.languages)) if i != english]

@@ -4,7 +4,7 @@ Tables, one row per record, each with the run's id (`run`) and model (`model`) f
 the tables of several runs stack into one:
 
 - `scores`: scores.json (task x variant x language x metric, and per breakdown);
-- `summary`: summary.json (macro averages, gaps to English, ...: harness.summary), computed
+- `summary`: summary.json (macro averages, gaps to English, ...: harness.analysis.summary), computed
   from the run's samples where the run has none;
 - `gaps`: gaps.json (paired gaps between variants, and to English);
 - `samples`: samples.jsonl, nested fields flattened with dots (`scores.accuracy`,
@@ -25,10 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from harness import leftovers
+from harness.analysis.summary import summarize
 from harness.csv_safety import neutralised, restored
 from harness.errors import PolyevalError
 from harness.record import RunFolder, open_run
-from harness.summary import summarize
 
 Frame = Any  # a pandas DataFrame (pandas ships no type information without pandas-stubs)
 FORMATS = {"csv": "csv", "parquet": "parquet", "json": "json"}  # format -> file extension

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 
+from harness.analysis.stats import mean_score_interval
 from harness.record import SampleRecord, ScoreRecord
-from harness.stats import mean_score_interval
 
 Key = tuple[str, str, str, str]  # task, variant, language, metric
 
@@ -14,8 +14,9 @@ Key = tuple[str, str, str, str]  # task, variant, language, metric
 def aggregate(samples: Iterable[SampleRecord]) -> list[ScoreRecord]:
     """One record per task x variant x language x metric (`by` and `group` None), then one per
     breakdown value (`by`: "subject", `group`: "Biology"); failed requests are left out. Each
-    value is the mean over the samples, with its 95% interval (harness.stats.mean_score_interval:
-    Wilson for rates, else a normal interval clipped to [0, 1])."""
+    value is the mean over the samples, with its 95% interval
+    (harness.analysis.stats.mean_score_interval: Wilson for rates, else a normal interval
+    clipped to [0, 1])."""
     overall: dict[Key, list[float]] = defaultdict(list)
     broken: dict[tuple[Key, str, str], list[float]] = defaultdict(list)
     answered: Counter[tuple[str, str, str]] = Counter()

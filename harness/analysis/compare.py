@@ -3,8 +3,9 @@
 Paired bootstrap over the items both runs answered, per task x variant x language: corpus
 metrics (BLEU, chrF++, TER) are recomputed on each resample of the shared sentences
 (harness.metrics.translation.paired_bootstrap); per-sample metrics (accuracy, F1, ...) get B's
-gap to A as gaps.json and summary.json compute gaps (harness.stats.paired_gap_estimates). Items
-only one run answered are left out and counted.
+gap to A as gaps.json and summary.json compute gaps
+(harness.analysis.stats.paired_gap_estimates). Items only one run answered are left out and
+counted.
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.analysis.stats import RESAMPLES, SEED, paired_gap_estimates
 from harness.errors import PolyevalError
 from harness.metrics import CORPUS
 from harness.metrics.translation import paired_bootstrap
 from harness.record import SampleRecord, open_run
-from harness.stats import RESAMPLES, SEED, paired_gap_estimates
 
 Group = tuple[str, str, str]  # task, variant, language
 Records = dict[Group, dict[str, SampleRecord]]  # group -> sample id -> sample record
