@@ -31,14 +31,14 @@ os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 from harness.analysis.cells import aggregate
 from harness.backends import create_backend
 from harness.backends.options import BackendOptions
-from harness.cache import ResponseCache
 from harness.config import RunConfig
+from harness.generation.cache import ResponseCache
+from harness.generation.runner import execute
 from harness.literals import get_literals
 from harness.manifest import task_info
 from harness.planner import Plan, build_plan
 from harness.records import Message, Request
 from harness.registry import TaskRegistry
-from harness.runner import execute
 from harness.scorer import score_samples
 
 REPO = Path(__file__).resolve().parent.parent

@@ -26,11 +26,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 
 from harness.backends import create_backend
-from harness.cache import ResponseCache
 from harness.config import RunConfig
+from harness.generation.cache import ResponseCache
+from harness.generation.runner import execute
 from harness.planner import build_plan
 from harness.registry import TaskRegistry
-from harness.runner import execute
 from harness.spec import load_spec
 
 REPO = Path(__file__).resolve().parent.parent

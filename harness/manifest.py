@@ -18,6 +18,7 @@ import harness
 from harness.backends.secrets import masked_argv
 from harness.config import RunConfig
 from harness.families import family_of
+from harness.generation.runner import Counts as RunCounts
 from harness.langid.lcb import ENGLISH_WORDS_SOURCE
 from harness.planner import Plan, TaskPlan
 from harness.record import (
@@ -30,7 +31,6 @@ from harness.record import (
     TaskInfo,
     VariantInfo,
 )
-from harness.runner import Counts as RunCounts
 
 LIBRARIES = (
     "click",

@@ -18,13 +18,15 @@ from harness.analysis.summary import summarize
 from harness.backends import Backend, create_backend, will_fail_again
 from harness.backends.options import BackendOptions
 from harness.backends.secrets import masked, public_url
-from harness.cache import ResponseCache, default_cache_path
 from harness.config import RunConfig
 from harness.errors import PolyevalError
+from harness.generation.cache import ResponseCache, default_cache_path
+from harness.generation.predictions import PredictionsBackend, match, read_predictions
+from harness.generation.runner import Counts as RunCounts
+from harness.generation.runner import Stopped, generate
 from harness.langid.judge import check_detector
 from harness.manifest import argv, build_manifest, harness_info, langid_info, new_run_dir, now
 from harness.planner import Plan, TaskPlan, build_plan
-from harness.predictions import PredictionsBackend, match, read_predictions
 from harness.record import (
     Claim,
     Counts,
@@ -38,8 +40,6 @@ from harness.record import (
     open_run,
 )
 from harness.registry import TaskRegistry
-from harness.runner import Counts as RunCounts
-from harness.runner import Stopped, generate
 from harness.scorer import score_run
 
 REFRESH_S = 0.1  # the progress bar's refresh interval

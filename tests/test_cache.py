@@ -14,8 +14,8 @@ from pathlib import Path
 
 from click.testing import Result
 
-from harness.cache import cache_key
 from harness.config import RunConfig
+from harness.generation.cache import cache_key
 from harness.planner import build_plan
 from harness.records import Request
 from harness.registry import TaskRegistry

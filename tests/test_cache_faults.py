@@ -20,10 +20,10 @@ from typing import Any
 import pytest
 from click.testing import Result
 
-from harness import cache as cache_module
-from harness.cache import ResponseCache
+from harness.generation import cache as cache_module
+from harness.generation.cache import ResponseCache
+from harness.generation.runner import NOT_ANSWERED
 from harness.records import Completion, Response, Usage
-from harness.runner import NOT_ANSWERED
 from tests.conftest import assert_one_line_error, read_run
 from tests.fake_server import FakeServer
 

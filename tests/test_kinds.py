@@ -149,10 +149,10 @@ def test_generation_asks_the_way_back_of_each_round_trip(tmp_path: Path) -> None
 
     from harness.backends.baseline import create
     from harness.backends.options import BackendOptions
-    from harness.cache import ResponseCache
+    from harness.generation.cache import ResponseCache
+    from harness.generation.runner import generate
     from harness.planner import build_plan
     from harness.registry import TaskRegistry
-    from harness.runner import generate
 
     selection = RunConfig(tasks=["round_trip", "xcopa"], source="sample", limit=3)
     plan = build_plan(TaskRegistry(), selection)

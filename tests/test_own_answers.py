@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from click.testing import Result
 
-from harness.cache import cache_key, deterministic
+from harness.generation.cache import cache_key, deterministic
 from harness.records import Hints, Request
 from tests.conftest import read_run, scores_of
 from tests.fake_server import FakeServer

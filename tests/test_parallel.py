@@ -11,10 +11,11 @@ from typing import Any
 
 import pytest
 
-from harness import parallel, runner, scorer
+from harness import parallel, scorer
 from harness.backends.baseline import create
 from harness.backends.options import BackendOptions
 from harness.config import RunConfig
+from harness.generation import runner
 from harness.manifest import task_info
 from harness.parallel import forked_map
 from harness.planner import build_plan

@@ -341,7 +341,7 @@ BOUNDARY = textwrap.dedent(
     import harness.leaderboard, harness.scorer
     from harness.cli import main
     main(["show", sys.argv[1]], standalone_mode=False)
-    forbidden = ("harness.planner", "harness.runner", "harness.backends", "harness.prompting")
+    forbidden = ("harness.planner", "harness.generation", "harness.backends", "harness.prompting")
     print(sorted(m for m in sys.modules if m.startswith(forbidden)))
     """
 )

@@ -366,7 +366,7 @@ class OpenAIBackend:
 
     def _bounded(self, text: str, cap: int) -> tuple[str, bool]:
         """The text cut at the reply cap (and whether it was). Lone surrogates are kept: the
-        cache stores them escaped, the run records them as U+FFFD (harness.runner)."""
+        cache stores them escaped, the run records them as U+FFFD (harness.generation.runner)."""
         cut = len(text) > cap
         return (text[:cap], True) if cut else (text, False)
 

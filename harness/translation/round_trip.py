@@ -3,9 +3,9 @@ first leg and pivot -> source in the second, and the second leg's output is scor
 original sentence. The first leg's output is kept in the sample's record (`pivot`, cleaned as
 every translation is, and `pivot_output`, as the model wrote it).
 
-Generation (harness.runner.generate) asks the second legs once the first legs are answered:
-this module makes a second leg's request from a first leg's answer, and folds the second legs'
-records into the first legs' places.
+Generation (harness.generation.runner.generate) asks the second legs once the first legs are
+answered: this module makes a second leg's request from a first leg's answer, and folds the
+second legs' records into the first legs' places.
 
 A model that copies its input scores perfectly on a round trip; the pivot leg's language check
 is what catches it, so read round-trip scores beside the consistency of `pivot`.

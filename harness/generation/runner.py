@@ -3,7 +3,7 @@ each answer stored as it arrives. Scoring is harness.scorer's, on the run's reco
 
 Identical prompts are sent once only where decoding is deterministic (temperature 0, one
 completion): otherwise each sample is asked for its own answer, and the cache keeps each
-sample's answer under its own key (harness.cache.cache_key).
+sample's answer under its own key (harness.generation.cache.cache_key).
 
 Nothing paid for is lost to a cache fault. Before anything is sent, the cache must take a write
 (`ResponseCache.ready`: read-only, damaged or locked caches stop the run there). Where an answer
@@ -26,8 +26,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from harness.backends import Backend
-from harness.cache import CacheError, ResponseCache, cache_key
 from harness.errors import PolyevalError
+from harness.generation.cache import CacheError, ResponseCache, cache_key
 from harness.planner import Plan
 from harness.record import SampleRecord
 from harness.record.build import sample_record

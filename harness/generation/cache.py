@@ -18,7 +18,7 @@ A store that degrades, never destroys:
 - a damaged database file (scribbled pages, not a database at all), a read-only one, a full
   disk or any other failed write is a `CacheError`: one line that names the file and says what
   to do. Before any request is sent (`ready`), nothing has been paid for; during a run, the
-  caller stops with the answers it holds (harness.runner).
+  caller stops with the answers it holds (harness.generation.runner).
 """
 
 from __future__ import annotations
