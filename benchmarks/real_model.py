@@ -6,7 +6,7 @@ chat and completion formats, and prints one table per task, variant, language an
 
     id | reply (excerpt) | parsed | gold | score | language verdict | checks
 
-`checks` are tests/real_answers.py's rules (the ones tests/test_real_model.py asserts):
+`checks` are tests/real_answers.py's rules (the ones tests/backends/test_real_model.py asserts):
 `not-in-reply` (the parsed answer is not in the reply), `stated X` (the reply states X in a form
 the parsers document, and something else was parsed; `(known)` for the forms the parsers are
 known to miss), `after-next-q` (in the completion format, the parse comes from a question the

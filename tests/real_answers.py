@@ -1,5 +1,6 @@
-"""Checks that hold for any model's replies, whatever it answers: what tests/test_real_model.py
-asserts on a real model's run and benchmarks/real_model.py shows beside each reply.
+"""Checks that hold for any model's replies, whatever it answers: what
+tests/backends/test_real_model.py asserts on a real model's run and benchmarks/real_model.py
+shows beside each reply.
 
 Each check takes a recorded sample (harness.record.SampleRecord) and returns a problem (a short
 sentence) or None. They read the reply as a person would, with rules of their own, not the

@@ -17,7 +17,7 @@ from click.testing import Result
 from harness.leaderboard.names import model_page
 from harness.leaderboard.runs import load_runs
 from harness.leaderboard.selection import select_runs
-from tests.test_leaderboard import Page, overview_data
+from tests.leaderboard.test_leaderboard import Page, overview_data
 
 Evaluate = Callable[..., Result]
 

@@ -1,6 +1,7 @@
 """`llama-server:MODEL.gguf`: how the backend finds the server binary, maps -M options onto its
 flags, names the model, and starts and stops the server, with tests/fake_server.py standing in
-for llama-server (a real HTTP server on 127.0.0.1). tests/test_real_model.py runs the real one."""
+for llama-server (a real HTTP server on 127.0.0.1). tests/backends/test_real_model.py runs the
+real one."""
 
 from __future__ import annotations
 
@@ -23,8 +24,8 @@ from click.testing import Result
 from harness.backends import create_backend, llama_server
 from harness.backends.options import BackendOptions
 from harness.errors import PolyevalError
+from tests.backends.test_vllm import accepts, answer_all, process_gone, request
 from tests.conftest import REPO, assert_one_line_error, process_command
-from tests.test_vllm import accepts, answer_all, process_gone, request
 
 FAKE_SERVER = REPO / "tests" / "fake_server.py"
 

@@ -24,7 +24,7 @@ from tests.conftest import SHARED_DATA, assert_chance, cli_args, read_run, score
 VARIANTS = ("dz", "en", "dz+en", "cot")
 LANGUAGES = {"dz": {"dzo_Tibt"}, "en": {"eng_Latn"}, "dz+en": {"dzo_Tibt"}}
 ALL_VARIANTS = ",".join(VARIANTS)
-SAMPLE = Path(__file__).resolve().parent.parent / "tasks" / "dzen" / "sample"
+SAMPLE = Path(__file__).resolve().parents[2] / "tasks" / "dzen" / "sample"
 REAL = SHARED_DATA / "dzen"
 SUBJECTS = {"Biology", "Chemistry", "Math", "Physics", "Science"}
 

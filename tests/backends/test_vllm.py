@@ -26,7 +26,7 @@ from harness.backends.options import BackendOptions
 from harness.errors import PolyevalError
 from harness.records import Hints, Message, Request, Response
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 FAKE_SERVER = REPO / "tests" / "fake_server.py"
 
 

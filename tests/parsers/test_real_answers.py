@@ -1,5 +1,5 @@
-"""The checks tests/test_real_model.py applies to a real model's replies, on replies written
-here: they must flag what is wrong and pass what is right, or the real-model tests prove
+"""The checks tests/backends/test_real_model.py applies to a real model's replies, on replies
+written here: they must flag what is wrong and pass what is right, or the real-model tests prove
 nothing."""
 
 from __future__ import annotations

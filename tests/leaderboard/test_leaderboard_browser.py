@@ -134,7 +134,7 @@ def test_the_lcb_column_group_sorts_and_follows_a_script_filter(
     chromium_browser: Any, tmp_path: Path
 ) -> None:
     from harness.leaderboard import build_site
-    from tests.test_leaderboard import write_lcb_run
+    from tests.leaderboard.test_leaderboard import write_lcb_run
 
     results = tmp_path / "results"
     write_lcb_run(results / "a", "model-a", {"fra_Latn": 0.9, "hin_Deva": 0.7}, 0.6)

@@ -14,9 +14,9 @@ from click.testing import Result
 
 from harness.backends.secrets import is_secret_name, masked, masked_argv, public_url
 from harness.backends.urls import endpoint
+from tests.backends.test_llama_server import stub_server
 from tests.conftest import read_run
 from tests.fake_server import FakeServer
-from tests.test_llama_server import stub_server
 
 ENV_KEY = "CANARY-env-key-4f1d9c"
 URL_USER = "alice"
