@@ -23,8 +23,6 @@ from harness.languages import resolve_language
 from harness.prompting import PromptFormat
 from harness.spec import Generation
 
-# ---- the run
-
 
 class RunConfig(BaseModel):
     """Every option of a run. Fields marked `exclude` say where answers go or who gives them;
@@ -37,7 +35,7 @@ class RunConfig(BaseModel):
     backend: BackendOptions = Field(default_factory=BackendOptions, exclude=True)
     generation: Generation = Field(default_factory=dict)  # overrides of the tasks' own
     system_prompt: str | None = None  # replaces the templates' system block
-    languages: list[str] | None = None  # canonical codes (names and ISO codes resolved); None: all
+    languages: list[str] | None = None  # canonical codes (ISO codes resolved); None: all
     variants: list[str] | None = None  # None: each task's defaults
     pairs: list[str] | None = None  # translation: SOURCE-TARGET
     direction: str | None = None  # translation: both, to-en, from-en
