@@ -22,6 +22,7 @@ from collections.abc import AsyncIterator, Sequence
 from types import ModuleType
 from typing import Any
 
+from harness.backends import not_scored
 from harness.backends.options import BackendOptions
 from harness.errors import PolyevalError
 from harness.reasoning import split_reasoning
@@ -113,6 +114,9 @@ class VLLMEngineBackend:
         groups: dict[GroupKey, list[int]] = {}
         params: dict[GroupKey, Any] = {}
         for index, request in enumerate(requests):
+            if request.loglikelihood:  # not yet: prompt_logprobs over context + continuation
+                yield index, not_scored(f"vllm:{self.name}")
+                continue
             key = (_form(request), _canonical(request.generation))
             if key not in groups:
                 # checked for every group before the first call, so a bad key fails at once

@@ -14,7 +14,7 @@ import tempfile
 import time
 import types
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -302,6 +302,18 @@ def test_one_batched_call_per_sampling_parameters_and_form(fake_vllm: FakeVLLM) 
     assert second.params.kwargs == sampled
     assert third.inputs == ["p3", "p5"]
     assert third.params.kwargs == greedy
+
+
+def test_log_likelihood_requests_are_refused_not_generated(fake_vllm: FakeVLLM) -> None:
+    """Until the engine scores them, a log-likelihood request is a clear error, never a
+    reply taken for its scores; generations beside it are answered as before."""
+    scoring = replace(request("Context:", completion=True), continuations=(" a", " b"))
+    backend = create_backend("vllm:tiny", BackendOptions())
+    answers = answer_all(backend, [scoring, request("q1")])
+    assert answers[0].error == "not retried: vllm:tiny does not score log-likelihood requests"
+    assert answers[0].scores == ()
+    assert answers[1].ok
+    assert [len(c.inputs) for c in fake_vllm.calls] == [1]
 
 
 def test_responses_keep_reasoning_apart_and_count_tokens(fake_vllm: FakeVLLM) -> None:
