@@ -248,11 +248,17 @@ def _requests(
     chosen = _chosen(plan, variant, language, samples, selection)
     generation = {**spec.generation, **spec.variants[variant].generation}
     generation |= {**selection.generation, "seed": selection.seed}
+    scored = spec.variants[variant].loglikelihood is not None
     requests = []
     for index, sample in enumerate(samples):
         shots = chosen[index] if chosen is not None else fixed
-        messages, prompt = builder.build(variant, sample, shots.exemplars, shots.ids)
-        stops = builder.completion_stops(variant, sample)
+        continuations: tuple[str, ...] = ()
+        if scored:  # a context and its continuations, no generation settings
+            messages, (prompt, continuations) = (), builder.scoring(variant, sample, *shots)
+            settings = {}
+        else:
+            messages, prompt = builder.build(variant, sample, shots.exemplars, shots.ids)
+            settings = with_stops(generation, builder.completion_stops(variant, sample))
         hints = Hints(
             gold=sample.gold,
             answer_format=phrasing,
@@ -270,11 +276,12 @@ def _requests(
                 parallel_id=sample.parallel_id,
                 messages=messages,
                 prompt=prompt,
-                generation=with_stops(generation, stops),
+                generation=settings,
                 template_hash=plan.template_hashes[variant],
                 hints=hints,
                 exemplars=shots.ids,
                 pair=sample.pair,
+                continuations=continuations,
             )
         )
     return requests

@@ -75,11 +75,21 @@ class Completion(Record):
     scores: dict[str, float] = Field(default_factory=dict)
 
 
+class Likelihood(Record):
+    """How likely the model finds one continuation of a log-likelihood request."""
+
+    logprob: float  # the sum of its tokens' log-probabilities (natural log)
+    tokens: int  # how many tokens it took
+    greedy: bool  # each of its tokens was the model's most likely next token
+
+
 class SampleRecord(Record):
     """One sample: the item, the request, the answer(s) and their scoring."""
 
     OPTIONAL = frozenset(
         {
+            "continuations",
+            "likelihoods",
             "pivot",
             "pivot_output",
             "langid",
@@ -107,6 +117,10 @@ class SampleRecord(Record):
     generation: dict[str, Any] = Field(default_factory=dict)
     template_hash: str = ""
     exemplars: list[str] = Field(default_factory=list)  # "language/id", in prompt order
+    # a log-likelihood request: what it scored after the prompt, and each one's score (its
+    # `output` is then the continuation scored highest)
+    continuations: list[str] | None = None
+    likelihoods: list[Likelihood] | None = None
     # the answer: the first completion, then the others (n > 1)
     output: str | None = None  # None: the request failed
     reasoning: str | None = None
@@ -241,10 +255,14 @@ class SourceInfo(Record):
 
 
 class VariantInfo(Record):
+    OPTIONAL = frozenset({"loglikelihood", "metrics"})
+
     template: str = ""
     template_hash: str = ""
     reply_language: str | None = None  # replies should be in this language (default: the item's)
     compare_to: str | None = None  # the variant its paired gap is computed against
+    loglikelihood: str | None = None  # its formulation, where it scores continuations
+    metrics: list[str] | None = None  # where they are not the task's (log-likelihood)
 
 
 class TaskInfo(Record):
