@@ -23,7 +23,7 @@ from harness.langid.judge import check_detector
 from harness.literals import get_literals, literals_table_hash, table_languages
 from harness.metrics import check_metrics
 from harness.prompting import PromptBuilder, with_stops
-from harness.records import Hints, Request, Sample
+from harness.records import Hints, Message, Request, Sample
 from harness.registry import Task, TaskRegistry
 from harness.samples import load_samples
 from harness.task_literals import task_literals_hash
@@ -252,10 +252,12 @@ def _requests(
     requests = []
     for index, sample in enumerate(samples):
         shots = chosen[index] if chosen is not None else fixed
+        messages: tuple[Message, ...] = ()
+        prompt: str | None
         continuations: tuple[str, ...] = ()
-        if scored:  # a context and its continuations, no generation settings
-            messages, (prompt, continuations) = (), builder.scoring(variant, sample, *shots)
-            settings = {}
+        settings: dict[str, Any] = {}  # a log-likelihood request has no generation settings
+        if scored:
+            prompt, continuations = builder.scoring(variant, sample, *shots)
         else:
             messages, prompt = builder.build(variant, sample, shots.exemplars, shots.ids)
             settings = with_stops(generation, builder.completion_stops(variant, sample))
