@@ -73,6 +73,8 @@ class TaskPlan:
         pair = self.pairs.get(language)
         if pair is not None and pair.round_trip != spec.round_trip:
             return []
+        if self.pairs and (pair is None) != (spec.loglikelihood == "text"):
+            return []  # a translation's pairs are translated, its languages' texts scored
         items = self.samples[spec.source].get(language, [])
         if spec.rows:  # a variant of some of the items (LCB: one setting)
             items = [s for s in items if all(s.meta.get(k) == v for k, v in spec.rows.items())]

@@ -13,7 +13,9 @@ Log-likelihood requests (harness.records: continuations after a context) are sco
 it wins however the scores are normalised (by characters or by tokens); `majority` does the
 same for the most common gold answer, and `random` for a uniformly random continuation. The
 gold continuation is the one the gold letter names (A: the first), else the one equal to the
-gold answer. `copy-source` scores nothing.
+gold answer. A lone continuation (a text whose bits per byte are measured) gets 0 from
+`reference` (a model that knows the text) and 8 bits per byte from `random` and `majority`
+(uniformly random bytes). `copy-source` scores nothing.
 """
 
 from __future__ import annotations
@@ -100,10 +102,14 @@ class BaselineBackend:
         if scorer is None:
             why = "does not score log-likelihood requests"
             return Response(text="", error=f"{NOT_RETRIED}: baseline:{self.strategy} {why}")
+        lone = len(request.continuations) == 1 and self.strategy != "reference"
         try:
-            return Response(
-                text="", finish_reason="stop", scores=scorer(request, self._rng(request))
+            scores = (
+                _uniform_bytes(request.continuations[0])
+                if lone
+                else scorer(request, self._rng(request))
             )
+            return Response(text="", finish_reason="stop", scores=scores)
         except _Unscored as exc:
             return Response(text="", error=f"{NOT_RETRIED}: baseline:{self.strategy} {exc}")
 
@@ -181,6 +187,12 @@ def _score_majority(request: Request, rng: random.Random) -> Scores:
 def _score_random(request: Request, rng: random.Random) -> Scores:
     """A uniformly random continuation picked: chance under every normalisation."""
     return _picking(request.continuations, rng.randrange(len(request.continuations)))
+
+
+def _uniform_bytes(text: str) -> Scores:
+    """A lone text scored as uniformly random bytes would be: 8 bits per byte."""
+    size = len(text.encode("utf-8", "surrogatepass"))
+    return (ContinuationScore(-size * math.log(256), tokens_of(text), False),)
 
 
 STRATEGIES: dict[str, Strategy] = {
