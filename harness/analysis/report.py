@@ -13,6 +13,7 @@ from rich.table import Table
 
 from harness.langid import judging_limit
 from harness.languages import get_language, is_known
+from harness.metrics.registry import metric_info
 from harness.record import GapRecord, ScoreRecord, SummaryRecord
 from harness.translation.keys import scored_language
 
@@ -186,18 +187,27 @@ def print_scores(scores: list[ScoreRecord], console: Console | None = None) -> N
     (console or Console()).print(score_table(scores))
 
 
+def _shown(metric: str, value: float, width: int = 5) -> str:
+    """A value as the tables show it: a rate in percent, another value (bits per byte) as is."""
+    info = metric_info(metric)
+    if info is not None and not info.bounded:
+        return f"{value:{width}.3f}"
+    return f"{100 * value:{width}.1f}"
+
+
 def _cell(record: ScoreRecord | None) -> str:
     if record is None:
         return "-"
     if record.n == 0:  # no answer judged (consistency): nothing to show but the counts
         return f"    - n=0 und={record.und or 0}"
+    metric = record.metric
     interval = (
-        f" [{100 * record.ci_low:4.1f}-{100 * record.ci_high:5.1f}]"
+        f" [{_shown(metric, record.ci_low, 4)}-{_shown(metric, record.ci_high)}]"
         if record.ci_low is not None and record.ci_high is not None
         else ""
     )
     und = f" und={record.und}" if record.und else ""
-    return f"{100 * record.value:5.1f}{interval} n={record.n}{und}"
+    return f"{_shown(metric, record.value)}{interval} n={record.n}{und}"
 
 
 def _gap(record: GapRecord | None) -> str:
@@ -210,13 +220,16 @@ def _gap(record: GapRecord | None) -> str:
 
 
 def _macro(cells: Cells, column: str) -> str:
-    values = [row[column].value for row in cells.values() if column in row and row[column].n]
+    found = [row[column] for row in cells.values() if column in row and row[column].n]
+    values = [record.value for record in found]
     unit = (
         "pairs"
         if any("-" in row for row, found in cells.items() if column in found)
         else "languages"
     )
-    return f"{100 * sum(values) / len(values):5.1f} ({len(values)} {unit})" if values else "-"
+    if not values:
+        return "-"
+    return f"{_shown(found[0].metric, sum(values) / len(values))} ({len(values)} {unit})"
 
 
 def _label(code: str) -> str:

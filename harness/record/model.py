@@ -288,6 +288,12 @@ class TaskInfo(Record):
     literals_english_fallback: list[str] = Field(default_factory=list)
     user_task: dict[str, Any] | None = None
 
+    def metrics_of(self, variant: str) -> list[str]:
+        """A variant's metrics, its primary first: its own (a log-likelihood variant's) or
+        the task's."""
+        info = self.variants.get(variant)
+        return info.metrics if info is not None and info.metrics else self.metrics
+
 
 class LangidInfo(Record):
     detector: str = "default"
@@ -355,6 +361,16 @@ class Manifest(Record):
     @property
     def model_name(self) -> str:
         return str(self.model.get("name", ""))
+
+    def primary_metrics(self) -> list[str]:
+        """Each primary metric of the run's task variants, once, in task order."""
+        found = (
+            metrics[0]
+            for task in self.tasks.values()
+            for variant in task.variants
+            if (metrics := task.metrics_of(variant))
+        )
+        return list(dict.fromkeys(found))
 
     @property
     def failed(self) -> int:
