@@ -232,7 +232,7 @@ def _evaluated(plan: TaskPlan, variant: str, language: str) -> list[Sample]:
     """The variant's samples, minus items that serve as its few-shot exemplars (a variant
     that chooses exemplars per question keeps every item: none is shown itself)."""
     items = plan.variant_samples(variant, language)
-    if plan.task.variant(variant).select is not None:
+    if not items or plan.task.variant(variant).select is not None:
         return items
     held_out = {e["parallel_id"] for e in _exemplars(plan, language, variant) if "parallel_id" in e}
     return [s for s in items if s.parallel_id not in held_out] if held_out else items
@@ -241,6 +241,8 @@ def _evaluated(plan: TaskPlan, variant: str, language: str) -> list[Sample]:
 def _requests(
     plan: TaskPlan, variant: str, language: str, samples: list[Sample], selection: RunConfig
 ) -> list[Request]:
+    if not samples:  # the variant does not run in this language (or pair)
+        return []
     task, spec, builder = plan.task, plan.task.spec, plan.builder
     literals = get_literals(language)
     pool = tuple(s.gold for s in samples)
