@@ -28,7 +28,13 @@ from jinja2.sandbox import SandboxedEnvironment
 from harness.errors import PolyevalError
 from harness.languages import get_language
 from harness.literals import get_literals
-from harness.loglikelihood.formulations import SHAPES, TEXT_FIELDS, split_context, targets
+from harness.loglikelihood.formulations import (
+    SHAPES,
+    TEXT_FIELDS,
+    option_labels,
+    split_context,
+    targets,
+)
 from harness.records import Message, Sample
 from harness.registry import Task
 from harness.task_literals import task_literals
@@ -147,7 +153,8 @@ class PromptBuilder:
         template = self._template(variant)
         turns = self._exemplar_turns(template, variant, sample, exemplars, exemplar_ids)
         base = self._base_vars(variant, sample.prompt_language)
-        labels = base["lit"]["choice_labels"]
+        labels = option_labels(base["lit"], len(sample.choices))
+        base = {**base, "lit": {**base["lit"], "choice_labels": labels}}  # shown as scored
         if formulation == "text":
             shown, answers = [], [_text_of(sample)]
         else:

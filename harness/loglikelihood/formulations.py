@@ -11,13 +11,16 @@ point when it writes one target, so a language whose colon has no space ("答案
 | hybrid      | yes           | an option's text             | hybrid                  |
 | text        | no prompt     | the item's text, whole       | bits per byte           |
 
-Labels are the language's own (`choice_labels` of the literals table), as the prompt shows them.
+The options are labelled with the script's own letters where the literals table has enough of
+them (`native_labels`: ক খ গ ঘ, أ ب ج د), else with the labels generative prompts show
+(`choice_labels`); the prompt shows the labels that `letter` scores.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 Formulation = Literal["letter", "cloze", "hybrid", "text"]
 FORMULATIONS: tuple[str, ...] = get_args(Formulation)
@@ -38,6 +41,13 @@ SHAPES: dict[str, Shape] = {
     "cloze": Shape(shows_options=False, scores_labels=False),
     "hybrid": Shape(shows_options=True, scores_labels=False),
 }
+
+
+def option_labels(literals: Mapping[str, Any], count: int) -> list[str]:
+    """The labels of `count` options: the script's own where there are enough, else the
+    generative prompts' (literals: a language's template variables, harness.literals)."""
+    native = list(literals.get("native_labels") or ())
+    return native[:count] if len(native) >= count else list(literals["choice_labels"])[:count]
 
 
 def targets(formulation: str, labels: list[str], options: tuple[str, ...]) -> list[str]:
