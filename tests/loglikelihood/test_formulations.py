@@ -13,8 +13,8 @@ from harness.errors import PolyevalError
 from harness.literals import get_literals
 from harness.loglikelihood.formulations import split_context
 from harness.planner import Plan, build_plan
-from harness.registry import TaskRegistry
 from harness.records import Request
+from harness.registry import TaskRegistry
 
 
 def _plan(task: str, variants: list[str], languages: list[str] | None = None) -> Plan:
