@@ -148,9 +148,10 @@ def comparison_table(comparisons: list[Any], name_a: str, name_b: str) -> Table:
             _label(c.language),
             c.metric,
             str(c.n) + (f" (+{c.only_one} unpaired)" if c.only_one else ""),
-            f"{100 * c.score_a:.2f}",
-            f"{100 * c.score_b:.2f}",
-            f"{100 * c.delta:+.2f} [{100 * c.ci_low:+.2f}, {100 * c.ci_high:+.2f}]",
+            _shown(c.metric, c.score_a, 0),
+            _shown(c.metric, c.score_b, 0),
+            f"{_shown(c.metric, c.delta, 0, '+')} "
+            f"[{_shown(c.metric, c.ci_low, 0, '+')}, {_shown(c.metric, c.ci_high, 0, '+')}]",
             f"{c.p_value:.4f}{mark}",
         )
     return table
@@ -187,12 +188,14 @@ def print_scores(scores: list[ScoreRecord], console: Console | None = None) -> N
     (console or Console()).print(score_table(scores))
 
 
-def _shown(metric: str, value: float, width: int = 5) -> str:
-    """A value as the tables show it: a rate in percent, another value (bits per byte) as is."""
+def _shown(metric: str, value: float, width: int = 5, sign: str = "") -> str:
+    """A value as the tables show it: a rate in percent, another value (bits per byte) as is;
+    `width` 0 (compare's table) shows one more digit."""
     info = metric_info(metric)
+    digits = 1 if width else 2
     if info is not None and not info.bounded:
-        return f"{value:{width}.3f}"
-    return f"{100 * value:{width}.1f}"
+        return f"{value:{sign}{width}.{digits + 2}f}"
+    return f"{100 * value:{sign}{width}.{digits}f}"
 
 
 def _cell(record: ScoreRecord | None) -> str:

@@ -20,9 +20,11 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
-from harness.analysis.stats import Z95
+import numpy as np
+
+from harness.analysis.stats import RESAMPLES, SEED, Z95, clustered_means
 from harness.errors import PolyevalError
 from harness.record import Likelihood, SampleRecord, ScoreRecord
 from harness.records import LETTERS
@@ -75,8 +77,41 @@ def bits_per_byte_cells(samples: Sequence[SampleRecord]) -> list[ScoreRecord]:
     return [_cell(key, group) for key, group in sorted(groups.items())]
 
 
+class PairedRatio(NamedTuple):
+    """Two systems' bits per byte on the same texts, B - A, its 95% interval and p-value."""
+
+    score_a: float
+    score_b: float
+    delta: float
+    low: float
+    high: float
+    p_value: float
+
+
+def paired_bits_per_byte(
+    left: Sequence[SampleRecord],
+    right: Sequence[SampleRecord],
+    resamples: int = RESAMPLES,
+    seed: int = SEED,
+) -> PairedRatio:
+    """A paired bootstrap of bits per byte over texts both systems scored (in the same order):
+    each resample draws texts with replacement and recomputes both ratios on them. The p-value
+    is the share of centred resampled differences at least as far from 0 as the observed one
+    (two-sided; 1.0 where the two systems are identical)."""
+    bits = np.array([[_bits(x) for x in left], [_bits(x) for x in right]])
+    sizes = np.array([[_bytes(x) for x in left]] * 2, dtype=np.float64)
+    a, b = bits.sum(axis=1) / sizes.sum(axis=1)
+    replicates = clustered_means(bits, sizes, resamples, seed)
+    deltas = replicates[:, 1] - replicates[:, 0]
+    low, high = (float(q) for q in np.quantile(deltas, [0.025, 0.975]))
+    centred = np.abs(deltas - deltas.mean())
+    observed = abs(b - a)
+    p = 1.0 if observed == 0 else (int((centred >= observed).sum()) + 1) / (len(deltas) + 1)
+    return PairedRatio(float(a), float(b), float(b - a), low, high, p)
+
+
 def _cell(key: tuple[str, str, str], samples: list[SampleRecord]) -> ScoreRecord:
-    bits = [-sum(s.logprob for s in _checked(x)) / LN2 for x in samples]
+    bits = [_bits(x) for x in samples]
     sizes = [_bytes(x) for x in samples]
     value = sum(bits) / sum(sizes)
     low, high = _ratio_interval(bits, sizes, value)
@@ -107,8 +142,12 @@ def _ratio_interval(
 
 
 def _bits_per_byte(samples: list[SampleRecord]) -> float:
-    bits = sum(-sum(s.logprob for s in _checked(x)) / LN2 for x in samples)
-    return bits / sum(_bytes(x) for x in samples)
+    return sum(_bits(x) for x in samples) / sum(_bytes(x) for x in samples)
+
+
+def _bits(sample: SampleRecord) -> float:
+    """The negative log-likelihood of what was scored, in bits."""
+    return -sum(s.logprob for s in _checked(sample)) / LN2
 
 
 def _bytes(sample: SampleRecord) -> int:

@@ -13,7 +13,11 @@ import pytest
 from click.testing import Result
 
 from harness.errors import PolyevalError
-from harness.loglikelihood.scoring import bits_per_byte_cells, score_likelihoods
+from harness.loglikelihood.scoring import (
+    bits_per_byte_cells,
+    paired_bits_per_byte,
+    score_likelihoods,
+)
 from harness.record import Likelihood, SampleRecord
 from tests.conftest import read_run, scores_of
 
@@ -113,3 +117,24 @@ def test_scoring_again_recomputes_from_the_recorded_log_probabilities(
     cell = scores_of(rescored, "acc")[("xcopa", "cloze", first["language"])]
     assert cell["value"] == pytest.approx((cell["n"] - 1) / cell["n"])
     assert "consistency" not in {r["metric"] for r in read_run(rescored)["scores"]}
+
+
+def test_compare_recomputes_both_ratios_on_the_shared_texts() -> None:
+    """B's bits per byte against A's on the same texts: each the ratio over all texts, the
+    interval around B - A, and a system against itself p = 1."""
+    texts = ["abcd", "é", "xyzuvw", "pq"]
+
+    def system(bits: list[float]) -> list[SampleRecord]:
+        return [
+            _sample([text], [(-b * math.log(2), 1)], variant="bpb", sample_id=str(i))
+            for i, (text, b) in enumerate(zip(texts, bits, strict=True))
+        ]
+
+    a, b = system([4.0, 4.0, 3.0, 1.0]), system([2.0, 3.0, 3.0, 1.0])
+    paired = paired_bits_per_byte(a, b, resamples=500)
+    assert paired.score_a == pytest.approx(12 / 14)
+    assert paired.score_b == pytest.approx(9 / 14)
+    assert paired.delta == pytest.approx(-3 / 14)
+    assert paired.low <= paired.delta <= paired.high <= 0
+    same = paired_bits_per_byte(a, a, resamples=500)
+    assert (same.delta, same.low, same.high, same.p_value) == (0.0, 0.0, 0.0, 1.0)
