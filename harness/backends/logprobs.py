@@ -55,12 +55,14 @@ class Unscorable(Exception):
 
 @dataclass(frozen=True)
 class Echo:
-    """One choice of an echoing reply: the text and its tokens, checked to be of one length."""
+    """One choice of an echoing reply: its text and its per-token lists, of one length. The
+    entries are checked where they are read (only the continuation's are): a token text that
+    is not text, or a log-probability that is not a number, is a ValueError then."""
 
     text: str
-    tokens: list[str]
-    logprobs: list[float | None]
-    top: list[dict[str, float] | None] | None  # None: the reply has no top_logprobs at all
+    tokens: list[Any]
+    logprobs: list[Any]
+    top: list[Any] | None  # None: the reply has no top_logprobs at all
 
 
 def scoring_prompts(request: Request) -> tuple[list[str], list[int]]:
@@ -85,7 +87,7 @@ def scores(
     `index` gives, else as listed). Unscorable where the reply has no prompt log-probabilities;
     ValueError (or TypeError, KeyError) where it is malformed."""
     if len(choices) != len(prompts):
-        raise Unscorable(f"it answers {len(choices)} choices to {len(prompts)} prompts")
+        raise Unscorable(f"{len(choices)} choices for {len(prompts)} prompts")
     ordered = _in_order(choices)
     found = [_score(echo_of(ordered[i], i), prompts[i], context) for i in range(len(prompts))]
     return tuple(found[i] for i in indices)
@@ -101,19 +103,12 @@ def echo_of(choice: Any, index: int) -> Echo:
     if not isinstance(given, dict) or not isinstance(given.get("token_logprobs"), list):
         what = "no logprobs" if given is None else "no token_logprobs in its logprobs"
         raise Unscorable(f"choices[{index}] has {what}")
-    text, tokens = choice.get("text"), given.get("tokens")
+    text, tokens, top = choice.get("text"), given.get("tokens"), given.get("top_logprobs")
     if not isinstance(text, str):
         raise ValueError(f"choices[{index}].text is not text")
-    if not isinstance(tokens, list) or not all(isinstance(t, str) for t in tokens):
-        raise ValueError(f"choices[{index}].logprobs.tokens is not a list of texts")
-    logprobs = [
-        _number(v, f"choices[{index}].logprobs.token_logprobs") for v in given["token_logprobs"]
-    ]
-    top = given.get("top_logprobs")
-    if top is not None:
-        if not isinstance(top, list):
-            raise ValueError(f"choices[{index}].logprobs.top_logprobs is not a list")
-        top = [_alternatives(entry, index) for entry in top]
+    if not isinstance(tokens, list) or not (top is None or isinstance(top, list)):
+        raise ValueError(f"choices[{index}].logprobs has tokens or top_logprobs not a list")
+    logprobs = given["token_logprobs"]
     if len(logprobs) != len(tokens) or (top is not None and len(top) != len(tokens)):
         raise ValueError(f"choices[{index}].logprobs lists differ in length")
     return Echo(text, tokens, logprobs, top)
@@ -141,10 +136,10 @@ def _score(echo: Echo, prompt: str, context: str) -> ContinuationScore:
     span = continuation_span(echo, prompt, context)
     total, greedy = 0.0, True
     for i in span:
-        logprob = echo.logprobs[i]
+        logprob = _number(echo.logprobs[i], "token_logprobs")
         if logprob is None:
             raise Unscorable("a token of the continuation has a null log-probability")
-        alternatives = echo.top[i] if echo.top is not None else None
+        alternatives = _alternatives(echo.top[i]) if echo.top is not None else None
         if not alternatives:
             raise Unscorable("no top_logprobs for a token of the continuation (greedy unknown)")
         total += logprob
@@ -152,7 +147,7 @@ def _score(echo: Echo, prompt: str, context: str) -> ContinuationScore:
     return ContinuationScore(total, len(span), greedy)
 
 
-def _walk(tokens: Sequence[str], data: bytes, prompt_end: int, context_end: int) -> range | None:
+def _walk(tokens: Sequence[Any], data: bytes, prompt_end: int, context_end: int) -> range | None:
     """Tokens matched to `data` back from its end: those that end past `prompt_end` are
     generated (none may straddle it), then those that end past `context_end` are the
     continuation's. The first match found, depth first, with each token's exact forms tried
@@ -178,9 +173,11 @@ def _walk(tokens: Sequence[str], data: bytes, prompt_end: int, context_end: int)
     return None
 
 
-def _sizes(token: str, data: bytes, end: int, floor: int) -> list[int]:
+def _sizes(token: Any, data: bytes, end: int, floor: int) -> list[int]:
     """The byte lengths that `token` may cover, ending at `end` and starting at `floor` or
     after: its exact forms first, then the lengths a text with U+FFFD may stand for."""
+    if not isinstance(token, str):
+        raise ValueError(f"a token is {str(token)[:40]!r}, not text")
     fits = [len(form) for form in _forms(token) if data[max(floor, end - len(form)) : end] == form]
     if "\ufffd" in token:
         clean = len(token.replace("\ufffd", "").encode("utf-8", "surrogatepass"))
@@ -250,12 +247,11 @@ def _number(value: Any, where: str) -> float | None:
     return float(value)
 
 
-def _alternatives(entry: Any, index: int) -> dict[str, float] | None:
+def _alternatives(entry: Any) -> dict[str, float] | None:
     """One position's top_logprobs: token text -> log-probability, or None (null)."""
     if entry is None:
         return None
     if not isinstance(entry, dict):
-        raise ValueError(f"choices[{index}].logprobs.top_logprobs holds a {type(entry).__name__}")
-    where = f"choices[{index}].logprobs.top_logprobs"
-    found = {str(k): _number(v, where) for k, v in entry.items()}
+        raise ValueError(f"top_logprobs holds a {type(entry).__name__}, not an object")
+    found = {str(k): _number(v, "top_logprobs") for k, v in entry.items()}
     return {k: v for k, v in found.items() if v is not None}

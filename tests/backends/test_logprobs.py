@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from harness.backends.logprobs import Echo, Unscorable, continuation_span, echo_of
+from harness.backends.logprobs import Echo, Unscorable, continuation_span, echo_of, scores
+from harness.records import ContinuationScore
 
 CONTEXT = "উত্তর:"
 PROMPT = CONTEXT + " বা"
@@ -71,7 +72,21 @@ def test_a_choice_without_legacy_logprobs_is_unscorable(choice: object, message:
         echo_of(choice, 0)
 
 
-def test_a_logprob_that_is_not_a_number_is_malformed() -> None:
-    choice = {"text": "ab", "logprobs": {"tokens": ["a", "b"], "token_logprobs": [None, "x"]}}
+def test_what_the_continuation_reads_is_checked() -> None:
+    """Its log-probabilities must be numbers; the context's are not read."""
+
+    def choice(logprob: object, top: object) -> dict[str, object]:
+        given = {"tokens": ["a", "b"], "token_logprobs": ["junk", logprob]}
+        return {"text": "ab", "logprobs": {**given, "top_logprobs": [None, top]}}
+
+    assert scores([choice(-0.5, {"b": -0.5, "c": -1.0})], ["ab"], [0], "a") == (
+        ContinuationScore(-0.5, 1, True),
+    )
     with pytest.raises(ValueError, match="not a log-probability"):
-        echo_of(choice, 0)
+        scores([choice("x", {"b": -0.5})], ["ab"], [0], "a")
+    with pytest.raises(ValueError, match="not a log-probability"):
+        scores([choice(-0.5, {"b": float("nan")})], ["ab"], [0], "a")
+    with pytest.raises(Unscorable, match="greedy unknown"):
+        scores([choice(-0.5, None)], ["ab"], [0], "a")
+    with pytest.raises(Unscorable, match="2 choices for 1 prompts"):
+        scores([choice(-0.5, None)] * 2, ["ab"], [0], "a")

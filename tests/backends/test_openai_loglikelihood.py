@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from harness.backends.options import BackendOptions
 from harness.generation.cache import ResponseCache
 from harness.generation.runner import Execution, execute
 from harness.records import ContinuationScore, Hints, Message, Request, Response
+from tests.backends.test_vllm import answer_all, fake_server_command
 from tests.fake_server import FakeServer, FaultPlan, ToyModel
 
 FAST = {"backoff_base": "0.01", "backoff_max": "0.05"}
@@ -290,3 +292,20 @@ def test_scores_are_cached_and_share_the_pool_with_generations(
     assert replied is not None and replied.text.startswith("Answer:") and not replied.scores
     for answer in scored:
         assert answer is not None and _close(answer.scores[1], -1.1, 4, True)
+
+
+def test_vllm_server_scores_through_the_openai_backend(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`vllm-server:` with tests/fake_server.py as its server: its default toy model gives
+    every token -2.0 and knows " B" and " C" as tokens (" D" is " ", "D")."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where a failed server's log goes
+    command, _ = fake_server_command(tmp_path)
+    backend = create_backend("vllm-server:fake-model", BackendOptions(args={"command": command}))
+    answers = answer_all(backend, [_request("Answer:", (" B", " C", " D"))])
+    assert answers[0].ok, answers[0].error
+    assert [(s.logprob, s.tokens, s.greedy) for s in answers[0].scores] == [
+        (-2.0, 1, False),
+        (-2.0, 1, False),
+        (-4.0, 2, False),
+    ]
