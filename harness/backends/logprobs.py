@@ -22,7 +22,9 @@ matches the bytes that decode to it (with errors replaced, as tokenizers render 
 byte-level (GPT-2 `Ġ`) and SentencePiece (`▁`, `<0xNN>`) renderings match the bytes they stand
 for. Where the offsets are the prompt's character positions and the texts its substrings, this
 is the offset rule exactly (a token is the continuation's when offset + len(token) >
-len(context)).
+len(context)). Where byte pieces could be split over the bytes more than one way, the first
+split found decides (each piece as short as it may be, from the end); the continuation's usual
+leading space keeps such a run from crossing the context's end.
 
 Nothing here does I/O; harness.backends.openai_api sends, and turns `Unscorable` into a
 not-retried error naming the endpoint.
