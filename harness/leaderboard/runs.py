@@ -5,10 +5,7 @@ A run is a folder with a whole manifest.json, found at any depth under the resul
 hidden folders skipped; a folder without one (a run being written, or killed), or whose scores
 or summary cannot be read, is set aside and named with the file at fault. Its summary is its
 summary.json, or computed from its samples (harness.analysis.summary) where it has none; a run with
-neither gets macro averages from its per-language scores, without intervals. Bits per byte,
-one ratio per language in scores.json that no sample carries (its samples carry
-`sentence_bits_per_byte`), is not in a summary: its macro averages (all, by tier, by script)
-and gaps to English are added from the per-language scores (`per_language_records`).
+neither gets macro averages from its per-language scores, without intervals.
 
 What the leaderboard takes from a run's manifest is read in one place, `manifest_fields`: its
 identity and dates, status and request counts (`failed`, `requests`), the data source of each
@@ -24,11 +21,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypedDict, TypeGuard
 
-from harness.analysis.summary import ENGLISH, summarize
+from harness.analysis.summary import summarize
 from harness.errors import PolyevalError
-from harness.languages import TIERS, get_language, is_known
-from harness.leaderboard.ranks import Estimate, mean_estimate
-from harness.loglikelihood.scoring import BITS_PER_BYTE
 from harness.record import Manifest, RunFolder, find_runs, unread_reason
 
 Record = dict[str, Any]
@@ -205,71 +199,9 @@ def _summary(folder: RunFolder, scores: list[Record]) -> list[Record]:
     found = folder.summary()
     if found is None and folder.has_samples:
         found = summarize(folder.samples(), folder.scores())
-    summary = _plain_macros(scores) if found is None else [r.as_json() for r in found]
-    return summary + per_language_records(scores, summary)
-
-
-PER_LANGUAGE = frozenset({BITS_PER_BYTE})
-"""Metrics whose value in a language is one number over all its samples (a ratio), that no
-sample carries and the summary does not average."""
-
-
-def per_language_records(scores: list[Record], summary: list[Record]) -> list[Record]:
-    """For a PER_LANGUAGE metric of a task and variant that the summary lacks: its macro
-    averages over languages (all, each resource tier, each script; their interval from the
-    languages' intervals, taken as independent: harness.leaderboard.ranks.mean_estimate) and
-    each language's gap to English (its value minus English's, without an interval)."""
-    present = {(r.get("task"), r.get("variant"), r.get("metric"), r.get("kind")) for r in summary}
-    found: dict[tuple[str, str, str], dict[str, Record]] = defaultdict(dict)
-    for record in scores:
-        key = (str(record["task"]), str(record["variant"]), str(record["metric"]))
-        summarised = (*key, "macro") in present
-        if key[2] in PER_LANGUAGE and finite(record.get("value")) and not summarised:
-            found[key][str(record["language"])] = record
-    records: list[Record] = []
-    for (task, variant, metric), by_language in sorted(found.items()):
-        known = {code: get_language(code) for code in sorted(by_language) if is_known(code)}
-        groups: list[tuple[str, str | None, list[str]]] = [("macro", None, sorted(by_language))]
-        groups += [
-            ("macro_by_tier", tier, [c for c, lang in known.items() if lang.tier == tier])
-            for tier in TIERS
-        ]
-        groups += [
-            ("macro_by_script", script, [c for c, lang in known.items() if lang.script == script])
-            for script in sorted({lang.script for lang in known.values()})
-        ]
-        head = {"task": task, "variant": variant, "metric": metric}
-        for kind, group, chosen in groups:
-            mean = mean_estimate([_estimate(by_language[c]) for c in chosen])
-            if mean is not None:
-                records.append(
-                    head
-                    | {"kind": kind, "group": group, "value": mean.value, "ci_low": mean.low}
-                    | {"ci_high": mean.high, "languages": len(chosen)}
-                    | {"n": sum(int(by_language[c].get("n") or 0) for c in chosen)}
-                )
-        english = by_language.get(ENGLISH)
-        if english is None:
-            continue
-        for code, record in sorted(by_language.items()):
-            if code != ENGLISH and "-" not in code:  # a pair is not a language
-                value, base = float(record["value"]), float(english["value"])
-                records.append(
-                    head
-                    | {"kind": "gap_to_english", "group": code, "value": value - base}
-                    | {"ci_low": None, "ci_high": None, "score": value, "english": base}
-                    | {"n": int(record.get("n") or 0)}
-                )
-    return records
-
-
-def _estimate(record: Record) -> Estimate:
-    low, high = record.get("ci_low"), record.get("ci_high")
-    return Estimate(
-        float(record["value"]),
-        float(low) if finite(low) else None,
-        float(high) if finite(high) else None,
-    )
+    if found is None:
+        return _plain_macros(scores)
+    return [r.as_json() for r in found]
 
 
 def finite(value: Any) -> TypeGuard[int | float]:

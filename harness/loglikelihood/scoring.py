@@ -141,6 +141,12 @@ def _ratio_interval(
     return max(0.0, ratio - Z95 * error), ratio + Z95 * error
 
 
+def bits_and_bytes(sample: SampleRecord) -> tuple[float, int]:
+    """A scored text's negative log-likelihood in bits, and its UTF-8 bytes: the two sums
+    whose ratio is bits per byte (harness.analysis.summary averages them so)."""
+    return _bits(sample), _bytes(sample)
+
+
 def _bits_per_byte(samples: list[SampleRecord]) -> float:
     return sum(_bits(x) for x in samples) / sum(_bytes(x) for x in samples)
 

@@ -33,7 +33,7 @@ from harness.leaderboard.families import (
     mean_of,
 )
 from harness.leaderboard.ranks import Estimate
-from harness.leaderboard.runs import load_runs, per_language_records
+from harness.leaderboard.runs import load_runs
 from harness.leaderboard.scales import AS_IS, NOT_APPLICABLE, POINTS, scale_of
 from harness.leaderboard.tables import ALL, Board, build_board, in_language_view
 from tests.leaderboard.test_leaderboard import Page, evaluate, page
@@ -274,34 +274,6 @@ def test_bits_per_byte_is_shown_as_is_and_ranked_lower_better(loglik: Built) -> 
     assert ">10</text>" in text  # the chart's axis runs to 10 bits, not 100 points
     rows = [r for r in _records(loglik.site / "index.json") if r["variant"] == "bits_per_byte"]
     assert sorted(r["value"] for r in rows) == [0.0, 8.0]  # downloads as scores.json has them
-
-
-def test_bits_per_byte_gets_macro_averages_and_gaps_from_its_language_scores() -> None:
-    def score(language: str, value: float, low: float, high: float) -> dict[str, Any]:
-        return {
-            "task": "flores_v1", "variant": "bits_per_byte", "metric": "bits_per_byte",
-            "language": language, "value": value, "ci_low": low, "ci_high": high, "n": 5,
-        }  # fmt: skip
-
-    scores = [
-        score("eng_Latn", 1.0, 0.9, 1.1),
-        score("npi_Deva", 2.5, 2.3, 2.7),
-        score("sin_Sinh", 3.0, 2.8, 3.2),
-    ]
-    found = per_language_records(scores, [])
-    by_kind = {(r["kind"], r["group"]): r for r in found}
-    macro = by_kind[("macro", None)]
-    assert macro["value"] == pytest.approx(6.5 / 3) and macro["languages"] == 3
-    assert macro["ci_low"] < macro["value"] < macro["ci_high"]
-    assert by_kind[("macro_by_tier", "low")]["value"] == pytest.approx(2.75)
-    assert by_kind[("macro_by_script", "Deva")]["value"] == pytest.approx(2.5)
-    gap = by_kind[("gap_to_english", "npi_Deva")]
-    assert (gap["value"], gap["score"], gap["english"]) == (1.5, 2.5, 1.0)
-    assert gap["ci_low"] is None and ("gap_to_english", "eng_Latn") not in by_kind
-    summarised = [{"task": "flores_v1", "variant": "bits_per_byte"} | {"metric": "bits_per_byte"}]
-    assert per_language_records(scores, [summarised[0] | {"kind": "macro"}]) == []
-    other = [dict(s, metric="acc") for s in scores]  # the summary averages every other metric
-    assert per_language_records(other, []) == []
 
 
 # ---- consistency does not apply

@@ -138,3 +138,33 @@ def test_compare_recomputes_both_ratios_on_the_shared_texts() -> None:
     assert paired.low <= paired.delta <= paired.high <= 0
     same = paired_bits_per_byte(a, a, resamples=500)
     assert (same.delta, same.low, same.high, same.p_value) == (0.0, 0.0, 0.0, 1.0)
+
+
+def test_the_summary_averages_each_languages_ratio() -> None:
+    """English: 4 + 2 bits over 4 + 4 bytes = 0.75; Nepali: 9 + 3 bits over 6 + 6 bytes
+    = 1.0. The macro average is 0.875, Nepali is the worst (the highest), its gap to English
+    +0.25 over the two shared texts, and an interval from resampling those texts."""
+    from harness.analysis.summary import summarize
+
+    def text(language: str, item: str, bits: float, size: int) -> SampleRecord:
+        sample = _sample(
+            ["x" * size], [(-bits * math.log(2), 1)], variant="bpb", language=language,
+            sample_id=item,
+        )  # fmt: skip
+        return sample.model_copy(update=score_likelihoods(sample, "text"))
+
+    samples = [
+        text("eng_Latn", "1", 4.0, 4),
+        text("eng_Latn", "2", 2.0, 4),
+        text("npi_Deva", "1", 9.0, 6),
+        text("npi_Deva", "2", 3.0, 6),
+    ]
+    found = {(r.kind, r.group): r for r in summarize(samples) if r.metric == "bits_per_byte"}
+    assert found[("macro", None)].value == pytest.approx(0.875)
+    assert found[("macro", None)].n == 4 and found[("macro", None)].items == 2
+    assert found[("worst_language", "npi_Deva")].value == pytest.approx(1.0)
+    gap = found[("gap_to_english", "npi_Deva")]
+    assert (gap.value, gap.score, gap.english) == pytest.approx((0.25, 1.0, 0.75))
+    assert gap.ci_low is not None and gap.ci_high is not None
+    assert gap.ci_low <= gap.value <= gap.ci_high
+    assert not any(r.metric == "sentence_bits_per_byte" for r in summarize(samples))
