@@ -52,6 +52,12 @@ about the form of an answer. An item that a language has several samples of is r
 their mean is at least one half. Resamples in which English scores 0 are left out of a
 relative gap's interval.
 
+Bits per byte (texts scored by log-likelihood, harness.loglikelihood.scoring) is a ratio: each
+language's value is its texts' bits over their bytes (as in scores.json), its macro averages and
+worst language use the same ratios (each resample recomputes them over the drawn parallel
+texts), and its gap to English compares the two ratios over the texts both have, recomputed on
+each resample of those texts. Its samples' `sentence_bits_per_byte` is not averaged.
+
 The corpus metrics chrF++, BLEU and TER are macro-averaged over pairs (all, by tier, by
 script), with their worst pair, from the per-pair values in scores.json and with no interval:
 their own bootstrap (scores.json) resamples sentences within one pair, and recomputing a
@@ -369,13 +375,11 @@ def _ratio_gap_records(table: _Table, m: int, settings: _Settings) -> list[Recor
         score, base = bits.sum(axis=1) / sizes.sum(axis=1)
         drawn = clustered_means(bits, sizes, settings.resamples, settings.seed)
         gaps = drawn[:, 0] - drawn[:, 1]
+        relative = np.full_like(gaps, np.nan)  # resamples where English scores 0: left out
+        np.divide(gaps, drawn[:, 1], out=relative, where=drawn[:, 1] != 0)
         for kind, value, replicates in (
             ("gap_to_english", score - base, gaps),
-            (
-                "relative_gap_to_english",
-                (score - base) / base if base else None,
-                gaps / drawn[:, 1],
-            ),
+            ("relative_gap_to_english", (score - base) / base if base else None, relative),
         ):
             record = _record(
                 table,
