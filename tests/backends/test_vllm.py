@@ -704,10 +704,15 @@ def _real_model() -> tuple[str, bool]:
     return model, bool(torch.cuda.is_available())
 
 
+def _real_args(gpu: bool) -> dict[str, str]:
+    """-M arguments for a small model: on the CPU build, gpu_memory_utilization is the share of
+    the machine's memory vLLM reserves (0.92 by default, more than a busy machine has free)."""
+    return {"max_model_len": "2048", "gpu_memory_utilization": "0.5" if gpu else "0.3"}
+
+
 def test_real_engine() -> None:
     model, gpu = _real_model()
-    args = {"max_model_len": "2048"} | ({"gpu_memory_utilization": "0.5"} if gpu else {})
-    backend = create_backend(f"vllm:{model}", BackendOptions(args=args))
+    backend = create_backend(f"vllm:{model}", BackendOptions(args=_real_args(gpu)))
     requests = [
         request("What is 2 + 3? Answer with a number only.", sample_id="chat"),
         request("The capital of France is", {"temperature": 0.0, "max_tokens": 8}, True, "p"),
@@ -718,6 +723,60 @@ def test_real_engine() -> None:
     assert "5" in answers[0].text
     assert answers[1].usage.prompt_tokens > 0 and answers[1].usage.completion_tokens > 0
     assert answers[2].finish_reason == "length"
+
+
+# a multiple-choice item as log-likelihood requests: the context, then each option
+CAPITAL = (
+    "Question: What is the capital of France?\nAnswer:",
+    " Paris",
+    " London",
+    " Berlin",
+    " Rome",
+)
+
+
+@pytest.fixture(scope="module")
+def engine_scores() -> tuple[str, bool, Response]:
+    """The item scored by `vllm:` in this process: (model, GPU, its answer). The engine is
+    closed before any server starts."""
+    model, gpu = _real_model()
+    backend = create_backend(f"vllm:{model}", BackendOptions(args=_real_args(gpu)))
+    answers = answer_all(backend, [scoring(*CAPITAL), scoring(*CAPITAL, sample_id="again")])
+    assert answers[0].ok, answers[0].error
+    assert answers[1].scores == answers[0].scores  # scored once, answered twice
+    return model, gpu, answers[0]
+
+
+def _choice(answer: Response) -> int:
+    return max(range(len(answer.scores)), key=lambda i: answer.scores[i].logprob)
+
+
+@pytest.mark.real_model
+def test_real_engine_scores_log_likelihood(engine_scores: tuple[str, bool, Response]) -> None:
+    _, _, answer = engine_scores
+    assert len(answer.scores) == 4
+    assert all(s.logprob < 0 and s.tokens >= 1 for s in answer.scores)
+    assert answer.usage.prompt_tokens > sum(s.tokens for s in answer.scores)
+    best = answer.scores[_choice(answer)]
+    assert all(not s.greedy for s in answer.scores if s is not best)  # one token ranks first
+
+
+@pytest.mark.real_model
+def test_real_engine_and_server_make_the_same_choice(
+    engine_scores: tuple[str, bool, Response], tmp_path: Path
+) -> None:
+    """The same item through `vllm-server:` (vLLM's OpenAI server, in a process of its own):
+    the same choice, the same token counts and log-probabilities close to the engine's."""
+    model, gpu, engine = engine_scores
+    backend = create_backend(f"vllm-server:{model}", BackendOptions(args=_real_args(gpu)))
+    served = answer_all(backend, [scoring(*CAPITAL)])[0]
+    assert served.ok, served.error
+    assert len(served.scores) == len(engine.scores)
+    assert _choice(served) == _choice(engine)
+    for ours, theirs in zip(engine.scores, served.scores, strict=True):
+        assert ours.tokens == theirs.tokens
+        assert math.isclose(ours.logprob, theirs.logprob, rel_tol=0.02, abs_tol=0.05)
+        assert ours.greedy == theirs.greedy
 
 
 # --- vllm-server: a server process of our own ----------------------------------------------
