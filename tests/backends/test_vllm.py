@@ -690,6 +690,35 @@ def test_evaluate_run_with_the_engine(
     assert len(fake_vllm.engines) == 2 and fake_vllm.engines[1].calls == []
 
 
+def test_evaluate_log_likelihood_variants_with_the_engine(
+    fake_vllm: FakeVLLM, evaluate: Callable[..., Result], tmp_path: Path
+) -> None:
+    """Belebele's letter and cloze variants through `vllm:`: every request scored in one
+    engine call of token prompts, each continuation's score recorded; a rerun calls nothing."""
+    options = {
+        "tasks": "belebele",
+        "variants": "letter,cloze",
+        "limit": 2,
+        "source": "sample",
+        "output": tmp_path / "run",
+    }
+    result = evaluate("run --model vllm:tiny", **options)
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    assert manifest["counts"]["failed"] == 0 and manifest["counts"]["sent"] > 0
+    (call,) = fake_vllm.calls
+    assert call.params.kwargs == SCORING_PARAMS
+    assert all(isinstance(p, dict) for p in call.inputs)
+    samples = [json.loads(line) for line in (tmp_path / "run" / "samples.jsonl").open()]
+    assert {s["variant"] for s in samples} == {"letter", "cloze"}
+    for sample in samples:
+        assert len(sample["likelihoods"]) == len(sample["continuations"]) == 4, sample
+        assert set(sample["scores"]) >= {"acc", "acc_norm_chars", "acc_norm_tokens"}
+    rerun = evaluate("run --model vllm:tiny --overwrite", **options)
+    assert rerun.exit_code == 0, rerun.output
+    assert fake_vllm.engines[1].calls == []
+
+
 def _real_model() -> tuple[str, bool]:
     """(POLYEVAL_VLLM_MODEL, whether a CUDA GPU is visible); without a GPU vLLM's CPU build
     runs it."""
