@@ -375,9 +375,7 @@ def _shown_metrics(manifest: Manifest, scores: list[ScoreRecord], metric: str | 
                 f"no metric '{metric}' in this run (it has: {', '.join(known) or 'none'})"
             )
         return [metric]
-    tasks = manifest.tasks.values()
-    primary = dict.fromkeys(t.metrics[0] for t in tasks if t.metrics) or {"accuracy": None}
-    return [*primary, "consistency"]
+    return [*(manifest.primary_metrics() or ["accuracy"]), "consistency"]
 
 
 @main.command()

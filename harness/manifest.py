@@ -20,6 +20,7 @@ from harness.config import RunConfig
 from harness.families import family_of
 from harness.generation.runner import Counts as RunCounts
 from harness.langid.lcb import ENGLISH_WORDS_SOURCE
+from harness.loglikelihood.scoring import metrics_of
 from harness.planner import Plan, TaskPlan
 from harness.record import (
     Counts,
@@ -123,6 +124,8 @@ def task_info(plan: TaskPlan) -> TaskInfo:
                 template_hash=h,
                 reply_language=spec.variants[v].reply_language,
                 compare_to=spec.variants[v].compare_to,
+                loglikelihood=(formulation := spec.variants[v].loglikelihood),
+                metrics=metrics_of(formulation) if formulation else None,
             )
             for v, h in plan.template_hashes.items()
         },

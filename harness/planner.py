@@ -23,7 +23,7 @@ from harness.langid.judge import check_detector
 from harness.literals import get_literals, literals_table_hash, table_languages
 from harness.metrics import check_metrics
 from harness.prompting import PromptBuilder, with_stops
-from harness.records import Hints, Request, Sample
+from harness.records import Hints, Message, Request, Sample
 from harness.registry import Task, TaskRegistry
 from harness.samples import load_samples
 from harness.task_literals import task_literals_hash
@@ -73,6 +73,8 @@ class TaskPlan:
         pair = self.pairs.get(language)
         if pair is not None and pair.round_trip != spec.round_trip:
             return []
+        if self.pairs and (pair is None) != (spec.loglikelihood == "text"):
+            return []  # a translation's pairs are translated, its languages' texts scored
         items = self.samples[spec.source].get(language, [])
         if spec.rows:  # a variant of some of the items (LCB: one setting)
             items = [s for s in items if all(s.meta.get(k) == v for k, v in spec.rows.items())]
@@ -230,7 +232,7 @@ def _evaluated(plan: TaskPlan, variant: str, language: str) -> list[Sample]:
     """The variant's samples, minus items that serve as its few-shot exemplars (a variant
     that chooses exemplars per question keeps every item: none is shown itself)."""
     items = plan.variant_samples(variant, language)
-    if plan.task.variant(variant).select is not None:
+    if not items or plan.task.variant(variant).select is not None:
         return items
     held_out = {e["parallel_id"] for e in _exemplars(plan, language, variant) if "parallel_id" in e}
     return [s for s in items if s.parallel_id not in held_out] if held_out else items
@@ -239,6 +241,8 @@ def _evaluated(plan: TaskPlan, variant: str, language: str) -> list[Sample]:
 def _requests(
     plan: TaskPlan, variant: str, language: str, samples: list[Sample], selection: RunConfig
 ) -> list[Request]:
+    if not samples:  # the variant does not run in this language (or pair)
+        return []
     task, spec, builder = plan.task, plan.task.spec, plan.builder
     literals = get_literals(language)
     pool = tuple(s.gold for s in samples)
@@ -248,11 +252,19 @@ def _requests(
     chosen = _chosen(plan, variant, language, samples, selection)
     generation = {**spec.generation, **spec.variants[variant].generation}
     generation |= {**selection.generation, "seed": selection.seed}
+    scored = spec.variants[variant].loglikelihood is not None
     requests = []
     for index, sample in enumerate(samples):
         shots = chosen[index] if chosen is not None else fixed
-        messages, prompt = builder.build(variant, sample, shots.exemplars, shots.ids)
-        stops = builder.completion_stops(variant, sample)
+        messages: tuple[Message, ...] = ()
+        prompt: str | None
+        continuations: tuple[str, ...] = ()
+        settings: dict[str, Any] = {}  # a log-likelihood request has no generation settings
+        if scored:
+            prompt, continuations = builder.scoring(variant, sample, *shots)
+        else:
+            messages, prompt = builder.build(variant, sample, shots.exemplars, shots.ids)
+            settings = with_stops(generation, builder.completion_stops(variant, sample))
         hints = Hints(
             gold=sample.gold,
             answer_format=phrasing,
@@ -270,11 +282,12 @@ def _requests(
                 parallel_id=sample.parallel_id,
                 messages=messages,
                 prompt=prompt,
-                generation=with_stops(generation, stops),
+                generation=settings,
                 template_hash=plan.template_hashes[variant],
                 hints=hints,
                 exemplars=shots.ids,
                 pair=sample.pair,
+                continuations=continuations,
             )
         )
     return requests

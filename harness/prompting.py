@@ -28,6 +28,13 @@ from jinja2.sandbox import SandboxedEnvironment
 from harness.errors import PolyevalError
 from harness.languages import get_language
 from harness.literals import get_literals
+from harness.loglikelihood.formulations import (
+    SHAPES,
+    TEXT_FIELDS,
+    option_labels,
+    split_context,
+    targets,
+)
 from harness.records import Message, Sample
 from harness.registry import Task
 from harness.task_literals import task_literals
@@ -130,6 +137,48 @@ class PromptBuilder:
         messages.append(Message("user", question))
         return tuple(messages), None
 
+    def scoring(
+        self,
+        variant: str,
+        sample: Sample,
+        exemplars: list[dict[str, Any]],
+        exemplar_ids: tuple[str, ...] | None = None,
+    ) -> tuple[str, tuple[str, ...]]:
+        """A log-likelihood variant's context and continuations for one sample
+        (harness.loglikelihood.formulations): the completion prompt up to the answer, and what
+        the assistant block adds after it for each target. Always the completion form: what
+        is scored is text that follows text, whatever --prompt-format says."""
+        formulation = self.task.variant(variant).loglikelihood
+        assert formulation is not None, f"variant {variant} is not a log-likelihood variant"
+        template = self._template(variant)
+        turns = self._exemplar_turns(template, variant, sample, exemplars, exemplar_ids)
+        base = self._base_vars(variant, sample.prompt_language)
+        labels = option_labels(base["lit"], len(sample.choices))
+        base = {**base, "lit": {**base["lit"], "choice_labels": labels}}  # shown as scored
+        if formulation == "text":
+            shown, answers = [], [_text_of(sample)]
+        else:
+            shown = _choices(sample, labels) if SHAPES[formulation].shows_options else []
+            answers = targets(formulation, labels, sample.choices)
+        values = {**base, **sample.fields, "choices": shown, "target": ""}
+        question = self._block(template, "user", values, required=True)
+        system = self._system(template, variant, sample.prompt_language)
+        parts = [system] if system else []
+        head = "\n\n".join([*parts, *(f"{u}\n{a}" for u, a in turns), question])
+        prefix = f"{head}\n{self._block(template, 'assistant', values)}"
+        wholes = [
+            f"{head}\n{self._block(template, 'assistant', values | {'target': answer})}"
+            for answer in answers
+        ]
+        context, continuations = split_context(prefix, wholes)
+        if not all(whole.startswith(context) and whole != context for whole in wholes):
+            raise PolyevalError(
+                "template error: the assistant block must end with {{ target }} for a "
+                "log-likelihood variant",
+                where=self._path(self.task.variant(variant).template),
+            )
+        return context, continuations
+
     def completion_stops(self, variant: str, sample: Sample) -> tuple[str, ...]:
         """Where a completion of the sample's prompt ends: a line starting as the next turn
         would (a line break and each literal label that opens a line of its user block,
@@ -202,6 +251,8 @@ class PromptBuilder:
                 "language": {"code": lang.code, "name": lang.name, "native_name": lang.native_name},
                 "variant": variant,
                 "task": self.task.name,
+                # a log-likelihood variant's formulation (cloze shows no options), else None
+                "formulation": self.task.variant(variant).loglikelihood,
             }
         return self._bases[key]
 
@@ -285,6 +336,16 @@ def _turn_openings(user: str, base: dict[str, Any]) -> tuple[str, ...]:
     lines = [line.strip() for line in user.splitlines() if line.strip()]
     openings = found or (["\n" + lines[0]] if lines else [])
     return tuple(dict.fromkeys(openings))[:MAX_TEMPLATE_STOPS]
+
+
+def _text_of(sample: Sample) -> str:
+    """What the `text` formulation scores: the item's first field of TEXT_FIELDS."""
+    found = next((sample.fields[f] for f in TEXT_FIELDS if f in sample.fields), None)
+    if found is None:
+        raise PolyevalError(
+            f"sample {sample.id} has none of the fields {', '.join(TEXT_FIELDS)} to score"
+        )
+    return str(found)
 
 
 def _choices(sample: Sample, labels: list[str]) -> list[dict[str, str]]:

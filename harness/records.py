@@ -1,6 +1,11 @@
 """The in-memory records of generation: Sample -> Request -> Response, and a translation's Pair
 (whose key is the `language` its records are written under). What scoring makes of
-them lives in the run record (harness.record: SampleRecord)."""
+them lives in the run record (harness.record: SampleRecord).
+
+A request is one of two types. A *generation* asks for a reply to `messages` or `prompt`. A
+*log-likelihood* request (`continuations` not empty) asks how likely each continuation is after
+the context `prompt`: its Response holds one ContinuationScore per continuation, in order, and
+no text. Both go through the same runner, pool and cache (harness.generation)."""
 
 from __future__ import annotations
 
@@ -113,10 +118,22 @@ class Request:
     hints: Hints
     exemplars: tuple[str, ...] = ()  # the few-shot exemplars shown, "language/id", prompt order
     pair: Pair | None = None  # its sample's pair (a translation); `language` is then its key
+    # not empty: a log-likelihood request, scoring each of these after the context `prompt`
+    continuations: tuple[str, ...] = ()
 
     @property
     def key(self) -> tuple[str, str, str, str]:
         return (self.task, self.variant, self.language, self.sample_id)
+
+    @property
+    def loglikelihood(self) -> bool:
+        """Whether it asks for the log-likelihood of its continuations, not for a reply."""
+        return bool(self.continuations)
+
+    @property
+    def context(self) -> str:
+        """A log-likelihood request's context: the text each continuation follows."""
+        return self.prompt or ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +152,15 @@ class Completion:
 
 
 @dataclass(frozen=True, slots=True)
+class ContinuationScore:
+    """How likely one continuation is after its context, as the model scores it."""
+
+    logprob: float  # the sum of its tokens' log-probabilities (natural log)
+    tokens: int  # how many tokens it took (one straddling the context's end counts)
+    greedy: bool  # every one of its tokens is the model's most likely next token
+
+
+@dataclass(frozen=True, slots=True)
 class Response:
     text: str
     finish_reason: str | None = None
@@ -143,6 +169,8 @@ class Response:
     latency_s: float = 0.0
     error: str | None = None
     alternatives: tuple[Completion, ...] = ()  # further completions when n > 1
+    # a log-likelihood request's answer: one score per continuation, in the request's order
+    scores: tuple[ContinuationScore, ...] = ()
 
     @property
     def ok(self) -> bool:

@@ -9,6 +9,8 @@ source and no task folder.
 How one answered sample is scored is its task's kind's (harness.kinds): question-answering
 kinds parse and score each completion (harness.kinds.answers), translations are cleaned and
 judged for their language; the kind also says which metrics are computed over a corpus.
+A log-likelihood variant's samples are scored from their continuations' log-probabilities
+instead, whatever the kind (harness.loglikelihood.scoring), and never judged for language.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from harness.analysis.cells import aggregate
 from harness.analysis.gaps import paired_gaps
 from harness.errors import PolyevalError
 from harness.kinds import get_kind
+from harness.loglikelihood.scoring import bits_per_byte_cells, score_likelihoods
 from harness.parallel import even_bounds, fork_workers, forked_map
 from harness.record import GapRecord, Manifest, SampleRecord, ScoreRecord, TaskInfo
 from harness.translation.scoring import score_corpora
@@ -45,7 +48,7 @@ def score_run(manifest: Manifest, samples: Sequence[SampleRecord]) -> Scored:
             )
     scored = score_samples(samples, manifest.tasks, detector)
     scored, corpus_scores = score_corpora(scored, corpus_metrics(manifest.tasks))
-    cells = aggregate(scored) + corpus_scores
+    cells = aggregate(scored) + corpus_scores + bits_per_byte_cells(scored)
     return Scored(scored, cells, paired_gaps(scored, comparisons(manifest)))
 
 
@@ -112,4 +115,9 @@ def score_sample(sample: SampleRecord, task: TaskInfo, detector: str) -> SampleR
     """One sample's record with what scoring makes of its answers (a failed request: none)."""
     if sample.output is None:
         return sample.model_copy(update=_UNSCORED)
+    variant = task.variants.get(sample.variant)
+    if variant is not None and variant.loglikelihood is not None:  # no reply: nothing to judge
+        return sample.model_copy(
+            update=_UNSCORED | score_likelihoods(sample, variant.loglikelihood)
+        )
     return sample.model_copy(update=_UNSCORED | get_kind(task.kind).score(sample, task, detector))

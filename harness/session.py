@@ -203,13 +203,22 @@ def _answers_from(path: Path, plan: Plan, console: Console) -> tuple[Plan, Predi
 
 def _report(contents: RunContents, run_dir: Path, console: Console) -> None:
     manifest, scores = contents.manifest, list(contents.scores)
-    primary = dict.fromkeys(t.metrics[0] for t in manifest.tasks.values() if t.metrics)
-    for metric in primary or ["accuracy"]:
+    for metric in manifest.primary_metrics() or ["accuracy"]:
         Console().print(score_table(scores, metric))
         for table in gap_tables(list(contents.gaps), metric):
             Console().print(table)
     if any(r.metric == "consistency" for r in scores) or unjudged_cells(scores):
         Console().print(score_table(scores, "consistency"))
+    if scored := [
+        f"{name}/{variant}"
+        for name, task in manifest.tasks.items()
+        for variant, info in task.variants.items()
+        if info.loglikelihood is not None
+    ]:
+        console.print(
+            f"consistency: not applicable to {', '.join(scored)}: a log-likelihood answer is "
+            "one of the continuations given, not text the model wrote"
+        )
     if (confusion := lcb_table(list(contents.summary))) is not None:
         Console().print(confusion)
     if names := breakdowns(scores):

@@ -20,6 +20,7 @@ from pydantic_core import PydanticCustomError
 
 from harness.errors import PolyevalError, shape_of
 from harness.families import Family
+from harness.loglikelihood.formulations import Formulation
 from harness.schema import read_model
 from harness.yamlfile import line_of
 
@@ -193,6 +194,9 @@ class Variant(_Strict):
     source: str | None = None  # read the rows from the data the user names with --alt-data NAME=DIR
     compare_to: str | None = None  # report the paired gap to that variant ("en@eng_Latn")
     round_trip: bool = False  # translation: source -> pivot -> source, scored against the source
+    # score continuations by their log-likelihood instead of asking for a reply, formulated
+    # as harness.loglikelihood.formulations says: letter, cloze, hybrid (multiple choice), text
+    loglikelihood: Formulation | None = None
     reply_language: str | None = None  # the language replies should be in (default: the item's)
     rows: dict[str, str] = Field(default_factory=dict)  # only items with these breakdown values
     # few-shot exemplars chosen per question (harness/exemplar_selection.py): `random` or the

@@ -13,6 +13,13 @@ time), and `abandoned` counts the replies whose client went away before their en
 `basic_auth` asks for a Basic Authorization header, and `authorizations` records the header of
 every request.
 
+Log-likelihood: /v1/completions with `echo` and `logprobs` answers each prompt of its list with
+the prompt echoed and its tokens' log-probabilities in the legacy format, as `vllm serve` does,
+from a ToyModel (a documented toy tokenizer and a table of log-probabilities). Servers that
+cannot: `prompt_logprobs=False` ignores `echo` and gives the generated token's log-probability
+only, in the chat form's `content` list (as llama-server does); `chat_only=True` answers
+/v1/completions with OpenAI's 404 for a chat model.
+
 Run alone (the stand-in for `vllm serve` in tests): python tests/fake_server.py --port N
 """
 
@@ -68,6 +75,80 @@ class FaultPlan:
 
 
 @dataclass
+class ToyModel:
+    """Prompt log-probabilities a test can compute by hand.
+
+    Tokens: left to right, the longest entry of `vocabulary` that the text goes on with, else
+    one character; with `byte_pieces`, a character outside ASCII (and not in the vocabulary) is
+    one token per UTF-8 byte, each rendered as a tokenizer renders part of a character (U+FFFD).
+    With `bos`, a first token the text does not hold (vLLM renders Llama's `<|begin_of_text|>`).
+
+    Log-probabilities: a token's is `logprobs[token]` (else `default_logprob`) wherever it
+    stands, null for the first token. The most likely token at each position is the token
+    itself when its log-probability is at least `top_logprob`, else `top_token` with
+    `top_logprob`: top_logprobs (logprobs=1) holds the token and the top one.
+
+    `text_offset` is counted as vLLM counts it: each token's offset is the sum of the lengths of
+    the token texts before it (so a `bos` shifts every offset, and a byte piece counts one).
+    """
+
+    vocabulary: tuple[str, ...] = ("Answer", " B", " C", "xy")
+    logprobs: dict[str, float] = field(default_factory=dict)
+    default_logprob: float = -2.0
+    top_token: str = "<top>"
+    top_logprob: float = -0.5
+    bos: str | None = None
+    byte_pieces: bool = False
+
+    def tokenize(self, text: str) -> list[str]:
+        tokens: list[str] = [self.bos] if self.bos is not None else []
+        at = 0
+        while at < len(text):
+            word = max(
+                (w for w in self.vocabulary if w and text.startswith(w, at)), key=len, default=""
+            )
+            if word:
+                tokens.append(word)
+                at += len(word)
+            elif self.byte_pieces and not text[at].isascii():
+                pieces = text[at].encode("utf-8")
+                tokens += [bytes([b]).decode("utf-8", "replace") for b in pieces]
+                at += 1
+            else:
+                tokens.append(text[at])
+                at += 1
+        return tokens
+
+    def logprob(self, token: str) -> float:
+        return self.logprobs.get(token, self.default_logprob)
+
+    def echo(self, prompt: str, generated: list[str]) -> dict[str, Any]:
+        """The legacy `logprobs` of the prompt (and any generated tokens after it)."""
+        tokens = [*self.tokenize(prompt), *generated]
+        offsets, logprobs, tops = [], [], []
+        at = 0
+        for i, token in enumerate(tokens):
+            offsets.append(at)
+            at += len(token)
+            if i == 0:
+                logprobs.append(None)
+                tops.append(None)
+                continue
+            value = self.logprob(token)
+            logprobs.append(value)
+            best = (
+                (token, value) if value >= self.top_logprob else (self.top_token, self.top_logprob)
+            )
+            tops.append({token: value, best[0]: best[1]})
+        return {
+            "tokens": tokens,
+            "token_logprobs": logprobs,
+            "top_logprobs": tops,
+            "text_offset": offsets,
+        }
+
+
+@dataclass
 class FakeServer:
     latency_s: float = 0.0
     faults: FaultPlan = field(default_factory=FaultPlan)
@@ -86,6 +167,10 @@ class FakeServer:
     trickle_s: float = 0.0  # the pause between those writes
     abandoned: int = 0  # replies whose client went away before their end
     basic_auth: tuple[str, str] | None = None  # (user, password) a request must carry
+    toy: ToyModel = field(default_factory=ToyModel)  # prompt log-probabilities (echo)
+    prompt_logprobs: bool = True  # False: echo ignored, generated tokens' logprobs only
+    chat_only: bool = False  # /v1/completions answers 404, as OpenAI's for a chat model
+    generate_on_echo: bool = False  # max_tokens 0 taken as 1: a token after the echoed prompt
     authorizations: list[str] = field(default_factory=list)
     in_flight: int = 0
     max_in_flight: int = 0
@@ -148,6 +233,13 @@ class FakeServer:
         return await self._answer(request, chat=True)
 
     async def _completions(self, request: web.Request) -> web.StreamResponse:
+        if self.chat_only:
+            message = (
+                "This is a chat model and not supported in the v1/completions endpoint. "
+                "Did you mean to use v1/chat/completions?"
+            )
+            error = {"message": message, "type": "invalid_request_error"}
+            return web.json_response({"error": error}, status=404)
         return await self._answer(request, chat=False)
 
     async def _answer(self, request: web.Request, chat: bool) -> web.StreamResponse:
@@ -232,6 +324,8 @@ class FakeServer:
         return web.Response(text='{"choices": [', content_type="application/json")
 
     def _reply(self, body: dict[str, Any], chat: bool) -> dict[str, Any]:
+        if not chat and isinstance(body.get("prompt"), list):
+            return self._per_prompt(body)
         n = int(body.get("n") or 1)
         texts = [self._choice(body, i) for i in range(n)]
         if chat:
@@ -255,6 +349,34 @@ class FakeServer:
             "model": body.get("model", self.model),
             "choices": choices,
             "usage": {"prompt_tokens": 11, "completion_tokens": 3, "total_tokens": 14},
+        }
+
+    def _per_prompt(self, body: dict[str, Any]) -> dict[str, Any]:
+        """A completion of each prompt of a list: with `echo` and `logprobs`, the prompt echoed
+        with its log-probabilities (unless `prompt_logprobs` is off)."""
+        choices = []
+        tokens = 0
+        for i, prompt in enumerate(body["prompt"]):
+            choice: dict[str, Any] = {"index": i, "finish_reason": "length"}
+            if body.get("echo") and body.get("logprobs") is not None and self.prompt_logprobs:
+                generated = ["\n"] if body.get("max_tokens") or self.generate_on_echo else []
+                choice["text"] = prompt + "".join(generated)
+                choice["logprobs"] = self.toy.echo(prompt, generated)
+            else:  # echo ignored: the generated token alone, as llama-server answers
+                text = self.responder({**body, "prompt": prompt})
+                choice["text"] = text
+                if body.get("logprobs") is not None:
+                    entry = {"token": text, "logprob": -0.25, "bytes": list(text.encode())}
+                    choice["logprobs"] = {"content": [{**entry, "top_logprobs": [entry]}]}
+            tokens += len(self.toy.tokenize(prompt))
+            choices.append(choice)
+        return {
+            "id": f"fake-{time.monotonic_ns()}",
+            "object": "text_completion",
+            "created": int(time.time()),
+            "model": body.get("model", self.model),
+            "choices": choices,
+            "usage": {"prompt_tokens": tokens, "completion_tokens": 0, "total_tokens": tokens},
         }
 
     def _choice(self, body: dict[str, Any], index: int) -> str:

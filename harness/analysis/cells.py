@@ -6,9 +6,11 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 
 from harness.analysis.stats import mean_score_interval
+from harness.metrics.registry import REGISTRY
 from harness.record import SampleRecord, ScoreRecord
 
 Key = tuple[str, str, str, str]  # task, variant, language, metric
+UNBOUNDED = frozenset(name for name, info in REGISTRY.items() if not info.bounded)
 
 
 def aggregate(samples: Iterable[SampleRecord]) -> list[ScoreRecord]:
@@ -28,6 +30,8 @@ def aggregate(samples: Iterable[SampleRecord]) -> list[ScoreRecord]:
             continue
         answered[cell] += 1
         for metric, value in sample.scores.items():
+            if metric in UNBOUNDED:  # its cell is its corpus value (bits per byte)
+                continue
             key = (*cell, metric)
             overall[key].append(value)
             for by, group in sample.breakdowns.items():

@@ -2,7 +2,8 @@
 
 Paired bootstrap over the items both runs answered, per task x variant x language: corpus
 metrics (BLEU, chrF++, TER) are recomputed on each resample of the shared sentences
-(harness.metrics.translation.paired_bootstrap); per-sample metrics (accuracy, F1, ...) get B's
+(harness.metrics.translation.paired_bootstrap), and so is bits per byte (a ratio over the
+shared texts, harness.loglikelihood.scoring); per-sample metrics (accuracy, F1, ...) get B's
 gap to A as gaps.json and summary.json compute gaps
 (harness.analysis.stats.paired_gap_estimates). Items only one run answered are left out and
 counted.
@@ -17,6 +18,11 @@ from pathlib import Path
 
 from harness.analysis.stats import RESAMPLES, SEED, paired_gap_estimates
 from harness.errors import PolyevalError
+from harness.loglikelihood.scoring import (
+    BITS_PER_BYTE,
+    SENTENCE_BITS_PER_BYTE,
+    paired_bits_per_byte,
+)
 from harness.metrics import CORPUS
 from harness.metrics.translation import paired_bootstrap
 from harness.record import SampleRecord, open_run
@@ -74,10 +80,13 @@ def read_samples(run_dir: Path) -> Records:
 
 
 def _default_metric(record: SampleRecord) -> str:
-    """chrF++ for translations, else the first per-sample metric the record has."""
+    """chrF++ for translations, bits per byte for texts scored by log-likelihood, else the
+    first per-sample metric the record has."""
     scores = record.scores
     if "sentence_chrf" in scores:
         return "chrf"
+    if SENTENCE_BITS_PER_BYTE in scores:
+        return BITS_PER_BYTE
     return next((m for m in scores if m != "parse_rate"), "parse_rate")
 
 
@@ -91,6 +100,9 @@ def _compare(
     seed: int,
 ) -> Comparison:
     task, variant, language = group
+    if metric == BITS_PER_BYTE:
+        paired = paired_bits_per_byte(left, right, resamples, seed)
+        return Comparison(*group, metric, len(left), only_one, *paired)
     if metric in CORPUS:
         result = paired_bootstrap(
             [r.parsed or "" for r in left],

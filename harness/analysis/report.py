@@ -13,6 +13,7 @@ from rich.table import Table
 
 from harness.langid import judging_limit
 from harness.languages import get_language, is_known
+from harness.metrics.registry import metric_info
 from harness.record import GapRecord, ScoreRecord, SummaryRecord
 from harness.translation.keys import scored_language
 
@@ -147,9 +148,10 @@ def comparison_table(comparisons: list[Any], name_a: str, name_b: str) -> Table:
             _label(c.language),
             c.metric,
             str(c.n) + (f" (+{c.only_one} unpaired)" if c.only_one else ""),
-            f"{100 * c.score_a:.2f}",
-            f"{100 * c.score_b:.2f}",
-            f"{100 * c.delta:+.2f} [{100 * c.ci_low:+.2f}, {100 * c.ci_high:+.2f}]",
+            _shown(c.metric, c.score_a, 0),
+            _shown(c.metric, c.score_b, 0),
+            f"{_shown(c.metric, c.delta, 0, '+')} "
+            f"[{_shown(c.metric, c.ci_low, 0, '+')}, {_shown(c.metric, c.ci_high, 0, '+')}]",
             f"{c.p_value:.4f}{mark}",
         )
     return table
@@ -186,18 +188,29 @@ def print_scores(scores: list[ScoreRecord], console: Console | None = None) -> N
     (console or Console()).print(score_table(scores))
 
 
+def _shown(metric: str, value: float, width: int = 5, sign: str = "") -> str:
+    """A value as the tables show it: a rate in percent, another value (bits per byte) as is;
+    `width` 0 (compare's table) shows one more digit."""
+    info = metric_info(metric)
+    digits = 1 if width else 2
+    if info is not None and not info.bounded:
+        return f"{value:{sign}{width}.{digits + 2}f}"
+    return f"{100 * value:{sign}{width}.{digits}f}"
+
+
 def _cell(record: ScoreRecord | None) -> str:
     if record is None:
         return "-"
     if record.n == 0:  # no answer judged (consistency): nothing to show but the counts
         return f"    - n=0 und={record.und or 0}"
+    metric = record.metric
     interval = (
-        f" [{100 * record.ci_low:4.1f}-{100 * record.ci_high:5.1f}]"
+        f" [{_shown(metric, record.ci_low, 4)}-{_shown(metric, record.ci_high)}]"
         if record.ci_low is not None and record.ci_high is not None
         else ""
     )
     und = f" und={record.und}" if record.und else ""
-    return f"{100 * record.value:5.1f}{interval} n={record.n}{und}"
+    return f"{_shown(metric, record.value)}{interval} n={record.n}{und}"
 
 
 def _gap(record: GapRecord | None) -> str:
@@ -210,13 +223,16 @@ def _gap(record: GapRecord | None) -> str:
 
 
 def _macro(cells: Cells, column: str) -> str:
-    values = [row[column].value for row in cells.values() if column in row and row[column].n]
+    found = [row[column] for row in cells.values() if column in row and row[column].n]
+    values = [record.value for record in found]
     unit = (
         "pairs"
         if any("-" in row for row, found in cells.items() if column in found)
         else "languages"
     )
-    return f"{100 * sum(values) / len(values):5.1f} ({len(values)} {unit})" if values else "-"
+    if not values:
+        return "-"
+    return f"{_shown(found[0].metric, sum(values) / len(values))} ({len(values)} {unit})"
 
 
 def _label(code: str) -> str:

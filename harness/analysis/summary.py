@@ -52,6 +52,12 @@ about the form of an answer. An item that a language has several samples of is r
 their mean is at least one half. Resamples in which English scores 0 are left out of a
 relative gap's interval.
 
+Bits per byte (texts scored by log-likelihood, harness.loglikelihood.scoring) is a ratio: each
+language's value is its texts' bits over their bytes (as in scores.json), its macro averages and
+worst language use the same ratios (each resample recomputes them over the drawn parallel
+texts), and its gap to English compares the two ratios over the texts both have, recomputed on
+each resample of those texts. Its samples' `sentence_bits_per_byte` is not averaged.
+
 The corpus metrics chrF++, BLEU and TER are macro-averaged over pairs (all, by tier, by
 script), with their worst pair, from the per-pair values in scores.json and with no interval:
 their own bootstrap (scores.json) resamples sentences within one pair, and recomputing a
@@ -90,6 +96,11 @@ from harness.language_confusion import KINDS as LCB_KINDS
 from harness.language_confusion import METHOD as LCB_METHOD
 from harness.language_confusion import lcb_averages
 from harness.languages import TIERS, Language, get_language, is_known
+from harness.loglikelihood.scoring import (
+    BITS_PER_BYTE,
+    SENTENCE_BITS_PER_BYTE,
+    bits_and_bytes,
+)
 from harness.metrics import CORPUS
 from harness.metrics.registry import lower_is_better, metric_info
 from harness.record import SampleRecord, ScoreRecord, SummaryRecord
@@ -121,7 +132,8 @@ class _Table:
     items: list[str]  # sorted parallel ids: the bootstrap's clusters
     metrics: list[str]
     sums: FloatArray  # (metrics, languages, items)
-    counts: FloatArray
+    counts: FloatArray  # the samples behind each sum
+    weights: FloatArray  # what each sum is divided by: its samples, or a ratio's bytes
 
     @property
     def translation(self) -> bool:
@@ -159,15 +171,22 @@ def summarize(
 # ---- building the tables
 
 
+Row = tuple[str, str, str, float, float]  # language, parallel id, metric, value, weight
+
+
 def _tables(samples: Iterable[SampleRecord]) -> list[_Table]:
-    found: dict[tuple[str, str], list[tuple[str, str, str, float]]] = defaultdict(list)
+    found: dict[tuple[str, str], list[Row]] = defaultdict(list)
     for sample in samples:
         cell = found[(sample.task, sample.variant)]
         language, item = sample.language, sample.parallel_id
         for metric, value in sample.scores.items():
             if metric in CORPUS or not _number(value):
                 continue
-            cell.append((language, item, metric, float(value)))
+            if metric == SENTENCE_BITS_PER_BYTE:  # a ratio: its bits over its bytes
+                bits, size = bits_and_bytes(sample)
+                cell.append((language, item, BITS_PER_BYTE, bits, float(size)))
+            else:
+                cell.append((language, item, metric, float(value), 1.0))
     return [_table(task, variant, rows) for (task, variant), rows in sorted(found.items()) if rows]
 
 
@@ -175,7 +194,7 @@ def _number(value: Any) -> bool:
     return isinstance(value, int | float) and math.isfinite(value)
 
 
-def _table(task: str, variant: str, rows: list[tuple[str, str, str, float]]) -> _Table:
+def _table(task: str, variant: str, rows: list[Row]) -> _Table:
     languages = sorted({r[0] for r in rows})
     items = sorted({r[1] for r in rows})
     metrics = sorted({r[2] for r in rows})
@@ -186,7 +205,7 @@ def _table(task: str, variant: str, rows: list[tuple[str, str, str, float]]) -> 
     flat = np.fromiter(
         (
             (metric_at[m] * n_lang + lang_at[lang]) * n_item + item_at[pid]
-            for lang, pid, m, _ in rows
+            for lang, pid, m, _, _ in rows
         ),
         dtype=np.int64,
         count=len(rows),
@@ -196,7 +215,9 @@ def _table(task: str, variant: str, rows: list[tuple[str, str, str, float]]) -> 
     size = shape[0] * n_lang * n_item
     sums = np.bincount(flat, weights=values, minlength=size).astype(np.float64).reshape(shape)
     counts = np.bincount(flat, minlength=size).astype(np.float64).reshape(shape)
-    return _Table(task, variant, languages, items, metrics, sums, counts)
+    weighed = np.fromiter((r[4] for r in rows), dtype=np.float64, count=len(rows))
+    weights = np.bincount(flat, weights=weighed, minlength=size).astype(np.float64).reshape(shape)
+    return _Table(task, variant, languages, items, metrics, sums, counts, weights)
 
 
 # ---- one task and variant
@@ -229,8 +250,8 @@ def _language_replicates(table: _Table, settings: _Settings) -> list[FloatArray]
     for chosen in by_mask.values():
         columns = np.flatnonzero(has_item[chosen[0]])
         sums = table.sums[chosen][:, :, columns].reshape(len(chosen) * n_lang, len(columns))
-        counts = table.counts[chosen][:, :, columns].reshape(sums.shape)
-        found = clustered_means(sums, counts, settings.resamples, settings.seed)
+        weights = table.weights[chosen][:, :, columns].reshape(sums.shape)
+        found = clustered_means(sums, weights, settings.resamples, settings.seed)
         for i, m in enumerate(chosen):
             out[m] = found[:, i * n_lang : (i + 1) * n_lang]
     return out
@@ -239,7 +260,7 @@ def _language_replicates(table: _Table, settings: _Settings) -> list[FloatArray]
 def _macro_records(
     table: _Table, m: int, replicates: FloatArray, settings: _Settings
 ) -> list[Record]:
-    means = _means(table.sums[m], table.counts[m])
+    means = _means(table.sums[m], table.weights[m])
     present = [int(i) for i in np.flatnonzero(np.isfinite(means))]
     groups: list[tuple[str, str | None, list[int]]] = [("macro", None, present)]
     languages = {i: _language_of(table.languages[i]) for i in present}
@@ -275,12 +296,13 @@ def _macro_records(
 def _worst_language(
     table: _Table, m: int, replicates: FloatArray, settings: _Settings
 ) -> list[Record]:
-    means = _means(table.sums[m], table.counts[m])
+    sign = -1.0 if lower_is_better(table.metrics[m]) else 1.0  # bits per byte: the highest
+    means = sign * _means(table.sums[m], table.weights[m])
     present = np.flatnonzero(np.isfinite(means))
     if len(present) < 2:
         return []
     worst = int(present[np.argmin(means[present])])  # ties: the first code in sorted order
-    drawn = np.where(np.isfinite(replicates[:, present]), replicates[:, present], np.inf)
+    drawn = np.where(np.isfinite(replicates[:, present]), sign * replicates[:, present], np.inf)
     share = float(np.mean(present[np.argmin(drawn, axis=1)] == worst))
     counts = table.counts[m][worst]
     record = _record(
@@ -288,7 +310,7 @@ def _worst_language(
         m,
         "worst_language",
         table.languages[worst],
-        float(means[worst]),
+        float(sign * means[worst]),
         percentile_interval(replicates[:, worst], settings.confidence),
         n=int(counts.sum()),
         items=int((counts > 0).sum()),
@@ -302,6 +324,8 @@ def _worst_language(
 def _gap_records(table: _Table, m: int, settings: _Settings) -> list[Record]:
     """Each language against English over the items both have, each item's score the mean of
     its samples (harness.analysis.stats.paired_gap_estimates, as gaps.json)."""
+    if table.metrics[m] == BITS_PER_BYTE:
+        return _ratio_gap_records(table, m, settings)
     items = _item_means(table.sums[m], table.counts[m])
     english = table.languages.index(ENGLISH)
     others = [i for i in range(len(table.languages)) if i != english]
@@ -333,6 +357,43 @@ def _gap_records(table: _Table, m: int, settings: _Settings) -> list[Record]:
                 method="paired_bootstrap",
             )
             records.append({**record, "score": gap.value, "english": gap.base})
+    return sorted(records, key=lambda r: (r["kind"], r["group"]))
+
+
+def _ratio_gap_records(table: _Table, m: int, settings: _Settings) -> list[Record]:
+    """Bits per byte of each language against English's over the texts both have: both
+    ratios recomputed on each resample of those texts (paired), the gap their difference."""
+    sums, weights = table.sums[m], table.weights[m]
+    english = table.languages.index(ENGLISH)
+    records = []
+    for lang in range(len(table.languages)):
+        shared = np.flatnonzero((weights[lang] > 0) & (weights[english] > 0))
+        if lang == english or not shared.size:
+            continue
+        pair = [lang, english]
+        bits, sizes = sums[pair][:, shared], weights[pair][:, shared]
+        score, base = bits.sum(axis=1) / sizes.sum(axis=1)
+        drawn = clustered_means(bits, sizes, settings.resamples, settings.seed)
+        gaps = drawn[:, 0] - drawn[:, 1]
+        relative = np.full_like(gaps, np.nan)  # resamples where English scores 0: left out
+        np.divide(gaps, drawn[:, 1], out=relative, where=drawn[:, 1] != 0)
+        for kind, value, replicates in (
+            ("gap_to_english", score - base, gaps),
+            ("relative_gap_to_english", (score - base) / base if base else None, relative),
+        ):
+            record = _record(
+                table,
+                m,
+                kind,
+                table.languages[lang],
+                None if value is None else float(value),
+                percentile_interval(replicates, settings.confidence),
+                n=int(shared.size),
+                items=int(shared.size),
+                languages=2,
+                method="paired_bootstrap",
+            )
+            records.append({**record, "score": float(score), "english": float(base)})
     return sorted(records, key=lambda r: (r["kind"], r["group"]))
 
 

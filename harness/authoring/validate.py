@@ -17,6 +17,9 @@ from pydantic import ValidationError
 
 from harness.errors import PolyevalError, SkipRow
 from harness.kinds import get_kind
+from harness.loglikelihood.scoring import metrics_of
+from harness.metrics.registry import lower_is_better
+from harness.record import ScoreRecord
 from harness.registry import Task
 from harness.schema import describe_field
 from harness.schema import problems as problems_of
@@ -178,14 +181,20 @@ def _templates(task: Task, samples: dict[str, list[Any]], rows: int, problems: P
     from harness.prompting import PromptBuilder
 
     builders = [PromptBuilder(task, "chat"), PromptBuilder(task, "completion")]
+    pairs = get_kind(task.spec.kind).pairs
     for name, variant in task.spec.variants.items():
         for language, found in samples.items():
             if variant.languages is not None and language not in variant.languages:
                 continue
             for sample in found[:rows]:
+                if pairs and (sample.pair is None) != (variant.loglikelihood == "text"):
+                    continue  # a translation's pairs are translated, its languages' texts scored
                 for builder in builders:
                     try:
-                        builder.build(name, sample, [])
+                        if variant.loglikelihood is not None:  # one form: the context
+                            builder.scoring(name, sample, [])
+                        else:
+                            builder.build(name, sample, [])
                     except PolyevalError as exc:
                         problems.error(exc)
 
@@ -221,14 +230,24 @@ def _reference_run(task: Task, data_dir: Path | None, problems: Problems) -> Non
             return
     if outcome.failed:
         problems.add(f"baseline:reference run: {outcome.failed} requests failed", where)
-    primary = spec.metrics[0] if spec.metrics else "accuracy"
-    cells = [s for s in outcome.scores if s.metric == primary and s.by is None]
+    for variant in variants:
+        formulation = spec.variants[variant].loglikelihood
+        metrics = metrics_of(formulation) if formulation else spec.metrics or ["accuracy"]
+        _perfect(outcome.scores, variant, metrics[0], problems, where)
+
+
+def _perfect(
+    scores: list[ScoreRecord], variant: str, metric: str, problems: Problems, where: str
+) -> None:
+    """A variant's cells of its primary metric must be perfect: 1.0 (or 0 bits per byte)."""
+    cells = [s for s in scores if s.variant == variant and s.metric == metric and s.by is None]
     if not cells:
-        problems.add(f"baseline:reference run gave no '{primary}' score", where)
+        problems.add(f"baseline:reference run gave no '{metric}' score for {variant}", where)
+    perfect = 0.0 if lower_is_better(metric) else PERFECT
     for cell in cells:
-        if cell.value < PERFECT:
+        if (cell.value > perfect) if lower_is_better(metric) else (cell.value < perfect):
             problems.add(
-                f"baseline:reference scores {primary} {cell.value} (not 1.0) on "
+                f"baseline:reference scores {metric} {cell.value} (not {perfect}) on "
                 f"{cell.variant}/{cell.language}: the gold answers do not survive the "
                 "parser",
                 where,

@@ -24,6 +24,11 @@ def will_fail_again(error: str | None) -> bool:
     return error is not None and error.startswith(f"{NOT_RETRIED}:")
 
 
+def not_scored(model: str) -> Response:
+    """The answer of a log-likelihood request sent to a backend that cannot score one."""
+    return Response(text="", error=f"{NOT_RETRIED}: {model} does not score log-likelihood requests")
+
+
 # kind -> "module:factory"; the factory takes (name, BackendOptions) and returns a Backend
 BACKENDS: dict[str, str] = {
     "baseline": "harness.backends.baseline:create",
@@ -46,7 +51,8 @@ class Backend(Protocol):
         ...
 
     def generate(self, requests: Sequence[Request]) -> AsyncIterator[tuple[int, Response]]:
-        """Answer every request, yielding (index into `requests`, response) as each arrives.
+        """Answer every request, yielding (index into `requests`, response) as each arrives:
+        a reply to a generation, the scores of a log-likelihood request (one per continuation).
         A request that fails yields a Response with `error` set; it does not raise."""
         ...
 

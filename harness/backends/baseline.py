@@ -7,12 +7,22 @@
   correctness check, which must score 100%.
 - `copy-source`: echoes the source text (translation tasks), the question, or the prompt
   (open-ended tasks).
+
+Log-likelihood requests (harness.records: continuations after a context) are scored too:
+`reference` gives the gold continuation log-probability 0 and every other one far less, so that
+it wins however the scores are normalised (by characters or by tokens); `majority` does the
+same for the most common gold answer, and `random` for a uniformly random continuation. The
+gold continuation is the one the gold letter names (A: the first), else the one equal to the
+gold answer. A lone continuation (a text whose bits per byte are measured) gets 0 from
+`reference` (a model that knows the text) and 8 bits per byte from `random` and `majority`
+(uniformly random bytes). `copy-source` scores nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import math
 import random
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -20,11 +30,20 @@ from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
+from harness.backends import NOT_RETRIED
 from harness.backends.options import BackendOptions
 from harness.errors import PolyevalError
-from harness.records import LETTERS, Request, Response
+from harness.records import LETTERS, ContinuationScore, Request, Response
 
 Strategy = Callable[[Request, random.Random], str]
+Scores = tuple[ContinuationScore, ...]
+Scorer = Callable[[Request, random.Random], Scores]
+BYTES_PER_TOKEN = 4  # the baselines' stand-in for a tokenizer
+LOSING_LOGPROB_PER_CHAR = -10.0  # what a continuation the baseline does not pick is given
+
+
+class _Unscored(Exception):
+    """A log-likelihood request this baseline cannot score."""
 
 
 def create(name: str, options: BackendOptions) -> BaselineBackend:
@@ -68,7 +87,31 @@ class BaselineBackend:
             if self.latency:
                 await asyncio.sleep(self.latency)
             self.sent += 1
-            yield index, Response(text=answer(request, self._rng(request)), finish_reason="stop")
+            if request.loglikelihood:
+                yield index, self._scored(request)
+            else:
+                yield (
+                    index,
+                    Response(text=answer(request, self._rng(request)), finish_reason="stop"),
+                )
+
+    def _scored(self, request: Request) -> Response:
+        """A log-likelihood request's answer, or a not-retried error where this baseline
+        cannot score it."""
+        scorer = SCORERS.get(self.strategy)
+        if scorer is None:
+            why = "does not score log-likelihood requests"
+            return Response(text="", error=f"{NOT_RETRIED}: baseline:{self.strategy} {why}")
+        lone = len(request.continuations) == 1 and self.strategy != "reference"
+        try:
+            scores = (
+                _uniform_bytes(request.continuations[0])
+                if lone
+                else scorer(request, self._rng(request))
+            )
+            return Response(text="", finish_reason="stop", scores=scores)
+        except _Unscored as exc:
+            return Response(text="", error=f"{NOT_RETRIED}: baseline:{self.strategy} {exc}")
 
     async def aclose(self) -> None:
         return None
@@ -105,9 +148,62 @@ def _copy_source(request: Request, rng: random.Random) -> str:
     return request.hints.source_text
 
 
+def tokens_of(text: str) -> int:
+    """The baselines' token count of a continuation: one per 4 bytes of UTF-8, at least one."""
+    return max(1, math.ceil(len(text.encode("utf-8", "surrogatepass")) / BYTES_PER_TOKEN))
+
+
+def _picking(continuations: tuple[str, ...], chosen: int) -> Scores:
+    """Scores where `chosen` has log-probability 0 (and is greedy) and every other one
+    LOSING_LOGPROB_PER_CHAR per character and one more: below 0 by characters or tokens."""
+    return tuple(
+        ContinuationScore(0.0, tokens_of(text), True)
+        if index == chosen
+        else ContinuationScore(LOSING_LOGPROB_PER_CHAR * (len(text) + 1), tokens_of(text), False)
+        for index, text in enumerate(continuations)
+    )
+
+
+def _index_of(answer: str, continuations: tuple[str, ...]) -> int:
+    """The continuation an answer names: by its letter (A: the first), else by its text."""
+    if len(answer) == 1 and answer in LETTERS and LETTERS.index(answer) < len(continuations):
+        return LETTERS.index(answer)
+    stripped = [text.strip() for text in continuations]
+    if answer.strip() in stripped:
+        return stripped.index(answer.strip())
+    raise _Unscored(f"cannot find the answer {answer!r} among the continuations")
+
+
+def _score_reference(request: Request, rng: random.Random) -> Scores:
+    chosen = _index_of(request.hints.gold, request.continuations)
+    return _picking(request.continuations, chosen)
+
+
+def _score_majority(request: Request, rng: random.Random) -> Scores:
+    common = _most_common(request.hints.answer_pool or (request.hints.gold,))
+    return _picking(request.continuations, _index_of(common, request.continuations))
+
+
+def _score_random(request: Request, rng: random.Random) -> Scores:
+    """A uniformly random continuation picked: chance under every normalisation."""
+    return _picking(request.continuations, rng.randrange(len(request.continuations)))
+
+
+def _uniform_bytes(text: str) -> Scores:
+    """A lone text scored as uniformly random bytes would be: 8 bits per byte."""
+    size = len(text.encode("utf-8", "surrogatepass"))
+    return (ContinuationScore(-size * math.log(256), tokens_of(text), False),)
+
+
 STRATEGIES: dict[str, Strategy] = {
     "random": _random,
     "majority": _majority,
     "reference": _reference,
     "copy-source": _copy_source,
+}
+
+SCORERS: dict[str, Scorer] = {
+    "random": _score_random,
+    "majority": _score_majority,
+    "reference": _score_reference,
 }

@@ -23,6 +23,11 @@ Requests in flight are capped at the server's slot count (GET /props), so that t
 timeout measures answering, not queueing. The client sends the key in LLAMA_API_KEY, the
 variable llama-server itself reads, unless --api-key-env names another.
 
+Log-likelihood requests fail with a one-line error naming the server: its /v1/completions
+ignores `echo` and gives log-probabilities of generated tokens only, in the chat form's
+`content` list, never the prompt's (the OpenAI backend finds this in the reply), and its native
+/completion has no option for them either.
+
 Identity (the cache key, and the manifest's model record): the model's file name and its
 SHA-256 (hashed while the server loads), and the passed-through flags, which may change the
 answers; never its path, the port, the slots or the threads. The run's model name is

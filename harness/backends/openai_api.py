@@ -27,6 +27,15 @@ and each text in it (answer, reasoning) is cut at the reply cap: 16 characters p
 request's max_tokens plus 4,096 (`-M max_reply_chars=N` sets it); a reply cut there is marked
 finish_reason "length", as one cut by the token limit, and counted in the backend's notes. A
 usage that is not counts of tokens is ignored (zero) and counted in the notes as well.
+
+A log-likelihood request (harness.records) is one POST to `/completions`, whatever the prompt
+format: its context + continuation texts as a list of prompts (each distinct text once), with
+`echo: true`, `max_tokens: 0`, `logprobs: 1` and temperature 0 (and its extra body; no other
+generation parameter); the scores are read from the echoed prompt log-probabilities
+(harness.backends.logprobs). It is retried, timed out, rate-limited and scrubbed of secrets as
+a generation is. A server that returns no prompt log-probabilities (llama-server, which ignores
+`echo`; a chat-only model; an API without this completions endpoint: 404) makes its requests
+fail at once with a one-line NOT_RETRIED error naming the endpoint.
 """
 
 from __future__ import annotations
@@ -48,9 +57,10 @@ import aiohttp
 
 import harness
 from harness.backends import NOT_RETRIED
+from harness.backends.logprobs import Unscorable, scores, scoring_prompts
 from harness.backends.options import CLIENT_ARGS, BackendOptions
 from harness.backends.ratelimit import RateLimits
-from harness.backends.secrets import restored, secret_values
+from harness.backends.secrets import public_url, restored, secret_values
 from harness.backends.urls import Endpoint, endpoint
 from harness.errors import PolyevalError
 from harness.reasoning import split_reasoning
@@ -77,6 +87,8 @@ BODY_BYTES_PER_CHAR = 128  # JSON escapes, both texts of a choice, log-probabili
 MIN_BODY_BYTES = 1 << 20
 ERROR_BODY_BYTES = 64 << 10  # what is read of an error reply
 MAX_USAGE = 1 << 40
+SCORING_BYTES_PER_CHAR = 512  # an echoed prompt's log-probabilities: up to a token per byte
+NO_COMPLETIONS_STATUS = frozenset({404, 405})  # no completions endpoint (or model) there
 
 
 class _Retry(Exception):
@@ -94,8 +106,10 @@ class _Timeout(_Retry):
 class _Fatal(Exception):
     """An attempt failed in a way another try will not fix (a 400, a bad key)."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, status: int | None = None) -> None:
         super().__init__(f"{NOT_RETRIED}: {reason}")
+        self.reason = reason
+        self.status = status  # the HTTP status that said so, if one did
 
 
 def create(name: str, options: BackendOptions) -> OpenAIBackend:
@@ -204,6 +218,9 @@ class OpenAIBackend:
     async def _answer(
         self, session: aiohttp.ClientSession, request: Request, index: int
     ) -> Response:
+        if request.loglikelihood and not request.context:
+            error = "a log-likelihood request needs a context (its prompt is empty)"
+            return Response(text="", error=f"{NOT_RETRIED}: {error}")
         reason, attempts, timeouts = "no attempt", 0, 0
         for attempt in range(self.options.max_attempts):
             target = self._endpoints[(index + attempt) % len(self._endpoints)]
@@ -236,9 +253,17 @@ class OpenAIBackend:
         self, session: aiohttp.ClientSession, target: Endpoint, request: Request, started: float
     ) -> Response:
         completion = request.prompt is not None
-        body = self._body(request)
-        cap = self._reply_cap(body)
-        limit = max(MIN_BODY_BYTES, BODY_BYTES_PER_CHAR * cap * _choices(body))
+        # a log-likelihood request: the texts it sends, and which one each continuation is
+        prompts, indices = scoring_prompts(request) if request.loglikelihood else ([], [])
+        if prompts:
+            body = self._scoring_body(request, prompts)
+            cap = 0
+            limit = max(MIN_BODY_BYTES, SCORING_BYTES_PER_CHAR * sum(map(len, prompts)))
+        else:
+            body = self._body(request)
+            cap = self._reply_cap(body)
+            limit = max(MIN_BODY_BYTES, BODY_BYTES_PER_CHAR * cap * _choices(body))
+        path = _ENDPOINTS[completion or bool(prompts)]
         headers = {"Content-Type": "application/json"}
         if target.authorization is not None:  # credentials of the URL
             headers["Authorization"] = target.authorization
@@ -248,9 +273,11 @@ class OpenAIBackend:
         host = f"{target.url.host}:{target.url.port}"
         try:
             async with asyncio.timeout(self.options.timeout_s):
-                raw = await self._exchange(
-                    session, target, _ENDPOINTS[completion], data, headers, limit, host
-                )
+                raw = await self._exchange(session, target, path, data, headers, limit, host)
+        except _Fatal as exc:
+            if prompts and exc.status in NO_COMPLETIONS_STATUS:
+                raise _Fatal(self._no_prompt_logprobs(target, exc.reason)) from None
+            raise
         except TimeoutError:
             raise _Timeout(
                 f"timed out: no complete reply within {self.options.timeout_s:g} s (--timeout); "
@@ -267,6 +294,8 @@ class OpenAIBackend:
         except (aiohttp.ClientError, ssl.SSLError, OSError) as exc:
             raise _Retry(f"connection to {host} failed: {_cause(exc)}") from None
         try:
+            if prompts:
+                return self._scores(raw, target, prompts, indices, request.context, started)
             return self._response(raw, completion, cap, time.monotonic() - started)
         except (KeyError, IndexError, TypeError, AttributeError, ValueError) as exc:
             raise _Retry(f"malformed reply: {_cause(exc)}") from None
@@ -304,9 +333,7 @@ class OpenAIBackend:
         """The JSON body as the API defines it, with the secrets the request carries masked
         given back; extra body keys and unknown generation keys go in as they are (the server
         decides what it accepts)."""
-        generation = dict(request.generation)
-        if self.options.secret_generation:
-            generation = restored(generation, self.options.secret_generation)
+        generation = self._generation(request)
         body: dict[str, Any] = {"model": self.model}
         if request.prompt is not None:
             body["prompt"] = request.prompt
@@ -314,6 +341,35 @@ class OpenAIBackend:
             body["messages"] = [{"role": m.role, "content": m.content} for m in request.messages]
         extra = generation.pop("extra_body", None) or {}
         return body | generation | extra
+
+    def _scoring_body(self, request: Request, prompts: list[str]) -> dict[str, Any]:
+        """A log-likelihood request's body: its prompts echoed with their log-probabilities and
+        nothing generated; its extra body goes in, no other generation parameter does."""
+        extra = self._generation(request).get("extra_body") or {}
+        asked = {"prompt": prompts, "max_tokens": 0, "echo": True, "logprobs": 1, "temperature": 0}
+        return {"model": self.model} | extra | asked
+
+    def _generation(self, request: Request) -> dict[str, Any]:
+        """The request's generation parameters with their masked secrets given back."""
+        generation = dict(request.generation)
+        if self.options.secret_generation:
+            generation = restored(generation, self.options.secret_generation)
+        return generation
+
+    def _completions(self, target: Endpoint) -> str:
+        """The completions endpoint of a base URL as it may be shown, with the kind of server
+        where the backend runs it (llama-server at http://127.0.0.1:PORT/v1/completions)."""
+        url = public_url(str(target.target("/completions")))
+        kind = self._identity.get("kind")
+        return url if kind in (None, "openai") else f"{kind} at {url}"
+
+    def _no_prompt_logprobs(self, target: Endpoint, why: str) -> str:
+        """The one-line error of a log-likelihood request sent where no prompt
+        log-probabilities come back."""
+        return (
+            f"{self._completions(target)} returns no prompt log-probabilities (echo + logprobs): "
+            f"{why}; log-likelihood needs a completions endpoint that does (vllm serve)"
+        )
 
     def _reply_cap(self, body: dict[str, Any]) -> int:
         """The most characters a text of the reply may have."""
@@ -327,13 +383,7 @@ class OpenAIBackend:
     def _response(self, raw: Any, completion: bool, cap: int, latency: float) -> Response:
         """A Response from the reply's JSON: the first choice, and the others as further
         completions (n > 1); a reply without what it must have raises _Retry."""
-        if not isinstance(raw, dict):
-            raise _Retry(f"malformed reply: a JSON {type(raw).__name__}, not an object")
-        found = raw.get("choices")
-        if not isinstance(found, list) or not found:
-            error = raw.get("error")
-            said = f" (error: {_message_of(error)})" if error else ""
-            raise _Retry(f"malformed reply: no choices{said}")
+        found = _choices_of(raw)
         choices = [self._completion(c, i, completion, cap) for i, c in enumerate(found)]
         first = choices[0]
         return Response(
@@ -343,6 +393,35 @@ class OpenAIBackend:
             usage=self._usage(raw.get("usage")),
             latency_s=latency,
             alternatives=tuple(choices[1:]),
+        )
+
+    def _scores(
+        self,
+        raw: Any,
+        target: Endpoint,
+        prompts: list[str],
+        indices: list[int],
+        context: str,
+        started: float,
+    ) -> Response:
+        """A log-likelihood request's answer from the reply's JSON: _Fatal where the server
+        returns no prompt log-probabilities, _Retry where the reply is malformed."""
+        found = _choices_of(raw)
+        try:
+            scored = scores(found, prompts, indices, context)
+        except Unscorable as exc:
+            if not exc.located:
+                where = self._completions(target)
+                raise _Fatal(
+                    f"cannot find the continuation among the tokens {where} returns: {exc}"
+                ) from None
+            raise _Fatal(self._no_prompt_logprobs(target, str(exc))) from None
+        return Response(
+            text="",
+            finish_reason="stop",
+            usage=self._usage(raw.get("usage")),
+            latency_s=time.monotonic() - started,
+            scores=scored,
         )
 
     def _completion(self, choice: Any, index: int, completion: bool, cap: int) -> Completion:
@@ -420,6 +499,18 @@ async def _read(reply: aiohttp.ClientResponse, limit: int, truncate: bool = Fals
     return b"".join(chunks)
 
 
+def _choices_of(raw: Any) -> list[Any]:
+    """The reply's choices; _Retry where it has none."""
+    if not isinstance(raw, dict):
+        raise _Retry(f"malformed reply: a JSON {type(raw).__name__}, not an object")
+    found = raw.get("choices")
+    if not isinstance(found, list) or not found:
+        error = raw.get("error")
+        said = f" (error: {_message_of(error)})" if error else ""
+        raise _Retry(f"malformed reply: no choices{said}")
+    return found
+
+
 def _status_error(status: int, text: str, headers: Any) -> Exception:
     try:
         phrase = HTTPStatus(status).phrase
@@ -433,9 +524,9 @@ def _status_error(status: int, text: str, headers: Any) -> Exception:
     if 300 <= status < 400:
         where = headers.get("Location")
         to = f" to {where}" if where else ""
-        return _Fatal(f"{message}: redirected{to}; give the final URL as --base-url")
+        return _Fatal(f"{message}: redirected{to}; give the final URL as --base-url", status)
     why = REFUSED_STATUS.get(status, "a client error that another try will not fix")
-    return _Fatal(f"HTTP {status} ({phrase}): {why}" + (f": {said}" if said else ""))
+    return _Fatal(f"HTTP {status} ({phrase}): {why}" + (f": {said}" if said else ""), status)
 
 
 def _server_message(text: str) -> str:
@@ -555,5 +646,7 @@ def _reasoning_field(message: dict[str, Any]) -> str | None:
 
 def _estimate_tokens(request: Request) -> float:
     """A rough count for the tokens-per-minute limit: 4 characters a token, plus the reply."""
+    if request.loglikelihood:
+        return sum(len(request.context + c) for c in request.continuations) / 4
     text = request.prompt or "".join(m.content for m in request.messages)
     return len(text) / 4 + float(request.generation.get("max_tokens") or 256)

@@ -7,6 +7,23 @@ not refused here, and an engine that cannot start on it says why in a one-line e
 grouped by form (chat messages, rendered with the model's own chat template, or a completion
 prompt) and by their generation parameters; each group is one `LLM.chat` / `LLM.generate` call,
 run in a worker thread so that the event loop stays free.
+
+Log-likelihood requests (a context and continuations, harness.records) are scored by the same
+engine, all of them in one `LLM.generate` call beside the generation groups, each distinct
+(context, continuation) once: the engine's own tokenizer encodes the context and the context
+with the continuation (see `continuation_start`), the whole is sent as token ids with
+`SamplingParams(max_tokens=1, prompt_logprobs=1, temperature=0)`, and the continuation's
+tokens' prompt log-probabilities are summed (see `summed`). The one token generated is
+discarded.
+
+Prefix caching: the engine is made with `enable_prefix_caching=True` (vLLM's automatic prefix
+caching; its V1 engine has it on by default, and setting it makes it so on any version).
+Generation prompts that share a context reuse its cached KV blocks. Scoring prompts do not:
+vLLM does not read the prefix cache for a request that asks for prompt log-probabilities (the
+cached positions would get no log-probabilities), so its SamplingParams turns
+`skip_reading_prefix_cache` on whenever `prompt_logprobs` is set (vllm/sampling_params.py;
+earlier V1 releases skip the lookup in vllm/v1/core/kv_cache_manager.py for the same reason).
+Each continuation's prompt is computed whole, context included.
 """
 
 from __future__ import annotations
@@ -18,14 +35,16 @@ import importlib
 import inspect
 import json
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
+from harness.backends import NOT_RETRIED
 from harness.backends.options import BackendOptions
 from harness.errors import PolyevalError
 from harness.reasoning import split_reasoning
-from harness.records import Completion, Request, Response, Usage
+from harness.records import Completion, ContinuationScore, Request, Response, Usage
 
 # -M KEY=VALUE the engine takes, with their types; all are passed to vllm.LLM(...)
 ENGINE_ARGS: dict[str, type] = {
@@ -53,6 +72,13 @@ SAMPLING_KEYS = (
 INSTALL_HINT = "vllm is not installed: pip install 'polyeval[vllm]'"
 
 GroupKey = tuple[str, str]  # (form, canonical JSON of the generation parameters)
+# What scoring asks of vLLM: one generated token (at least one must be), and for each prompt
+# token its log-probability, its rank among the vocabulary and the most likely token's
+# (prompt_logprobs=1; 0 would give the token's own alone, and its rank only where the engine
+# computes true ranks, which early V1 releases did not). The values are the raw model's
+# log-softmax, before temperature or any logits processor (vLLM's default logprobs_mode,
+# raw_logprobs), so temperature 0 changes nothing in them; it keeps the discarded token cheap.
+SCORING_PARAMS: dict[str, Any] = {"max_tokens": 1, "prompt_logprobs": 1, "temperature": 0.0}
 
 
 def create(name: str, options: BackendOptions) -> VLLMEngineBackend:
@@ -95,6 +121,7 @@ class VLLMEngineBackend:
         self.sampling_fields = _fields_of(sampling_params)
         self.args = args
         self.calls = 0  # batched engine calls made
+        self.scoring_params: Any = None  # SCORING_PARAMS, made at the first scoring call
 
     def identity(self) -> dict[str, Any]:
         """What changes the answers; not the parallelism or the memory fraction."""
@@ -112,13 +139,21 @@ class VLLMEngineBackend:
     async def generate(self, requests: Sequence[Request]) -> AsyncIterator[tuple[int, Response]]:
         groups: dict[GroupKey, list[int]] = {}
         params: dict[GroupKey, Any] = {}
+        scoring: list[int] = []  # the log-likelihood requests: one call for all of them
         for index, request in enumerate(requests):
+            if request.loglikelihood:
+                scoring.append(index)
+                continue
             key = (_form(request), _canonical(request.generation))
             if key not in groups:
                 # checked for every group before the first call, so a bad key fails at once
                 params[key] = self.make_params(request.generation)
                 groups[key] = []
             groups[key].append(index)
+        if scoring:
+            batch = [requests[i] for i in scoring]
+            for index, response in zip(scoring, await self._score_batch(batch), strict=True):
+                yield index, response
         for key, indices in groups.items():
             batch = [requests[i] for i in indices]
             for index, response in zip(
@@ -177,6 +212,43 @@ class VLLMEngineBackend:
             error = f"vllm engine failed on a batch of {len(batch)}: {one_line(exc)}"
             return [Response(text="", error=error) for _ in batch]
 
+    async def _score_batch(self, batch: list[Request]) -> list[Response]:
+        """The scores of log-likelihood requests, from one engine call; a request that cannot
+        be scored as it stands (a continuation of no tokens, too long a prompt) fails alone."""
+        started = time.perf_counter()
+        try:
+            plan = await asyncio.to_thread(self._plan, batch)
+            outputs: list[Any] = []
+            if plan.prompts:
+                outputs = await asyncio.to_thread(self._score, plan.prompts)
+            if len(outputs) != len(plan.prompts):
+                raise RuntimeError(f"{len(outputs)} outputs for {len(plan.prompts)} prompts")
+        except Exception as exc:
+            error = f"vllm engine failed on {len(batch)} log-likelihood requests: {one_line(exc)}"
+            return [Response(text="", error=error) for _ in batch]
+        latency = (time.perf_counter() - started) / len(batch)
+        return [_scored(wanted, plan, outputs, latency) for wanted in plan.wanted]
+
+    def _plan(self, batch: list[Request]) -> Scoring:
+        if self.llm is None:
+            raise RuntimeError("the engine is closed")
+        tokenizer = self.llm.get_tokenizer()
+        prefix = getattr(tokenizer, "bos_token_id", None)
+        if prefix is None:
+            prefix = getattr(tokenizer, "eos_token_id", None)
+        limit = _max_model_len(self.llm)
+        return plan_scoring(batch, lambda text: list(tokenizer.encode(text)), prefix, limit)
+
+    def _score(self, prompts: list[list[int]]) -> list[Any]:
+        if self.llm is None:
+            raise RuntimeError("the engine is closed")
+        if self.scoring_params is None:
+            self.scoring_params = self.sampling_params(**SCORING_PARAMS)
+        self.calls += 1
+        # vllm.inputs.TokensPrompt is a TypedDict: a dict with prompt_token_ids is one
+        inputs = [{"prompt_token_ids": ids} for ids in prompts]
+        return list(self.llm.generate(inputs, self.scoring_params, use_tqdm=False))
+
     def _call(self, form: str, batch: list[Request], params: Any) -> list[Any]:
         if self.llm is None:
             raise RuntimeError("the engine is closed")
@@ -187,6 +259,138 @@ class VLLMEngineBackend:
             ]
             return list(self.llm.chat(conversations, params, use_tqdm=False))
         return list(self.llm.generate([r.prompt or "" for r in batch], params, use_tqdm=False))
+
+
+# --- log-likelihood: what is sent, and what is made of the answer --------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Scoring:
+    """What a batch of log-likelihood requests sends: each distinct (context, continuation)
+    once, as the token ids of the whole, with where its continuation starts."""
+
+    prompts: list[list[int]]
+    starts: list[int]
+    # per request: the prompt of each of its continuations, in order, or why it is not scored
+    wanted: list[list[int] | str]
+
+
+def continuation_start(whole: Sequence[int], context: Sequence[int]) -> int:
+    """Where the continuation's tokens start in the tokens of context + continuation: after
+    the longest prefix the whole shares with the context alone. A token that merges the
+    context's last characters with the continuation's first differs from the context's own
+    last token, so it is the continuation's (as in lm-evaluation-harness, which takes the
+    whole's tokens past the context's)."""
+    shared = 0
+    for mine, theirs in zip(whole, context, strict=False):
+        if mine != theirs:
+            break
+        shared += 1
+    return shared
+
+
+def plan_scoring(
+    requests: Sequence[Request],
+    encode: Callable[[str], list[int]],
+    prefix: int | None,
+    max_model_len: int | None,
+) -> Scoring:
+    """Tokenize every (context, continuation) of `requests` once. A continuation whose first
+    token has nothing before it (an empty context, or one merged whole into that token) gets
+    `prefix` (the tokenizer's BOS, else its EOS) in front, as lm-evaluation-harness does."""
+    prompts: list[list[int]] = []
+    starts: list[int] = []
+    seen: dict[tuple[str, str], int] = {}
+    contexts: dict[str, list[int]] = {}
+    wanted: list[list[int] | str] = []
+    for request in requests:
+        context = request.context
+        if context not in contexts:
+            contexts[context] = encode(context)
+        chosen: list[int] = []
+        why = ""
+        for number, continuation in enumerate(request.continuations, 1):
+            key = (context, continuation)
+            if key in seen:
+                chosen.append(seen[key])
+                continue
+            whole = encode(context + continuation)
+            start = continuation_start(whole, contexts[context])
+            if start == len(whole):
+                why = f"continuation {number} ({continuation!r}) takes no tokens"
+                break
+            if start == 0:
+                if prefix is None:
+                    why = f"continuation {number} has no token before it to be scored after"
+                    break
+                whole, start = [prefix, *whole], 1
+            if max_model_len is not None and len(whole) >= max_model_len:
+                why = (
+                    f"context and continuation {number} take {len(whole)} tokens, more than"
+                    f" the {max_model_len - 1} that max_model_len {max_model_len} leaves beside"
+                    " the one token generated"
+                )
+                break
+            seen[key] = len(prompts)
+            chosen.append(len(prompts))
+            prompts.append(whole)
+            starts.append(start)
+        wanted.append(f"{NOT_RETRIED}: {why}" if why else chosen)
+    return Scoring(prompts, starts, wanted)
+
+
+def summed(
+    prompt_logprobs: Sequence[Mapping[int, Any] | None] | None,
+    token_ids: Sequence[int],
+    start: int,
+) -> ContinuationScore:
+    """The score of the tokens `token_ids[start:]` from a RequestOutput's prompt_logprobs: one
+    entry per prompt token (None for the first), mapping token ids to vllm.logprobs.Logprob
+    (logprob, rank from 1, decoded_token) for the token itself and the most likely ones. The
+    continuation is greedy when each of its tokens has rank 1 (where an engine gives no rank:
+    when none of its entry is more likely)."""
+    if prompt_logprobs is None or len(prompt_logprobs) != len(token_ids):
+        got = "none" if prompt_logprobs is None else str(len(prompt_logprobs))
+        raise ValueError(f"{got} prompt log-probabilities for {len(token_ids)} prompt tokens")
+    total = 0.0
+    greedy = True
+    for position in range(start, len(token_ids)):
+        entry = prompt_logprobs[position]
+        own = None if entry is None else entry.get(token_ids[position])
+        if entry is None or own is None:
+            raise ValueError(f"no log-probability for prompt token {position}")
+        total += float(own.logprob)
+        rank = getattr(own, "rank", None)
+        if rank is not None:
+            greedy = greedy and rank == 1
+        else:
+            greedy = greedy and all(other.logprob <= own.logprob for other in entry.values())
+    return ContinuationScore(total, len(token_ids) - start, greedy)
+
+
+def _scored(wanted: list[int] | str, plan: Scoring, outputs: list[Any], latency: float) -> Response:
+    """One log-likelihood request's Response from the scored prompts it wanted."""
+    if isinstance(wanted, str):
+        return Response(text="", error=wanted, latency_s=latency)
+    scores = []
+    for number, prompt in enumerate(wanted, 1):
+        output = outputs[prompt]
+        try:
+            scores.append(summed(output.prompt_logprobs, plan.prompts[prompt], plan.starts[prompt]))
+        except ValueError as exc:
+            error = f"{NOT_RETRIED}: vllm did not score continuation {number}: {exc}"
+            return Response(text="", error=error, latency_s=latency)
+    usage = Usage(prompt_tokens=sum(len(plan.prompts[prompt]) for prompt in wanted))
+    return Response(
+        text="", finish_reason="stop", usage=usage, latency_s=latency, scores=tuple(scores)
+    )
+
+
+def _max_model_len(llm: Any) -> int | None:
+    """The engine's context length (its model config's), where this vLLM shows it."""
+    engine = getattr(llm, "llm_engine", None)
+    value = getattr(getattr(engine, "model_config", None), "max_model_len", None)
+    return value if isinstance(value, int) else None
 
 
 def _form(request: Request) -> str:

@@ -4,6 +4,9 @@ The key hashes everything that determines an answer: the backend's identity (kin
 revision, endpoint), the generation parameters and the full prompt; and, where decoding is not
 deterministic (a temperature above 0, or several completions), the sample itself, so that two
 samples with the same prompt each get an answer of their own rather than one shared draw.
+A log-likelihood request's key adds its type and continuations (a generation's key has neither,
+so it is what it always was); scoring is deterministic, so requests that share a context and
+continuations share a key, whatever their sample or variant.
 Failed requests are never stored, so the next run asks them again.
 
 A store that degrades, never destroys:
@@ -80,7 +83,10 @@ def cache_key(identity: dict[str, Any], request: Request, salt: str = "") -> str
         "messages": [[m.role, m.content] for m in request.messages],
         "prompt": request.prompt,
     }
-    if not deterministic(request.generation):  # a draw of its own for each sample
+    if request.loglikelihood:  # the type, and what is scored: absent from generation keys
+        payload["type"] = "loglikelihood"
+        payload["continuations"] = list(request.continuations)
+    elif not deterministic(request.generation):  # a draw of its own for each sample
         payload["sample"] = list(request.key)
     blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     # surrogatepass: a prompt holding a lone surrogate still has a key (valid text: unchanged)

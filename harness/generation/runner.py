@@ -3,7 +3,9 @@ each answer stored as it arrives. Scoring is harness.scorer's, on the run's reco
 
 Identical prompts are sent once only where decoding is deterministic (temperature 0, one
 completion): otherwise each sample is asked for its own answer, and the cache keeps each
-sample's answer under its own key (harness.generation.cache.cache_key).
+sample's answer under its own key (harness.generation.cache.cache_key). Log-likelihood requests
+(harness.records) are deterministic: identical contexts and continuations are scored once,
+whichever samples and variants ask for them.
 
 Nothing paid for is lost to a cache fault. Before anything is sent, the cache must take a write
 (`ResponseCache.ready`: read-only, damaged or locked caches stop the run there). Where an answer

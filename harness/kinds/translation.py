@@ -18,7 +18,13 @@ from harness.record import SampleRecord, TaskInfo
 from harness.registry import Task
 from harness.samples import Loaded
 from harness.translation.cleaning import clean_translation
-from harness.translation.pairs import RowCache, load_pair, round_trips, select_pairs
+from harness.translation.pairs import (
+    RowCache,
+    language_texts,
+    load_pair,
+    round_trips,
+    select_pairs,
+)
 
 if TYPE_CHECKING:  # the planner asks the kinds for its samples
     from harness.config import RunConfig
@@ -46,7 +52,8 @@ class TranslationKind:
         limit: int | None,
     ) -> dict[str, Loaded]:
         """The samples per pair key: the chosen pairs, and the round trips when a round-trip
-        variant runs. Each pair reads up to --limit sentences (`limit`, a limit applied after
+        variant runs; and per language, each language's texts where a variant scores them
+        (bits per byte). Each pair reads up to --limit sentences (`limit`, a limit applied after
         a split of the items by variant, does not apply: a pair's items are not split)."""
         pairs = select_pairs(
             task.spec, source.languages(), selection.pairs, selection.direction, selection.languages
@@ -56,7 +63,10 @@ class TranslationKind:
         if not pairs:
             raise PolyevalError(f"no language pairs to run for task {task.name}")
         shared = RowCache(source)  # a language's rows serve both directions and the round trip
-        return {pair.key: load_pair(task, shared, pair, selection.limit) for pair in pairs}
+        loaded = {pair.key: load_pair(task, shared, pair, selection.limit) for pair in pairs}
+        if any(task.variant(v).loglikelihood == "text" for v in variants):  # bits per byte
+            loaded |= language_texts(loaded.values())
+        return loaded
 
     def score(self, sample: SampleRecord, task: TaskInfo, detector: str) -> dict[str, Any]:
         """The translation, cleaned of what wraps it, judged for its language (and a round

@@ -117,7 +117,7 @@ def write_site(runs: list[Run], folder: Path) -> Built:
         written += 1
     write_table(folder / "index", overview_rows(board))
     write_table(folder / "languages", across_rows(board))
-    heat = HeatCells(available)
+    heat = HeatCells(available, board.spans)
     for page, cells in [
         *task_pages(board, available, specs, heat),
         *model_pages(board, available, heat),

@@ -13,10 +13,12 @@
   where the task is the Language Confusion Benchmark's (`lcb_lpr`, `lcb_wpr`, `lcb_lcpr`) and
   whether the run is `complete` (the rest of what a cell rests on is in `index`, per cell).
 
-Scores are fractions (as in scores.json), missing values empty (CSV) or null (JSON); JSON
-records have sorted keys, one record a line. Written with the csv and json modules: a site has
-a hundred such tables, and pandas' writer costs ten times as much per table. The raw score,
-summary, gap and sample tables of runs are what `evaluate export` writes (harness.analysis.export).
+Scores are as in scores.json (fractions; bits per byte as it is), missing values empty (CSV)
+or null (JSON; a log-likelihood variant's language-normalised score and consistency rate, which
+do not apply, are null); JSON records have sorted keys, one record a line. Written with the csv
+and json modules: a site has a hundred such tables, and pandas' writer costs ten times as much
+per table. The raw score, summary, gap and sample tables of runs are what `evaluate export`
+writes (harness.analysis.export).
 """
 
 from __future__ import annotations

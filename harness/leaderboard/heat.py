@@ -1,6 +1,8 @@
 """Heatmap cells: a model's score in one language of a task, coloured on the scale, with the
 gap to English, its worst-language mark and a drill-down link; built once, shown on the task
-and model pages."""
+and model pages. Values are shown and coloured on their column's scale
+(harness.leaderboard.scales: a rate in points by its value, bits per byte as is within the
+range of its column's values)."""
 
 from __future__ import annotations
 
@@ -10,32 +12,30 @@ from typing import Any
 from markupsafe import Markup, escape
 
 from harness.leaderboard.drill import Available
-from harness.leaderboard.pages import (
-    drill_href,
-    interval,
-    points,
-    signed,
-    sort_value,
-)
+from harness.leaderboard.pages import drill_href, points
+from harness.leaderboard.scales import NOT_APPLICABLE
 from harness.leaderboard.svg import cell_style
 from harness.leaderboard.tables import LanguageCell
 
 
-def _heat_cell(cell: LanguageCell, root: str, available: Available) -> dict[str, Any]:
+def _heat_cell(
+    cell: LanguageCell, root: str, available: Available, span: tuple[float, float] | None
+) -> dict[str, Any]:
     score = cell.score
     value = score.value if score else None
+    scale = cell.column.scale
     title = [cell.language]
     if score is not None:
         title.append(
-            f"{cell.column.metric} {points(value)}"
-            + (f" (95%: {interval(score)})" if interval(score) else "")
+            f"{cell.column.metric} {scale.text(value)}"
+            + (f" (95%: {scale.interval(score)})" if scale.interval(score) else "")
             + f", n={cell.n}"
         )
     if cell.gap is not None:
         title.append(
-            f"gap to English {signed(cell.gap.value)}"
+            f"gap to English {scale.signed(cell.gap.value)}"
             + (
-                f" (95%: {signed(cell.gap.low)} to {signed(cell.gap.high)})"
+                f" (95%: {scale.signed(cell.gap.low)} to {scale.signed(cell.gap.high)})"
                 if cell.gap.has_interval
                 else ""
             )
@@ -46,11 +46,13 @@ def _heat_cell(cell: LanguageCell, root: str, available: Available) -> dict[str,
         title.append(f"{cell.errors} failed requests")
     if cell.consistency is not None:
         title.append(f"consistency {points(cell.consistency)} ({cell.consistency_failures} off)")
+    elif cell.column.loglikelihood:
+        title.append(f"consistency {NOT_APPLICABLE} (log-likelihood)")
     return {
-        "text": points(value),
-        "value": sort_value(value),
-        "style": cell_style(value, cell.column.lower_is_better),
-        "gap": signed(cell.gap.value) if cell.gap else "",
+        "text": scale.text(value),
+        "value": scale.sort_value(value),
+        "style": cell_style(scale.position(value, span), cell.column.lower_is_better),
+        "gap": scale.signed(cell.gap.value) if cell.gap else "",
         "worst": cell.worst,
         "title": "; ".join(title),
         "drill": drill_href(root, available, cell.run, cell.column, cell.language),
@@ -75,10 +77,12 @@ def heat_td(cell: dict[str, Any] | None) -> str:
 
 class HeatCells:
     """The <td> of each language cell under a folder one level down (task and model pages
-    show the same cells), made once."""
+    show the same cells), made once; `spans`: each column's least and greatest score
+    (Board.spans), the range an unbounded metric is coloured within."""
 
-    def __init__(self, available: Available) -> None:
+    def __init__(self, available: Available, spans: dict[str, tuple[float, float]]) -> None:
         self.available = available
+        self.spans = spans
         self._made: dict[int, str] = {}
 
     def td(self, cell: LanguageCell | None) -> str:
@@ -86,7 +90,8 @@ class HeatCells:
             return heat_td(None)
         found = self._made.get(id(cell))
         if found is None:
-            found = self._made[id(cell)] = heat_td(_heat_cell(cell, "../", self.available))
+            span = self.spans.get(cell.column.key)
+            found = self._made[id(cell)] = heat_td(_heat_cell(cell, "../", self.available, span))
         return found
 
     def row(self, cells: Sequence[LanguageCell | None]) -> Markup:

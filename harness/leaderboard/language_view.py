@@ -1,7 +1,7 @@
 """The language view across tasks (languages.html): per model and language, the mean over the
 task columns that have the language (those of the board's mean tier scored by a correctness
-metric: translation and LCB rates left out, harness.leaderboard.tables), the mean gap to
-English and the model's worst language."""
+metric of generated answers: translation, LCB rates and log-likelihood variants left out,
+harness.leaderboard.tables), the mean gap to English and the model's worst language."""
 
 from __future__ import annotations
 
@@ -70,6 +70,7 @@ def languages_page(board: Board) -> Page:
             "rows": rows,
             "legend": legend("score (points)"),
             "mean_tier": TIER_LABELS[board.mean_tier] if board.mean_tier else "",
+            "loglik": any(c.loglikelihood for c in board.columns),
             "columns": [
                 {
                     "label": c.label,

@@ -1,5 +1,7 @@
 """The model pages: languages x tasks, the macro average per task with its rank, consistency
-failures, failed requests and token usage per run."""
+failures, failed requests and token usage per run. Each column's values are on its own scale
+(harness.leaderboard.scales): the chart of macro averages holds the columns in points, and a
+second chart the columns shown as they are (bits per byte, lower is better)."""
 
 from __future__ import annotations
 
@@ -11,12 +13,12 @@ from harness.leaderboard.pages import (
     Page,
     basis_title,
     drill_href,
-    interval,
     language_label,
     language_title,
     points,
     rank_label,
 )
+from harness.leaderboard.scales import AS_IS, NOT_APPLICABLE, POINTS, Scale
 from harness.leaderboard.svg import Bar, bar_chart, legend
 from harness.leaderboard.tables import ALL, Board, LanguageCell
 
@@ -27,7 +29,7 @@ def model_pages(
     board: Board, available: Available, heat: HeatCells | None = None
 ) -> list[tuple[Page, list[LanguageCell]]]:
     """One page per model, and the language cells its download holds."""
-    heat = heat or HeatCells(available)
+    heat = heat or HeatCells(available, board.spans)
     pages = []
     for model in board.models:
         columns = [c for c in board.columns if board.cell(model, c) is not None]
@@ -35,26 +37,31 @@ def model_pages(
         languages = sorted({c.language for c in cells}, key=lambda code: (code != "eng_Latn", code))
         grid = {(c.column.key, c.language): c for c in cells}
         head = []
-        bars = []
+        bars: dict[Scale, list[Bar]] = {POINTS: [], AS_IS: []}
+        lower = all(c.lower_is_better for c in columns if c.scale == AS_IS)
         for column in columns:
             cell = board.cell(model, column)
             assert cell is not None
             primary = cell.scores.primary
-            bars.append(Bar(column.label, primary, rank_label(cell)))
+            scale = column.scale
+            bars[scale].append(Bar(column.label, primary, rank_label(cell)))
             head.append(
                 {
                     "key": column.label,
                     "title": basis_title(cell),
                     "mark": "" if cell.complete else INCOMPLETE_MARK,
                     "metric": column.metric,
+                    "lower": column.lower_is_better,
                     "href": f"../{task_page(column.task)}#{column.anchor}",
-                    "macro": points(primary.value if primary else None),
-                    "macro_ci": interval(primary),
+                    "macro": scale.text(primary.value if primary else None),
+                    "macro_ci": scale.interval(primary),
                     "rank": cell.ranks.get(ALL),
-                    "ln": points(cell.scores.normalised.value if cell.scores.normalised else None),
-                    "cons": points(
-                        cell.scores.consistency.value if cell.scores.consistency else None
-                    ),
+                    "ln": NOT_APPLICABLE
+                    if column.loglikelihood
+                    else points(cell.scores.normalised.value if cell.scores.normalised else None),
+                    "cons": NOT_APPLICABLE
+                    if column.loglikelihood
+                    else points(cell.scores.consistency.value if cell.scores.consistency else None),
                     "drill": drill_href("../", available, cell.run, column),
                 }
             )
@@ -98,8 +105,19 @@ def model_pages(
                 "model": model,
                 "head": head,
                 "rows": rows,
-                "chart": bar_chart(f"{model}: macro average per task", bars),
+                "chart": bar_chart(f"{model}: macro average per task", bars[POINTS]),
+                "chart_as_is": bar_chart(
+                    f"{model}: macro average per task, as is{', lower is better' if lower else ''}",
+                    bars[AS_IS],
+                    lower_is_better=lower,
+                    scale=AS_IS,
+                )
+                if bars[AS_IS]
+                else "",
                 "legend": legend("score (points)"),
+                "legend_as_is": bool(bars[AS_IS]),
+                "loglik": any(c.loglikelihood for c in columns),
+                "na": NOT_APPLICABLE,
                 "failures": [
                     {
                         "column": c.column.key,

@@ -3,9 +3,13 @@ its interval and rank, the language-normalised score and consistency rate beside
 hover what it rests on (pages.basis_title; a mark where its run is incomplete); the model's
 headline mean over tasks (harness.leaderboard.tables: the macro average over correctness
 families), each family's mean in a table of its own, and the data the filters (family, script,
-tier) switch to. Columns on a shipped sample say so in their header. Columns with Language
-Confusion Benchmark rates (harness.leaderboard.confusion) come last, as a group of their own,
-and show LPR, WPR and LCPR instead."""
+tier) switch to. Columns on a shipped sample say so in their header. Columns of log-likelihood
+variants come after the others, in groups of their own (log-likelihood, bits per byte:
+harness.leaderboard.families), their values on their own scale (bits per byte as is:
+harness.leaderboard.scales) and their language-normalised score and consistency rate not
+applicable (n/a). Columns with Language Confusion Benchmark rates
+(harness.leaderboard.confusion) come last, as a group of their own, and show LPR, WPR and LCPR
+instead."""
 
 from __future__ import annotations
 
@@ -13,7 +17,13 @@ from typing import Any
 
 from harness.leaderboard.confusion import GROUP, LABELS, TITLES
 from harness.leaderboard.drill import Available
-from harness.leaderboard.families import family_class, in_headline, mean_of
+from harness.leaderboard.families import (
+    BITS_PER_BYTE,
+    LOGLIKELIHOOD,
+    family_class,
+    in_headline,
+    mean_of,
+)
 from harness.leaderboard.names import model_page, task_page
 from harness.leaderboard.pages import (
     INCOMPLETE_MARK,
@@ -25,6 +35,7 @@ from harness.leaderboard.pages import (
     sort_value,
 )
 from harness.leaderboard.ranks import Estimate
+from harness.leaderboard.scales import NOT_APPLICABLE, POINTS, Scale
 from harness.leaderboard.selection import REAL, TIER_LABELS
 from harness.leaderboard.svg import Bar, bar_chart
 from harness.leaderboard.tables import ALL, Board, Column, Mean
@@ -54,6 +65,7 @@ def overview_page(board: Board, available: Available) -> Page:
         [Bar(model, means[model].estimate if model in means else None) for model in board.models],
     )
     views = board.views
+    families = board.families()
     return Page(
         "index.html",
         "index.html.j2",
@@ -61,11 +73,16 @@ def overview_page(board: Board, available: Available) -> Page:
         board.used_runs(),
         {
             "columns": columns,
+            "groups": _groups(columns),
             "lcb": [c for c in columns if c["lcb"]],
+            "loglik": [c for c in columns if c["na"]],
             "group": GROUP,
             "labels": list(zip(LABELS, TITLES, strict=True)),
             "rows": rows,
-            "families": board.families(),
+            "families": families,
+            "family_digits": {
+                f: mean_of(f).scale.digits for f in families if mean_of(f).scale != POINTS
+            },
             "tiers": [v.split(":", 1)[1] for v in views if v.startswith("tier:")],
             "scripts": [v.split(":", 1)[1] for v in views if v.startswith("script:")],
             "views": _views_data(board),
@@ -73,17 +90,36 @@ def overview_page(board: Board, available: Available) -> Page:
             "mean_tier": TIER_LABELS[board.mean_tier] if board.mean_tier else "",
             "family_means": _family_means(board),
             "marked": INCOMPLETE_MARK,
+            "na": NOT_APPLICABLE,
             "downloads": [("CSV", "index.csv"), ("JSON", "index.json")],
         },
     )
 
 
+_GROUPS = {  # the overview's column groups, in the order shown, and their headers
+    LOGLIKELIHOOD: "Log-likelihood: options by probability",
+    BITS_PER_BYTE: "Bits per byte (lower is better)",
+    "lcb": GROUP,
+}
+
+
 def _columns(board: Board) -> list[dict[str, Any]]:
-    """The overview's columns in the order shown: the LCB columns last, as a group of their
-    own; `c` is the column's index in the board (its cells' class c<i> and filter data),
-    `col` its first cell's number in a row."""
+    """The overview's columns in the order shown: those in no group first, then the
+    log-likelihood groups, then the LCB columns, each a group of its own; `c` is the column's
+    index in the board (its cells' class c<i> and filter data), `col` its first cell's number
+    in a row, `group` its group (None: none), `digits` the decimals of a value not in points,
+    `na` whether LN and Cons. do not apply."""
     confused = board.confusion_keys()
-    order = sorted(enumerate(board.columns), key=lambda pair: pair[1].key in confused)
+
+    def group(column: Column) -> str | None:
+        if column.key in confused:
+            return "lcb"
+        return column.family if column.loglikelihood and column.family in _GROUPS else None
+
+    order = sorted(
+        enumerate(board.columns),
+        key=lambda pair: -1 if (g := group(pair[1])) is None else list(_GROUPS).index(g),
+    )
     return [
         {
             "c": i,
@@ -99,8 +135,21 @@ def _columns(board: Board) -> list[dict[str, Any]]:
             "col": 3 + 3 * shown,
             "lower": c.lower_is_better,
             "lcb": c.key in confused,
+            "group": group(c),
+            "digits": c.scale.digits if c.scale != POINTS else None,
+            "ci_digits": c.scale.interval_digits,
+            "na": c.loglikelihood and c.key not in confused,
         }
         for shown, (i, c) in enumerate(order)
+    ]
+
+
+def _groups(columns: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The column groups present, in order: header, CSS class and columns."""
+    return [
+        {"label": label, "class": "lcb" if name == "lcb" else "loglik", "columns": members}
+        for name, label in _GROUPS.items()
+        if (members := [c for c in columns if c["group"] == name])
     ]
 
 
@@ -122,17 +171,26 @@ def _entry(
             **marks,
         }
     s = cell.scores
+    scale = column.scale
+    beside = (
+        {"ln": NOT_APPLICABLE, "ln_value": "", "ln_ci": ""}
+        | {"cons": NOT_APPLICABLE, "cons_value": "", "cons_ci": ""}
+        if c["na"]
+        else {
+            "ln": points(s.normalised.value if s.normalised else None),
+            "ln_value": sort_value(s.normalised.value if s.normalised else None),
+            "ln_ci": interval(s.normalised),
+            "cons": points(s.consistency.value if s.consistency else None),
+            "cons_value": sort_value(s.consistency.value if s.consistency else None),
+            "cons_ci": interval(s.consistency),
+        }
+    )
     return {
-        "text": points(s.primary.value if s.primary else None),
-        "value": sort_value(s.primary.value if s.primary else None),
-        "ci": interval(s.primary),
+        "text": scale.text(s.primary.value if s.primary else None),
+        "value": scale.sort_value(s.primary.value if s.primary else None),
+        "ci": scale.interval(s.primary),
         "rank": cell.ranks.get(ALL),
-        "ln": points(s.normalised.value if s.normalised else None),
-        "ln_value": sort_value(s.normalised.value if s.normalised else None),
-        "ln_ci": interval(s.normalised),
-        "cons": points(s.consistency.value if s.consistency else None),
-        "cons_value": sort_value(s.consistency.value if s.consistency else None),
-        "cons_ci": interval(s.consistency),
+        **beside,
         "drill": drill,
         **marks,
     }
@@ -160,7 +218,13 @@ def _family_means(board: Board) -> dict[str, Any]:
         key=lambda f: not in_headline(f),
     )
     heads = [
-        {"family": f, "metric": mean_of(f).label, "headline": in_headline(f)} for f in families
+        {
+            "family": f,
+            "metric": mean_of(f).label,
+            "headline": in_headline(f),
+            "lower": mean_of(f).lower_is_better,
+        }
+        for f in families
     ]
     rows = []
     for model in board.models:
@@ -168,11 +232,12 @@ def _family_means(board: Board) -> dict[str, Any]:
         for name in families:
             mean = board.means[(ALL, name)].get(model)
             value = mean.estimate.value if mean else None
+            scale = mean_of(name).scale
             cells.append(
                 {
-                    "text": points(value),
-                    "value": sort_value(value),
-                    "ci": interval(mean.estimate if mean else None),
+                    "text": scale.text(value),
+                    "value": scale.sort_value(value),
+                    "ci": scale.interval(mean.estimate if mean else None),
                     "title": _counted(mean.tasks, "task column") if mean else "",
                 }
             )
@@ -182,8 +247,9 @@ def _family_means(board: Board) -> dict[str, Any]:
 
 def _views_data(board: Board) -> dict[str, Any]:
     """What the overview's filters switch to: per view (tier, script), per column and model,
-    [value, low, high, rank, language-normalised, consistency] in points; per view and family,
-    each model's [mean, low, high, rank, tasks]; per view, LCB column and model, the rates."""
+    [value, low, high, rank, language-normalised, consistency] in points (bits per byte as
+    is); per view and family, each model's [mean, low, high, rank, tasks]; per view, LCB column
+    and model, the rates."""
     cells: dict[str, list[list[Any]]] = {}
     for view in board.views:
         per_column = []
@@ -197,7 +263,7 @@ def _views_data(board: Board) -> dict[str, Any]:
                     continue
                 entries.append(
                     [
-                        *(_compact(s.primary) or []),
+                        *(_compact(s.primary, column.scale) or []),
                         cell.ranks.get(view),
                         _round(s.normalised.value) if s.normalised else None,
                         _round(s.consistency.value) if s.consistency else None,
@@ -207,8 +273,9 @@ def _views_data(board: Board) -> dict[str, Any]:
         cells[view] = per_column
     means: dict[str, dict[str, list[Any]]] = {}
     for (view, family), found in board.means.items():
+        scale = mean_of(family).scale if family != ALL else POINTS
         means.setdefault(view, {})[family] = [
-            [*(_compact(mean.estimate) or []), mean.rank, mean.tasks]
+            [*(_compact(mean.estimate, scale) or []), mean.rank, mean.tasks]
             if (mean := found.get(model))
             else None
             for model in board.models
@@ -243,12 +310,14 @@ def _lcb_entries(board: Board, column: Column, view: str) -> list[list[float | N
     return entries
 
 
-def _compact(e: Estimate | None) -> list[float | None] | None:
-    """An estimate in points, one decimal: [value, low, high]."""
+def _compact(e: Estimate | None, scale: Scale = POINTS) -> list[float | None] | None:
+    """An estimate as shown (in points, one decimal; bits per byte as is): [value, low,
+    high]."""
     if e is None:
         return None
-    return [_round(e.value), _round(e.low), _round(e.high)]
+    return [scale.rounded(e.value), scale.rounded(e.low), scale.rounded(e.high)]
 
 
 def _round(value: float | None) -> float | None:
-    return None if value is None else round(100 * value, 1)
+    """A rate in points, one decimal."""
+    return POINTS.rounded(value)

@@ -1,7 +1,8 @@
 """What every page of the site shares: the Jinja2 environment (templates from
 leaderboard/templates, autoescaped: text from models and datasets never becomes markup), number
-formats (scores in points, 0 to 100, formatted here so that templates only place them),
-provenance, drill-down links, and rendering a page."""
+formats (formatted here so that templates only place them: a rate in points, 0 to 100, an
+unbounded metric as it is, harness.leaderboard.scales), provenance, drill-down links, and
+rendering a page."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from harness.leaderboard.drill import Available, script_json
 from harness.leaderboard.names import drill_key
 from harness.leaderboard.ranks import Estimate
 from harness.leaderboard.runs import Run
+from harness.leaderboard.scales import POINTS
 from harness.leaderboard.selection import TIER_LABELS, status_text
 from harness.leaderboard.tables import ALL, Board, Cell, Column, basis
 from harness.paths import LEADERBOARD_DIR
@@ -45,25 +47,22 @@ def environment() -> jinja2.Environment:
 # ---- formatting
 
 
-def points(value: float | None, digits: int = 1) -> str:
-    return "–" if value is None else f"{100 * value:.{digits}f}"
+def points(value: float | None) -> str:
+    """A rate in points (harness.leaderboard.scales.POINTS); a column's values through its
+    own scale (`Column.scale`)."""
+    return POINTS.text(value)
 
 
 def interval(e: Estimate | None) -> str:
-    if e is None or e.low is None or e.high is None:
-        return ""
-    return f"{100 * e.low:.1f}–{100 * e.high:.1f}"
+    return POINTS.interval(e)
 
 
 def signed(value: float | None) -> str:
-    if value is None:
-        return ""
-    text = f"{100 * value:+.1f}"
-    return text.replace("-", "−")
+    return POINTS.signed(value)
 
 
 def sort_value(value: float | None) -> str:
-    return "" if value is None else f"{100 * value:.2f}"
+    return POINTS.sort_value(value)
 
 
 def language_label(code: str) -> str:

@@ -1,17 +1,24 @@
 """The leaderboard's numbers, from the runs: what every page shows, before any HTML.
 
 - A column is a task, variant and data tier (real data, or the task's shipped sample: never
-  ranked together), scored by the task's primary metric (its first metric in the manifest).
+  ranked together), scored by the variant's primary metric: the first of the variant's own
+  metrics in the manifest (a log-likelihood variant's: `acc`, `bits_per_byte`), else of the
+  task's. A log-likelihood variant's column is in a group of its own, not its task's family
+  (harness.leaderboard.families: `log-likelihood`, `bits per byte`).
   A model's cell in a column comes from one of its runs that have the column, picked by the
   rule in harness.leaderboard.selection (complete, then most languages and samples, then
   without --limit, then newest); the runs set aside are listed (`Board.set_aside`).
 - A cell: the macro average over languages of the primary metric, the language-normalised score
   and the consistency rate (summary.json, kind `macro`), each with its 95% interval, the same
   over each resource tier and script (`macro_by_tier`, `macro_by_script`: the overview's
-  filters), what it rests on (coverage: languages, samples, failed requests; the run's data
-  source, limit, prompt format and status), and the model's rank in the column
-  (harness.leaderboard.ranks). Only cells of complete runs are ranked: a cell of an incomplete
-  run is shown, marked, but neither ranked nor averaged.
+  filters; for bits per byte, which the summary does not average, from the per-language
+  scores: harness.leaderboard.runs), what it rests on (coverage: languages, samples, failed
+  requests; the run's data source, limit, prompt format and status), and the model's rank in
+  the column (harness.leaderboard.ranks; the lowest first where lower is better). Only cells
+  of complete runs are ranked: a cell of an incomplete run is shown, marked, but neither
+  ranked nor averaged. A log-likelihood variant has no language-normalised score nor
+  consistency rate (its answer is one of the continuations given): they do not apply
+  (`Column.loglikelihood`).
 - A language cell: a model's score in one language of a column (scores.json) with its
   interval, the paired gap to English (summary.json `gap_to_english`), whether it is the
   model's worst language (`worst_language`), its consistency rate and failed requests.
@@ -21,12 +28,14 @@
   tier (`Board.mean_tier`: real data where the board has any, else the shipped samples). A
   family's mean is the mean of its columns' primary metric where that is the family's kind of
   metric (harness.leaderboard.families: correctness; chrF++ for translation; LPR for language
-  confusion). The headline mean over tasks is the macro average over the families of
-  correctness (translated QA, reasoning, temporal, ...) of their family means; translation and
-  language confusion have their own family means, not part of it.
+  confusion; acc for log-likelihood; bits per byte, lower is better, for bits per byte). The
+  headline mean over tasks is the macro average over the families of correctness (translated
+  QA, reasoning, temporal, ...) of their family means; translation, language confusion,
+  log-likelihood and bits per byte have their own family means, not part of it.
 - The language view across tasks: per model and language, the mean over the columns of the
-  mean tier whose primary metric is a correctness metric (translation and LCB left out) of the
-  language's score and gap to English.
+  mean tier whose primary metric is a correctness metric of generated answers (translation,
+  LCB and log-likelihood variants left out) of the language's score and gap to English.
+- How values are shown (points, or as is for bits per byte) is harness.leaderboard.scales'.
 """
 
 from __future__ import annotations
@@ -41,7 +50,9 @@ from harness.languages import TIERS as RESOURCE_TIERS
 from harness.leaderboard.confusion import Confusion, Rates, read_confusion
 from harness.leaderboard.families import (
     CORRECTNESS,
-    FAMILIES,
+    GROUPS,
+    LIKELIHOOD,
+    column_family,
     family_of,
     in_headline,
     mean_of,
@@ -49,6 +60,7 @@ from harness.leaderboard.families import (
 from harness.leaderboard.names import column_anchor
 from harness.leaderboard.ranks import Estimate, mean_estimate, tied_ranks
 from harness.leaderboard.runs import Record, Run, finite
+from harness.leaderboard.scales import Scale, scale_of
 from harness.leaderboard.selection import (
     TIER_LABELS,
     TIERS,
@@ -74,7 +86,9 @@ class Column:
     data: str  # the data tier (harness.leaderboard.selection: real, sample, other)
     metric: str
     kind: str | None
-    family: str
+    family: str  # its group: the task's family, or a log-likelihood group
+    task_family: str  # the task's family
+    formulation: str | None  # a log-likelihood variant's (letter, cloze, hybrid, text)
 
     @property
     def key(self) -> str:
@@ -98,6 +112,17 @@ class Column:
     @property
     def lower_is_better(self) -> bool:
         return lower_is_better(self.metric)
+
+    @property
+    def loglikelihood(self) -> bool:
+        """Whether the variant scores continuations by their log-probability: its cells have
+        no language-normalised score nor consistency rate (they do not apply)."""
+        return self.formulation is not None or self.metric in LIKELIHOOD
+
+    @property
+    def scale(self) -> Scale:
+        """How its values are shown (harness.leaderboard.scales)."""
+        return scale_of(self.metric)
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +205,7 @@ class Board:
     cells: dict[tuple[str, str], Cell]  # (model, column key)
     language_cells: dict[tuple[str, str], list[LanguageCell]]  # (model, column key)
     column_languages: dict[str, list[str]]  # column key -> languages, English first
+    spans: dict[str, tuple[float, float]]  # column key -> least and greatest language score
     views: list[str]
     means: dict[tuple[str, str], dict[str, Mean]]  # (view, family or "all") -> model -> mean
     mean_tier: str | None  # the data tier means and the language view average over
@@ -207,7 +233,7 @@ class Board:
 
     def families(self) -> list[str]:
         present = {column.family for column in self.columns}
-        return [f for f in FAMILIES if f in present] + sorted(present - set(FAMILIES))
+        return [f for f in GROUPS if f in present] + sorted(present - set(GROUPS))
 
 
 def build_board(runs: list[Run], spec_info: dict[str, dict[str, Any]]) -> Board:
@@ -240,6 +266,7 @@ def build_board(runs: list[Run], spec_info: dict[str, dict[str, Any]]) -> Board:
         cells=dict(sorted(cells.items())),
         language_cells=dict(sorted(language_cells.items())),
         column_languages={k: sorted(v, key=language_order) for k, v in column_languages.items()},
+        spans=_spans(language_cells),
         views=views,
         means=means,
         mean_tier=tier,
@@ -286,7 +313,8 @@ def language_order(code: str) -> tuple[int, str]:
 
 
 def _columns(runs: list[Run], spec_info: dict[str, dict[str, Any]]) -> dict[str, Column]:
-    """Each column's primary metric and kind, from the newest run that has it."""
+    """Each column's primary metric (the variant's own, else the task's), kind and group,
+    from the newest run that has it."""
     newest: dict[str, tuple[Run, Slot]] = {}
     for run in runs:  # oldest first
         for slot in slots(run):
@@ -295,18 +323,31 @@ def _columns(runs: list[Run], spec_info: dict[str, dict[str, Any]]) -> dict[str,
     for key, (run, slot) in sorted(newest.items()):
         entry = run.tasks.get(slot.task, {})
         known = spec_info.get(slot.task, {})
-        metrics = [str(m) for m in entry.get("metrics") or known.get("metrics") or []]
+        task_metrics = [str(m) for m in entry.get("metrics") or known.get("metrics") or []]
+        variant = _variant_entry(entry, slot.variant)
+        formulation = variant.get("loglikelihood")
+        metrics = [str(m) for m in variant.get("metrics") or []] or task_metrics
         kind = entry.get("kind") or known.get("kind")
         metric = metrics[0] if metrics else _first_metric(run, slot.task, slot.variant)
+        task_family = family_of(kind, task_metrics, entry.get("family") or known.get("family"))
         columns[key] = Column(
             slot.task,
             slot.variant,
             slot.data,
             metric,
             kind,
-            family_of(kind, metrics, entry.get("family") or known.get("family")),
+            column_family(task_family, metric, formulation),
+            task_family,
+            str(formulation) if formulation else None,
         )
     return columns
+
+
+def _variant_entry(entry: dict[str, Any], variant: str) -> dict[str, Any]:
+    """A variant's entry in a manifest's task entry (empty where it has none)."""
+    variants = entry.get("variants")
+    found = variants.get(variant) if isinstance(variants, dict) else None
+    return found if isinstance(found, dict) else {}
 
 
 def _first_metric(run: Run, task: str, variant: str) -> str:
@@ -319,7 +360,7 @@ def _first_metric(run: Run, task: str, variant: str) -> str:
 
 
 def _column_order(column: Column) -> tuple[int, str, str, int]:
-    rank = FAMILIES.index(column.family) if column.family in FAMILIES else len(FAMILIES)
+    rank = GROUPS.index(column.family) if column.family in GROUPS else len(GROUPS)
     return (rank, column.task, column.variant, TIERS.index(column.data))
 
 
@@ -412,6 +453,17 @@ def _language_cells(
     return cells
 
 
+def _spans(
+    language_cells: dict[tuple[str, str], list[LanguageCell]],
+) -> dict[str, tuple[float, float]]:
+    """Per column, the least and greatest score of any model in any language: where an
+    unbounded metric's heatmap colours run from and to (harness.leaderboard.scales)."""
+    values: dict[str, list[float]] = defaultdict(list)
+    for (_, key), found in language_cells.items():
+        values[key] += [c.score.value for c in found if c.score is not None]
+    return {key: (min(v), max(v)) for key, v in sorted(values.items()) if v}
+
+
 # ---- ranks and means
 
 
@@ -469,8 +521,8 @@ def _family_means(
     view: str,
     name: str,
 ) -> dict[str, Mean]:
-    admitted = mean_of(name).metrics
-    picked = [c for c in columns if c.family == name and c.metric in admitted]
+    admitted = mean_of(name)
+    picked = [c for c in columns if c.family == name and c.metric in admitted.metrics]
     found: dict[str, tuple[Estimate, int, int]] = {}
     for model in models:
         estimates = [
@@ -481,7 +533,7 @@ def _family_means(
         mean = mean_estimate(estimates)
         if mean is not None:
             found[model] = (mean, len(estimates), 1)
-    return _ranked_means(found)
+    return _ranked_means(found, admitted.lower_is_better)
 
 
 def _headline(families: list[dict[str, Mean]], models: list[str]) -> dict[str, Mean]:
@@ -494,9 +546,11 @@ def _headline(families: list[dict[str, Mean]], models: list[str]) -> dict[str, M
     return _ranked_means(found)
 
 
-def _ranked_means(found: dict[str, tuple[Estimate, int, int]]) -> dict[str, Mean]:
+def _ranked_means(
+    found: dict[str, tuple[Estimate, int, int]], lower_is_better: bool = False
+) -> dict[str, Mean]:
     ordered = sorted(found)
-    ranks = tied_ranks([found[m][0] for m in ordered])
+    ranks = tied_ranks([found[m][0] for m in ordered], lower_is_better)
     return {
         m: Mean(found[m][0], found[m][1], found[m][2], r)
         for m, r in zip(ordered, ranks, strict=True)
@@ -514,15 +568,15 @@ def _model_order(model: str, mean: Mean | None) -> tuple[int, float, str]:
 
 def in_language_view(column: Column, tier: str | None) -> bool:
     """Whether the language view averages a column: of the data tier `tier`, scored by a
-    correctness metric."""
-    return column.data == tier and column.metric in CORRECTNESS
+    correctness metric of generated answers (never a log-likelihood variant)."""
+    return column.data == tier and column.metric in CORRECTNESS and not column.loglikelihood
 
 
 def _across_tasks(
     language_cells: dict[tuple[str, str], list[LanguageCell]], models: list[str], tier: str | None
 ) -> tuple[dict[tuple[str, str], AcrossTasks], list[str]]:
     """Per model and language: the mean over the columns of the data tier `tier` scored by a
-    correctness metric (no translation, no LCB rates), complete runs only."""
+    correctness metric (no translation, no LCB rates, no log-likelihood), complete runs only."""
     values: dict[tuple[str, str], list[float]] = defaultdict(list)
     gaps: dict[tuple[str, str], list[float]] = defaultdict(list)
     for (model, _), found in sorted(language_cells.items()):

@@ -2,12 +2,16 @@
 templates and data source in the runs, and per column (variant and data tier) a chart of the
 models' macro averages and the model x language heatmap, each macro average with what it rests
 on on hover (pages.basis_title) and a mark where its run is incomplete; for the Language
-Confusion Benchmark, its rates (LPR, WPR, LCPR) per language and per source."""
+Confusion Benchmark, its rates (LPR, WPR, LCPR) per language and per source. Each column's
+values are on its own scale (harness.leaderboard.scales: a log-likelihood variant's bits per
+byte as is, coloured within the column's range, lower is better)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
+
+from markupsafe import Markup
 
 from harness.leaderboard.confusion import GROUP, LABELS, TITLES, Confusion, Rates
 from harness.leaderboard.drill import Available
@@ -18,7 +22,6 @@ from harness.leaderboard.pages import (
     Page,
     basis_title,
     drill_href,
-    interval,
     language_label,
     language_title,
     points,
@@ -26,6 +29,7 @@ from harness.leaderboard.pages import (
     sort_value,
 )
 from harness.leaderboard.runs import Run
+from harness.leaderboard.scales import NOT_APPLICABLE, POINTS
 from harness.leaderboard.svg import Bar, bar_chart, legend
 from harness.leaderboard.tables import ALL, Board, Cell, Column, LanguageCell, language_order
 
@@ -34,6 +38,7 @@ def _variant_section(
     board: Board, column: Column, available: Available, spec: dict[str, Any], heat: HeatCells
 ) -> dict[str, Any]:
     languages = board.column_languages.get(column.key, [])
+    scale = column.scale
     rows = []
     bars = []
     for model in board.models:
@@ -48,9 +53,9 @@ def _variant_section(
                 "model": model,
                 "href": f"../{model_page(model)}",
                 "rank": cell.ranks.get(ALL),
-                "macro": points(primary.value if primary else None),
-                "macro_value": sort_value(primary.value if primary else None),
-                "macro_ci": interval(primary),
+                "macro": scale.text(primary.value if primary else None),
+                "macro_value": scale.sort_value(primary.value if primary else None),
+                "macro_ci": scale.interval(primary),
                 "title": basis_title(cell),
                 "mark": "" if cell.complete else INCOMPLETE_MARK,
                 "drill": drill_href("../", available, cell.run, column),
@@ -72,10 +77,27 @@ def _variant_section(
             f"{column.label}: {column.metric}, macro average over languages",
             bars,
             column.lower_is_better,
+            scale,
         ),
-        "legend": legend(f"{column.metric} (points)", column.lower_is_better),
+        "legend": _legend(board, column),
+        "unit": "in points" if scale == POINTS else f"{column.metric}, as is",
+        "loglikelihood": column.loglikelihood,
         "lcb": _lcb_tables(board, column, available),
     }
+
+
+def _legend(board: Board, column: Column) -> Markup:
+    """The heatmap's colour scale: 0 to 100 points, or the column's range (as is)."""
+    scale = column.scale
+    if scale == POINTS:
+        return legend(f"{column.metric} (points)", column.lower_is_better)
+    low, high = board.spans.get(column.key, (0.0, 0.0))
+    lower = ", lower is better" if column.lower_is_better else ""
+    return legend(
+        f"{column.metric} (as is{lower}; from the column's least to its greatest value)",
+        column.lower_is_better,
+        (scale.text(low), scale.text((low + high) / 2), scale.text(high)),
+    )
 
 
 def _lcb_tables(board: Board, column: Column, available: Available) -> dict[str, Any] | None:
@@ -156,7 +178,7 @@ def task_pages(
     heat: HeatCells | None = None,
 ) -> list[tuple[Page, list[LanguageCell]]]:
     """One page per task, and the language cells its download holds."""
-    heat = heat or HeatCells(available)
+    heat = heat or HeatCells(available, board.spans)
     pages = []
     for task in sorted({c.task for c in board.columns}):
         columns = [c for c in board.columns if c.task == task]
@@ -179,11 +201,12 @@ def task_pages(
             {
                 "task": task,
                 "spec": spec,
-                "family": columns[0].family,
+                "family": columns[0].task_family,
                 "kind": columns[0].kind or "",
-                "metric": columns[0].metric,
+                "metrics": list(dict.fromkeys(c.metric for c in columns)),
                 "entries": entries,
                 "marked": INCOMPLETE_MARK,
+                "na": NOT_APPLICABLE,
                 "sections": [_variant_section(board, c, available, spec, heat) for c in columns],
                 "downloads": [("CSV", f"{slug(task)}.csv"), ("JSON", f"{slug(task)}.json")],
             },

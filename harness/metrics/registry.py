@@ -25,10 +25,12 @@ from harness.metrics.temporal import temporal_exact_match, temporal_f1
 if TYPE_CHECKING:
     from harness.record import SampleRecord
 
-Computed = Literal["answer", "corpus", "language", "sentence"]
+Computed = Literal["answer", "corpus", "language", "sentence", "likelihood"]
 """answer: from each sample's parsed answer (harness.scorer); corpus: over all samples of a
-language (harness.translation.scoring); language: by the language check of every reply
-(harness.consistency); sentence: a corpus metric's value for one sample, for drill-down."""
+language (harness.translation.scoring, harness.loglikelihood.scoring); language: by the language
+check of every reply (harness.consistency); sentence: a corpus metric's value for one sample, for
+drill-down; likelihood: from the log-probabilities of a sample's continuations
+(harness.loglikelihood.scoring)."""
 
 Measures = Literal["correctness", "form", "language"]
 """correctness: whether an answer is right; form: whether it could be read; language: whether it
@@ -59,6 +61,7 @@ class MetricInfo:
     measures: Measures
     binary: bool | None  # 0/1 per sample; None: as the values say (0/1 in every sample or not)
     lower_is_better: bool = False
+    bounded: bool = True  # its values lie in [0, 1] (else a sample's has no mean cell)
     of_parsed: ParsedMetric | None = None  # the function of an `answer` metric on its inputs
     of_sample: SampleMetric | None = None  # or one that needs the whole sample and reply
 
@@ -127,6 +130,24 @@ _ENTRIES = (
         lower_is_better=True,
     ),
     MetricInfo("sentence_chrf", "chrF++ of one sentence (0-1)", "sentence", "correctness", False),
+    MetricInfo(
+        "acc", "the gold option's continuation is the most likely", "likelihood", "correctness",
+        True,
+    ),
+    MetricInfo(
+        "acc_norm_chars", "... the most likely per character", "likelihood", "correctness", True
+    ),
+    MetricInfo(
+        "acc_norm_tokens", "... the most likely per token", "likelihood", "correctness", True
+    ),
+    MetricInfo(
+        "bits_per_byte", "the texts' negative log-likelihood in bits per UTF-8 byte", "likelihood",
+        "correctness", False, lower_is_better=True, bounded=False,
+    ),
+    MetricInfo(
+        "sentence_bits_per_byte", "bits per byte of one text", "sentence", "correctness", False,
+        lower_is_better=True, bounded=False,
+    ),
     MetricInfo(
         "consistency", "the reply is in the expected language", "language", "language", True
     ),

@@ -7,7 +7,7 @@ import json
 from dataclasses import asdict
 from typing import Any
 
-from harness.record.model import ChatTurn, Completion, SampleRecord, Usage
+from harness.record.model import ChatTurn, Completion, Likelihood, SampleRecord, Usage
 from harness.records import Request, Response, Sample
 
 
@@ -37,7 +37,9 @@ def sample_record(
         generation=_plain(request.generation),
         template_hash=request.template_hash,
         exemplars=list(request.exemplars),
-        output=response.text if answered and response else None,
+        continuations=list(request.continuations) if request.loglikelihood else None,
+        likelihoods=_likelihoods(response) if request.loglikelihood and answered else None,
+        output=_output(request, response) if answered and response else None,
         reasoning=response.reasoning if response else None,
         finish_reason=response.finish_reason if response else None,
         completions=[
@@ -51,6 +53,21 @@ def sample_record(
         error=(response.error if response else "no response") if not answered else None,
         cached=cached,
     )
+
+
+def _likelihoods(response: Response | None) -> list[Likelihood]:
+    return [
+        Likelihood.model_construct(logprob=s.logprob, tokens=s.tokens, greedy=s.greedy)
+        for s in (response.scores if response else ())
+    ]
+
+
+def _output(request: Request, response: Response) -> str:
+    """The reply; for a log-likelihood request, the continuation it scored highest."""
+    if not request.loglikelihood or len(response.scores) != len(request.continuations):
+        return response.text
+    best = max(range(len(response.scores)), key=lambda i: response.scores[i].logprob)
+    return request.continuations[best]
 
 
 def _plain(values: dict[str, Any]) -> dict[str, Any]:

@@ -75,11 +75,21 @@ class Completion(Record):
     scores: dict[str, float] = Field(default_factory=dict)
 
 
+class Likelihood(Record):
+    """How likely the model finds one continuation of a log-likelihood request."""
+
+    logprob: float  # the sum of its tokens' log-probabilities (natural log)
+    tokens: int  # how many tokens it took
+    greedy: bool  # each of its tokens was the model's most likely next token
+
+
 class SampleRecord(Record):
     """One sample: the item, the request, the answer(s) and their scoring."""
 
     OPTIONAL = frozenset(
         {
+            "continuations",
+            "likelihoods",
             "pivot",
             "pivot_output",
             "langid",
@@ -107,6 +117,10 @@ class SampleRecord(Record):
     generation: dict[str, Any] = Field(default_factory=dict)
     template_hash: str = ""
     exemplars: list[str] = Field(default_factory=list)  # "language/id", in prompt order
+    # a log-likelihood request: what it scored after the prompt, and each one's score (its
+    # `output` is then the continuation scored highest)
+    continuations: list[str] | None = None
+    likelihoods: list[Likelihood] | None = None
     # the answer: the first completion, then the others (n > 1)
     output: str | None = None  # None: the request failed
     reasoning: str | None = None
@@ -241,10 +255,14 @@ class SourceInfo(Record):
 
 
 class VariantInfo(Record):
+    OPTIONAL = frozenset({"loglikelihood", "metrics"})
+
     template: str = ""
     template_hash: str = ""
     reply_language: str | None = None  # replies should be in this language (default: the item's)
     compare_to: str | None = None  # the variant its paired gap is computed against
+    loglikelihood: str | None = None  # its formulation, where it scores continuations
+    metrics: list[str] | None = None  # where they are not the task's (log-likelihood)
 
 
 class TaskInfo(Record):
@@ -269,6 +287,12 @@ class TaskInfo(Record):
     literals: dict[str, str] = Field(default_factory=dict)
     literals_english_fallback: list[str] = Field(default_factory=list)
     user_task: dict[str, Any] | None = None
+
+    def metrics_of(self, variant: str) -> list[str]:
+        """A variant's metrics, its primary first: its own (a log-likelihood variant's) or
+        the task's."""
+        info = self.variants.get(variant)
+        return info.metrics if info is not None and info.metrics else self.metrics
 
 
 class LangidInfo(Record):
@@ -337,6 +361,16 @@ class Manifest(Record):
     @property
     def model_name(self) -> str:
         return str(self.model.get("name", ""))
+
+    def primary_metrics(self) -> list[str]:
+        """Each primary metric of the run's task variants, once, in task order."""
+        found = (
+            metrics[0]
+            for task in self.tasks.values()
+            for variant in task.variants
+            if (metrics := task.metrics_of(variant))
+        )
+        return list(dict.fromkeys(found))
 
     @property
     def failed(self) -> int:

@@ -8,8 +8,8 @@ language (requests, scores, tables); a round trip's key names all three legs,
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
-from collections.abc import Callable, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -203,6 +203,31 @@ def text(spec: TaskSpec, record: dict[str, Any], language: str) -> Any:
             return None
         value = value[part]
     return value
+
+
+def language_texts(loaded: Iterable[Loaded]) -> dict[str, Loaded]:
+    """Each language's texts in the loaded pairs, once per parallel id: what a `text`
+    log-likelihood variant scores (bits per byte of the language, harness.loglikelihood)."""
+    found: dict[str, dict[str, Sample]] = defaultdict(dict)
+    for pair_loaded in loaded:
+        pair = pair_loaded.pair
+        if pair is None or pair.round_trip:
+            continue
+        for sample in pair_loaded.samples:
+            sides = ((pair.source, str(sample.fields["source"])), (pair.target, sample.gold))
+            for language, text in sides:
+                found[language].setdefault(
+                    sample.parallel_id,
+                    Sample(
+                        id=sample.parallel_id,
+                        language=language,
+                        fields={"text": text},
+                        gold=text,
+                        parallel_id=sample.parallel_id,
+                        meta=sample.meta,
+                    ),
+                )
+    return {lang: Loaded(list(items.values()), rows=len(items)) for lang, items in found.items()}
 
 
 def language_fields(pair: Pair) -> dict[str, str]:

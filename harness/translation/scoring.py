@@ -19,12 +19,13 @@ def score_corpora(
 ) -> tuple[list[SampleRecord], list[ScoreRecord]]:
     """Corpus scores per task x variant x pair for the tasks in `metrics` (task -> its corpus
     metrics: harness.scorer.corpus_metrics), and the samples with each one's sentence chrF++
-    added. Failed requests are left out of the corpus: missing, not wrong."""
+    added. Failed requests are left out of the corpus: missing, not wrong; so are texts
+    scored by log-likelihood (bits per byte: harness.loglikelihood.scoring)."""
     from harness.metrics.translation import corpus_scores  # sacrebleu: loaded when needed
 
     groups: dict[tuple[str, str, str], list[int]] = defaultdict(list)
     for index, sample in enumerate(samples):
-        if sample.task in metrics and sample.scores:
+        if sample.task in metrics and sample.scores and sample.continuations is None:
             groups[(sample.task, sample.variant, sample.language)].append(index)
     updated = list(samples)
     records = []

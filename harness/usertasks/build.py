@@ -29,6 +29,7 @@ from harness.usertasks.schema import (
     ROUND_TRIP_TASK,
     SQUAD_TASK,
     TASK_NAME,
+    McqTask,
     Places,
     RoundTripTask,
     SquadTask,
@@ -140,6 +141,8 @@ def table_task(base_task: Task, settings: TableTask, places: Places, stem: str) 
     }
     name = task_name(settings.name, stem)
     spec = _spec(base_task.spec, name, settings.description, mapping, codes)
+    if isinstance(settings, McqTask) and settings.loglikelihood is not None:
+        spec = spec.model_copy(update={"default_variants": [settings.loglikelihood]})
     layout = FileLayout.model_validate({"files": ["{code}"], "format": settings.format})
     source = FolderSource("local", root, layout, codes)
     definition = _definition(settings, places, name, mapping, files, rows)

@@ -112,6 +112,9 @@ class McqTask(_TableTask):
 
     task: Literal["mcq"]
     answer: Literal["letter", "index1", "index0", "text"] | None = Field(None, title="answer form")
+    # score the options by log-likelihood in this formulation (harness.loglikelihood) instead
+    # of asking for a reply: the run's default variant
+    loglikelihood: Literal["letter", "cloze", "hybrid"] | None = Field(None, title="formulation")
 
 
 class ShortAnswerTask(_TableTask):
@@ -155,6 +158,7 @@ class TaskOptions(_Settings):
     language: str | None = None
     format: str | None = None
     form: str | None = None
+    loglikelihood: str | None = None
     text: str | None = None
     question: str | None = None
     passage: str | None = None

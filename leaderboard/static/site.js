@@ -15,13 +15,20 @@
  *   table#overview             the overview (index.html): rows tr[data-m]; column 0 rank
  *                              (td.rank), 1 model (td.model), 2 mean over tasks (td.mean);
  *                              then per task/variant three cells: td.score[data-c] (primary
- *                              metric; its number is a.drill), td.ln, td.cons; the columns
- *                              with Language Confusion Benchmark rates come last, under
- *                              th.group.lcb[data-cs] (their indices c), each three cells
- *                              td.lpr[data-c] (its number is a.drill), td.wpr, td.lcpr
+ *                              metric; its number is a.drill; td.score[data-digits] and
+ *                              [data-ci-digits] where it is not in points but as is, with
+ *                              that many decimals: bits per byte), td.ln, td.cons (td.na where they do not apply:
+ *                              log-likelihood variants; left as they are); the columns of
+ *                              log-likelihood variants come after the others, under
+ *                              th.group.loglik[data-cs]; the columns with Language Confusion
+ *                              Benchmark rates come last, under th.group.lcb[data-cs] (their
+ *                              indices c), each three cells td.lpr[data-c] (its number is
+ *                              a.drill), td.wpr, td.lcpr
  *   select#filter-family       task family ("all", "translated QA", "reasoning", "temporal",
- *                              "translation"): hides the other families' columns (their
- *                              cells carry class fam-<family>) and recomputes means and ranks
+ *                              "translation", "log-likelihood", "bits per byte"): hides the
+ *                              other families' columns (their cells carry class
+ *                              fam-<family>) and recomputes means and ranks (an option's
+ *                              data-digits: its mean is shown as is, with that many decimals)
  *   select#filter-script       script ("all", "Latn", "Deva", ...) and
  *   select#filter-tier         resource tier ("all", "high", "mid", "low"): the scores become
  *                              the macro averages over that script's or tier's languages,
@@ -101,10 +108,19 @@
     style.id = "filter-style";
     document.head.appendChild(style);
 
-    var points = function (v) { return v === null || v === undefined ? "–" : v.toFixed(1); };
-    var setValue = function (td, v) {
+    // values come in points with one decimal, or as is (td[data-digits]: that many decimals)
+    var points = function (v, digits) {
+      return v === null || v === undefined ? "–" : v.toFixed(digits === undefined ? 1 : digits);
+    };
+    var digitsOf = function (node, name) {
+      var found = node ? node.getAttribute(name || "data-digits") : null;
+      return found ? parseInt(found, 10) : 1;
+    };
+    var setValue = function (td, v, digits) {
+      if (td.classList.contains("na")) { return; }  // does not apply: stays "n/a"
+      var d = digits === undefined ? digitsOf(td) : digits;
       var target = td.querySelector("a.drill") || td.querySelector(".v") || td;
-      if (target === td) { td.textContent = points(v); } else { target.textContent = points(v); }
+      if (target === td) { td.textContent = points(v, d); } else { target.textContent = points(v, d); }
       td.setAttribute("data-value", v === null || v === undefined ? "" : String(v));
     };
 
@@ -137,6 +153,7 @@
       style.textContent = rules.map(function (rule) { return rule + "{display:none}"; }).join("\n");
       fitGroups();
       var means = (data.means[view] || {})[fam] || [];
+      var meanDigits = digitsOf(family.options[family.selectedIndex] || null);
       overview.querySelectorAll("tbody tr[data-m]").forEach(function (row) {
         var m = parseInt(row.getAttribute("data-m"), 10);
         var mean = means[m] || null;
@@ -144,14 +161,14 @@
         rank.textContent = mean && mean[3] !== null ? String(mean[3]) : "–";
         rank.setAttribute("data-value", mean && mean[3] !== null ? String(mean[3]) : "");
         var meanCell = row.querySelector("td.mean");
-        setValue(meanCell, mean ? mean[0] : null);
-        meanCell.title = mean ? mean[4] + " task(s)" + (mean[1] !== null ? "; 95%: " + points(mean[1]) + "–" + points(mean[2]) : "") : "";
+        setValue(meanCell, mean ? mean[0] : null, meanDigits);
+        meanCell.title = mean ? mean[4] + " task(s)" + (mean[1] !== null ? "; 95%: " + points(mean[1], meanDigits) + "–" + points(mean[2], meanDigits) : "") : "";
         row.querySelectorAll("td.score[data-c]").forEach(function (td) {
           var c = parseInt(td.getAttribute("data-c"), 10);
           var entry = (cells[c] || [])[m] || null;
           setValue(td, entry ? entry[0] : null);
-          var ci = td.querySelector(".ci");
-          if (ci) { ci.textContent = entry && entry[1] !== null ? points(entry[1]) + "–" + points(entry[2]) : ""; }
+          var ci = td.querySelector(".ci"), d = digitsOf(td, "data-ci-digits");
+          if (ci) { ci.textContent = entry && entry[1] !== null ? points(entry[1], d) + "–" + points(entry[2], d) : ""; }
           var rk = td.querySelector(".rk");
           if (rk) { rk.textContent = entry && entry[3] !== null ? "#" + entry[3] : ""; }
           var ln = td.nextElementSibling, cons = ln && ln.nextElementSibling;

@@ -38,6 +38,7 @@ from harness.backends.options import BackendOptions
 from harness.cli import main
 from harness.errors import PolyevalError
 from harness.record import Manifest, SampleRecord, open_run
+from harness.records import Hints, Request, Response
 from tests.conftest import assert_one_line_error
 from tests.real_answers import (
     before_next_question,
@@ -333,3 +334,38 @@ def test_server_that_cannot_load_the_model(tmp_path: Path, monkeypatch: pytest.M
     assert not (tmp_path / "run").exists()
     (log,) = tmp_path.glob("polyeval-llama-server-*/server.log")
     assert "failed to load model" in log.read_text()
+
+
+def test_log_likelihood_requests_are_a_one_line_error(server: ManagedServerBackend) -> None:
+    """llama-server ignores `echo`: its /v1/completions gives the generated token's
+    log-probability only (in the chat form's `content` list), never the prompt's, so a
+    log-likelihood request fails at once, saying so in one line that names the server."""
+    request = Request(
+        task="belebele",
+        variant="cloze",
+        language="eng_Latn",
+        sample_id="1",
+        parallel_id="1",
+        messages=(),
+        prompt="The capital of France is",
+        generation={},
+        template_hash="h",
+        hints=Hints(gold="A"),
+        continuations=(" Paris", " Rome"),
+    )
+    inner: Any = server.inner  # the backend's own client; closing it leaves the server running
+
+    async def answer() -> Response:
+        try:
+            (found,) = [r async for _, r in inner.generate([request])]
+            return found
+        finally:
+            await inner.aclose()
+
+    response = asyncio.run(answer())
+    assert response.error == (
+        f"not retried: llama-server at {server.server.base_url}/completions returns no prompt "
+        "log-probabilities (echo + logprobs): choices[0] has no token_logprobs in its logprobs; "
+        "log-likelihood needs a completions endpoint that does (vllm serve)"
+    )
+    assert not response.scores

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import os
+import re
 import shlex
 import socket
 import sys
@@ -14,7 +16,7 @@ import tempfile
 import time
 import types
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +25,9 @@ from click.testing import Result
 
 from harness.backends import create_backend
 from harness.backends.options import BackendOptions
+from harness.backends.vllm_engine import SCORING_PARAMS, continuation_start, summed
 from harness.errors import PolyevalError
-from harness.records import Hints, Message, Request, Response
+from harness.records import ContinuationScore, Hints, Message, Request, Response
 
 REPO = Path(__file__).resolve().parents[2]
 FAKE_SERVER = REPO / "tests" / "fake_server.py"
@@ -45,13 +48,49 @@ class FakeCompletion:  # vllm.outputs.CompletionOutput
 
 
 @dataclass
+class FakeLogprob:  # vllm.logprobs.Logprob
+    logprob: float
+    rank: int | None = None
+    decoded_token: str | None = None
+
+
+PromptLogprobs = list[dict[int, FakeLogprob] | None]
+
+
+@dataclass
 class FakeRequestOutput:  # vllm.outputs.RequestOutput
     request_id: str
     prompt: str | None
     prompt_token_ids: list[int]
-    prompt_logprobs: None
+    prompt_logprobs: PromptLogprobs | None
     outputs: list[FakeCompletion]
     finished: bool = True
+
+
+class FakeTokenizer:
+    """Words with the whitespace before them, so that "blu" + "e" is one token ("blue") that
+    straddles a context's end. Ids are handed out as words are first seen; 0 is EOS and 1 a
+    word that no text holds: the most likely next token wherever the scored one is not."""
+
+    bos_token_id = None
+    eos_token_id = 0
+    TOP = 1
+
+    def __init__(self) -> None:
+        self.words = ["</s>", "<top>"]
+        self.encoded: list[str] = []
+
+    def encode(self, text: str) -> list[int]:
+        self.encoded.append(text)
+        ids = []
+        for word in re.findall(r"\s*\S+|\s+", text):
+            if word not in self.words:
+                self.words.append(word)
+            ids.append(self.words.index(word))
+        return ids
+
+    def decode(self, ids: Sequence[int]) -> str:
+        return "".join(self.words[i] for i in ids)
 
 
 class FakeSamplingParams:
@@ -67,6 +106,7 @@ class FakeSamplingParams:
         "max_tokens",
         "min_tokens",
         "repetition_penalty",
+        "prompt_logprobs",
         "_eos_token_id",
     )
 
@@ -102,6 +142,10 @@ class FakeVLLM:
     reply: Callable[[str], tuple[str, str]] = default_reply
     fail_on: str = "BOOM"  # a batch holding this text raises, as a crashed engine would
     fail_init: str | None = None
+    # the model's log-probability of a token (by its text) wherever it comes; -2.0 if absent
+    logprobs: dict[str, float] = field(default_factory=dict)
+    likeliest: set[str] = field(default_factory=set)  # tokens that are the top-1 next token
+    ranked: bool = True  # Logprob.rank given (vLLM's engines do; the fallback is tested too)
 
     def module(self) -> types.ModuleType:
         module = types.ModuleType("vllm")
@@ -127,7 +171,13 @@ class FakeLLM:
         self.state = state
         self.kwargs = kwargs
         self.calls: list[Call] = []
+        self.tokenizer = FakeTokenizer()
+        config = types.SimpleNamespace(max_model_len=kwargs.get("max_model_len", 10_000))
+        self.llm_engine = types.SimpleNamespace(model_config=config)
         state.engines.append(self)
+
+    def get_tokenizer(self) -> FakeTokenizer:
+        return self.tokenizer
 
     def chat(
         self,
@@ -142,13 +192,42 @@ class FakeLLM:
 
     def generate(
         self,
-        prompts: list[str],
+        prompts: list[str] | list[dict[str, list[int]]],
         sampling_params: FakeSamplingParams | None = None,
         use_tqdm: bool = True,
     ) -> list[FakeRequestOutput]:
         assert sampling_params is not None
         self.calls.append(Call("generate", prompts, sampling_params, use_tqdm))
-        return self._run(prompts, sampling_params)
+        if all(isinstance(p, dict) for p in prompts):  # vllm.inputs.TokensPrompt
+            return self._score([p["prompt_token_ids"] for p in prompts], sampling_params)  # type: ignore[index]
+        assert all(isinstance(p, str) for p in prompts)
+        return self._run(prompts, sampling_params)  # type: ignore[arg-type]
+
+    def _score(
+        self, prompts: list[list[int]], params: FakeSamplingParams
+    ) -> list[FakeRequestOutput]:
+        """Token prompts: prompt log-probabilities as vLLM gives them with prompt_logprobs=1
+        (None for the first token; then the token's own, and the most likely one's)."""
+        assert params.kwargs.get("prompt_logprobs") == 1
+        if any(self.state.fail_on in self.tokenizer.decode(ids) for ids in prompts):
+            raise RuntimeError("CUDA error: an illegal memory access\nwas encountered")
+        outputs = []
+        for i, ids in enumerate(prompts):
+            logprobs: PromptLogprobs = [None]
+            for token in ids[1:]:
+                word = self.tokenizer.words[token]
+                top = word in self.state.likeliest
+                own = FakeLogprob(self.state.logprobs.get(word, -2.0), 1 if top else 3, word)
+                entry = {token: own}
+                if not top:
+                    entry[FakeTokenizer.TOP] = FakeLogprob(-0.1, 1, "<top>")
+                if not self.state.ranked:
+                    for value in entry.values():
+                        value.rank = None
+                logprobs.append(entry)
+            completion = FakeCompletion(0, " x", [7])
+            outputs.append(FakeRequestOutput(str(i), None, list(ids), logprobs, [completion]))
+        return outputs
 
     def _run(self, prompts: list[str], params: FakeSamplingParams) -> list[FakeRequestOutput]:
         if any(self.state.fail_on in p for p in prompts):
@@ -304,6 +383,202 @@ def test_one_batched_call_per_sampling_parameters_and_form(fake_vllm: FakeVLLM) 
     assert third.params.kwargs == greedy
 
 
+def scoring(context: str, *continuations: str, sample_id: str = "1") -> Request:
+    """A log-likelihood request: each continuation after the context."""
+    base = request(context, {}, completion=True, sample_id=sample_id)
+    return replace(base, continuations=continuations)
+
+
+def test_continuation_starts_after_the_tokens_the_whole_shares_with_the_context() -> None:
+    assert continuation_start([5, 6, 7, 8], [5, 6, 7]) == 3
+    # the context's last token merged with the continuation's first: counted with it
+    assert continuation_start([5, 6, 9], [5, 6, 7]) == 2
+    assert continuation_start([9, 8], [7]) == 0
+    assert continuation_start([5, 6], []) == 0
+    assert continuation_start([5, 6], [5, 6]) == 2  # nothing left: the caller refuses it
+
+
+def test_summed_adds_the_continuations_token_log_probabilities() -> None:
+    logprobs: PromptLogprobs = [
+        None,
+        {11: FakeLogprob(-5.0, 4)},  # the context's token: not counted
+        {12: FakeLogprob(-0.25, 1)},
+        {13: FakeLogprob(-1.5, 2), 1: FakeLogprob(-0.5, 1)},
+    ]
+    assert summed(logprobs, [10, 11, 12, 13], 2) == ContinuationScore(-1.75, 2, False)
+    assert summed(logprobs, [10, 11, 12, 13], 3) == ContinuationScore(-1.5, 1, False)
+    assert summed(logprobs[:3], [10, 11, 12], 2) == ContinuationScore(-0.25, 1, True)
+    # no rank given: greedy when no token of the entry is more likely
+    unranked: PromptLogprobs = [
+        None,
+        {12: FakeLogprob(-0.25)},
+        {13: FakeLogprob(-1.5), 1: FakeLogprob(-0.5)},
+    ]
+    assert summed(unranked, [10, 12, 13], 1) == ContinuationScore(-1.75, 2, False)
+    assert summed(unranked[:2], [10, 12], 1) == ContinuationScore(-0.25, 1, True)
+    with pytest.raises(ValueError, match="4 prompt log-probabilities for 3 prompt tokens"):
+        summed(logprobs, [10, 11, 12], 2)
+    with pytest.raises(ValueError, match="none"):
+        summed(None, [10, 11], 1)
+    with pytest.raises(ValueError, match="prompt token 0"):
+        summed(logprobs, [10, 11, 12, 13], 0)  # the first token has none
+    with pytest.raises(ValueError, match="prompt token 2"):
+        summed(logprobs, [10, 11, 99, 13], 2)  # not the token the entry scores
+
+
+def test_log_likelihood_scores_by_hand(fake_vllm: FakeVLLM) -> None:
+    """Words are tokens: " blue" is the likeliest after "The sky is" (-0.5), " very" too
+    (-1.0), " green" is not (-3.0). "blu" + "e" makes " blue", one token straddling the
+    context's end, and counted with the continuation."""
+    fake_vllm.logprobs = {" blue": -0.5, " very": -1.0, " green": -3.0}
+    fake_vllm.likeliest = {" blue", " very"}
+    backend = create_backend("vllm:tiny", BackendOptions())
+    answers = answer_all(
+        backend,
+        [
+            scoring("The sky is", " blue", " green", " very blue"),
+            scoring("The sky is blu", "e", " green"),
+        ],
+    )
+    plain, merged = answers[0], answers[1]
+    assert plain.ok and plain.text == "" and plain.finish_reason == "stop"
+    assert plain.scores == (
+        ContinuationScore(-0.5, 1, True),
+        ContinuationScore(-3.0, 1, False),
+        ContinuationScore(-1.5, 2, True),
+    )
+    assert merged.ok
+    assert merged.scores == (ContinuationScore(-0.5, 1, True), ContinuationScore(-3.0, 1, False))
+    # the prompts sent: context + continuation, 4 + 4 + 5 + 4 + 5 tokens
+    assert plain.usage.prompt_tokens == 4 + 4 + 5
+    assert plain.usage.completion_tokens == 0
+    (call,) = fake_vllm.calls
+    assert call.method == "generate" and call.use_tqdm is False
+    assert (
+        call.params.kwargs
+        == SCORING_PARAMS
+        == {
+            "max_tokens": 1,
+            "prompt_logprobs": 1,
+            "temperature": 0.0,
+        }
+    )
+    tokenizer = fake_vllm.engines[0].tokenizer
+    sent = [tokenizer.decode(p["prompt_token_ids"]) for p in call.inputs]
+    assert sent == [
+        "The sky is blue",
+        "The sky is green",
+        "The sky is very blue",
+        "The sky is blue",  # "blu" + "e": the same tokens, scored from another start
+        "The sky is blu green",
+    ]
+    # unranked entries (an engine that gives no rank) are judged by the log-probabilities
+    fake_vllm.ranked = False
+    backend = create_backend("vllm:tiny", BackendOptions())
+    again = answer_all(backend, [scoring("The sky is", " blue", " green", " very blue")])
+    assert again[0].scores == plain.scores
+
+
+def test_log_likelihood_requests_are_one_call_beside_the_generation_groups(
+    fake_vllm: FakeVLLM,
+) -> None:
+    """Every log-likelihood request of a batch goes in one generate call of token prompts,
+    each distinct (context, continuation) once; generations keep their own calls."""
+    requests = [
+        request("q0"),
+        scoring("Q: 2+2? A:", " 4", " 5", sample_id="a"),
+        request("p2", completion=True),
+        scoring("Q: 2+2? A:", " 5", " 4", " 22", sample_id="b"),  # two of these are known
+        scoring("Other context", " 4", sample_id="c"),
+        request("q5"),
+        scoring("Q: 2+2? A:", " 4", " 5", sample_id="a"),  # the same request again
+    ]
+    fake_vllm.logprobs = {" 4": -0.2, " 5": -2.5, " 22": -4.0}
+    fake_vllm.likeliest = {" 4"}
+    backend = create_backend("vllm:tiny", BackendOptions())
+    answers = answer_all(backend, requests)
+    assert sorted(answers) == list(range(7)) and all(a.ok for a in answers.values())
+    calls = fake_vllm.calls
+    assert [(c.method, len(c.inputs)) for c in calls] == [
+        ("generate", 4),  # " 4", " 5", " 22" after the first context, " 4" after the other
+        ("chat", 2),
+        ("generate", 1),
+    ]
+    assert all(isinstance(p, dict) for p in calls[0].inputs)
+    assert calls[2].inputs == ["p2"]
+    assert calls[2].params.kwargs == {"temperature": 0.0, "max_tokens": 32, "seed": 1234}
+    four, five, twenty_two = (
+        ContinuationScore(-0.2, 1, True),
+        ContinuationScore(-2.5, 1, False),
+        ContinuationScore(-4.0, 1, False),
+    )
+    assert answers[1].scores == answers[6].scores == (four, five)
+    assert answers[3].scores == (five, four, twenty_two)
+    assert answers[4].scores == (four,)
+    assert answers[0].scores == () and answers[0].text == "Answer: B"
+    # each distinct context is encoded once, each distinct whole once
+    encoded = fake_vllm.engines[0].tokenizer.encoded
+    assert sorted(encoded) == sorted(
+        [
+            "Q: 2+2? A:",
+            "Q: 2+2? A: 4",
+            "Q: 2+2? A: 5",
+            "Q: 2+2? A: 22",
+            "Other context",
+            "Other context 4",
+        ]
+    )
+
+
+def test_log_likelihood_requests_that_cannot_be_scored_fail_alone(fake_vllm: FakeVLLM) -> None:
+    backend = create_backend("vllm:tiny", BackendOptions(args={"max_model_len": "6"}))
+    answers = answer_all(
+        backend,
+        [
+            scoring("Context:", " a", "", sample_id="empty"),  # a continuation of no tokens
+            scoring("one two three four", " five six", sample_id="long"),
+            scoring("", "Hello", " big world", sample_id="no-context"),
+            scoring("Context:", " a", sample_id="fine"),
+            request("q"),
+        ],
+    )
+    empty, long, no_context, fine, generated = (answers[i] for i in range(5))
+    assert empty.error == "not retried: continuation 2 ('') takes no tokens"
+    assert empty.scores == ()
+    assert long.error is not None and long.error.startswith("not retried: context and contin")
+    assert "take 6 tokens, more than the 5 that max_model_len 6 leaves" in long.error
+    # an empty context: the first token is scored after EOS, as lm-evaluation-harness does
+    assert no_context.ok and [s.tokens for s in no_context.scores] == [1, 2]
+    assert math.isclose(no_context.scores[1].logprob, -4.0)
+    assert fine.ok and fine.scores == (ContinuationScore(-2.0, 1, False),)
+    assert generated.ok and generated.text == "Answer: B"
+    scored = fake_vllm.calls[0].inputs
+    assert [p["prompt_token_ids"][0] for p in scored] == [2, 0, 0]  # "Context:", then EOS
+
+
+def test_log_likelihood_engine_failure_fails_only_the_scoring(fake_vllm: FakeVLLM) -> None:
+    backend = create_backend("vllm:tiny", BackendOptions())
+    answers = answer_all(
+        backend,
+        [scoring("BOOM goes", " it"), scoring("fine", " too"), request("generated")],
+    )
+    for index in (0, 1):
+        error = answers[index].error
+        assert error is not None and "\n" not in error
+        assert error.startswith("vllm engine failed on 2 log-likelihood requests: RuntimeError")
+        assert not error.startswith("not retried")  # a crash may pass: asked again
+    assert answers[2].ok
+
+
+def test_log_likelihood_with_a_closed_engine_is_an_error(fake_vllm: FakeVLLM) -> None:
+    backend = create_backend("vllm:tiny", BackendOptions())
+    asyncio.run(backend.aclose())
+    answers = answer_all(backend, [scoring("Context:", " a")])
+    assert answers[0].error == (
+        "vllm engine failed on 1 log-likelihood requests: RuntimeError: the engine is closed"
+    )
+
+
 def test_responses_keep_reasoning_apart_and_count_tokens(fake_vllm: FakeVLLM) -> None:
     backend = create_backend("vllm:tiny", BackendOptions())
     answers = answer_all(
@@ -415,6 +690,35 @@ def test_evaluate_run_with_the_engine(
     assert len(fake_vllm.engines) == 2 and fake_vllm.engines[1].calls == []
 
 
+def test_evaluate_log_likelihood_variants_with_the_engine(
+    fake_vllm: FakeVLLM, evaluate: Callable[..., Result], tmp_path: Path
+) -> None:
+    """Belebele's letter and cloze variants through `vllm:`: every request scored in one
+    engine call of token prompts, each continuation's score recorded; a rerun calls nothing."""
+    options = {
+        "tasks": "belebele",
+        "variants": "letter,cloze",
+        "limit": 2,
+        "source": "sample",
+        "output": tmp_path / "run",
+    }
+    result = evaluate("run --model vllm:tiny", **options)
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    assert manifest["counts"]["failed"] == 0 and manifest["counts"]["sent"] > 0
+    (call,) = fake_vllm.calls
+    assert call.params.kwargs == SCORING_PARAMS
+    assert all(isinstance(p, dict) for p in call.inputs)
+    samples = [json.loads(line) for line in (tmp_path / "run" / "samples.jsonl").open()]
+    assert {s["variant"] for s in samples} == {"letter", "cloze"}
+    for sample in samples:
+        assert len(sample["likelihoods"]) == len(sample["continuations"]) == 4, sample
+        assert set(sample["scores"]) >= {"acc", "acc_norm_chars", "acc_norm_tokens"}
+    rerun = evaluate("run --model vllm:tiny --overwrite", **options)
+    assert rerun.exit_code == 0, rerun.output
+    assert fake_vllm.engines[1].calls == []
+
+
 def _real_model() -> tuple[str, bool]:
     """(POLYEVAL_VLLM_MODEL, whether a CUDA GPU is visible); without a GPU vLLM's CPU build
     runs it."""
@@ -429,10 +733,15 @@ def _real_model() -> tuple[str, bool]:
     return model, bool(torch.cuda.is_available())
 
 
+def _real_args(gpu: bool) -> dict[str, str]:
+    """-M arguments for a small model: on the CPU build, gpu_memory_utilization is the share of
+    the machine's memory vLLM reserves (0.92 by default, more than a busy machine has free)."""
+    return {"max_model_len": "2048", "gpu_memory_utilization": "0.5" if gpu else "0.3"}
+
+
 def test_real_engine() -> None:
     model, gpu = _real_model()
-    args = {"max_model_len": "2048"} | ({"gpu_memory_utilization": "0.5"} if gpu else {})
-    backend = create_backend(f"vllm:{model}", BackendOptions(args=args))
+    backend = create_backend(f"vllm:{model}", BackendOptions(args=_real_args(gpu)))
     requests = [
         request("What is 2 + 3? Answer with a number only.", sample_id="chat"),
         request("The capital of France is", {"temperature": 0.0, "max_tokens": 8}, True, "p"),
@@ -443,6 +752,60 @@ def test_real_engine() -> None:
     assert "5" in answers[0].text
     assert answers[1].usage.prompt_tokens > 0 and answers[1].usage.completion_tokens > 0
     assert answers[2].finish_reason == "length"
+
+
+# a multiple-choice item as log-likelihood requests: the context, then each option
+CAPITAL = (
+    "Question: What is the capital of France?\nAnswer:",
+    " Paris",
+    " London",
+    " Berlin",
+    " Rome",
+)
+
+
+@pytest.fixture(scope="module")
+def engine_scores() -> tuple[str, bool, Response]:
+    """The item scored by `vllm:` in this process: (model, GPU, its answer). The engine is
+    closed before any server starts."""
+    model, gpu = _real_model()
+    backend = create_backend(f"vllm:{model}", BackendOptions(args=_real_args(gpu)))
+    answers = answer_all(backend, [scoring(*CAPITAL), scoring(*CAPITAL, sample_id="again")])
+    assert answers[0].ok, answers[0].error
+    assert answers[1].scores == answers[0].scores  # scored once, answered twice
+    return model, gpu, answers[0]
+
+
+def _choice(answer: Response) -> int:
+    return max(range(len(answer.scores)), key=lambda i: answer.scores[i].logprob)
+
+
+@pytest.mark.real_model
+def test_real_engine_scores_log_likelihood(engine_scores: tuple[str, bool, Response]) -> None:
+    _, _, answer = engine_scores
+    assert len(answer.scores) == 4
+    assert all(s.logprob < 0 and s.tokens >= 1 for s in answer.scores)
+    assert answer.usage.prompt_tokens > sum(s.tokens for s in answer.scores)
+    best = answer.scores[_choice(answer)]
+    assert all(not s.greedy for s in answer.scores if s is not best)  # one token ranks first
+
+
+@pytest.mark.real_model
+def test_real_engine_and_server_make_the_same_choice(
+    engine_scores: tuple[str, bool, Response], tmp_path: Path
+) -> None:
+    """The same item through `vllm-server:` (vLLM's OpenAI server, in a process of its own):
+    the same choice, the same token counts and log-probabilities close to the engine's."""
+    model, gpu, engine = engine_scores
+    backend = create_backend(f"vllm-server:{model}", BackendOptions(args=_real_args(gpu)))
+    served = answer_all(backend, [scoring(*CAPITAL)])[0]
+    assert served.ok, served.error
+    assert len(served.scores) == len(engine.scores)
+    assert _choice(served) == _choice(engine)
+    for ours, theirs in zip(engine.scores, served.scores, strict=True):
+        assert ours.tokens == theirs.tokens
+        assert math.isclose(ours.logprob, theirs.logprob, rel_tol=0.02, abs_tol=0.05)
+        assert ours.greedy == theirs.greedy
 
 
 # --- vllm-server: a server process of our own ----------------------------------------------

@@ -5,6 +5,7 @@ screenshot is saved to test-artifacts/ (CI keeps it)."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -50,7 +51,29 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def chromium_browser(site: Path) -> Iterator[Any]:
+def loglik_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A site of two baselines' runs with log-likelihood variants beside the generative one."""
+    from click.testing import CliRunner
+
+    from harness.cli import main
+
+    root = tmp_path_factory.mktemp("loglik")
+    runner = CliRunner()
+    tasks = "--tasks belebele,flores_v1 --variants zero_shot,cloze,bits_per_byte"
+    for model in ("reference", "random"):
+        argv = ["run", "--model", f"baseline:{model}", *tasks.split(), "--source", "sample"]
+        argv += ["--limit", "5", "--output", str(root / "results" / model)]
+        argv += ["--cache", str(root / "c.sqlite")]
+        result = runner.invoke(main, argv, catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+    argv = ["leaderboard", "--results", str(root / "results"), "--out", str(root / "site")]
+    result = runner.invoke(main, argv, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return root / "site"
+
+
+@pytest.fixture(scope="module")
+def chromium_browser(site: Path, loglik_site: Path) -> Iterator[Any]:
     """Chromium, started once the site is built (the CLI runs an event loop of its own, which
     cannot start while Playwright's runs)."""
     if CHROMIUM is None:
@@ -157,6 +180,38 @@ def test_the_lcb_column_group_sorts_and_follows_a_script_filter(
         assert not tab.locator("table#overview thead th.task.c0").is_visible()  # synth: no Deva
         group = tab.locator("table#overview thead th.group")
         assert group.is_visible() and group.get_attribute("colspan") == "6"
+
+
+def test_filters_keep_bits_per_byte_as_is_and_loglik_consistency_not_applicable(
+    chromium_browser: Any, loglik_site: Path
+) -> None:
+    def texts(tab: Any, selector: str) -> list[str]:
+        found: list[str] = tab.eval_on_selector_all(
+            selector, "cells => cells.map(c => c.textContent)"
+        )
+        return found
+
+    with opened(chromium_browser, loglik_site / "index.html") as tab:
+        bpb = tab.get_attribute(
+            "table#overview th[data-key='flores_v1/bits_per_byte@sample']", "class"
+        )
+        c = next(name for name in (bpb or "").split() if re.fullmatch(r"c\d+", name))
+        tab.select_option("select#filter-family", "bits per byte")
+        assert texts(tab, "table#overview tbody td.mean") == ["0.000", "8.000"]
+        assert texts(tab, "table#overview tbody td.rank") == ["1", "2"]
+        assert tab.locator(f"table#overview thead th.task.{c}").is_visible()
+        assert not tab.locator("table#overview thead th.fam-translated-qa").first.is_visible()
+        tab.select_option("select#filter-script", "Deva")  # npi_Deva alone
+        assert texts(tab, f"table#overview tbody td.score.{c} a.drill") == ["0.000", "8.000"]
+        assert texts(tab, f"table#overview tbody td.score.{c} .ci") == ["0.00–0.00", "8.00–8.00"]
+        assert texts(tab, f"table#overview tbody td.ln.{c}") == ["n/a", "n/a"]
+        assert texts(tab, f"table#overview tbody td.cons.{c}") == ["n/a", "n/a"]
+        tab.select_option("select#filter-family", "log-likelihood")
+        means = texts(tab, "table#overview tbody td.mean")  # acc over Deva, in points
+        assert means[0] == "100.0" and re.fullmatch(r"\d{1,2}\.\d", means[1]), means
+        assert texts(tab, "table#overview tbody td.cons.na") == ["n/a"] * 4
+        group = tab.locator("table#overview thead th.group.loglik").first
+        assert group.is_visible() and group.get_attribute("colspan") == "3"
 
 
 @pytest.mark.parametrize(

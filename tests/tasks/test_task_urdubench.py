@@ -66,7 +66,7 @@ def test_the_suite_names_the_four_tasks() -> None:
     for task in TASKS:
         spec = registry.get(task).spec
         assert set(spec.languages) == set(LANGUAGES)
-        assert set(spec.variants) == set(VARIANTS)
+        assert {n for n, v in spec.variants.items() if v.loglikelihood is None} == set(VARIANTS)
         assert isinstance(spec.data.hub, dict) and set(spec.data.hub) == set(LANGUAGES)
         assert spec.data.hub["urd_Arab"].repo.startswith("large-traversaal/")
 

@@ -1,0 +1,182 @@
+"""Scoring log-likelihood answers from the record alone: each continuation's summed
+log-probability and token count (SampleRecord.likelihoods) are all it needs, so `evaluate
+score` recomputes every metric here without the model.
+
+A multiple-choice item is right under a metric when the gold option's continuation scores
+highest (the first one on a tie):
+- `acc`: by its summed log-probability;
+- `acc_norm_chars`: by log-probability per character of the continuation (lm-eval's acc_norm);
+- `acc_norm_tokens`: by log-probability per token (lighteval's token normalisation).
+
+Bits per byte (the `text` formulation): a language's negative log-likelihood in bits over the
+UTF-8 bytes of its texts, as one ratio Σ bits / Σ bytes; its 95% interval treats each text as a
+cluster of bytes (the linearised variance of a ratio estimator), so long and short sentences
+weigh as their bytes do. The texts are translations of one another, so the values compare
+across languages.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from harness.analysis.stats import RESAMPLES, SEED, Z95, clustered_means
+from harness.errors import PolyevalError
+from harness.record import Likelihood, SampleRecord, ScoreRecord
+from harness.records import LETTERS
+
+Normaliser = Callable[[str, Likelihood], float]
+NORMALISERS: dict[str, Normaliser] = {
+    "acc": lambda text, scored: 1.0,
+    "acc_norm_chars": lambda text, scored: max(1, len(text)),
+    "acc_norm_tokens": lambda text, scored: max(1, scored.tokens),
+}
+"""Metric -> what a continuation's log-probability is divided by before the options compete."""
+MULTIPLE_CHOICE_METRICS = tuple(NORMALISERS)
+BITS_PER_BYTE = "bits_per_byte"
+SENTENCE_BITS_PER_BYTE = "sentence_bits_per_byte"
+LN2 = math.log(2)
+
+
+def metrics_of(formulation: str) -> list[str]:
+    """The metrics a formulation's variant is scored by, its primary first."""
+    return [BITS_PER_BYTE] if formulation == "text" else list(MULTIPLE_CHOICE_METRICS)
+
+
+def score_likelihoods(sample: SampleRecord, formulation: str) -> dict[str, Any]:
+    """The fields of an answered log-likelihood sample's record that scoring sets."""
+    scored = _checked(sample)
+    if formulation == "text":
+        return {"parsed": None, "scores": {SENTENCE_BITS_PER_BYTE: _bits_per_byte([sample])}}
+    gold = _gold_index(sample)
+    picks = {metric: choice(sample.continuations or [], scored, metric) for metric in NORMALISERS}
+    return {
+        "parsed": LETTERS[picks["acc"]],
+        "scores": {metric: float(pick == gold) for metric, pick in picks.items()},
+    }
+
+
+def choice(continuations: Sequence[str], scored: Sequence[Likelihood], metric: str) -> int:
+    """The option a metric picks: the highest normalised log-probability, the first on a tie."""
+    per = NORMALISERS[metric]
+    values = [s.logprob / per(text, s) for text, s in zip(continuations, scored, strict=True)]
+    return values.index(max(values))
+
+
+def bits_per_byte_cells(samples: Sequence[SampleRecord]) -> list[ScoreRecord]:
+    """One bits-per-byte cell per task x variant x language of the answered `text` samples
+    (those scored with a sentence bits per byte)."""
+    groups: dict[tuple[str, str, str], list[SampleRecord]] = defaultdict(list)
+    for sample in samples:
+        if SENTENCE_BITS_PER_BYTE in sample.scores:
+            groups[(sample.task, sample.variant, sample.language)].append(sample)
+    return [_cell(key, group) for key, group in sorted(groups.items())]
+
+
+class PairedRatio(NamedTuple):
+    """Two systems' bits per byte on the same texts, B - A, its 95% interval and p-value."""
+
+    score_a: float
+    score_b: float
+    delta: float
+    low: float
+    high: float
+    p_value: float
+
+
+def paired_bits_per_byte(
+    left: Sequence[SampleRecord],
+    right: Sequence[SampleRecord],
+    resamples: int = RESAMPLES,
+    seed: int = SEED,
+) -> PairedRatio:
+    """A paired bootstrap of bits per byte over texts both systems scored (in the same order):
+    each resample draws texts with replacement and recomputes both ratios on them. The p-value
+    is the share of centred resampled differences at least as far from 0 as the observed one
+    (two-sided; 1.0 where the two systems are identical)."""
+    bits = np.array([[_bits(x) for x in left], [_bits(x) for x in right]])
+    sizes = np.array([[_bytes(x) for x in left]] * 2, dtype=np.float64)
+    a, b = bits.sum(axis=1) / sizes.sum(axis=1)
+    replicates = clustered_means(bits, sizes, resamples, seed)
+    deltas = replicates[:, 1] - replicates[:, 0]
+    low, high = (float(q) for q in np.quantile(deltas, [0.025, 0.975]))
+    centred = np.abs(deltas - deltas.mean())
+    observed = abs(b - a)
+    p = 1.0 if observed == 0 else (int((centred >= observed).sum()) + 1) / (len(deltas) + 1)
+    return PairedRatio(float(a), float(b), float(b - a), low, high, p)
+
+
+def _cell(key: tuple[str, str, str], samples: list[SampleRecord]) -> ScoreRecord:
+    bits = [_bits(x) for x in samples]
+    sizes = [_bytes(x) for x in samples]
+    value = sum(bits) / sum(sizes)
+    low, high = _ratio_interval(bits, sizes, value)
+    task, variant, language = key
+    return ScoreRecord(
+        task=task,
+        variant=variant,
+        language=language,
+        metric=BITS_PER_BYTE,
+        value=value,
+        n=len(samples),
+        ci_low=low,
+        ci_high=high,
+    )
+
+
+def _ratio_interval(
+    bits: list[float], sizes: list[int], ratio: float
+) -> tuple[float | None, float | None]:
+    """The 95% interval of Σ bits / Σ bytes with each text a cluster: the ratio ± z times
+    sqrt(Σ (bits_i - ratio * bytes_i)² / (n (n - 1))) / mean bytes. None with one text."""
+    n = len(bits)
+    if n < 2:
+        return None, None
+    residuals = sum((b - ratio * s) ** 2 for b, s in zip(bits, sizes, strict=True))
+    error = math.sqrt(residuals / (n * (n - 1))) / (sum(sizes) / n)
+    return max(0.0, ratio - Z95 * error), ratio + Z95 * error
+
+
+def bits_and_bytes(sample: SampleRecord) -> tuple[float, int]:
+    """A scored text's negative log-likelihood in bits, and its UTF-8 bytes: the two sums
+    whose ratio is bits per byte (harness.analysis.summary averages them so)."""
+    return _bits(sample), _bytes(sample)
+
+
+def _bits_per_byte(samples: list[SampleRecord]) -> float:
+    return sum(_bits(x) for x in samples) / sum(_bytes(x) for x in samples)
+
+
+def _bits(sample: SampleRecord) -> float:
+    """The negative log-likelihood of what was scored, in bits."""
+    return -sum(s.logprob for s in _checked(sample)) / LN2
+
+
+def _bytes(sample: SampleRecord) -> int:
+    """The UTF-8 bytes of what was scored (at least one)."""
+    text = "".join(sample.continuations or [])
+    return max(1, len(text.encode("utf-8", "surrogatepass")))
+
+
+def _checked(sample: SampleRecord) -> list[Likelihood]:
+    scored, texts = sample.likelihoods or [], sample.continuations or []
+    if not texts or len(scored) != len(texts):
+        raise PolyevalError(
+            f"sample {sample.sample_id} of {sample.task}/{sample.variant}/{sample.language} has "
+            f"{len(scored)} scores for {len(texts)} continuations"
+        )
+    return scored
+
+
+def _gold_index(sample: SampleRecord) -> int:
+    gold = sample.gold.strip()
+    if len(gold) == 1 and gold in LETTERS and LETTERS.index(gold) < len(sample.continuations or []):
+        return LETTERS.index(gold)
+    raise PolyevalError(
+        f"sample {sample.sample_id} of {sample.task}/{sample.variant}/{sample.language}: gold "
+        f"{sample.gold!r} names none of its {len(sample.continuations or [])} options"
+    )

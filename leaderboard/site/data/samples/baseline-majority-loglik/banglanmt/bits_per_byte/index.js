@@ -1,0 +1,1 @@
+polyevalData({"key":"baseline-majority-loglik/banglanmt/bits_per_byte/index","model":"baseline:majority","page_size":200,"pages":1,"parts":[["eng_Latn",0,6],["ben_Beng",6,6]],"run":"baseline-majority-loglik","task":"banglanmt","variant":"bits_per_byte"});

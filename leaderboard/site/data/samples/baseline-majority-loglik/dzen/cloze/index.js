@@ -1,0 +1,1 @@
+polyevalData({"key":"baseline-majority-loglik/dzen/cloze/index","model":"baseline:majority","page_size":200,"pages":1,"parts":[["eng_Latn",0,23],["dzo_Tibt",23,23]],"run":"baseline-majority-loglik","task":"dzen","variant":"cloze"});

@@ -1,0 +1,1 @@
+polyevalData({"key":"baseline-majority-loglik/mcq/cloze/index","model":"baseline:majority","page_size":200,"pages":1,"parts":[["eng_Latn",0,6],["hye_Armn",6,6]],"run":"baseline-majority-loglik","task":"mcq","variant":"cloze"});

@@ -1,0 +1,1 @@
+polyevalData({"key":"baseline-random-loglik/belebele/letter/index","model":"baseline:random","page_size":200,"pages":1,"parts":[["eng_Latn",0,8],["ben_Beng",8,8],["deu_Latn",16,8],["fra_Latn",24,8],["hye_Armn",32,8],["kaz_Cyrl",40,8],["lug_Latn",48,8],["npi_Deva",56,8],["sin_Sinh",64,8],["urd_Arab",72,8]],"run":"baseline-random-loglik","task":"belebele","variant":"letter"});

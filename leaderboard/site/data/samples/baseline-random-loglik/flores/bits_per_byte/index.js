@@ -1,0 +1,1 @@
+polyevalData({"key":"baseline-random-loglik/flores/bits_per_byte/index","model":"baseline:random","page_size":200,"pages":1,"parts":[["eng_Latn",0,6],["kaz_Cyrl",6,6],["npi_Deva",12,6],["sin_Sinh",18,6],["zho_Hans",24,6]],"run":"baseline-random-loglik","task":"flores","variant":"bits_per_byte"});

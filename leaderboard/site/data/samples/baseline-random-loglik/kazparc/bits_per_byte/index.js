@@ -1,0 +1,1 @@
+polyevalData({"key":"baseline-random-loglik/kazparc/bits_per_byte/index","model":"baseline:random","page_size":200,"pages":1,"parts":[["eng_Latn",0,6],["kaz_Cyrl",6,6],["rus_Cyrl",12,6],["tur_Latn",18,6]],"run":"baseline-random-loglik","task":"kazparc","variant":"bits_per_byte"});

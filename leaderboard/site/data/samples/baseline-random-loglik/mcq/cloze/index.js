@@ -1,0 +1,1 @@
+polyevalData({"key":"baseline-random-loglik/mcq/cloze/index","model":"baseline:random","page_size":200,"pages":1,"parts":[["eng_Latn",0,6],["hye_Armn",6,6]],"run":"baseline-random-loglik","task":"mcq","variant":"cloze"});

@@ -1,0 +1,1 @@
+polyevalData({"key":"baseline-random-loglik/urdubench_obqa/letter/index","model":"baseline:random","page_size":200,"pages":1,"parts":[["eng_Latn",0,8],["urd_Arab",8,8]],"run":"baseline-random-loglik","task":"urdubench_obqa","variant":"letter"});

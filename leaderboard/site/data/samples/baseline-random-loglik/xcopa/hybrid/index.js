@@ -1,0 +1,1 @@
+polyevalData({"key":"baseline-random-loglik/xcopa/hybrid/index","model":"baseline:random","page_size":200,"pages":1,"parts":[["ind_Latn",0,6],["ita_Latn",6,6],["swh_Latn",12,6],["tur_Latn",18,6],["zho_Hans",24,6]],"run":"baseline-random-loglik","task":"xcopa","variant":"hybrid"});

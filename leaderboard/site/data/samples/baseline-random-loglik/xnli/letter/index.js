@@ -1,0 +1,1 @@
+polyevalData({"key":"baseline-random-loglik/xnli/letter/index","model":"baseline:random","page_size":200,"pages":1,"parts":[["eng_Latn",0,9],["deu_Latn",9,9],["fra_Latn",18,9],["hin_Deva",27,9],["urd_Arab",36,9],["zho_Hans",45,9]],"run":"baseline-random-loglik","task":"xnli","variant":"letter"});

@@ -1,0 +1,1 @@
+polyevalData({"key":"baseline-reference-loglik/banglanmt/bits_per_byte/index","model":"baseline:reference","page_size":200,"pages":1,"parts":[["eng_Latn",0,6],["ben_Beng",6,6]],"run":"baseline-reference-loglik","task":"banglanmt","variant":"bits_per_byte"});

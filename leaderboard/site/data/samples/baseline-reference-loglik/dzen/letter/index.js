@@ -1,0 +1,1 @@
+polyevalData({"key":"baseline-reference-loglik/dzen/letter/index","model":"baseline:reference","page_size":200,"pages":1,"parts":[["eng_Latn",0,23],["dzo_Tibt",23,23]],"run":"baseline-reference-loglik","task":"dzen","variant":"letter"});

@@ -1,0 +1,1 @@
+polyevalData({"key":"baseline-reference-loglik/flores_v1/bits_per_byte/index","model":"baseline:reference","page_size":200,"pages":1,"parts":[["eng_Latn",0,6],["npi_Deva",6,6],["sin_Sinh",12,6]],"run":"baseline-reference-loglik","task":"flores_v1","variant":"bits_per_byte"});

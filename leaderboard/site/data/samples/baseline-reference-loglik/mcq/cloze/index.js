@@ -1,0 +1,1 @@
+polyevalData({"key":"baseline-reference-loglik/mcq/cloze/index","model":"baseline:reference","page_size":200,"pages":1,"parts":[["eng_Latn",0,6],["hye_Armn",6,6]],"run":"baseline-reference-loglik","task":"mcq","variant":"cloze"});

@@ -1,0 +1,1 @@
+polyevalData({"key":"baseline-reference-loglik/ntrex/bits_per_byte/index","model":"baseline:reference","page_size":200,"pages":1,"parts":[["eng_Latn",0,6],["ben_Beng",6,6],["deu_Latn",12,6],["fra_Latn",18,6],["npi_Deva",24,6]],"run":"baseline-reference-loglik","task":"ntrex","variant":"bits_per_byte"});

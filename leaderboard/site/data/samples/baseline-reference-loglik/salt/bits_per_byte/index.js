@@ -1,0 +1,1 @@
+polyevalData({"key":"baseline-reference-loglik/salt/bits_per_byte/index","model":"baseline:reference","page_size":200,"pages":1,"parts":[["eng_Latn",0,6],["ach_Latn",6,6],["lgg_Latn",12,6],["lug_Latn",18,6],["nyn_Latn",24,6],["teo_Latn",30,6]],"run":"baseline-reference-loglik","task":"salt","variant":"bits_per_byte"});

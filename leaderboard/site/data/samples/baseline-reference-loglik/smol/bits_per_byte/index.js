@@ -1,0 +1,1 @@
+polyevalData({"key":"baseline-reference-loglik/smol/bits_per_byte/index","model":"baseline:reference","page_size":200,"pages":1,"parts":[["eng_Latn",0,8],["bem_Latn",8,8],["lug_Latn",16,8],["swh_Latn",24,8]],"run":"baseline-reference-loglik","task":"smol","variant":"bits_per_byte"});

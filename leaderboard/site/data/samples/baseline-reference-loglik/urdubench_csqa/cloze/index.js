@@ -1,0 +1,1 @@
+polyevalData({"key":"baseline-reference-loglik/urdubench_csqa/cloze/index","model":"baseline:reference","page_size":200,"pages":1,"parts":[["eng_Latn",0,8],["urd_Arab",8,8]],"run":"baseline-reference-loglik","task":"urdubench_csqa","variant":"cloze"});
