@@ -125,7 +125,7 @@ def task_info(plan: TaskPlan) -> TaskInfo:
                 reply_language=spec.variants[v].reply_language,
                 compare_to=spec.variants[v].compare_to,
                 loglikelihood=(formulation := spec.variants[v].loglikelihood),
-                metrics=metrics_of(formulation) if formulation else None,
+                metrics=metrics_of(formulation, spec.variants[v].pmi) if formulation else None,
             )
             for v, h in plan.template_hashes.items()
         },

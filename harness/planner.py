@@ -91,6 +91,12 @@ class Plan:
     def task(self, name: str) -> TaskPlan:
         return next(t for t in self.tasks if t.task.name == name)
 
+    @property
+    def asked(self) -> int:
+        """The requests the run asks: the plan's, and the options of each acc_pmi variant's
+        request again after the answer cue alone (harness.generation.unconditional)."""
+        return len(self.requests) + sum(r.unconditional is not None for r in self.requests)
+
     def comparisons(self) -> dict[tuple[str, str], str]:
         """(task, variant) -> the variant it declares `compare_to`, where both ran."""
         return {
@@ -253,15 +259,24 @@ def _requests(
     generation = {**spec.generation, **spec.variants[variant].generation}
     generation |= {**selection.generation, "seed": selection.seed}
     scored = spec.variants[variant].loglikelihood is not None
+    pmi = spec.variants[variant].pmi
     requests = []
     for index, sample in enumerate(samples):
         shots = chosen[index] if chosen is not None else fixed
         messages: tuple[Message, ...] = ()
         prompt: str | None
         continuations: tuple[str, ...] = ()
+        unconditional: str | None = None
         settings: dict[str, Any] = {}  # a log-likelihood request has no generation settings
         if scored:
-            prompt, continuations = builder.scoring(variant, sample, *shots)
+            prompt, continuations, cue = builder.scoring(variant, sample, *shots)
+            if pmi and not cue:
+                raise PolyevalError(
+                    f"variant '{variant}' asks for acc_pmi (pmi: true), but its template's "
+                    "assistant block has no answer cue before {{ target }} to score after",
+                    where=str(task.folder / "task.yaml"),
+                )
+            unconditional = cue if pmi else None
         else:
             messages, prompt = builder.build(variant, sample, shots.exemplars, shots.ids)
             settings = with_stops(generation, builder.completion_stops(variant, sample))
@@ -288,6 +303,7 @@ def _requests(
                 exemplars=shots.ids,
                 pair=sample.pair,
                 continuations=continuations,
+                unconditional=unconditional,
             )
         )
     return requests

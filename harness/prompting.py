@@ -19,7 +19,7 @@ import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import jinja2
 from jinja2.exceptions import SecurityError
@@ -50,6 +50,15 @@ MAX_RENDERED_CHARS = 10_000_000
 MAX_POWER_BITS = 100_000
 
 PromptFormat = Literal["chat", "completion"]
+
+
+class ScoringPrompt(NamedTuple):
+    """What a log-likelihood request scores: its continuations after the context, and the
+    answer cue the context ends with ("Answer:"), after which acc_pmi scores them again."""
+
+    context: str
+    continuations: tuple[str, ...]
+    cue: str
 
 
 class _BoundedSandbox(SandboxedEnvironment):
@@ -143,11 +152,12 @@ class PromptBuilder:
         sample: Sample,
         exemplars: list[dict[str, Any]],
         exemplar_ids: tuple[str, ...] | None = None,
-    ) -> tuple[str, tuple[str, ...]]:
+    ) -> ScoringPrompt:
         """A log-likelihood variant's context and continuations for one sample
         (harness.loglikelihood.formulations): the completion prompt up to the answer, and what
-        the assistant block adds after it for each target. Always the completion form: what
-        is scored is text that follows text, whatever --prompt-format says."""
+        the assistant block adds after it for each target; and the answer cue alone. Always
+        the completion form: what is scored is text that follows text, whatever
+        --prompt-format says."""
         formulation = self.task.variant(variant).loglikelihood
         assert formulation is not None, f"variant {variant} is not a log-likelihood variant"
         template = self._template(variant)
@@ -165,7 +175,8 @@ class PromptBuilder:
         system = self._system(template, variant, sample.prompt_language)
         parts = [system] if system else []
         head = "\n\n".join([*parts, *(f"{u}\n{a}" for u, a in turns), question])
-        prefix = f"{head}\n{self._block(template, 'assistant', values)}"
+        cue = self._block(template, "assistant", values)
+        prefix = f"{head}\n{cue}"
         wholes = [
             f"{head}\n{self._block(template, 'assistant', values | {'target': answer})}"
             for answer in answers
@@ -177,7 +188,7 @@ class PromptBuilder:
                 "log-likelihood variant",
                 where=self._path(self.task.variant(variant).template),
             )
-        return context, continuations
+        return ScoringPrompt(context, continuations, cue.rstrip())
 
     def completion_stops(self, variant: str, sample: Sample) -> tuple[str, ...]:
         """Where a completion of the sample's prompt ends: a line starting as the next turn

@@ -120,6 +120,9 @@ class Request:
     pair: Pair | None = None  # its sample's pair (a translation); `language` is then its key
     # not empty: a log-likelihood request, scoring each of these after the context `prompt`
     continuations: tuple[str, ...] = ()
+    # the answer cue alone ("Answer:"), after which the continuations are scored again (for
+    # acc_pmi: harness.generation.unconditional)
+    unconditional: str | None = None
 
     @property
     def key(self) -> tuple[str, str, str, str]:
@@ -158,6 +161,8 @@ class ContinuationScore:
     logprob: float  # the sum of its tokens' log-probabilities (natural log)
     tokens: int  # how many tokens it took (one straddling the context's end counts)
     greedy: bool  # every one of its tokens is the model's most likely next token
+    # its log-probability after the answer cue alone (acc_pmi), where that was asked
+    unconditional: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -263,7 +263,7 @@ async def _generate(
     # refreshed here, not by rich's refresh thread: no thread outlives generation, so that
     # the answers can be scored in forked workers afterwards (harness.parallel)
     with Progress(*columns, console=console, transient=False, auto_refresh=False) as bar:
-        job = bar.add_task("answering", total=len(plan.requests))
+        job = bar.add_task("answering", total=plan.asked)
         shown = [0.0]
 
         def advance(n: int) -> None:
@@ -273,7 +273,7 @@ async def _generate(
                 bar.refresh()
 
         def more(legs: int) -> None:  # round trips: their way back is asked next
-            bar.update(job, total=len(plan.requests) + legs, description="round trips")
+            bar.update(job, total=plan.asked + legs, description="round trips")
 
         try:
             done = await generate(plan, backend, cache, advance, more)

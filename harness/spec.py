@@ -197,6 +197,8 @@ class Variant(_Strict):
     # score continuations by their log-likelihood instead of asking for a reply, formulated
     # as harness.loglikelihood.formulations says: letter, cloze, hybrid (multiple choice), text
     loglikelihood: Formulation | None = None
+    # also score each option after the answer cue alone, for acc_pmi (multiple choice)
+    pmi: bool = False
     reply_language: str | None = None  # the language replies should be in (default: the item's)
     rows: dict[str, str] = Field(default_factory=dict)  # only items with these breakdown values
     # few-shot exemplars chosen per question (harness/exemplar_selection.py): `random` or the
@@ -205,6 +207,13 @@ class Variant(_Strict):
     select: Literal["random", "in_language", "english", "cross_lingual"] | None = None
     select_by: str = "question"  # the field whose texts are compared (a field of the task)
     select_within: str | None = None  # exemplars share this field's value with the question
+
+    @field_validator("pmi")
+    @classmethod
+    def _pmi_needs_options(cls, value: bool, info: ValidationInfo) -> bool:
+        if value and info.data.get("loglikelihood") not in ("letter", "cloze", "hybrid"):
+            raise ValueError("`pmi` scores options: set loglikelihood to letter, cloze or hybrid")
+        return value
 
     @field_validator("select")
     @classmethod

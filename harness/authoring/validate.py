@@ -232,7 +232,8 @@ def _reference_run(task: Task, data_dir: Path | None, problems: Problems) -> Non
         problems.add(f"baseline:reference run: {outcome.failed} requests failed", where)
     for variant in variants:
         formulation = spec.variants[variant].loglikelihood
-        metrics = metrics_of(formulation) if formulation else spec.metrics or ["accuracy"]
+        pmi = spec.variants[variant].pmi
+        metrics = metrics_of(formulation, pmi) if formulation else spec.metrics or ["accuracy"]
         _perfect(outcome.scores, variant, metrics[0], problems, where)
 
 

@@ -15,7 +15,9 @@ same for the most common gold answer, and `random` for a uniformly random contin
 gold continuation is the one the gold letter names (A: the first), else the one equal to the
 gold answer. A lone continuation (a text whose bits per byte are measured) gets 0 from
 `reference` (a model that knows the text) and 8 bits per byte from `random` and `majority`
-(uniformly random bytes). `copy-source` scores nothing.
+(uniformly random bytes). The options after the answer cue alone (acc_pmi's unconditional
+request, which has no gold answer) all get what a losing option gets: no option wins, so each
+baseline's acc_pmi picks what its acc picks. `copy-source` scores nothing.
 """
 
 from __future__ import annotations
@@ -104,11 +106,12 @@ class BaselineBackend:
             return Response(text="", error=f"{NOT_RETRIED}: baseline:{self.strategy} {why}")
         lone = len(request.continuations) == 1 and self.strategy != "reference"
         try:
-            scores = (
-                _uniform_bytes(request.continuations[0])
-                if lone
-                else scorer(request, self._rng(request))
-            )
+            if not request.hints.gold:  # the options after the answer cue alone: none wins
+                scores = _picking(request.continuations, chosen=-1)
+            elif lone:
+                scores = _uniform_bytes(request.continuations[0])
+            else:
+                scores = scorer(request, self._rng(request))
             return Response(text="", finish_reason="stop", scores=scores)
         except _Unscored as exc:
             return Response(text="", error=f"{NOT_RETRIED}: baseline:{self.strategy} {exc}")

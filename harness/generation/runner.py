@@ -30,6 +30,7 @@ from pathlib import Path
 from harness.backends import Backend
 from harness.errors import PolyevalError
 from harness.generation.cache import CacheError, ResponseCache, cache_key
+from harness.generation.unconditional import companions, folded
 from harness.planner import Plan
 from harness.record import SampleRecord
 from harness.record.build import sample_record
@@ -132,7 +133,13 @@ async def generate(
     """Every request of the plan answered, then the legs that follow from the answers (the
     way back of each round trip, harness.translation.round_trip), asked together once the
     first legs are in; `more` is told how many there are. Counts and timings add up both."""
-    first = await execute(plan.requests, backend, cache, progress)
+    extra = companions(plan.requests)  # acc_pmi: the options after the answer cue alone
+    first = await execute([*plan.requests, *extra], backend, cache, progress)
+    if extra:
+        main = len(plan.requests)
+        answered = folded(first.answered[:main], first.answered[main:])
+        first.counts.failed = sum(1 for _, a, _ in answered if a is None or not a.ok)
+        first = replace(first, answered=answered)
     records = first.records(plan)
     legs = [
         leg

@@ -6,7 +6,9 @@ A multiple-choice item is right under a metric when the gold option's continuati
 highest (the first one on a tie):
 - `acc`: by its summed log-probability;
 - `acc_norm_chars`: by log-probability per character of the continuation (lm-eval's acc_norm);
-- `acc_norm_tokens`: by log-probability per token (lighteval's token normalisation).
+- `acc_norm_tokens`: by log-probability per token (lighteval's token normalisation);
+- `acc_pmi` (variants with `pmi: true`): by its log-probability less the one it has after the
+  answer cue alone ("Answer:"): how much the question raises it (pointwise mutual information).
 
 Bits per byte (the `text` formulation): a language's negative log-likelihood in bits over the
 UTF-8 bytes of its texts, as one ratio Σ bits / Σ bytes; its 95% interval treats each text as a
@@ -29,22 +31,29 @@ from harness.errors import PolyevalError
 from harness.record import Likelihood, SampleRecord, ScoreRecord
 from harness.records import LETTERS
 
-Normaliser = Callable[[str, Likelihood], float]
-NORMALISERS: dict[str, Normaliser] = {
-    "acc": lambda text, scored: 1.0,
-    "acc_norm_chars": lambda text, scored: max(1, len(text)),
-    "acc_norm_tokens": lambda text, scored: max(1, scored.tokens),
+Ranking = Callable[[str, Likelihood], float | None]
+RANKINGS: dict[str, Ranking] = {
+    "acc": lambda text, scored: scored.logprob,
+    "acc_norm_chars": lambda text, scored: scored.logprob / max(1, len(text)),
+    "acc_norm_tokens": lambda text, scored: scored.logprob / max(1, scored.tokens),
+    "acc_pmi": lambda text, scored: (
+        None if scored.unconditional is None else scored.logprob - scored.unconditional
+    ),
 }
-"""Metric -> what a continuation's log-probability is divided by before the options compete."""
-MULTIPLE_CHOICE_METRICS = tuple(NORMALISERS)
+"""Metric -> the value its options compete on, from a continuation and its score (None: the
+metric cannot be computed, as acc_pmi without the unconditional scores)."""
+MULTIPLE_CHOICE_METRICS = ("acc", "acc_norm_chars", "acc_norm_tokens")
+PMI = "acc_pmi"
 BITS_PER_BYTE = "bits_per_byte"
 SENTENCE_BITS_PER_BYTE = "sentence_bits_per_byte"
 LN2 = math.log(2)
 
 
-def metrics_of(formulation: str) -> list[str]:
+def metrics_of(formulation: str, pmi: bool = False) -> list[str]:
     """The metrics a formulation's variant is scored by, its primary first."""
-    return [BITS_PER_BYTE] if formulation == "text" else list(MULTIPLE_CHOICE_METRICS)
+    if formulation == "text":
+        return [BITS_PER_BYTE]
+    return [*MULTIPLE_CHOICE_METRICS, *([PMI] if pmi else [])]
 
 
 def score_likelihoods(sample: SampleRecord, formulation: str) -> dict[str, Any]:
@@ -53,18 +62,25 @@ def score_likelihoods(sample: SampleRecord, formulation: str) -> dict[str, Any]:
     if formulation == "text":
         return {"parsed": None, "scores": {SENTENCE_BITS_PER_BYTE: _bits_per_byte([sample])}}
     gold = _gold_index(sample)
-    picks = {metric: choice(sample.continuations or [], scored, metric) for metric in NORMALISERS}
+    texts = sample.continuations or []
+    picks = {
+        metric: pick for metric in RANKINGS if (pick := choice(texts, scored, metric)) is not None
+    }
     return {
         "parsed": LETTERS[picks["acc"]],
         "scores": {metric: float(pick == gold) for metric, pick in picks.items()},
     }
 
 
-def choice(continuations: Sequence[str], scored: Sequence[Likelihood], metric: str) -> int:
-    """The option a metric picks: the highest normalised log-probability, the first on a tie."""
-    per = NORMALISERS[metric]
-    values = [s.logprob / per(text, s) for text, s in zip(continuations, scored, strict=True)]
-    return values.index(max(values))
+def choice(continuations: Sequence[str], scored: Sequence[Likelihood], metric: str) -> int | None:
+    """The option a metric picks: the highest value it ranks them by, the first on a tie;
+    None where it cannot rank them."""
+    rank = RANKINGS[metric]
+    values = [rank(text, s) for text, s in zip(continuations, scored, strict=True)]
+    known = [v for v in values if v is not None]
+    if len(known) != len(values):
+        return None
+    return known.index(max(known))
 
 
 def bits_per_byte_cells(samples: Sequence[SampleRecord]) -> list[ScoreRecord]:

@@ -141,6 +141,10 @@ _ENTRIES = (
         "acc_norm_tokens", "... the most likely per token", "likelihood", "correctness", True
     ),
     MetricInfo(
+        "acc_pmi", "... the most likely relative to after the answer cue alone", "likelihood",
+        "correctness", True,
+    ),
+    MetricInfo(
         "bits_per_byte", "the texts' negative log-likelihood in bits per UTF-8 byte", "likelihood",
         "correctness", False, lower_is_better=True, bounded=False,
     ),

@@ -57,7 +57,9 @@ def sample_record(
 
 def _likelihoods(response: Response | None) -> list[Likelihood]:
     return [
-        Likelihood.model_construct(logprob=s.logprob, tokens=s.tokens, greedy=s.greedy)
+        Likelihood.model_construct(
+            logprob=s.logprob, tokens=s.tokens, greedy=s.greedy, unconditional=s.unconditional
+        )
         for s in (response.scores if response else ())
     ]
 

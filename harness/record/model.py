@@ -78,9 +78,12 @@ class Completion(Record):
 class Likelihood(Record):
     """How likely the model finds one continuation of a log-likelihood request."""
 
+    OPTIONAL = frozenset({"unconditional"})
+
     logprob: float  # the sum of its tokens' log-probabilities (natural log)
     tokens: int  # how many tokens it took
     greedy: bool  # each of its tokens was the model's most likely next token
+    unconditional: float | None = None  # its log-probability after the answer cue alone
 
 
 class SampleRecord(Record):

@@ -50,6 +50,9 @@ def test_reference_is_perfect_by_every_normalisation(
         cells = scores_of(out, metric)
         assert {variant for _, variant, _ in cells} == set(VARIANTS.split(","))
         assert {key: r["value"] for key, r in cells.items() if r["value"] != 1.0} == {}
+    pmi = scores_of(out, "acc_pmi")  # the cloze variants of XNLI and XCOPA (pmi: true)
+    assert bool(pmi) == (task in ("xnli", "xcopa"))
+    assert {r["value"] for r in pmi.values()} <= {1.0}
     samples = read_run(out)["samples"]
     assert all(len(s["likelihoods"]) == len(s["choices"]) for s in samples)
     assert not any("consistency" in s["scores"] for s in samples)

@@ -106,7 +106,7 @@ def test_scoring_again_recomputes_from_the_recorded_log_probabilities(
     run = read_run(out)
     first = run["samples"][0]
     assert len(first["likelihoods"]) == len(first["continuations"]) == 2
-    assert {"logprob", "tokens", "greedy"} == set(first["likelihoods"][0])
+    assert {"logprob", "tokens", "greedy", "unconditional"} == set(first["likelihoods"][0])
     wrong = 1 - "AB".index(first["gold"])
     first["likelihoods"][wrong]["logprob"] = 1.0  # now the wrong option is the likeliest
     lines = [json.dumps(s, ensure_ascii=False) for s in [first, *run["samples"][1:]]]
