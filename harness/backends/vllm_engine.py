@@ -9,8 +9,9 @@ prompt) and by their generation parameters; each group is one `LLM.chat` / `LLM.
 run in a worker thread so that the event loop stays free.
 
 Log-likelihood requests (a context and continuations, harness.records) are scored by the same
-engine, all of them in one `LLM.generate` call beside the generation groups, each distinct
-(context, continuation) once: the engine's own tokenizer encodes the context and the context
+engine, in `LLM.generate` calls of SCORING_CHUNK requests beside the generation groups (each
+chunk's answers are yielded, and cached, as it returns), each distinct (context, continuation)
+of a chunk once: the engine's own tokenizer encodes the context and the context
 with the continuation (see `continuation_start`), the whole is sent as token ids with
 `SamplingParams(max_tokens=1, prompt_logprobs=1, temperature=0)`, and the continuation's
 tokens' prompt log-probabilities are summed (see `summed`). The one token generated is
@@ -79,6 +80,9 @@ GroupKey = tuple[str, str]  # (form, canonical JSON of the generation parameters
 # log-softmax, before temperature or any logits processor (vLLM's default logprobs_mode,
 # raw_logprobs), so temperature 0 changes nothing in them; it keeps the discarded token cheap.
 SCORING_PARAMS: dict[str, Any] = {"max_tokens": 1, "prompt_logprobs": 1, "temperature": 0.0}
+# Log-likelihood requests per engine call: enough to keep the engine's batches full, few enough
+# that a run stopped midway keeps (in the cache) every chunk scored before it.
+SCORING_CHUNK = 1024
 
 
 def create(name: str, options: BackendOptions) -> VLLMEngineBackend:
@@ -150,9 +154,10 @@ class VLLMEngineBackend:
                 params[key] = self.make_params(request.generation)
                 groups[key] = []
             groups[key].append(index)
-        if scoring:
-            batch = [requests[i] for i in scoring]
-            for index, response in zip(scoring, await self._score_batch(batch), strict=True):
+        for start in range(0, len(scoring), SCORING_CHUNK):  # each chunk cached as it returns
+            chunk = scoring[start : start + SCORING_CHUNK]
+            batch = [requests[i] for i in chunk]
+            for index, response in zip(chunk, await self._score_batch(batch), strict=True):
                 yield index, response
         for key, indices in groups.items():
             batch = [requests[i] for i in indices]

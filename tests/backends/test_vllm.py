@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from click.testing import Result
 
-from harness.backends import create_backend
+from harness.backends import create_backend, vllm_engine
 from harness.backends.options import BackendOptions
 from harness.backends.vllm_engine import SCORING_PARAMS, continuation_start, summed
 from harness.errors import PolyevalError
@@ -528,6 +528,26 @@ def test_log_likelihood_requests_are_one_call_beside_the_generation_groups(
             "Other context 4",
         ]
     )
+
+
+def test_log_likelihood_requests_are_scored_in_chunks(
+    fake_vllm: FakeVLLM, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Five requests in chunks of two: three scoring calls, each chunk's answers yielded
+    before the next call (so that a run stopped midway keeps them)."""
+    monkeypatch.setattr(vllm_engine, "SCORING_CHUNK", 2)
+    requests = [scoring("Q: 2+2? A:", " 4", " 5", sample_id=str(i)) for i in range(5)]
+    fake_vllm.logprobs = {" 4": -0.2, " 5": -2.5}
+    backend = create_backend("vllm:tiny", BackendOptions())
+    seen: list[tuple[int, int]] = []
+
+    async def run() -> None:
+        async for index, _ in backend.generate(requests):
+            seen.append((index, len(fake_vllm.calls)))
+
+    asyncio.run(run())
+    assert [len(c.inputs) for c in fake_vllm.calls] == [2, 2, 2]
+    assert seen == [(0, 1), (1, 1), (2, 2), (3, 2), (4, 3)]
 
 
 def test_log_likelihood_requests_that_cannot_be_scored_fail_alone(fake_vllm: FakeVLLM) -> None:
