@@ -20,6 +20,17 @@ cannot: `prompt_logprobs=False` ignores `echo` and gives the generated token's l
 only, in the chat form's `content` list (as llama-server does); `chat_only=True` answers
 /v1/completions with OpenAI's 404 for a chat model.
 
+The Batch API: /v1/files (upload, content) and /v1/batches (create, retrieve, cancel), each
+line of a batch answered as /v1/chat/completions or /v1/completions answers it. A batch moves
+on only when it is retrieved: the n-th batch created ends at its `batch_polls[n]`-th retrieval
+(the last entry for later batches), having answered a share of its lines at each retrieval
+before. It ends `completed`, or with `batch_end="expired"` expired, the lines it had not
+answered by then in its error file; a batch cancelled (POST .../cancel) is `cancelling` until
+its next retrieval, then `cancelled` likewise. `batch_line_status` gives a line's reply another
+status (its error in the error file), `batch_failure` fails each batch as a whole at its first
+retrieval (input rejected), and `batch_faults` gives the next calls of an operation (upload,
+create, retrieve, content, cancel) these HTTP statuses instead of their answer.
+
 Run alone (the stand-in for `vllm serve` in tests): python tests/fake_server.py --port N
 """
 
@@ -40,6 +51,7 @@ from typing import Any
 from aiohttp import web
 
 FAULTS = ("429", "500", "slow", "drop", "malformed")
+BATCH_ENDPOINTS = ("/v1/chat/completions", "/v1/completions")
 Responder = Callable[[dict[str, Any]], str]
 
 
@@ -149,6 +161,47 @@ class ToyModel:
 
 
 @dataclass
+class FakeBatch:
+    """A batch of the fake Batch API, as it stands."""
+
+    id: str
+    input_file_id: str
+    endpoint: str
+    completion_window: str
+    lines: list[dict[str, Any]]
+    needed: int  # the retrieval at which it ends
+    created_at: int
+    polls: int = 0  # retrievals so far
+    answered: int = 0  # lines answered so far (the first ones)
+    status: str = "validating"
+    output_file_id: str | None = None
+    error_file_id: str | None = None
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    failed: int = 0  # lines whose reply is an error
+
+    def view(self) -> dict[str, Any]:
+        """The batch object as the API returns it."""
+        return {
+            "id": self.id,
+            "object": "batch",
+            "endpoint": self.endpoint,
+            "input_file_id": self.input_file_id,
+            "completion_window": self.completion_window,
+            "status": self.status,
+            "output_file_id": self.output_file_id,
+            "error_file_id": self.error_file_id,
+            "created_at": self.created_at,
+            "errors": {"object": "list", "data": self.errors} if self.errors else None,
+            "request_counts": {
+                "total": len(self.lines),
+                "completed": self.answered - self.failed,
+                "failed": self.failed,
+            },
+            "metadata": None,
+        }
+
+
+@dataclass
 class FakeServer:
     latency_s: float = 0.0
     faults: FaultPlan = field(default_factory=FaultPlan)
@@ -177,6 +230,16 @@ class FakeServer:
     attempts: Counter[str] = field(default_factory=Counter)  # prompt key -> requests seen
     answered: Counter[str] = field(default_factory=Counter)  # prompt key -> 200 replies sent
     bodies: list[dict[str, Any]] = field(default_factory=list)
+    # the Batch API (see the module's docstring)
+    batch_polls: tuple[int, ...] = (1,)
+    batch_end: str = "completed"  # or "expired"
+    batch_failure: str | None = None
+    batch_line_status: Callable[[dict[str, Any]], int | None] | None = None
+    batch_faults: dict[str, list[int]] = field(default_factory=dict)
+    files: dict[str, bytes] = field(default_factory=dict)
+    batches: dict[str, FakeBatch] = field(default_factory=dict)
+    batch_calls: Counter[str] = field(default_factory=Counter)  # operation -> calls answered
+    batch_bodies: list[dict[str, Any]] = field(default_factory=list)  # lines answered
     port: int = 0
     _runner: web.AppRunner | None = None
     _loop: asyncio.AbstractEventLoop | None = None
@@ -191,6 +254,11 @@ class FakeServer:
         app.router.add_post("/v1/completions", self._completions)
         app.router.add_get("/health", self._health)
         app.router.add_get("/v1/models", self._models)
+        app.router.add_post("/v1/files", self._upload)
+        app.router.add_get("/v1/files/{id}/content", self._content)
+        app.router.add_post("/v1/batches", self._create_batch)
+        app.router.add_get("/v1/batches/{id}", self._retrieve_batch)
+        app.router.add_post("/v1/batches/{id}/cancel", self._cancel_batch)
         return app
 
     async def start(self) -> None:
@@ -243,6 +311,18 @@ class FakeServer:
         return await self._answer(request, chat=False)
 
     async def _answer(self, request: web.Request, chat: bool) -> web.StreamResponse:
+        refused = self._refused(request)
+        if refused is not None:
+            return refused
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            return await self._serve(request, chat)
+        finally:
+            self.in_flight -= 1
+
+    def _refused(self, request: web.Request) -> web.Response | None:
+        """The 401 of a request without the credentials the server asks for."""
         self.authorizations.append(request.headers.get("Authorization", ""))
         if self.basic_auth is not None:
             user, password = self.basic_auth
@@ -253,12 +333,7 @@ class FakeServer:
         if self.api_key and given != self.api_key:
             message = f"Incorrect API key provided: {given}"  # as real APIs echo it back
             return web.json_response({"error": {"message": message}}, status=401)
-        self.in_flight += 1
-        self.max_in_flight = max(self.max_in_flight, self.in_flight)
-        try:
-            return await self._serve(request, chat)
-        finally:
-            self.in_flight -= 1
+        return None
 
     async def _serve(self, request: web.Request, chat: bool) -> web.StreamResponse:
         body = await request.json()
@@ -383,6 +458,184 @@ class FakeServer:
         if index == 0 or self.choice_responder is None:
             return self.responder(body)
         return self.choice_responder(body, index)
+
+    # ---- the Batch API
+
+    def _batch_gate(self, request: web.Request, operation: str) -> web.Response | None:
+        """A 401, or the fault planned for this call of the operation; None: answer it."""
+        refused = self._refused(request)
+        if refused is not None:
+            return refused
+        planned = self.batch_faults.get(operation)
+        if planned:
+            status = planned.pop(0)
+            return web.json_response({"error": {"message": f"{operation}: boom"}}, status=status)
+        self.batch_calls[operation] += 1
+        return None
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        if (gate := self._batch_gate(request, "upload")) is not None:
+            return gate
+        form = await request.post()
+        upload = form.get("file")
+        if form.get("purpose") != "batch" or not isinstance(upload, web.FileField):
+            return _invalid("a batch input file needs purpose=batch and a file")
+        data = upload.file.read()
+        file_id = f"file-{len(self.files) + 1}"
+        self.files[file_id] = data
+        return web.json_response(
+            {
+                "id": file_id,
+                "object": "file",
+                "bytes": len(data),
+                "created_at": int(time.time()),
+                "filename": upload.filename,
+                "purpose": "batch",
+            }
+        )
+
+    async def _content(self, request: web.Request) -> web.Response:
+        if (gate := self._batch_gate(request, "content")) is not None:
+            return gate
+        data = self.files.get(request.match_info["id"])
+        if data is None:
+            return web.json_response({"error": {"message": "No such File object"}}, status=404)
+        return web.Response(body=data, content_type="application/octet-stream")
+
+    async def _create_batch(self, request: web.Request) -> web.Response:
+        if (gate := self._batch_gate(request, "create")) is not None:
+            return gate
+        asked = await request.json()
+        data = self.files.get(asked.get("input_file_id"))
+        if data is None:
+            return _invalid("no such input file")
+        if asked.get("endpoint") not in BATCH_ENDPOINTS:
+            return _invalid(f"endpoint {asked.get('endpoint')!r} is not supported")
+        lines = [json.loads(line) for line in data.decode().splitlines() if line.strip()]
+        number = len(self.batches)
+        polls = self.batch_polls[min(number, len(self.batch_polls) - 1)]
+        batch = FakeBatch(
+            id=f"batch_{number + 1}",
+            input_file_id=asked["input_file_id"],
+            endpoint=asked["endpoint"],
+            completion_window=asked.get("completion_window", "24h"),
+            lines=lines,
+            needed=polls,
+            created_at=int(time.time()),
+        )
+        if self.batch_failure is None:
+            wrong = [i for i, line in enumerate(lines, 1) if line.get("url") != batch.endpoint]
+            if wrong:
+                batch.errors = [
+                    {"code": "invalid_url", "line": i, "message": "url differs from the endpoint"}
+                    for i in wrong
+                ]
+        self.batches[batch.id] = batch
+        return web.json_response(batch.view())
+
+    async def _retrieve_batch(self, request: web.Request) -> web.Response:
+        if (gate := self._batch_gate(request, "retrieve")) is not None:
+            return gate
+        batch = self.batches.get(request.match_info["id"])
+        if batch is None:
+            return web.json_response({"error": {"message": "No such Batch object"}}, status=404)
+        self._advance(batch)
+        return web.json_response(batch.view())
+
+    async def _cancel_batch(self, request: web.Request) -> web.Response:
+        if (gate := self._batch_gate(request, "cancel")) is not None:
+            return gate
+        batch = self.batches.get(request.match_info["id"])
+        if batch is None:
+            return web.json_response({"error": {"message": "No such Batch object"}}, status=404)
+        if batch.status in ("validating", "in_progress", "finalizing"):
+            batch.status = "cancelling"
+        return web.json_response(batch.view())
+
+    def cancel(self, batch_id: str) -> None:
+        """The batch cancelled as a user would, from elsewhere."""
+        batch = self.batches[batch_id]
+        if batch.status in ("validating", "in_progress", "finalizing"):
+            batch.status = "cancelling"
+
+    def _advance(self, batch: FakeBatch) -> None:
+        """One retrieval's worth of progress."""
+        if batch.status in ("completed", "expired", "cancelled", "failed"):
+            return
+        batch.polls += 1
+        if batch.status == "cancelling":
+            self._end(batch, "cancelled", "batch_cancelled")
+            return
+        if self.batch_failure is not None or batch.errors:
+            if self.batch_failure is not None:
+                batch.errors = [{"code": "invalid_request", "message": self.batch_failure}]
+            batch.status = "failed"
+            return
+        total = len(batch.lines)
+        if batch.polls >= batch.needed:
+            if self.batch_end == "expired":
+                self._end(batch, "expired", "batch_expired")
+            else:
+                self._answer_lines(batch, total)
+                self._end(batch, "completed", "")
+            return
+        batch.status = "in_progress"
+        self._answer_lines(batch, total * batch.polls // batch.needed)
+
+    def _answer_lines(self, batch: FakeBatch, upto: int) -> None:
+        for line in batch.lines[batch.answered : upto]:
+            body = line["body"]
+            self.batch_bodies.append(body)
+            status = self.batch_line_status(body) if self.batch_line_status else None
+            if status is not None and status != 200:
+                batch.failed += 1
+                line["_reply"] = (status, {"error": {"message": f"status {status} for this line"}})
+            else:
+                reply = self._reply(body, line["url"] == "/v1/chat/completions")
+                line["_reply"] = (200, reply)
+        batch.answered = max(batch.answered, upto)
+
+    def _end(self, batch: FakeBatch, status: str, unanswered: str) -> None:
+        """The batch ended: its output and error files written."""
+        output, errors = [], []
+        for number, line in enumerate(batch.lines):
+            result: dict[str, Any] = {
+                "id": f"{batch.id}_req_{number}",
+                "custom_id": line["custom_id"],
+            }
+            if "_reply" in line:
+                code, body = line["_reply"]
+                result["response"] = {
+                    "status_code": code,
+                    "request_id": f"req_{number}",
+                    "body": body,
+                }
+                result["error"] = None
+                (output if code == 200 else errors).append(result)
+            else:
+                message = {
+                    "batch_expired": "This request could not be executed before the "
+                    "completion window expired.",
+                    "batch_cancelled": "This request was not executed because the batch was "
+                    "cancelled.",
+                }[unanswered]
+                result["response"] = None
+                result["error"] = {"code": unanswered, "message": message}
+                errors.append(result)
+                batch.failed += 1
+        for kind, results in (("output", output), ("error", errors)):
+            if results:
+                file_id = f"file-{len(self.files) + 1}"
+                self.files[file_id] = "".join(json.dumps(r) + "\n" for r in results).encode()
+                setattr(batch, f"{kind}_file_id", file_id)
+        batch.answered = len(batch.lines) if status != "completed" else batch.answered
+        batch.status = status
+
+
+def _invalid(message: str) -> web.Response:
+    return web.json_response(
+        {"error": {"message": message, "type": "invalid_request_error"}}, status=400
+    )
 
 
 def main() -> None:

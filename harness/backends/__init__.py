@@ -33,6 +33,7 @@ def not_scored(model: str) -> Response:
 BACKENDS: dict[str, str] = {
     "baseline": "harness.backends.baseline:create",
     "openai": "harness.backends.openai_api:create",
+    "openai-batch": "harness.backends.openai_batch:create",
     "vllm": "harness.backends.vllm_engine:create",
     "vllm-server": "harness.backends.vllm_server:create",
     "llama-server": "harness.backends.llama_server:create",
