@@ -25,8 +25,10 @@ Errors, each a per-sample error (never cached: the next run submits those reques
 - every request of a batch that failed as a whole (its input rejected), with the server's
   reasons;
 - a batch that cannot be submitted (a 4xx is NOT_RETRIED: a wrong key, a server without the
-  Batch API), or polled (`--max-attempts` polls in a row failed; the batch stays in the ledger
-  and the next run polls it again).
+  Batch API), or polled or read: after `--max-attempts` polls in a row that failed, or a 4xx
+  other than 404 (NOT_RETRIED: a wrong key), the batch stays in the ledger and a later run
+  polls it again; a 404 (the batch or its file is gone) drops it, and the next run submits its
+  requests again.
 
 Uploads, batch creation and file downloads are tried `--max-attempts` times against 429s, 5xx
 and dropped connections, each attempt within `--timeout`. `--concurrency`, `--rpm` and `--tpm`
@@ -132,9 +134,9 @@ class _Batch:
     """A batch this run waits for."""
 
     id: str
-    custom_ids: list[str]  # those of this run's requests that it holds
+    lines: dict[str, _Line]  # custom id -> the line of each of this run's requests it holds
     submitted: float  # time.time() when it was created
-    record: Path  # its file in the ledger
+    record: Path | None  # its file in the ledger (None: it could not be written)
     shown: str = ""  # how it stood when last reported
     faults: int = 0  # polls in a row that failed
     last_fault: str = ""
@@ -255,7 +257,6 @@ class BatchBackend(OpenAIBackend):
         self.ledger = Ledger(folder, lambda text: self.say(text))
         self._submitted: list[str] = []  # ids of the batches this backend created
         self._resumed: list[str] = []  # and of those it took up from the ledger
-        self._lines: dict[str, _Line] = {}  # the requests of the generation under way
 
     def notes(self) -> list[str]:
         found = super().notes()
@@ -270,12 +271,13 @@ class BatchBackend(OpenAIBackend):
     async def generate(self, requests: Sequence[Request]) -> AsyncIterator[tuple[int, Response]]:
         waiting: dict[str, list[int]] = {}  # custom id -> the indices of its requests
         lines: dict[str, _Line] = {}
+        identity = self.identity()
         for index, request in enumerate(requests):
             if request.loglikelihood and not request.context:
                 error = "a log-likelihood request needs a context (its prompt is empty)"
                 yield index, Response(text="", error=f"{NOT_RETRIED}: {error}")
                 continue
-            custom_id = cache_key(self.identity(), request, self.cache_salt(request))
+            custom_id = cache_key(identity, request, self.cache_salt(request))
             waiting.setdefault(custom_id, []).append(index)
             if custom_id not in lines:
                 lines[custom_id] = self._line(custom_id, request)
@@ -287,29 +289,28 @@ class BatchBackend(OpenAIBackend):
                     yield index, Response(text="", error=f"{NOT_RETRIED}: {problem}")
             return
         session = self._session_for_loop()
-        self._lines = lines
         batches = self._take_up(lines)
-        taken = {c for batch in batches for c in batch.custom_ids}
-        for chunk in self._split([line for c, line in lines.items() if c not in taken]):
-            try:
-                batches.append(await self._submit(session, chunk))
-            except (_Fatal, _Retry) as exc:
-                error = _failure(exc, "the batch could not be submitted")
-                for line in chunk:
-                    for index in waiting[line.custom_id]:
-                        yield index, Response(text="", error=self._scrub(error))
+        taken = {c for batch in batches for c in batch.lines}
         try:
+            for chunk in self._split([line for c, line in lines.items() if c not in taken]):
+                try:
+                    batches.append(await self._submit(session, chunk))
+                except (_Fatal, _Retry) as exc:
+                    error = self._scrub(_failure(exc, "the batch could not be submitted"))
+                    for line in chunk:
+                        for index in waiting[line.custom_id]:
+                            yield index, Response(text="", error=error)
             while batches:
                 for batch in list(batches):
                     ended = await self._poll(session, batch)
                     if ended is None:
                         continue
                     batches.remove(batch)
-                    for custom_id in batch.custom_ids:
+                    for custom_id in batch.lines:
                         for index in waiting[custom_id]:
                             yield index, ended.answers[custom_id]
-                    if not ended.keep:
-                        self.ledger.settle(batch.record, set(batch.custom_ids))
+                    if not ended.keep and batch.record is not None:
+                        self.ledger.settle(batch.record, set(batch.lines))
                 if batches:
                     await asyncio.sleep(self.poll_s)
         finally:
@@ -375,11 +376,19 @@ class BatchBackend(OpenAIBackend):
         created = _object(await self._call(session, "POST", "/batches", body=asked), "batch")
         batch_id = _text_field(created, "id", "batch")
         custom_ids = [line.custom_id for line in chunk]
-        record = self.ledger.add(self.identity(), batch_id, file_id, endpoint, custom_ids)
+        record: Path | None = None
+        try:
+            record = self.ledger.add(self.identity(), batch_id, file_id, endpoint, custom_ids)
+        except OSError as exc:  # polled all the same; only a resume could not find it
+            self.say(
+                f"{KIND}: batch {batch_id} could not be recorded in the ledger "
+                f"{self.ledger.folder} ({exc.strerror or exc}): a run stopped before it ends "
+                "cannot take it up"
+            )
         self._submitted.append(batch_id)
         kind = "completions" if chunk[0].completion else "chat"
         self.say(f"{KIND}: submitted batch {batch_id} ({kind}, {len(chunk)} requests)")
-        return _Batch(batch_id, custom_ids, time.time(), record)
+        return _Batch(batch_id, {line.custom_id: line for line in chunk}, time.time(), record)
 
     def _take_up(self, lines: dict[str, _Line]) -> list[_Batch]:
         """The recorded batches that hold requests of this run: waited for, not submitted
@@ -392,7 +401,8 @@ class BatchBackend(OpenAIBackend):
                 continue
             taken.update(held)
             submitted = float(entry.get("submitted") or time.time())
-            batches.append(_Batch(entry["batch_id"], held, submitted, path))
+            held_lines = {c: lines[c] for c in held}
+            batches.append(_Batch(entry["batch_id"], held_lines, submitted, path))
             self._resumed.append(entry["batch_id"])
             self.say(
                 f"{KIND}: resuming batch {entry['batch_id']} ({len(held)} of this run's "
@@ -407,11 +417,8 @@ class BatchBackend(OpenAIBackend):
         try:
             raw = await self._call(session, "GET", f"/batches/{batch.id}", attempts=1)
             info = _object(raw, "batch")
-        except _Fatal as exc:  # no such batch (another account, deleted): submitted again
-            why = _failure(exc, f"batch {batch.id} cannot be polled").removeprefix(
-                f"{NOT_RETRIED}: "
-            )
-            return self._all_failed(batch, f"{why}; the next run submits its requests again")
+        except _Fatal as exc:
+            return self._refused(batch, exc, f"batch {batch.id} cannot be polled")
         except _Retry as exc:
             batch.faults += 1
             batch.last_fault = str(exc)
@@ -431,7 +438,6 @@ class BatchBackend(OpenAIBackend):
         if status == "failed":
             return self._all_failed(batch, f"batch {batch.id} failed: {_batch_errors(info)}")
         answers: dict[str, Response] = {}
-        wanted = set(batch.custom_ids)
         for name in ("output_file_id", "error_file_id"):
             file_id = info.get(name)
             if not isinstance(file_id, str) or not file_id:
@@ -446,28 +452,38 @@ class BatchBackend(OpenAIBackend):
                     self._all_failed(batch, f"{why}; the next run reads them"), keep=True
                 )
             except _Fatal as exc:
-                why = _failure(exc, f"the results of batch {batch.id} could not be read")
-                return self._all_failed(batch, why.removeprefix(f"{NOT_RETRIED}: "))
-            for custom_id, answer in self._results(content, wanted, batch):
+                what = f"the results of batch {batch.id} could not be read"
+                return self._refused(batch, exc, what)
+            for custom_id, answer in self._results(content, batch):
                 answers.setdefault(custom_id, answer)
         missing = {
             "expired": f"batch {batch.id} expired (completion window {self.window}) before "
             "answering this request",
             "cancelled": f"batch {batch.id} was cancelled before answering this request",
         }.get(status, f"batch {batch.id} ended ({status}) without an answer to this request")
-        for custom_id in batch.custom_ids:
+        for custom_id in batch.lines:
             answers.setdefault(custom_id, Response(text="", error=missing))
         return _Ended(answers)
 
+    def _refused(self, batch: _Batch, exc: _Fatal, what: str) -> _Ended:
+        """A batch, or its results, refused: gone (404: deleted, another account's) its
+        requests are submitted again by the next run; otherwise (a wrong key) the batch is
+        kept for a run that may read it, and its requests fail as not retried."""
+        if exc.status == 404:
+            why = f"{what}: {exc.reason}; the next run submits its requests again"
+            return self._all_failed(batch, why)
+        why = _failure(exc, what) + "; the batch is kept: a run that may read it takes it up"
+        return replace(self._all_failed(batch, why), keep=True)
+
     def _all_failed(self, batch: _Batch, error: str) -> _Ended:
         failed = Response(text="", error=self._scrub(error))
-        return _Ended({custom_id: failed for custom_id in batch.custom_ids})
+        return _Ended({custom_id: failed for custom_id in batch.lines})
 
     def _show(self, batch: _Batch, status: str, counts: Any) -> None:
         """A line on stderr where the batch stands otherwise than when last shown."""
         counts = counts if isinstance(counts, dict) else {}
         done, failed, total = (counts.get(k) for k in ("completed", "failed", "total"))
-        shown = f"{status}, {done or 0} of {total or len(batch.custom_ids)} answered"
+        shown = f"{status}, {done or 0} of {total or len(batch.lines)} answered"
         if failed:
             shown += f", {failed} failed"
         if shown != batch.shown:
@@ -475,9 +491,7 @@ class BatchBackend(OpenAIBackend):
             elapsed = time.time() - batch.submitted
             self.say(f"{KIND}: batch {batch.id}: {shown} ({_duration(elapsed)} since submitted)")
 
-    def _results(
-        self, content: bytes, wanted: set[str], batch: _Batch
-    ) -> Iterator[tuple[str, Response]]:
+    def _results(self, content: bytes, batch: _Batch) -> Iterator[tuple[str, Response]]:
         """Each line of an output or error file that answers a request of this run."""
         latency = max(0.0, time.time() - batch.submitted)
         for number, text in enumerate(content.splitlines(), 1):
@@ -486,11 +500,13 @@ class BatchBackend(OpenAIBackend):
             try:
                 item = json.loads(text)
                 custom_id = item["custom_id"]
+                if not isinstance(custom_id, str):
+                    raise TypeError(f"custom_id {custom_id!r} is not text")
             except (ValueError, KeyError, TypeError) as exc:
                 self.say(f"{KIND}: line {number} of batch {batch.id}'s results: {_cause(exc)}")
                 continue
-            if custom_id in wanted:
-                answer = self._result(item, self._lines[custom_id], latency)
+            if (line := batch.lines.get(custom_id)) is not None:
+                answer = self._result(item, line, latency)
                 yield custom_id, replace(answer, error=_scrubbed(self, answer.error))
 
     def _result(self, item: Any, line: _Line, latency: float) -> Response:

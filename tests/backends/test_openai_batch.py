@@ -282,29 +282,35 @@ def test_transient_faults_are_tried_again_and_a_refusal_is_not(
     assert "HTTP 401" in str(error)
 
 
+def _leave_running(server: FakeServer, tmp_path: Path, requests: list[Request]) -> None:
+    """A run interrupted once its batch has been polled: the batch runs on, recorded."""
+    server.batch_polls = (1_000_000,)
+
+    async def interrupted() -> None:
+        backend = _backend(server, tmp_path / "ledger", [])
+        stream = backend.generate(requests)
+        task = asyncio.ensure_future(anext(stream))
+        polled = server.batch_calls["retrieve"]
+        while server.batch_calls["retrieve"] < polled + 1:
+            await asyncio.sleep(0.01)
+        task.cancel()
+        await backend.aclose()
+
+    asyncio.run(interrupted())
+
+
 def test_the_ledger_holds_no_secret_and_the_key_is_sent(
     server: FakeServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     key = "sk-batch-secret-1234"
     server.api_key = key
-    server.batch_polls = (1_000_000,)  # never ends: the record stays
     monkeypatch.setenv("OPENAI_API_KEY", key)
-    said: list[str] = []
-
-    async def run() -> None:
-        backend = _backend(server, tmp_path / "ledger", said)
-        stream = backend.generate([_chat("a")])
-        task = asyncio.ensure_future(anext(stream))
-        while server.batch_calls["retrieve"] < 2:
-            await asyncio.sleep(0.01)
-        task.cancel()
-        await backend.aclose()
-
-    asyncio.run(run())
-    (record,) = _records(tmp_path / "ledger")
+    _leave_running(server, tmp_path, [_chat("a")])
+    (path,) = (tmp_path / "ledger").glob("*.json")
+    record = json.loads(path.read_text())
     assert record["batch_id"] == "batch_1" and record["identity"]["kind"] == "openai"
-    assert key not in (tmp_path / "ledger").glob("*.json").__next__().read_text()
-    assert all(a == f"Bearer {key}" for a in server.authorizations)
+    assert key not in path.read_text()
+    assert server.authorizations and all(a == f"Bearer {key}" for a in server.authorizations)
 
 
 def test_an_interrupted_run_leaves_its_batches_running_and_the_next_run_resumes_them(
@@ -338,6 +344,27 @@ def test_an_interrupted_run_leaves_its_batches_running_and_the_next_run_resumes_
     assert server.batch_calls["create"] == 1  # no new batch
     assert any("resuming batch batch_1" in line for line in said)
     assert _records(tmp_path / "ledger") == []
+
+
+def test_a_batch_refused_when_polled_is_kept_and_one_gone_is_submitted_again(
+    server: FakeServer, tmp_path: Path
+) -> None:
+    requests = [_chat("a"), _chat("b")]
+    _leave_running(server, tmp_path, requests)
+    server.batch_faults = {"retrieve": [401]}  # a wrong key: the batch is kept
+    refused, _ = _execute(server, requests, tmp_path)
+    for error in _errors(refused):
+        assert will_fail_again(error) and "batch batch_1 cannot be polled" in str(error)
+    assert [r["batch_id"] for r in _records(tmp_path / "ledger")] == ["batch_1"]
+
+    del server.batches["batch_1"]  # gone (deleted, or another account's): submitted again
+    gone, _ = _execute(server, requests, tmp_path)
+    for error in _errors(gone):
+        assert error is not None and "HTTP 404" in error and not will_fail_again(error)
+    assert _records(tmp_path / "ledger") == []
+    server.batch_polls = (1,)
+    again, _ = _execute(server, requests, tmp_path)
+    assert again.counts.failed == 0 and server.batch_calls["create"] == 2
 
 
 def test_a_run_killed_after_submitting_resumes_the_same_batch(
