@@ -252,6 +252,7 @@ def run(**options: Any) -> None:
         max_attempts=options.pop("max_attempts"),
         requests_per_minute=options.pop("rpm"),
         tokens_per_minute=options.pop("tpm"),
+        cache_path=options["cache_path"],
     )
     generation = _generation(options)
     if options["model"] is None:

@@ -316,9 +316,10 @@ def backend_notes(backend: Backend) -> list[str]:
 
 
 def _public(options: BackendOptions) -> dict[str, Any]:
-    """Backend options for the manifest, without anything that looks like a secret."""
+    """Backend options for the manifest, without anything that looks like a secret, nor the
+    cache's path (a path of this machine; the run's cache is not part of what it ran)."""
     public = asdict(options)
-    del public["secret_generation"]
+    del public["secret_generation"], public["cache_path"]
     public["args"] = masked(options.args)
     public["base_urls"] = [public_url(url) for url in options.base_urls]
     return public

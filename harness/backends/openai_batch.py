@@ -34,14 +34,14 @@ Uploads, batch creation and file downloads are tried `--max-attempts` times agai
 and dropped connections, each attempt within `--timeout`. `--concurrency`, `--rpm` and `--tpm`
 do not apply: the provider paces a batch itself.
 
-The ledger: resuming after a kill. Each batch submitted is recorded at once in a small JSON
-file of its own in the ledger folder (`-M ledger=DIR`; default `batches/` beside the default
-response cache: ~/.cache/polyeval/batches): the batch's id, its input file's id, its endpoint,
-the backend's identity (no secret: neither the API key nor a credential of the URL) and the
-custom ids of its requests. A run first looks there: a request whose custom id is in a batch
-recorded for the same identity is waited for in that batch, not submitted again; so a run that
-was killed, or interrupted, resumes the batches it left by their ids. A batch's record is
-removed once all its requests' answers have been handed to a run (cached), or cut down to the
+The ledger: resuming after a kill. Each batch submitted is recorded at once in a small JSON file
+of its own in the ledger folder (`-M ledger=DIR`; default `batches/` beside the run's response
+cache: in `--cache`'s folder, else ~/.cache/polyeval/batches): the batch's id, its input file's
+id, its endpoint, the backend's identity (no secret: neither the API key nor a credential of the
+URL) and the custom ids of its requests. A run first looks there: a request whose custom id is
+in a batch recorded for the same identity is waited for in that batch, not submitted again; so a
+run that was killed, or interrupted, resumes the batches it left by their ids. A batch's record
+is removed once all its requests' answers have been handed to a run (cached), or cut down to the
 requests no run has taken yet. Interrupting a run (Ctrl-C) does not cancel its batches: they go
 on, and the same command picks them up (cancel them with the provider's tools to stop paying).
 
@@ -111,9 +111,9 @@ def create(name: str, options: BackendOptions) -> BatchBackend:
     return BatchBackend(name, options)
 
 
-def default_ledger() -> Path:
-    """The ledger folder beside the default response cache."""
-    return default_cache_path().parent / "batches"
+def default_ledger(cache: Path | None = None) -> Path:
+    """The ledger folder beside the run's response cache (`--cache`, else the default one)."""
+    return (cache or default_cache_path()).parent / "batches"
 
 
 @dataclass
@@ -253,7 +253,7 @@ class BatchBackend(OpenAIBackend):
         self.window = str(args.get("completion_window", DEFAULT_WINDOW))
         ledger = args.get("ledger")
         self.say: Callable[[str], None] = _to_stderr
-        folder = Path(str(ledger)).expanduser() if ledger else default_ledger()
+        folder = Path(str(ledger)).expanduser() if ledger else default_ledger(options.cache_path)
         self.ledger = Ledger(folder, lambda text: self.say(text))
         self._submitted: list[str] = []  # ids of the batches this backend created
         self._resumed: list[str] = []  # and of those it took up from the ledger

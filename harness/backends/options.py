@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from harness.errors import PolyevalError
@@ -33,6 +34,7 @@ class BackendOptions:
     requests_per_minute: float | None = None
     tokens_per_minute: float | None = None
     seed: int = 1234
+    cache_path: Path | None = None  # the run's response cache (None: the default one)
     # the generation settings with their secrets (harness.backends.secrets): the requests carry
     # them masked, the backend sends them whole; never recorded
     secret_generation: dict[str, Any] = field(default_factory=dict, repr=False)

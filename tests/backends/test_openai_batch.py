@@ -21,7 +21,7 @@ import pytest
 from click.testing import Result
 
 from harness.backends import NOT_RETRIED, create_backend, openai_batch, will_fail_again
-from harness.backends.openai_batch import BatchBackend
+from harness.backends.openai_batch import BatchBackend, default_ledger
 from harness.backends.options import BackendOptions
 from harness.errors import PolyevalError
 from harness.generation.cache import ResponseCache
@@ -486,3 +486,30 @@ def test_an_unwritable_ledger_submits_nothing(server: FakeServer, tmp_path: Path
     assert will_fail_again(error) and "batch ledger" in str(error)
     assert server.batch_calls["upload"] == 0
     assert NOT_RETRIED in str(error)
+
+
+def test_the_ledger_lies_beside_the_runs_cache(tmp_path: Path) -> None:
+    """Without -M ledger, the batches are recorded beside the --cache file the run uses."""
+    assert default_ledger(tmp_path / "caches" / "mine.sqlite") == tmp_path / "caches" / "batches"
+    backend = create_backend(
+        "openai-batch:m",
+        BackendOptions(
+            base_urls=("http://127.0.0.1:9/v1",), cache_path=tmp_path / "caches" / "mine.sqlite"
+        ),
+    )
+    assert isinstance(backend, BatchBackend)
+    assert backend.ledger.folder == tmp_path / "caches" / "batches"
+
+
+def test_the_cache_path_given_to_the_backend_is_not_recorded(
+    evaluate: Callable[..., Result], tmp_path: Path
+) -> None:
+    out = tmp_path / "run"
+    result = evaluate(
+        "run --model baseline:random --tasks belebele --limit 1 --source sample",
+        output=out,
+        cache=tmp_path / "elsewhere" / "c.sqlite",
+    )
+    assert result.exit_code == 0, result.output
+    manifest = (out / "manifest.json").read_text()
+    assert "cache_path" not in manifest and "elsewhere" not in manifest
