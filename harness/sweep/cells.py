@@ -103,7 +103,8 @@ def plan_sweep(
     spec: SweepSpec, node: Any, shown: str, output: Path | None = None, base: Path | None = None
 ) -> Planned:
     """Every cell of `spec`, its arguments checked by `evaluate run`'s own parser. Relative
-    paths are taken from `base` (default: the current folder), like `evaluate run`'s."""
+    paths are taken from `base`, the sweep file's folder (default: the current folder), so
+    that a launch from anywhere plans the same cells."""
     base = Path(os.path.abspath(base or Path.cwd()))
     out = Path(os.path.abspath(output if output is not None else base / spec.output))
 

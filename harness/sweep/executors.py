@@ -283,7 +283,8 @@ def launch(
     """Plan the sweep, write its plan, and run every cell that is not complete yet; a cell that
     exits 3 is run again up to `retries` times (default: the sweep file's)."""
     spec, node = load_sweep(sweep_file)
-    planned = plan_sweep(spec, node, str(sweep_file), output)
+    where = output.absolute() if output is not None else None  # --output: from here
+    planned = plan_sweep(spec, node, str(sweep_file), where, base=sweep_file.absolute().parent)
     previous = _previous(planned.output)
     todo = to_run(planned, previous)
     write_plan(planned.output, planned.plan)

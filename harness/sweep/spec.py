@@ -33,7 +33,8 @@ ray: {address: auto, num_cpus: 1}
 `evaluate run` by their long names (`base_url` or `base-url`; `model_arg` for -M, as a mapping;
 a repeatable option takes a list; `languages`, `variants` and `pairs` a list or a comma-separated
 text); the model, tasks, output and cache are the sweep's own. The options of the file, then the
-model's, then the group's: the later wins.
+model's, then the group's: the later wins. Relative paths (output, cache, data_dir, ...) are
+taken from the sweep file's folder.
 """
 
 from __future__ import annotations
