@@ -40,9 +40,12 @@ def sweep_data(base_url: str, output: Path, **more: Any) -> dict[str, Any]:
         ],
         "tasks": {
             "core": ["belebele", "xcopa", "mgsm"],
-            "nli": {"tasks": ["xnli"], "languages": ["en", "de", "fr", "hi", "ur"],
-                    "shard_languages": 2},
-        },  # fmt: skip
+            "nli": {
+                "tasks": ["xnli"],
+                "languages": ["en", "de", "fr", "hi", "ur"],
+                "shard_languages": 2,
+            },
+        },
         "local": {"workers": 2},
         **more,
     }

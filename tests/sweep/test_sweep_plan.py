@@ -53,9 +53,20 @@ def test_a_sweep_file_becomes_cells_with_deterministic_ids(tmp_path: Path) -> No
     assert (first["shard"], first["shards"]) == (1, 2)
     served = cells["openai-fake-model__core"]
     assert served["args"] == [
-        "run", "--model", "openai:fake-model", "--tasks", "belebele,xcopa,mgsm",
-        "--source", "sample", "--limit", "2", "--base-url", URL, "--timeout", "60",
-    ]  # fmt: skip
+        "run",
+        "--model",
+        "openai:fake-model",
+        "--tasks",
+        "belebele,xcopa,mgsm",
+        "--source",
+        "sample",
+        "--limit",
+        "2",
+        "--base-url",
+        URL,
+        "--timeout",
+        "60",
+    ]
     assert served["folder"] == "cells/openai-fake-model__core"
     assert served["cache"] == "caches/openai-fake-model__core.sqlite"
     assert served["command"].endswith(
@@ -99,8 +110,13 @@ def test_options_of_the_file_the_model_and_the_group(tmp_path: Path) -> None:
     ]
     assert args[args.index("--variants") + 1] == "direct"
     assert cell["cache"] == str(tmp_path / "shared.sqlite")  # one cache that every cell shares
-    assert cell["slurm"] == {"partition": "gpu", "time": "2:00:00", "cpus": 4, "mem": "64G",
-                             "gpus": 1}  # fmt: skip
+    assert cell["slurm"] == {
+        "partition": "gpu",
+        "time": "2:00:00",
+        "cpus": 4,
+        "mem": "64G",
+        "gpus": 1,
+    }
     assert cell["ray"] == {"num_cpus": 2, "num_gpus": 1}
     assert submitit_parameters(cell["slurm"], "polyeval-small") == {
         "name": "polyeval-small",
@@ -116,31 +132,45 @@ def test_options_of_the_file_the_model_and_the_group(tmp_path: Path) -> None:
     ("change", "fragments"),
     [
         ({"retry": 2}, ["sweep.yaml:", "unknown field 'retry'", "did you mean 'retries'"]),
-        ({"options": {"base_ur": URL}}, ["sweep.yaml:", "option 'base_ur' is no option",
-                                          "did you mean 'base-url'"]),
+        (
+            {"options": {"base_ur": URL}},
+            ["sweep.yaml:", "option 'base_ur' is no option", "did you mean 'base-url'"],
+        ),
         ({"options": {"output": "x"}}, ["option 'output' is the sweep's own"]),
         ({"options": {"limit": 0}}, ["sweep.yaml:", "--limit", "0 is not in the range"]),
         ({"options": {"prompt_format": "poem"}}, ["--prompt-format", "'poem' is not one of"]),
         ({"tasks": ["mgsm", "no_such_task"]}, ["sweep.yaml:", "unknown task 'no_such_task'"]),
-        ({"tasks": {"g": {"tasks": ["mgsm", "xnli"], "shard_languages": 2}}},
-         ["shard_languages needs the group's `languages`"]),
-        ({"models": [{"model": "baseline:random"}, {"model": "baseline:random"}]},
-         ["two models are named 'baseline-random'"]),
+        (
+            {"tasks": {"g": {"tasks": ["mgsm", "xnli"], "shard_languages": 2}}},
+            ["shard_languages needs the group's `languages`"],
+        ),
+        (
+            {"models": [{"model": "baseline:random"}, {"model": "baseline:random"}]},
+            ["two models are named 'baseline-random'"],
+        ),
     ],
-)  # fmt: skip
+)
 def test_mistakes_in_a_sweep_file_are_one_line_errors(
     tmp_path: Path, change: dict[str, Any], fragments: list[str]
 ) -> None:
-    data = {"output": str(tmp_path / "out"), "models": [{"model": "baseline:random"}],
-            "tasks": ["mgsm"], **change}  # fmt: skip
+    data = {
+        "output": str(tmp_path / "out"),
+        "models": [{"model": "baseline:random"}],
+        "tasks": ["mgsm"],
+        **change,
+    }
     result = _invoke("sweep", str(write_sweep(tmp_path / "sweep.yaml", data)), "--dry-run")
     assert_one_line_error(result, *fragments)
     assert not (tmp_path / "out").exists()  # nothing planned, nothing run
 
 
 def test_a_relaunch_runs_what_is_not_complete_or_has_changed(tmp_path: Path) -> None:
-    data = {"output": str(tmp_path / "out"), "options": {"source": "sample", "limit": 1},
-            "models": [{"model": "baseline:reference"}], "tasks": ["xcopa", "xnli"]}  # fmt: skip
+    data = {
+        "output": str(tmp_path / "out"),
+        "options": {"source": "sample", "limit": 1},
+        "models": [{"model": "baseline:reference"}],
+        "tasks": ["xcopa", "xnli"],
+    }
     sweep_file = write_sweep(tmp_path / "sweep.yaml", data)
     spec, node = load_sweep(sweep_file)
     planned = plan_sweep(spec, node, "sweep.yaml")
@@ -164,8 +194,11 @@ def test_an_executor_whose_library_is_missing_is_a_one_line_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setitem(sys.modules, "ray", None)  # import ray: ImportError
-    data = {"output": str(tmp_path / "out"), "models": [{"model": "baseline:random"}],
-            "tasks": ["mgsm"]}  # fmt: skip
+    data = {
+        "output": str(tmp_path / "out"),
+        "models": [{"model": "baseline:random"}],
+        "tasks": ["mgsm"],
+    }
     sweep_file = write_sweep(tmp_path / "sweep.yaml", data)
     result = _invoke("sweep", str(sweep_file), "--executor", "ray")
     assert_one_line_error(result, "the ray executor needs ray: pip install 'polyeval[ray]'")
@@ -174,9 +207,22 @@ def test_an_executor_whose_library_is_missing_is_a_one_line_error(
 def _cell_run(folder: Path, limit: int) -> None:
     result = CliRunner().invoke(
         main,
-        ["run", "--model", "baseline:random", "--tasks", "xcopa", "--source", "sample",
-         "--limit", str(limit), "--output", str(folder), "--cache", str(folder.parent / "c.db")],
-    )  # fmt: skip
+        [
+            "run",
+            "--model",
+            "baseline:random",
+            "--tasks",
+            "xcopa",
+            "--source",
+            "sample",
+            "--limit",
+            str(limit),
+            "--output",
+            str(folder),
+            "--cache",
+            str(folder.parent / "c.db"),
+        ],
+    )
     assert result.exit_code == 0, result.output
 
 

@@ -63,6 +63,6 @@ def test_a_cell_whose_worker_dies_is_run_again(cluster: None, tmp_path: Path) ->
     assert launched.states == {"openai-fake-model__core": "complete", CELL: "complete"}
     assert launched.outcomes[CELL] == 0 and launched.attempts[CELL] == 1  # Ray ran it again
     log = (out / "logs" / f"{CELL}.log").read_text()
-    starts = [line for line in log.splitlines() if line.startswith("== ") and "evaluate run" in line]
+    starts = [line for line in log.splitlines() if line.startswith("== ") and "run --" in line]
     assert len(starts) == 2 and f"(pid {killed[0]})" in starts[0]
     assert log.count("== exit") == 1 and log.rstrip().endswith("== exit 0")
