@@ -606,7 +606,8 @@ def sweep(
 @click.option(
     "--check",
     is_flag=True,
-    help="Exit 1, listing them, when any planned cell is not complete.",
+    help="Exit 1, listing them, when any cell is not complete (incomplete, or planned and "
+    "missing).",
 )
 def collect(results: tuple[Path, ...], out: Path, check: bool) -> None:
     """Merge the cell folders of sweeps (or any results folders) into one results tree

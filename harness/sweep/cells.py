@@ -20,12 +20,10 @@ from __future__ import annotations
 import json
 import os
 import shlex
-import sys
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -36,6 +34,9 @@ from harness.schema import did_you_mean
 from harness.sweep.spec import ModelEntry, Options, OptionValue, SweepSpec, TaskGroup
 from harness.yamlfile import line_of
 
+if TYPE_CHECKING:
+    from harness.registry import TaskRegistry
+
 PLAN, CELLS, CACHES, LOGS = "sweep.json", "cells", "caches", "logs"
 PLAN_FORMAT = 1
 SEPARATOR = "__"
@@ -43,6 +44,7 @@ SEPARATOR = "__"
 RESERVED = {"model", "tasks", "output", "overwrite", "results_dir", "cache_path"}
 GROUP_LISTS = ("languages", "variants", "pairs")
 COMPLETE, INCOMPLETE, MISSING = "complete", "incomplete", "missing"
+_REGISTRIES: dict[tuple[str, ...], TaskRegistry] = {}
 
 
 class PlanCell(BaseModel):
@@ -112,6 +114,7 @@ def plan_sweep(
         line = line_of(node, list(loc))
         return f"{shown}:{line}" if line else shown
 
+    _REGISTRIES.clear()  # task folders read afresh by each plan
     groups = spec.groups()
     shared = _absolute(spec.cache, base) if spec.cache else None
     cells: list[PlanCell] = []
@@ -153,12 +156,19 @@ def plan_sweep(
     return Planned(spec, out, Plan(sweep=shown, created=created, cells=cells))
 
 
+def _registry(tasks_dirs: tuple[str, ...]) -> TaskRegistry:
+    """One registry per set of task folders, for one plan (it keeps the tasks it has read)."""
+    from harness.registry import TaskRegistry
+
+    if tasks_dirs not in _REGISTRIES:
+        _REGISTRIES[tasks_dirs] = TaskRegistry([Path(d) for d in tasks_dirs])
+    return _REGISTRIES[tasks_dirs]
+
+
 def _check_tasks(group: TaskGroup, tasks_dirs: list[str], where: str) -> list[str]:
     """The group's tasks (a suite stays one name), each one known: an unknown task is an
     error here, not in every cell."""
-    from harness.registry import TaskRegistry
-
-    registry = TaskRegistry([Path(d) for d in tasks_dirs])
+    registry = _registry(tuple(tasks_dirs))
     try:
         for name in registry.expand(group.tasks):
             if not name.endswith((".yaml", ".yml")):  # a user task's file: checked by its run
@@ -179,9 +189,7 @@ def _shards(
     if group.languages is not None:
         languages = _as_text_list(group.languages)
     else:
-        from harness.registry import TaskRegistry
-
-        registry = TaskRegistry([Path(_absolute(str(d), base)) for d in tasks_dirs])
+        registry = _registry(tuple(_absolute(str(d), base) for d in tasks_dirs))
         expanded = registry.expand(tasks)
         if len(expanded) != 1:
             raise PolyevalError(
@@ -349,11 +357,3 @@ def to_run(planned: Planned, previous: Plan | None) -> list[PlanCell]:
         if not same or cell_state(planned.output, cell) != COMPLETE:
             todo.append(cell)
     return todo
-
-
-def python_command() -> list[str]:
-    """How a cell's `evaluate` is started: this Python, running the harness's command line."""
-    return [sys.executable, "-m", "harness.cli"]
-
-
-Echo = Callable[[str], None]

@@ -78,7 +78,8 @@ class Collected:
 
     @property
     def to_resubmit(self) -> list[CellStatus]:
-        return [c for c in self.cells if c.planned and c.status != COMPLETE]
+        """The cells to run again: every one that is not complete (planned or not)."""
+        return [c for c in self.cells if c.status != COMPLETE]
 
 
 def collect(inputs: list[Path], out: Path, echo: Echo = print) -> Collected:

@@ -39,7 +39,6 @@ from harness.sweep.cells import (
     Planned,
     cell_state,
     plan_sweep,
-    python_command,
     read_plan,
     to_run,
     write_plan,
@@ -58,6 +57,11 @@ DEFAULT_SLURM_MINUTES = 240
 Outcome = int | str  # a cell's exit code (negative: the signal that killed it), or what ended it
 Echo = Callable[[str], None]
 _PR_SET_PDEATHSIG = 1
+
+
+def python_command() -> list[str]:
+    """How a cell's `evaluate` is started: this Python, running the harness's command line."""
+    return [sys.executable, "-m", "harness.cli"]
 
 
 def run_cell(argv: list[str], log: str) -> int:
