@@ -100,50 +100,36 @@ def collect(inputs: list[Path], out: Path, echo: Echo = print) -> Collected:
     for name, found in candidates.items():
         if (kept := _choose(name, found, collected.notes)) is not None:
             chosen[name] = kept
-    contents: dict[str, RunContents] = {}  # the runs to write, by folder name
-    for name, kept_run in chosen.items():
-        if (read := _read_whole(kept_run, collected.notes)) is not None:
-            contents[name] = read
     shards: dict[str, list[PlanCell]] = defaultdict(list)
     for cell in planned.values():
         if cell.shards:
             shards[cell.merged].append(cell)
-    for cell in planned.values():
-        whole = contents.get(cell.id)
-        status = MISSING if whole is None else _status(whole.manifest)
-        counts = whole.manifest.counts if whole is not None else Counts()
-        source = chosen[cell.id].path if whole is not None else None
-        collected.cells.append(
-            CellStatus(cell.id, status, source, True, counts.requests, counts.failed)
-        )
-    for name in sorted(set(contents) - set(planned)):
-        manifest = contents[name].manifest
-        collected.cells.append(
-            CellStatus(
-                name,
-                _status(manifest),
-                chosen[name].path,
-                False,
-                manifest.counts.requests,
-                manifest.counts.failed,
-            )
-        )
-
-    (out / RUNS).mkdir(parents=True, exist_ok=True)
     sharded = {cell.id for group in shards.values() for cell in group}
-    for name, whole in sorted(contents.items()):
+
+    # each run read whole (every record validated) and written as it is read, one at a time
+    (out / RUNS).mkdir(parents=True, exist_ok=True)
+    unreadable: set[str] = set()
+    for name, kept_run in sorted(chosen.items()):
         if name in sharded:
+            continue
+        whole = _read_whole(kept_run, collected.notes)
+        if whole is None:
+            unreadable.add(name)
             continue
         write_run(out / RUNS / name, whole, overwrite=True)
         collected.written.append(name)
     for merged, group in sorted(shards.items()):
-        parts = [contents.get(cell.id) for cell in sorted(group, key=lambda c: c.shard or 0)]
+        ordered = sorted(group, key=lambda c: c.shard or 0)
+        if absent := [cell.id for cell in ordered if cell.id not in chosen]:
+            collected.notes.append(
+                f"{merged}: {len(absent)} of its {len(ordered)} language shards have no run "
+                "yet; merged once every shard has one"
+            )
+            continue
+        parts = [_read_whole(chosen[cell.id], collected.notes) for cell in ordered]
         present = [part for part in parts if part is not None]
         if len(present) < len(parts):
-            collected.notes.append(
-                f"{merged}: {len(parts) - len(present)} of its {len(parts)} language shards have "
-                "no run yet; merged once every shard has one"
-            )
+            unreadable |= {cell.id for cell, part in zip(ordered, parts, strict=True) if not part}
             continue
         problem = _unmergeable(present)
         if problem is not None:
@@ -151,6 +137,24 @@ def collect(inputs: list[Path], out: Path, echo: Echo = print) -> Collected:
             continue
         _write_merged(out / RUNS / merged, merged, present)
         collected.written.append(merged)
+
+    usable = {name: run for name, run in chosen.items() if name not in unreadable}
+    for name in [*planned, *sorted(set(usable) - set(planned))]:
+        used = usable.get(name)
+        if used is None:
+            collected.cells.append(CellStatus(name, MISSING, None, True))
+            continue
+        counts = used.manifest.counts
+        collected.cells.append(
+            CellStatus(
+                name,
+                _status(used.manifest),
+                used.path,
+                name in planned,
+                counts.requests,
+                counts.failed,
+            )
+        )
     _remove_stale(out, set(collected.written))
     collected.caches, collected.cache_rows = _merge_caches(inputs, planned, out)
     _write_status(out, collected, inputs)
