@@ -543,6 +543,100 @@ def leaderboard(results: Path, out: Path, check: bool) -> None:
 
 
 @main.command()
+@click.argument(
+    "sweep_file", metavar="SWEEP.yaml", type=click.Path(dir_okay=False, exists=True, path_type=Path)
+)
+@click.option(
+    "--executor",
+    type=click.Choice(["local", "slurm", "ray"]),
+    help="Where the cells run. Default: the sweep file's `executor`.",
+)
+@click.option("--output", type=FOLDER, help="The sweep's folder. Default: the file's `output`.")
+@click.option(
+    "--retries",
+    type=click.IntRange(min=0),
+    help="Runs again of a cell that exits 3 (some requests failed). Default: the file's.",
+)
+@click.option(
+    "--dry-run", is_flag=True, help="Write the plan (sweep.json) and print the cells to run."
+)
+def sweep(
+    sweep_file: Path, executor: str | None, output: Path | None, retries: int | None, dry_run: bool
+) -> None:
+    """Run every model of SWEEP.yaml on every task group (and language shard) as cells, each an
+    ordinary `evaluate run` with its own folder under the sweep's `cells/`, on this machine
+    (local), a Slurm cluster (slurm: submitit job arrays) or a Ray cluster (ray). Launched again,
+    it runs only the cells that are not complete. Exit 0 when every cell is complete, 3 when
+    some are not (listed; launch again to run them)."""
+    from harness.sweep.executors import describe, launch
+
+    launched = launch(
+        sweep_file,
+        executor=executor,
+        output=output,
+        retries=retries,
+        dry_run=dry_run,
+        echo=lambda line: click.echo(line, err=True),
+    )
+    if dry_run:
+        return
+    states = launched.states
+    click.echo(
+        f"{launched.planned.output}: {len(states) - len(launched.unfinished)} of {len(states)} "
+        "cells complete"
+    )
+    if launched.unfinished:
+        for cell in launched.unfinished:
+            outcome = launched.outcomes.get(cell)
+            why = f": {describe(outcome)}" if outcome is not None else ""
+            click.echo(f"  {cell}: {states[cell]}{why}", err=True)
+        click.echo(
+            f"launch again to run the {len(launched.unfinished)} unfinished cell(s): "
+            f"evaluate sweep {sweep_file}",
+            err=True,
+        )
+        sys.exit(EXIT_INCOMPLETE)
+
+
+@main.command()
+@click.argument("results", metavar="RESULTS...", nargs=-1, required=True, type=FOLDER)
+@click.option(
+    "--out", type=FOLDER, required=True, help="The merged results tree: a new or empty folder, "
+    "or one collect wrote before (its runs are replaced)."
+)  # fmt: skip
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Exit 1, listing them, when any cell is not complete (incomplete, or planned and "
+    "missing).",
+)
+def collect(results: tuple[Path, ...], out: Path, check: bool) -> None:
+    """Merge the cell folders of sweeps (or any results folders) into one results tree
+    (OUT/runs, each run read whole through the run record; where a cell ran more than once,
+    the leaderboard's rule picks its run; language shards become one run), one response cache
+    (OUT/cache.sqlite) and the sweep's status table (complete / incomplete / missing, with
+    counts; OUT/status.tsv). With --check, exit 1 listing the cells to run again."""
+    from harness.sweep.collect import collect as merge
+    from harness.sweep.collect import status_lines
+
+    collected = merge(list(results), out)
+    for note in collected.notes:
+        click.echo(note, err=True)
+    for line in status_lines(collected):
+        click.echo(line)
+    click.echo(
+        f"{collected.out}: {len(collected.written)} run(s) in runs/; {collected.cache_rows} "
+        f"answers added to cache.sqlite from {collected.caches} cache(s)"
+    )
+    if check and (resubmit := collected.to_resubmit):
+        click.echo(
+            f"{len(resubmit)} cell(s) to run again: " + ", ".join(c.cell for c in resubmit),
+            err=True,
+        )
+        sys.exit(1)
+
+
+@main.command()
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 @click.option("--data-dir", type=FOLDER, help="Check this copy of the data, not the sample.")
 @click.option(

@@ -52,6 +52,8 @@ CREATE TABLE IF NOT EXISTS responses (
 )
 """
 _INSERT = "INSERT OR REPLACE INTO responses (key, response, created) VALUES (?, ?, ?)"
+_KEEP = "INSERT OR IGNORE INTO responses (key, response, created) VALUES (?, ?, ?)"
+MERGE_ROWS = 5000  # rows copied per transaction by `merge_from`
 
 LOCK_WAIT_S = 60.0  # how long a locked cache is waited for, at a time, before the run stops
 BUSY_S = 0.1  # SQLite's own wait on a lock at each try (the event loop waits with it)
@@ -195,6 +197,39 @@ class ResponseCache:
             except sqlite3.Error as exc:
                 deadline = self._locked(exc, deadline)
             await asyncio.sleep(RETRY_S)
+
+    def merge_from(self, source: Path) -> int:
+        """Add the answers of another cache file that this one lacks (`INSERT OR IGNORE`: an
+        answer already here is kept), read without writing to it; how many were added. A
+        file that is not a response cache is a CacheError naming it."""
+        try:
+            other = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
+        except (OSError, sqlite3.Error) as exc:
+            raise CacheError(f"cannot open the response cache: {exc}", where=str(source)) from None
+        added = 0
+        try:
+            rows = other.execute("SELECT key, response, created FROM responses")
+            while chunk := rows.fetchmany(MERGE_ROWS):
+
+                def insert(chunk: list[Any] = chunk) -> int:
+                    self._db.execute("BEGIN IMMEDIATE")
+                    try:
+                        before = self._db.total_changes
+                        self._db.executemany(_KEEP, chunk)
+                        self._db.execute("COMMIT")
+                    except BaseException:
+                        self._db.execute("ROLLBACK")
+                        raise
+                    return self._db.total_changes - before
+
+                added += self._waiting(insert)
+        except sqlite3.DatabaseError as exc:
+            raise CacheError(
+                f"cannot read it as a response cache: {exc}", where=str(source)
+            ) from None
+        finally:
+            other.close()
+        return added
 
     def close(self) -> None:
         with contextlib.suppress(sqlite3.Error):  # what was committed is on disk already
