@@ -120,6 +120,7 @@ PLACEHOLDER_PARAMS: dict[str, Any] = {"max_tokens": 1, "temperature": 0.0}
 DENSE_REFUSAL = "dense model"
 COLLECTIVE_GRACE_S = 60.0  # after a rank died, how long the others of collective mode may take
 STOP_GRACE_S = 30.0  # how long a rank may take to close its engine before it is killed
+EXIT_GRACE_S = 3.0  # the same when the interpreter exits (a Ctrl-C), ranks maybe busy
 
 
 def create(name: str, options: BackendOptions) -> VLLMEngineBackend:
@@ -428,8 +429,9 @@ class DataParallelEngine:
         self.mode = mode  # "collective" (vLLM's data parallelism) or "replicas"
         self.device = device
         self.stopped: str | None = None  # collective mode: the rank lost, once one is
+        self.closed = False
         self.lock = threading.Lock()
-        atexit.register(self.close)
+        atexit.register(self._at_exit)
 
     @classmethod
     def start(cls, name: str, engine_args: dict[str, Any], size: int) -> DataParallelEngine:
@@ -466,14 +468,21 @@ class DataParallelEngine:
         return self._spread(("score",), batch)
 
     def close(self) -> None:
-        atexit.unregister(self.close)
-        with self.lock:
-            _stop(self.ranks)
+        """Stops the ranks (not waiting for a batch under way: its ranks are stopped too)."""
+        atexit.unregister(self._at_exit)
+        self.closed = True
+        _stop(self.ranks)
+
+    def _at_exit(self) -> None:
+        _stop(self.ranks, grace=EXIT_GRACE_S)
 
     def _spread(self, head: tuple[Any, ...], batch: list[Request]) -> list[Response]:
         """Rank r of the live ones answers batch[r::live]; the answers merged in order."""
         with self.lock:
             live = [rank for rank in self.ranks if rank.gone is None]
+            if self.closed:
+                error = f"vllm engine failed on a batch of {len(batch)}: the engine is closed"
+                return [Response(text="", error=error) for _ in batch]
             if self.stopped or not live:
                 why = f"stopped after {self.stopped}" if self.stopped else "lost every rank"
                 error = f"vllm data-parallel engine {why}; not answered"

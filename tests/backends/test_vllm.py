@@ -343,7 +343,7 @@ def test_engine_defaults_and_overrides(fake_vllm: FakeVLLM) -> None:
     }
     with pytest.raises(PolyevalError, match="takes no -M batch"):
         create_backend("vllm:tiny", BackendOptions(args={"batch": "3"}))
-    with pytest.raises(PolyevalError, match="tensor_parallel_size takes a whole number, not .two."):
+    with pytest.raises(PolyevalError, match="tensor_parallel_size takes a whole number, not 'two'"):
         create_backend("vllm:tiny", BackendOptions(args={"tensor_parallel_size": "two"}))
 
 
