@@ -358,7 +358,15 @@ class LocalEngine:
         self.llm.generate([PLACEHOLDER], params, use_tqdm=False)
 
     def close(self) -> None:
-        self.llm = None
+        """Shuts the engine down: its engine-core processes end now, not when (or if) the
+        garbage collector finalizes it."""
+        llm, self.llm = self.llm, None
+        core = getattr(getattr(llm, "llm_engine", None), "engine_core", None)
+        shutdown = getattr(core, "shutdown", None)
+        if callable(shutdown):
+            with contextlib.suppress(Exception):
+                shutdown()
+        del llm, core, shutdown
         gc.collect()
 
     def _plan(self, batch: list[Request]) -> Scoring:
@@ -660,6 +668,12 @@ def rank_main(spec: RankSpec, conn: Connection) -> None:
                 engine.placeholder()
         conn.send(answers)
     engine.close()
+    # what the engine left running (its processes, which this one's exit would wait for)
+    for child in multiprocessing.active_children():
+        child.terminate()
+        child.join(STOP_GRACE_S / 3)
+        if child.exitcode is None:
+            child.kill()
 
 
 def _own_devices(vllm: ModuleType, spec: RankSpec) -> None:
