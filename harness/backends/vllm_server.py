@@ -31,7 +31,7 @@ name.
 Identity (the cache key): the model, its revision, dtype and max_model_len, and, only where
 given, the other flags that may change the answers (the table's, marked so, and every flag
 passed through). The manifest's engine record: vLLM's version (GET /version), the device (as
-the server's log names the platform), the parallel sizes and every flag given.
+the server's log names it: see `log_device`), the parallel sizes and every flag given.
 
 The port is not part of the cache identity, so a rerun is answered from the cache.
 """
@@ -72,7 +72,13 @@ HEADLESS = (
     " multi-node run with `vllm serve MODEL --headless ...` yourself and run this backend on"
     " the head node"
 )
-PLATFORM = re.compile(r"detected platform (\w+)")
+# where a server's log names its device, by vLLM version: the detected platform (logged at
+# INFO before 0.11 or so), the V0 engine's device_config, the model runner's module
+DEVICE_LINES = (
+    re.compile(r"Automatically detected platform (\w+)"),
+    re.compile(r"device_config=(\w+)"),
+    re.compile(r"\[(\w+?)_model_runner\.py:\d+\] Starting to load model"),
+)
 
 
 def create(name: str, options: BackendOptions) -> ManagedServerBackend:
@@ -114,8 +120,7 @@ def server_engine(server: ServerProcess, flags: ServeOptions) -> dict[str, Any]:
     version = get_json(f"{server.root_url}/version")
     device = None
     with contextlib.suppress(OSError):
-        found = PLATFORM.search(server.log_path.read_text(encoding="utf-8", errors="replace"))
-        device = {"type": found.group(1)} if found else None
+        device = log_device(server.log_path.read_text(encoding="utf-8", errors="replace"))
     return {
         "name": "vllm",
         "version": version.get("version") if isinstance(version, dict) else None,
@@ -123,6 +128,17 @@ def server_engine(server: ServerProcess, flags: ServeOptions) -> dict[str, Any]:
         "parallel": parallel_sizes(flags.known),
         "options": flags.recorded(),
     }
+
+
+def log_device(log: str) -> dict[str, str] | None:
+    """The device a server's log names, as vLLM's platforms name it ("cuda" for its GPU
+    model runner's `gpu`); None where it names none."""
+    for pattern in DEVICE_LINES:
+        found = pattern.search(log)
+        if found:
+            kind = found.group(1).lower()
+            return {"type": "cuda" if kind == "gpu" else kind}
+    return None
 
 
 def default_command() -> str:

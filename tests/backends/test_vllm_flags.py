@@ -378,7 +378,8 @@ def recording_server(tmp_path: Path) -> tuple[str, Path]:
         "import json, os, sys\n"
         f"with open({str(record)!r}, 'w') as f:\n"
         "    json.dump({'argv': sys.argv[1:]}, f)\n"
-        "print('INFO [__init__.py:216] Automatically detected platform cuda.', flush=True)\n"
+        "print('(Worker pid=7) INFO 12-07 13:46:47 [gpu_model_runner.py:68] Starting to load"
+        " model org/model...', flush=True)\n"
         f"os.execv(sys.executable, [sys.executable, {str(FAKE_SERVER)!r}, *sys.argv[1:]])\n"
     )
     return f"{shlex.quote(sys.executable)} {shlex.quote(str(wrapper))}", record
@@ -499,3 +500,31 @@ def test_vllm_server_refuses_headless_and_mistakes_before_starting(tmp_path: Pat
         with pytest.raises(PolyevalError, match=message):
             create_backend("vllm-server:m", BackendOptions(args={"command": command, **args}))
     assert not marker.exists()
+
+
+@pytest.mark.parametrize(
+    ("line", "device"),
+    [
+        (
+            "(Worker pid=1) INFO 12-07 13:46:47 [cpu_model_runner.py:68] Starting to load model m",
+            {"type": "cpu"},
+        ),
+        (
+            "(EngineCore_DP0 pid=2) INFO 09-21 12:29:22 [gpu_model_runner.py:2530] Starting to load"
+            " model m...",
+            {"type": "cuda"},
+        ),
+        (
+            "INFO 04-23 14:42:34 [llm_engine.py:243] Initializing a V0 LLM engine (v0.8.5) with"
+            " config: model='m', device_config=cuda, decoding_config=...",
+            {"type": "cuda"},
+        ),
+        (
+            "INFO 03-01 10:00:00 [__init__.py:256] Automatically detected platform rocm.",
+            {"type": "rocm"},
+        ),
+        ("INFO nothing about the device", None),
+    ],
+)
+def test_the_server_log_names_the_device(line: str, device: dict[str, str] | None) -> None:
+    assert vllm_server.log_device(f"INFO starting\n{line}\nINFO ready\n") == device
