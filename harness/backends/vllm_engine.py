@@ -75,10 +75,6 @@ from harness.errors import PolyevalError
 from harness.reasoning import split_reasoning
 from harness.records import Completion, ContinuationScore, Request, Response, Usage
 
-# the -M keys `vllm:` takes, with their types (the offline rows of the vLLM flag table)
-ENGINE_ARGS: dict[str, str] = {
-    f.key: f.type for f in FLAGS.values() if f.offline and f.type != "own"
-}
 # what the identity holds of them whatever is given (the others only where given)
 IDENTITY_KEYS = ("revision", "dtype", "max_model_len")
 # generation keys mapped one to one onto SamplingParams fields
