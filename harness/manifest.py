@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import harness
-from harness.backends.secrets import masked_argv
+from harness.backends.secrets import masked, masked_argv
 from harness.config import RunConfig
 from harness.families import family_of
 from harness.generation.runner import Counts as RunCounts
@@ -104,6 +104,29 @@ def build_manifest(
             libraries=library_versions(),
         ),
     )
+
+
+def engine_record(backend: object) -> dict[str, Any] | None:
+    """What a backend tells of the engine behind it, for the model record's `engine`: the
+    vLLM backends give vLLM's version, the device, the parallel sizes (tp, pp, dp) and the
+    engine's options; None for a backend that tells nothing."""
+    engine = getattr(backend, "engine", None)
+    if not callable(engine):
+        return None
+    record = engine()
+    return masked(dict(record)) if isinstance(record, dict) and record else None
+
+
+def model_record(
+    name: str, identity: dict[str, Any], options: dict[str, Any], backend: object
+) -> dict[str, Any]:
+    """The manifest's model record: the run's model name, the backend's identity, its public
+    options and, where the backend tells it, its engine."""
+    record = {"name": name, **identity, **options}
+    engine = engine_record(backend)
+    if engine is not None:
+        record["engine"] = engine
+    return record
 
 
 def task_info(plan: TaskPlan) -> TaskInfo:

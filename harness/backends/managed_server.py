@@ -189,10 +189,12 @@ def connect(
     identity: dict[str, Any],
     key_variable: str,
     concurrency: int | None = None,
+    engine: dict[str, Any] | None = None,
 ) -> ManagedServerBackend:
     """The OpenAI backend in front of a healthy `server`, sending `model` as the model name,
     with the client's own -M options (backoff_base, backoff_max) and at most `concurrency`
-    requests in flight (None: --concurrency). On any failure the server is stopped."""
+    requests in flight (None: --concurrency). `engine` is what the manifest records of the
+    server's engine, where the backend knows it. On any failure the server is stopped."""
     try:
         from harness.backends.openai_api import OpenAIBackend
 
@@ -207,15 +209,22 @@ def connect(
     except BaseException:
         server.stop()
         raise
-    return ManagedServerBackend(server, inner)
+    return ManagedServerBackend(server, inner, engine)
 
 
 class ManagedServerBackend:
     """The OpenAI backend in front of a server this backend owns."""
 
-    def __init__(self, server: ServerProcess, inner: Backend) -> None:
+    def __init__(
+        self, server: ServerProcess, inner: Backend, engine: dict[str, Any] | None = None
+    ) -> None:
         self.server = server
         self.inner = inner
+        self.engine_record = engine
+
+    def engine(self) -> dict[str, Any] | None:
+        """The server's engine (version, device, parallel sizes, options), where known."""
+        return None if self.engine_record is None else dict(self.engine_record)
 
     def identity(self) -> dict[str, Any]:
         return self.inner.identity()

@@ -26,6 +26,7 @@ from click.testing import Result
 from harness.backends import create_backend, vllm_engine
 from harness.backends.options import BackendOptions
 from harness.backends.vllm_engine import SCORING_PARAMS, continuation_start, summed
+from harness.backends.vllm_flags import ServeOptions
 from harness.errors import PolyevalError
 from harness.records import ContinuationScore, Hints, Message, Request, Response
 
@@ -342,7 +343,7 @@ def test_engine_defaults_and_overrides(fake_vllm: FakeVLLM) -> None:
     }
     with pytest.raises(PolyevalError, match="takes no -M batch"):
         create_backend("vllm:tiny", BackendOptions(args={"batch": "3"}))
-    with pytest.raises(PolyevalError, match="tensor_parallel_size takes a int"):
+    with pytest.raises(PolyevalError, match="tensor_parallel_size takes a whole number, not 'two'"):
         create_backend("vllm:tiny", BackendOptions(args={"tensor_parallel_size": "two"}))
 
 
@@ -985,7 +986,7 @@ def test_vllm_server_runs_the_entry_point_of_an_importable_vllm(
         return ModuleSpec("vllm", None) if name == "vllm" else real(name, *args)
 
     monkeypatch.setattr(vllm_server.importlib.util, "find_spec", find)
-    argv = vllm_server.serve_argv(vllm_server.default_command(), "org/m", {}, 7)
+    argv = vllm_server.serve_argv(vllm_server.default_command(), "org/m", ServeOptions({}, {}), 7)
     assert argv[:5] == [
         sys.executable,
         "-m",
