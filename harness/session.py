@@ -25,7 +25,15 @@ from harness.generation.predictions import PredictionsBackend, match, read_predi
 from harness.generation.runner import Counts as RunCounts
 from harness.generation.runner import Stopped, generate
 from harness.langid.judge import check_detector
-from harness.manifest import argv, build_manifest, harness_info, langid_info, new_run_dir, now
+from harness.manifest import (
+    argv,
+    build_manifest,
+    harness_info,
+    langid_info,
+    model_record,
+    new_run_dir,
+    now,
+)
 from harness.planner import Plan, TaskPlan, build_plan
 from harness.record import (
     Claim,
@@ -102,7 +110,7 @@ def run_evaluation(options: RunConfig, console: Console | None = None) -> Outcom
             console.print(f"[yellow]note:[/] {note}")
         # a backend's identity may name the model itself (llama-server: by its file name)
         identity = masked(backend.identity())
-        model = {"name": options.model, **identity, **_public(backend_options)}
+        model = model_record(options.model, identity, _public(backend_options), backend)
         if notes:
             model["notes"] = notes
         timings = {"plan_s": planning, **generated.timings}

@@ -327,6 +327,8 @@ def test_evaluate_run_with_data_parallel_ranks(
     assert result.exit_code == 0, result.output
     manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
     assert manifest["counts"]["sent"] > 0 and manifest["model"]["kind"] == "vllm"
+    engine = manifest["model"]["engine"]  # the run's record of the engine behind the answers
+    assert engine["parallel"]["dp"] == 2 and engine["version"]
     ranks = standin().by_rank()
     sent = [p for records in ranks.values() for _, ps in standin().calls(records) for p in ps]
     assert len(sent) >= manifest["counts"]["sent"]
