@@ -25,8 +25,9 @@ from click.testing import Result
 
 from harness.backends import create_backend, vllm_engine
 from harness.backends.options import BackendOptions
-from harness.backends.vllm_engine import SCORING_PARAMS, continuation_start, summed
+from harness.backends.vllm_engine import SCORING_PARAMS
 from harness.backends.vllm_flags import ServeOptions
+from harness.backends.vllm_scoring import continuation_start, summed
 from harness.errors import PolyevalError
 from harness.records import ContinuationScore, Hints, Message, Request, Response
 
