@@ -29,11 +29,11 @@ COLLECTIVE_GRACE_S to answer, then stopped, and the next batches fail the same w
 Log-likelihood requests (a context and continuations, harness.records) are scored by the same
 engine, in `LLM.generate` calls of SCORING_CHUNK requests beside the generation groups (each
 chunk's answers are yielded, and cached, as it returns), each distinct (context, continuation)
-of a chunk once: the engine's own tokenizer encodes the context and the context
-with the continuation, the whole is sent as token ids with
+of a chunk once: the engine's own tokenizer encodes the context and the context with the
+continuation, the whole is sent as token ids with
 `SamplingParams(max_tokens=1, prompt_logprobs=1, temperature=0)`, and the continuation's
-tokens' prompt log-probabilities are summed (harness.backends.vllm_scoring). The one token generated is
-discarded. With data parallelism each rank scores its share of a chunk.
+tokens' prompt log-probabilities are summed (harness.backends.vllm_scoring). The one token
+generated is discarded. With data parallelism each rank scores its share of a chunk.
 
 Prefix caching: the engine is made with `enable_prefix_caching=True` (vLLM's automatic prefix
 caching; its V1 engine has it on by default, and setting it makes it so on any version).
