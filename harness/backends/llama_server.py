@@ -48,6 +48,7 @@ from harness.backends.managed_server import (
     ManagedServerBackend,
     ServerProcess,
     connect,
+    flag_args,
     get_json,
     startup_timeout,
 )
@@ -179,21 +180,6 @@ def pass_through(args: dict[str, str]) -> dict[str, str]:
         if reason is not None:
             raise PolyevalError(f"-M {key}: the llama-server backend sets it itself ({reason})")
     return dict(sorted(args.items()))
-
-
-def flag_args(key: str, value: str) -> list[str]:
-    """`ctx_checkpoints=8` -> ["--ctx-checkpoints", "8"]; `jinja=true` -> ["--jinja"];
-    `warmup=false` -> ["--no-warmup"]; `b=512` -> ["-b", "512"]."""
-    name = key.replace("_", "-")
-    flag = f"-{name}" if len(name) == 1 else f"--{name}"
-    switch = value.strip().lower()
-    if switch in {"true", ""}:
-        return [flag]
-    if switch == "false":
-        if len(name) == 1:
-            raise PolyevalError(f"-M {key}=false: a one-letter flag has no negative form")
-        return [f"--no-{name}"]
-    return [flag, value]
 
 
 def server_slots(server: ServerProcess) -> int | None:

@@ -41,6 +41,23 @@ GRACE_S = 10.0
 LOG_LINES = 20
 
 
+def flag_args(key: str, value: str) -> list[str]:
+    """A `-M key=value` that a managed server passes on as its own flag (llama-server's, or
+    an unknown vllm serve flag): `ctx_checkpoints=8` -> ["--ctx-checkpoints", "8"];
+    `jinja=true` (or empty) -> ["--jinja"]; `warmup=false` -> ["--no-warmup"]; one letter:
+    `b=512` -> ["-b", "512"]."""
+    name = key.replace("_", "-")
+    flag = f"-{name}" if len(name) == 1 else f"--{name}"
+    switch = value.strip().lower()
+    if switch in {"true", ""}:
+        return [flag]
+    if switch == "false":
+        if len(name) == 1:
+            raise PolyevalError(f"-M {key}=false: a one-letter flag has no negative form")
+        return [f"--no-{name}"]
+    return [flag, value]
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness.backends.managed_server import flag_args
 from harness.errors import PolyevalError
 
 TABLE_PATH = Path(__file__).with_name("vllm_flags.tsv")
@@ -164,7 +165,7 @@ class ServeOptions:
 
     def argv(self) -> list[str]:
         flags = [a for key, value in self.known.items() for a in FLAGS[key].argv(value)]
-        flags += [a for key, value in self.passed.items() for a in pass_through(key, value)]
+        flags += [a for key, value in self.passed.items() for a in flag_args(key, value)]
         return [*flags, *self.extra]
 
     def get(self, key: str, default: object = None) -> object:
@@ -200,7 +201,7 @@ def server_options(args: dict[str, str], extra_args: str = "") -> ServeOptions:
                 raise PolyevalError(f"-M {key!r} is not a vllm serve flag name")
             close = near_miss(key)
             if close is not None:
-                verbatim = shlex.join(pass_through(key, value))
+                verbatim = shlex.join(flag_args(key, value))
                 raise PolyevalError(
                     f"-M {key} is not a vllm serve flag this backend knows; {close}"
                     f" (to pass it as it is: -M extra_args={verbatim!r})"
@@ -237,21 +238,6 @@ def engine_options(args: dict[str, str], backend: str = "vllm") -> dict[str, obj
             raise PolyevalError(f"-M {key}: {flag.key} is given twice")
         converted[flag.key] = flag.convert(value, key)
     return converted
-
-
-def pass_through(key: str, value: str) -> list[str]:
-    """An unknown -M option as flags: `swap_space=4` -> ["--swap-space", "4"],
-    `x=true` -> ["--x"], `x=false` -> ["--no-x"]; one letter: `-k VALUE`."""
-    name = key.replace("_", "-")
-    flag = f"-{name}" if len(name) == 1 else f"--{name}"
-    switch = value.strip().lower()
-    if switch in {"true", ""}:
-        return [flag]
-    if switch == "false":
-        if len(name) == 1:
-            raise PolyevalError(f"-M {key}=false: a one-letter flag has no negative form")
-        return [f"--no-{name}"]
-    return [flag, value]
 
 
 def parallel_sizes(options: Mapping[str, object]) -> dict[str, int]:
