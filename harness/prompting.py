@@ -136,10 +136,8 @@ class PromptBuilder:
         question = self._block(template, "user", question_vars, required=True)
         system = self._system(template, variant, sample.prompt_language)
         if self.format == "completion":
-            prefix = self._block(template, "assistant", question_vars).rstrip()
-            parts = [system] if system else []
-            parts += [f"{u}\n{a}" for u, a in turns] + [f"{question}\n{prefix}".rstrip()]
-            return (), "\n\n".join(parts)
+            prefix = self._block(template, "assistant", question_vars)
+            return (), f"{_completion_head(system, turns, question)}\n{prefix}".rstrip()
         messages = [Message("system", system)] if system else []
         for user, assistant in turns:
             messages += [Message("user", user), Message("assistant", assistant)]
@@ -173,8 +171,7 @@ class PromptBuilder:
         values = {**base, **sample.fields, "choices": shown, "target": ""}
         question = self._block(template, "user", values, required=True)
         system = self._system(template, variant, sample.prompt_language)
-        parts = [system] if system else []
-        head = "\n\n".join([*parts, *(f"{u}\n{a}" for u, a in turns), question])
+        head = _completion_head(system, turns, question)
         cue = self._block(template, "assistant", values)
         prefix = f"{head}\n{cue}"
         wholes = [
@@ -318,6 +315,13 @@ class PromptBuilder:
             f"template '{name}' of variant '{variant}' not found in {dirs}",
             where=str(self.task.folder / "task.yaml"),
         )
+
+
+def _completion_head(system: str, turns: list[Turn], question: str) -> str:
+    """A completion prompt up to its answer block: the instruction, each exemplar's turn and
+    the question, a blank line between them."""
+    parts = [system] if system else []
+    return "\n\n".join([*parts, *(f"{u}\n{a}" for u, a in turns), question])
 
 
 def with_stops(generation: dict[str, Any], stops: tuple[str, ...]) -> dict[str, Any]:
