@@ -56,23 +56,22 @@ def test_a_body_trickled_past_the_timeout_ends_the_attempt(
     # one byte every 0.1 s: the reply's ~300 bytes would take half a minute
     slow = FakeServer(stream_chunk=1, trickle_s=0.1).start_in_thread()
     try:
-        started = time.monotonic()
         result = _run(
             evaluate,
             slow.base_url,
             "--tasks belebele --languages en --limit 1 --timeout 1 --max-attempts 1",
             output=tmp_path / "run",
         )
-        elapsed = time.monotonic() - started
         deadline = time.monotonic() + 5
         while slow.abandoned < 1 and time.monotonic() < deadline:
             time.sleep(0.05)
     finally:
         slow.stop_thread()
     assert result.exit_code == 3, result.output
-    assert elapsed < 1 + 12  # the deadline covers the body, generously
     (error,) = _errors(tmp_path / "run")
     assert "timed out" in error and "--timeout" in error
+    # the deadline covered the body: the server never finished sending it (no wall-clock
+    # bound here: timing belongs in benchmarks/, and a busy machine is slow)
     assert slow.abandoned == 1 and sum(slow.answered.values()) == 0  # its connection was closed
 
 
