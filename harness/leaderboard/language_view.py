@@ -45,6 +45,8 @@ from harness.leaderboard.selection import TIER_LABELS
 from harness.leaderboard.svg import cell_style, legend
 from harness.leaderboard.tables import Board
 
+LEADERS = 3  # models named as a language's best (the rest of a tie is counted)
+
 
 def languages_page(board: Board, ranks: LanguageRanks | None = None) -> Page:
     ranks = ranks or language_ranks(board)
@@ -95,20 +97,22 @@ def languages_page(board: Board, ranks: LanguageRanks | None = None) -> Page:
 
 
 def _leaders(ranks: LanguageRanks) -> list[dict[str, Any]]:
-    """Per language, the models ranked first in its first kind (several where tied)."""
+    """Per language, the models ranked first in its first kind (up to LEADERS where tied)."""
     rows = []
     for lang in ranks.languages:
         found = ranks.leaders(lang)
         if found is None:
             continue
         kind, leaders = found
+        scores = ranks.ranked[(lang, kind.name)]
         rows.append(
             {
                 "label": language_label(lang),
                 "title": language_title(lang),
                 "anchor": language_anchor(lang),
                 "kind": kind.name,
-                "models": [_entry(score) for score in leaders],
+                "models": [_entry(score, len(scores)) for score in leaders[:LEADERS]],
+                "more": max(0, len(leaders) - LEADERS),
             }
         )
     return rows
