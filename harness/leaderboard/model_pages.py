@@ -186,7 +186,7 @@ def summary_context(summary: ModelSummary) -> dict[str, Any]:
             "kind": found.kind.name,
             "best": [language_entry(s) for s in found.best],
             "worst": [language_entry(s) for s in found.worst],
-            "gap": gap_figure(found.gap, found.kind.scale),
+            "gap": gap_figure(found.gap, found.kind.scale) if found.gap else None,
             "behind": {
                 **language_entry(found.largest_gap),
                 "gap": gap_figure(found.largest_gap.gap, found.kind.scale),
