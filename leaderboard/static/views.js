@@ -10,7 +10,7 @@
  *                              (section.language#lang-<code>); choosing one scrolls there
  *                              and sets the location's hash
  *   form#language-jump-form    never submitted (a submit would reload the page)
- *   details.more               opened when the location's hash names it or an element in it
+ *   details.fold               opened when the location's hash names it or an element in it
  */
 (function () {
   "use strict";
@@ -22,7 +22,7 @@
 
   function openTarget() {
     var found = target();
-    var folded = found ? found.closest("details.more") : null;
+    var folded = found ? found.closest("details.fold") : null;
     if (folded && !folded.open) {
       folded.open = true;
       found.scrollIntoView({ block: "start" });

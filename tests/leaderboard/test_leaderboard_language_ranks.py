@@ -317,4 +317,4 @@ def test_the_pages_show_the_rankings_and_the_summary(results: Path, tmp_path: Pa
     for anchor in ('id="headline"', 'id="families"', 'id="best-languages"', 'id="worst-languages"',
                    'id="model-consistency"'):  # fmt: skip
         assert anchor in summary
-    assert '<details class="more" id="grid">' in details
+    assert '<details class="fold" id="grid">' in details

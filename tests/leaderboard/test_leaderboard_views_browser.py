@@ -191,4 +191,4 @@ def test_long_names_never_widen_the_phone_page(browser: Any, long_site: Path) ->
             if name == "languages":  # three of the four tied leaders named, one counted
                 leaders = tab.locator("#leaders-table tbody").inner_text()
                 assert leaders.count("and 1 more tied") == 2  # English and Hindi
-                assert tab.locator("#leaders-table .tie").count() == 2 * 3
+                assert tab.locator("#leaders-table .tie-mark").count() == 2 * 3
