@@ -60,23 +60,28 @@ def basis_text(score: LanguageScore) -> str:
     return f"{tasks} task{'' if tasks == 1 else 's'} · {score.samples:,} samples"
 
 
-def score_title(score: LanguageScore) -> str:
+def score_title(score: LanguageScore, shared: tuple[str, ...] = ()) -> str:
     """A language score's hover text: value and interval, then the tasks and samples behind
-    it, then its gap to English."""
+    it (named, unless they are `shared`: the tasks its ranking's caption names), then its gap
+    to English."""
     kind = score.kind
     shown = figure(score.estimate, kind.scale)
-    names = ", ".join(score.columns[:LISTED_COLUMNS])
-    more = len(score.columns) - LISTED_COLUMNS
-    lines = [
-        f"{language_label(score.language)}: {kind.name} {shown.title}",
-        f"mean over {basis_text(score)}: {names}" + (f" and {more} more" if more > 0 else ""),
-    ]
+    basis = f"mean over {basis_text(score)}"
+    if score.columns != shared:
+        basis += ": " + columns_text(score.columns)
+    lines = [f"{language_label(score.language)}: {kind.name} {shown.title}", basis]
     if score.gap is not None:
         gap = gap_figure(score.gap, kind.scale)
         lines.append(f"gap to English {gap.text}" + (f" (95%: {gap.ci})" if gap.ci else ""))
     if score.fewer:
         lines.append("rests on fewer tasks than another model's score here")
     return "\n".join(lines)
+
+
+def columns_text(columns: tuple[str, ...]) -> str:
+    """`mgsm/native_cot, xnli/zero_shot and 3 more`: the tasks behind a score."""
+    more = len(columns) - LISTED_COLUMNS
+    return ", ".join(columns[:LISTED_COLUMNS]) + (f" and {more} more" if more > 0 else "")
 
 
 def language_entry(score: LanguageScore) -> dict[str, str]:

@@ -26,7 +26,7 @@ and of the model pages' summaries, before any HTML.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from harness.analysis.summary import ENGLISH
 from harness.leaderboard.families import (
@@ -96,6 +96,9 @@ class LanguageRanks:
     kinds: list[Kind]  # those the board has, in KINDS order
     languages: list[str]  # English first, then by code
     ranked: dict[tuple[str, str], list[LanguageScore]]  # (language, kind name) -> by rank
+    _by_model: dict[tuple[str, str], list[LanguageScore]] = field(
+        default_factory=lambda: defaultdict(list)
+    )  # (model, kind name) -> in language order
 
     def of_language(self, language: str) -> list[tuple[Kind, list[LanguageScore]]]:
         return [
@@ -106,12 +109,11 @@ class LanguageRanks:
 
     def of_model(self, model: str, kind: Kind) -> list[LanguageScore]:
         """The model's scores of a kind, in language order."""
-        return [
-            score
-            for language in self.languages
-            for score in self.ranked.get((language, kind.name), [])
-            if score.model == model
-        ]
+        if not self._by_model:  # indexed once: a board has hundreds of models and languages
+            for scores in self.ranked.values():  # in language order
+                for score in scores:
+                    self._by_model[(score.model, score.kind.name)].append(score)
+        return self._by_model.get((model, kind.name), [])
 
     def leaders(self, language: str) -> tuple[Kind, list[LanguageScore]] | None:
         """The models ranked first in a language, in its first kind."""

@@ -11,12 +11,14 @@ links do the same without a script."""
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from markupsafe import Markup
 
 from harness.leaderboard.figures import (
     basis_text,
+    columns_text,
     figure,
     gap_figure,
     language_anchor,
@@ -27,6 +29,7 @@ from harness.leaderboard.figures import (
 )
 from harness.leaderboard.heat import heat_td
 from harness.leaderboard.language_ranks import (
+    Kind,
     LanguageRanks,
     LanguageScore,
     language_ranks,
@@ -152,20 +155,33 @@ def _section(ranks: LanguageRanks, lang: str) -> dict[str, Any]:
         "label": language_label(lang),
         "title": language_title(lang),
         "anchor": language_anchor(lang),
-        "kinds": [
-            {
-                "name": kind.name,
-                "title": kind.title,
-                "lower": kind.lower_is_better,
-                "gaps": any(score.gap is not None for score in scores),
-                "rows": [_entry(score, len(scores)) for score in scores],
-            }
-            for kind, scores in ranks.of_language(lang)
-        ],
+        "kinds": [_ranking(kind, scores) for kind, scores in ranks.of_language(lang)],
     }
 
 
-def _entry(score: LanguageScore, of: int = 0) -> dict[str, Any]:
+def _ranking(kind: Kind, scores: list[LanguageScore]) -> dict[str, Any]:
+    """One kind's ranking in a language: the tasks most scores rest on are named once, in the
+    caption's hover; a row names its own only where they differ."""
+    common = _common(scores)
+    return {
+        "name": kind.name,
+        "title": kind.title,
+        "lower": kind.lower_is_better,
+        "gaps": any(score.gap is not None for score in scores),
+        "tasks": common,
+        "tasks_title": "the tasks behind the scores: " + columns_text(common),
+        "rows": [_entry(score, len(scores), common) for score in scores],
+    }
+
+
+def _common(scores: list[LanguageScore]) -> tuple[str, ...]:
+    """The tasks behind most of a ranking's scores (those of the most models; the first
+    model's where as many have others): named once, in its caption's hover."""
+    counts = Counter(score.columns for score in scores)
+    return max(counts, key=lambda columns: counts[columns]) if counts else ()
+
+
+def _entry(score: LanguageScore, of: int = 0, shared: tuple[str, ...] = ()) -> dict[str, Any]:
     """A model's row in a language's ranking."""
     scale = score.kind.scale
     return {
@@ -179,7 +195,7 @@ def _entry(score: LanguageScore, of: int = 0) -> dict[str, Any]:
         "score": figure(score.estimate, scale),
         "gap": gap_figure(score.gap, scale),
         "basis": basis_text(score),
-        "title": score_title(score),
+        "title": score_title(score, shared),
     }
 
 
