@@ -144,6 +144,11 @@ def _gaps(board: Board, ranks: LanguageRanks) -> list[dict[str, Any]]:
                 if behind is not None
                 else None,
                 "worst": [language_entry(score) for score in found.worst],
+                "sort": [  # what its columns sort by
+                    scale.sort_value(found.gap.value if found.gap else None),
+                    scale.sort_value(behind.gap.value if behind and behind.gap else None),
+                    scale.sort_value(found.worst[0].estimate.value if found.worst else None),
+                ],
             }
         )
     return rows

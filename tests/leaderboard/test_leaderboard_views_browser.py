@@ -132,6 +132,13 @@ def test_the_language_view_ranks_models_with_ties(browser: Any, site: Path, size
         assert first.locator(".ci").inner_text().strip()
         assert "mean over" in (first.get_attribute("title") or "")
         assert page_width(tab) <= size[0]  # the page itself never scrolls sideways
+        if size == DESKTOP:  # the models sorted by their gap to English, the largest first
+            tab.locator("table#model-gaps th[data-col='1']").click()
+            gaps = tab.eval_on_selector_all(
+                "table#model-gaps tbody td:nth-child(2)", "cs => cs.map(c => c.dataset.value)"
+            )
+            values = [float(v) for v in gaps if v]
+            assert len(values) >= 3 and values == sorted(values)
         if size == PHONE:  # and the rankings fit the phone without scrolling inside
             widths = tab.eval_on_selector_all(
                 "section.language .table-wrap", "ws => ws.map(w => w.scrollWidth - w.clientWidth)"
