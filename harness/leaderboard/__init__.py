@@ -12,6 +12,9 @@
 - downloads: the tables as CSV and JSON;
 - pages: what every page shares: the Jinja2 environment (templates in leaderboard/templates,
   autoescaped), number formats, provenance, drill-down links;
+- language_ranks: per language and kind of metric, the models ranked; gaps to English, best
+  and worst languages; model_summary: what a model page shows first; figures: their numbers
+  as the pages show them;
 - overview, language_view, task_pages, model_pages: one kind of page each; heat: heatmap cells;
 - names: file names for models, runs, tasks, variants and languages;
 - build, check: building the site, and telling whether a built one is stale.

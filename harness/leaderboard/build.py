@@ -31,10 +31,12 @@ from harness.leaderboard.downloads import (
     across_rows,
     language_rows,
     overview_rows,
+    ranking_rows,
     write_table,
 )
 from harness.leaderboard.drill import write_samples
 from harness.leaderboard.heat import HeatCells
+from harness.leaderboard.language_ranks import language_ranks
 from harness.leaderboard.language_view import languages_page
 from harness.leaderboard.model_pages import model_pages
 from harness.leaderboard.overview import overview_page
@@ -112,15 +114,17 @@ def write_site(runs: list[Run], folder: Path) -> Built:
     env = pages.environment()
     written = 0
     overview = overview_page(board, available)
-    for page in (overview, languages_page(board), pages.samples_page(board)):
+    ranks = language_ranks(board)
+    for page in (overview, languages_page(board, ranks), pages.samples_page(board)):
         _write(folder / page.path, pages.render(env, page))
         written += 1
     write_table(folder / "index", overview_rows(board))
     write_table(folder / "languages", across_rows(board))
+    write_table(folder / "language-ranks", ranking_rows(ranks))
     heat = HeatCells(available, board.spans)
     for page, cells in [
         *task_pages(board, available, specs, heat),
-        *model_pages(board, available, heat),
+        *model_pages(board, available, heat, ranks),
     ]:
         _write(folder / page.path, pages.render(env, page))
         write_table((folder / page.path).with_suffix(""), language_rows(cells), LANGUAGE_COLUMNS)

@@ -8,6 +8,10 @@
   Language Confusion Benchmark's average rates (`lcb_lpr`, `lcb_wpr`, `lcb_lcpr`; empty for
   other tasks);
 - `languages.csv|json`: the language view across tasks, one row per model and language;
+- `language-ranks.csv|json`: the language view's rankings, one row per language, metric kind
+  and model (harness.leaderboard.language_ranks): score, interval, rank, whether tied, gap to
+  English with its interval, and the tasks (`tasks`: their labels, `;`-separated) and
+  samples behind it;
 - `tasks/<task>.csv|json`, `models/<model>.csv|json`: one row per model, task, variant, data
   tier (`data`) and language (the task's rows; the model's rows), with the language's LCB rates
   where the task is the Language Confusion Benchmark's (`lcb_lpr`, `lcb_wpr`, `lcb_lcpr`) and
@@ -31,6 +35,7 @@ from typing import Any
 
 from harness.csv_safety import neutralised
 from harness.leaderboard.confusion import LABELS, Confusion, Rates
+from harness.leaderboard.language_ranks import LanguageRanks
 from harness.leaderboard.ranks import Estimate
 from harness.leaderboard.tables import ALL, Board, LanguageCell, basis
 
@@ -125,6 +130,28 @@ def across_rows(board: Board) -> list[Row]:
                     }
                 )
     return rows
+
+
+def ranking_rows(ranks: LanguageRanks) -> list[Row]:
+    return [
+        {
+            "language": language,
+            "kind": kind,
+            "model": s.model,
+            **_estimate("", s.estimate),
+            "rank": s.rank,
+            "tied": s.tied,
+            "gap_to_english": s.gap.value if s.gap else None,
+            "gap_ci_low": s.gap.low if s.gap else None,
+            "gap_ci_high": s.gap.high if s.gap else None,
+            "n_tasks": len(s.columns),
+            "tasks": ";".join(s.columns),
+            "n": s.samples,
+            "fewer_tasks": s.fewer,
+        }
+        for (language, kind), scores in ranks.ranked.items()
+        for s in scores
+    ]
 
 
 def write_table(path_stem: Path, rows: list[Row], columns: Sequence[str] = ()) -> None:

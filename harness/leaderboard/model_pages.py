@@ -1,12 +1,26 @@
-"""The model pages: languages x tasks, the macro average per task with its rank, consistency
-failures, failed requests and token usage per run. Each column's values are on its own scale
+"""The model pages: first what a reader choosing a model looks for (harness.leaderboard.
+model_summary): the headline score and family scores with intervals and ranks, the best and
+worst languages with the gap to English, the language consistency; then, folded, the details:
+the macro average per task with its rank, languages x tasks, consistency failures, failed
+requests and token usage per run. Each column's values are on its own scale
 (harness.leaderboard.scales): the chart of macro averages holds the columns in points, and a
 second chart the columns shown as they are (bits per byte, lower is better)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from harness.leaderboard.drill import Available
+from harness.leaderboard.figures import (
+    figure,
+    gap_figure,
+    language_entry,
+    rank_text,
+    rank_title,
+)
 from harness.leaderboard.heat import HeatCells
+from harness.leaderboard.language_ranks import LanguageRanks, language_ranks
+from harness.leaderboard.model_summary import FamilyScore, ModelSummary, model_summary
 from harness.leaderboard.names import model_page, slug, task_page
 from harness.leaderboard.pages import (
     INCOMPLETE_MARK,
@@ -19,6 +33,7 @@ from harness.leaderboard.pages import (
     rank_label,
 )
 from harness.leaderboard.scales import AS_IS, NOT_APPLICABLE, POINTS, Scale
+from harness.leaderboard.selection import TIER_LABELS
 from harness.leaderboard.svg import Bar, bar_chart, legend
 from harness.leaderboard.tables import ALL, Board, LanguageCell
 
@@ -26,10 +41,14 @@ LISTED = 100  # rows of a model's consistency failures and errors shown (all in 
 
 
 def model_pages(
-    board: Board, available: Available, heat: HeatCells | None = None
+    board: Board,
+    available: Available,
+    heat: HeatCells | None = None,
+    ranks: LanguageRanks | None = None,
 ) -> list[tuple[Page, list[LanguageCell]]]:
     """One page per model, and the language cells its download holds."""
     heat = heat or HeatCells(available, board.spans)
+    ranks = ranks or language_ranks(board)
     pages = []
     for model in board.models:
         columns = [c for c in board.columns if board.cell(model, c) is not None]
@@ -103,6 +122,9 @@ def model_pages(
             [r for r in runs if r.key in used],
             {
                 "model": model,
+                "summary": summary_context(model_summary(board, ranks, model)),
+                "mean_tier": TIER_LABELS[board.mean_tier] if board.mean_tier else "",
+                "languages_count": len(languages),
                 "head": head,
                 "rows": rows,
                 "chart": bar_chart(f"{model}: macro average per task", bars[POINTS]),
@@ -151,3 +173,62 @@ def model_pages(
         )
         pages.append((page, cells))
     return pages
+
+
+def summary_context(summary: ModelSummary) -> dict[str, Any]:
+    """The summary's numbers as the page places them: each with its interval and rank."""
+    found = summary.languages
+    consistency = summary.consistency
+    return {
+        "headline": _family(summary.headline) if summary.headline else None,
+        "families": [_family(f) for f in summary.families],
+        "languages": {
+            "kind": found.kind.name,
+            "best": [language_entry(s) for s in found.best],
+            "worst": [language_entry(s) for s in found.worst],
+            "gap": gap_figure(found.gap, found.kind.scale) if found.gap else None,
+            "behind": {
+                **language_entry(found.largest_gap),
+                "gap": gap_figure(found.largest_gap.gap, found.kind.scale),
+            }
+            if found.largest_gap
+            else None,
+        }
+        if found
+        else None,
+        "consistency": {
+            "rate": figure(consistency.estimate, POINTS),
+            "columns": consistency.columns,
+            "judged": consistency.judged,
+            "failures": consistency.failures,
+            "least": [
+                {
+                    "label": language_label(r.language),
+                    "title": language_title(r.language),
+                    "rate": points(r.rate),
+                    "failures": r.failures,
+                    "judged": r.judged,
+                }
+                for r in consistency.least
+            ],
+        },
+    }
+
+
+def _family(found: FamilyScore) -> dict[str, Any]:
+    mean = found.mean
+    tasks, families = mean.tasks, mean.families
+    over = f"{tasks} task{'' if tasks == 1 else 's'}"
+    if found.kind == "headline":
+        over += f" in {families} famil{'y' if families == 1 else 'ies'}"
+    return {
+        "family": found.family,
+        "kind": found.kind,
+        "score": figure(mean.estimate, found.scale),
+        "rank": rank_text(mean.rank, found.tied),
+        "rank_title": rank_title(mean.rank, found.tied, found.ranked),
+        "of": found.ranked,
+        "over": over,
+        "lower": found.lower_is_better,
+        "in_headline": found.in_headline,
+    }

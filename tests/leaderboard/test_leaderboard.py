@@ -164,10 +164,14 @@ def test_every_page_exists_and_every_link_resolves(site: Path, results: Path) ->
         SITE_MARKER,
         "static/site.css",
         "static/site.js",
+        "static/views.css",
+        "static/views.js",
         "index.csv",
         "index.json",
         "languages.csv",
         "languages.json",
+        "language-ranks.csv",
+        "language-ranks.json",
     ]
     for task in TASKS.split(","):
         expected += [f"tasks/{task}.html", f"tasks/{task}.csv", f"tasks/{task}.json"]
@@ -268,10 +272,12 @@ def test_task_model_and_language_pages(site: Path, results: Path) -> None:
     assert worst and all(a["data-value"] for a, _ in worst)  # the random baseline's worst
     assert '<span class="gap">' in mgsm  # gaps to English
     random_page = (site / "models" / f"{slug('baseline:random')}.html").read_text(encoding="utf-8")
-    for heading in ("Consistency failures", "Errors", "Requests and token usage"):
+    for heading in ("Consistency failures", "Failed requests", "Requests and token usage"):
         assert heading in random_page
-    languages = Page((site / "languages.html").read_text(encoding="utf-8"))
-    assert len(languages.cells_with("model")) == 4
+    text = (site / "languages.html").read_text(encoding="utf-8")
+    heatmap = Page(text.split('id="heatmap"', 1)[1])
+    assert len(heatmap.cells_with("model")) == 4
+    languages = Page(text)
     assert languages.cells_with("worst")
     rows = json.loads((site / "tasks" / "mgsm.json").read_text(encoding="utf-8"))
     assert {r["model"] for r in rows} == {f"baseline:{n}" for n in BASELINES} | {EVIL_MODEL}
@@ -283,9 +289,11 @@ def test_task_model_and_language_pages(site: Path, results: Path) -> None:
 def test_site_js_inserts_text_only_as_text() -> None:
     from harness.leaderboard.pages import STATIC
 
+    for name in ("site.js", "views.js"):
+        text = (STATIC / name).read_text(encoding="utf-8")
+        for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
+            assert sink not in text, name
     script = (STATIC / "site.js").read_text(encoding="utf-8")
-    for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
-        assert sink not in script
     assert "textContent" in script
     css = (STATIC / "site.css").read_text(encoding="utf-8")
     for font in (
@@ -311,7 +319,8 @@ def test_markup_from_models_and_datasets_is_escaped(site: Path) -> None:
         assert not parsed.tags("img"), path
         scripts = parsed.tags("script")
         assert all(
-            s.get("src", "").endswith("static/site.js") or s.get("type") == "application/json"
+            s.get("src", "").endswith(("static/site.js", "static/views.js"))
+            or s.get("type") == "application/json"
             for s in scripts
         ), path
         assert "\u2028" not in text and "\u2029" not in text
