@@ -25,6 +25,7 @@ from harness.translation.keys import scored_language
 
 METHOD = "pairs_sentence_bootstrap_mean_of_bounds"  # the downloads' `ci_method`
 NOTE = "95% interval: the mean of the pairs' sentence-bootstrap bounds (conservative)"
+EXPLAINED = "the mean of the bounds of its pairs' own (sentence-bootstrap) intervals, conservative"
 
 
 def is_corpus(metric: str) -> bool:
@@ -39,15 +40,17 @@ def pairs_interval(
     chosen = [
         r
         for r in scores
-        if r.get("metric") == metric and finite(r.get("value")) and _in_view(str(r["language"]), view)
+        if r.get("metric") == metric
+        and finite(r.get("value"))
+        and _in_view(str(r["language"]), view)
     ]
-    bounds = [(r.get("ci_low"), r.get("ci_high")) for r in chosen]
     if not chosen or (languages is not None and len(chosen) != languages):
         return None
-    if not all(finite(low) and finite(high) for low, high in bounds):
+    lows = [low for r in chosen if finite(low := r.get("ci_low"))]
+    highs = [high for r in chosen if finite(high := r.get("ci_high"))]
+    if len(lows) != len(chosen) or len(highs) != len(chosen):
         return None
-    low = sum(float(b[0]) for b in bounds) / len(bounds)
-    high = sum(float(b[1]) for b in bounds) / len(bounds)
+    low, high = sum(lows) / len(lows), sum(highs) / len(highs)
     return Estimate(estimate.value, min(low, estimate.value), max(high, estimate.value))
 
 

@@ -26,17 +26,17 @@ from __future__ import annotations
 from typing import Any
 
 from harness.leaderboard.confusion import GROUP, LABELS, TITLES
-from harness.leaderboard.corpus import METHOD as CORPUS_METHOD
-from harness.leaderboard.corpus import NOTE as CORPUS_NOTE
 from harness.leaderboard.drill import Available
 from harness.leaderboard.families import family_class, in_headline, mean_of
 from harness.leaderboard.names import model_page, task_page
 from harness.leaderboard.pages import (
     INCOMPLETE_MARK,
+    NO_INTERVAL,
     Page,
     basis_title,
     drill_href,
     interval,
+    interval_line,
     points,
     sort_value,
 )
@@ -46,8 +46,7 @@ from harness.leaderboard.selection import REAL, TIER_LABELS
 from harness.leaderboard.svg import BAR_FILLS, Bar, bar_chart
 from harness.leaderboard.tables import ALL, Board, Column, Mean
 
-CHART_TITLE = "Mean over tasks: macro average over correctness families"
-NO_INTERVAL = "no interval"
+CHART_TITLE = "Mean over tasks"
 LCB_NO_INTERVAL = "no interval: the LCB's averages over sources and languages have none"
 
 
@@ -100,6 +99,7 @@ def overview_page(board: Board, available: Available) -> Page:
 
 
 def _chart(board: Board) -> Any:
+    """The chart of the headline, as wide as the longest title a filter gives it needs."""
     means = board.means[(ALL, ALL)]
     bars = [
         Bar(model, means[model].estimate, f"#{means[model].rank}" if means[model].rank else "")
@@ -107,7 +107,17 @@ def _chart(board: Board) -> Any:
         else Bar(model, None)
         for model in board.models
     ]
-    return bar_chart(f"{CHART_TITLE} (points, 95% interval)", bars)
+    titles = [spec["title"] for spec in _chart_data(board)["families"].values()]
+    return bar_chart(_chart_title(ALL), bars, title_chars=max(map(len, titles)))
+
+
+def _chart_title(family: str) -> str:
+    """`Mean over tasks (points)`, `translation: chrF++ mean (points)`."""
+    if family == ALL:
+        return f"{CHART_TITLE} (points)"
+    admitted = mean_of(family)
+    lower = ", lower is better" if admitted.lower_is_better else ""
+    return f"{family}: {admitted.label} mean ({admitted.scale.unit}{lower})"
 
 
 # ---- the families and their columns
@@ -122,7 +132,9 @@ def _families(board: Board) -> list[dict[str, Any]]:
     for f, name in enumerate(board.families()):
         members = [(i, c) for i, c in enumerate(board.columns) if c.family == name]
         admitted = mean_of(name)
-        columns = [_column(i, c, c.key in confused, col + 1 + 3 * k) for k, (i, c) in enumerate(members)]
+        columns = [
+            _column(i, c, c.key in confused, col + 1 + 3 * k) for k, (i, c) in enumerate(members)
+        ]
         found.append(
             {
                 "f": f,
@@ -190,7 +202,7 @@ def _family_cell(board: Board, family: str, model: str) -> dict[str, Any]:
             f"{family}: mean of {admitted.label} over {mean.tasks} of {len(columns)} task "
             f"columns ({TIER_LABELS[board.mean_tier] if board.mean_tier else 'none'}), "
             f"n={mean.samples:,} samples"
-            + _interval_line(mean.estimate, admitted.scale)
+            + interval_line(mean.estimate, admitted.scale)
             + (f"\nrank {mean.rank}, tied where intervals overlap" if mean.rank else "")
         )
     return _mean_cell(mean, admitted.scale, title)
@@ -221,7 +233,6 @@ def _entry(
         if c["na"]
         else {"ln": _rate(s.normalised), "cons": _rate(s.consistency)}
     )
-    note = CORPUS_NOTE if s.method == CORPUS_METHOD else ""
     return {
         "text": scale.text(s.primary.value if s.primary else None),
         "value": scale.sort_value(s.primary.value if s.primary else None),
@@ -229,7 +240,7 @@ def _entry(
         "rank": cell.ranks.get(ALL),
         **beside,
         "drill": drill,
-        "title": basis_title(cell) + _interval_line(s.primary, scale, note),
+        "title": basis_title(cell) + interval_line(s.primary, scale, s.method),
         **marks,
     }
 
@@ -248,16 +259,6 @@ def _na() -> dict[str, str]:
     return {"text": NOT_APPLICABLE, "value": "", "ci": "", "title": "does not apply"}
 
 
-def _interval_line(e: Estimate | None, scale: Scale, note: str = "") -> str:
-    """The hover text's line on the interval: its bounds and how they were computed, or that
-    there is none."""
-    if e is None:
-        return ""
-    if not e.has_interval:
-        return f"\n{NO_INTERVAL}"
-    return f"\n{note or '95% interval'}: {scale.interval(e)}"
-
-
 def _mean_title(mean: Mean | None, tier: str | None) -> str:
     if mean is None:
         return "no complete run of a correctness task"
@@ -266,7 +267,7 @@ def _mean_title(mean: Mean | None, tier: str | None) -> str:
         f"({_counted(mean.tasks, 'task column')} of {TIER_LABELS[tier] if tier else 'none'}, "
         f"n={mean.samples:,} samples)"
     )
-    title += _interval_line(mean.estimate, POINTS)
+    title += interval_line(mean.estimate, POINTS)
     return title + (f"\nrank {mean.rank}, tied where intervals overlap" if mean.rank else "")
 
 
@@ -345,15 +346,8 @@ def _chart_data(board: Board) -> dict[str, Any]:
             if v is not None
         ]
         admitted = mean_of(family)
-        title = (
-            f"{CHART_TITLE} (points, 95% interval)"
-            if family == ALL
-            else f"{family}: mean of {admitted.label} ({scale.unit}"
-            + (", lower is better" if admitted.lower_is_better else "")
-            + ", 95% interval)"
-        )
         found[family] = {
-            "title": title,
+            "title": _chart_title(family),
             "top": scale.factor * scale.axis(values),
             "lower": family != ALL and admitted.lower_is_better,
             "digits": scale.digits,

@@ -387,8 +387,8 @@ def _cell(model: str, column: Column, run: Run, covered: Coverage) -> Cell:
     views = {}
     scores = run.scores_by_column.get((column.task, column.variant), [])
     for view, kind, group in groups:
-        record = macros.get((column.metric, kind, group))
-        primary, method = _primary(record, column.metric, view, scores)
+        found = macros.get((column.metric, kind, group))
+        primary, method = _primary(found, column.metric, view, scores)
         if primary is None and view != ALL:
             continue
         views[view] = Scores(

@@ -149,6 +149,15 @@
       if (rk) { rk.textContent = rank !== null && rank !== undefined ? "#" + rank : ""; }
     };
     var familyClass = function (f) { return "fam-" + f.toLowerCase().replace(/ /g, "-"); };
+    // a family's name stays in sight while its columns scroll under the frozen ones
+    var freeze = function () {
+      var rank = overview.querySelector("thead th.rank"), model = overview.querySelector("thead th.model");
+      var width = (rank ? rank.offsetWidth : 0) + (model ? model.offsetWidth : 0);
+      overview.style.setProperty("--frozen", width + "px");
+    };
+    freeze();
+    window.addEventListener("resize", freeze);
+    // what a view's numbers average: "languages in script Deva", "low-resource languages"
     var viewLabel = function (view) {
       if (view === "all") { return ""; }
       var parts = view.split(":");
@@ -196,6 +205,8 @@
         if (gone) { rules.push("#overview ." + cls + "{display:none !important}"); }
         if (open[f]) { rules.push("#overview .t." + cls + "{display:table-cell}"); }
         th.colSpan = 1 + (open[f] ? 3 * shown.length : 0);
+        var count = th.querySelector(".count"), all = cs.length === 1 ? "1 task" : cs.length + " tasks";
+        if (count) { count.textContent = shown.length < cs.length ? shown.length + " of " + all : all; }
         th.querySelector("button.fold").setAttribute("aria-expanded", open[f] ? "true" : "false");
       });
       Object.keys(empty).forEach(function (c) { rules.push("#overview .c" + c + "{display:none !important}"); });
@@ -265,7 +276,9 @@
       var x0 = parseFloat(chart.getAttribute("data-x0")), plot = parseFloat(chart.getAttribute("data-plot"));
       var rowH = parseFloat(chart.getAttribute("data-row")), top = parseFloat(chart.getAttribute("data-top"));
       var label = viewLabel(view);
-      chart.querySelector("text.title").textContent = spec.title + (label ? " · " + label : "");
+      chart.querySelector("text.title").textContent = spec.title;
+      var caption = document.getElementById("chart-view");
+      if (caption) { caption.textContent = label ? "Over the " + label + "." : "Over every language."; }
       chart.querySelectorAll("text.tick").forEach(function (tick, q) {
         tick.textContent = String(parseFloat((spec.top * q / 4).toPrecision(6)));
       });
