@@ -777,11 +777,12 @@ def lcb_site(lcb_results: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
     return out
 
 
-def test_the_overview_shows_lcb_rates_as_a_column_group(lcb_site: Path) -> None:
+def test_the_overview_shows_lcb_rates_in_their_family(lcb_site: Path) -> None:
     overview = page(lcb_site, "index.html")
-    groups = [(a, t) for a, t in overview.cells if "group" in a.get("class", "").split()]
-    assert [t for _, t in groups] == ["Language confusion (LCB)"]
-    assert groups[0][0]["colspan"] == "6"
+    families = [(a, t) for a, t in overview.cells if "family" in a.get("class", "").split()]
+    assert [a["data-family"] for a, _ in families] == ["translated QA", "language confusion"]
+    assert [a["data-cs"] for a, _ in families] == ["0", "1 2"]  # board columns per family
+    assert all(a.get("colspan", "1") == "1" for a, _ in families)  # folded to its mean
     # the LCB columns come last; the other task keeps its generic triple
     keys = [a["data-key"] for a, _ in overview.cells if a.get("data-key")]
     assert keys == ["synth/v", "lcb/crosslingual", "lcb/monolingual"]
@@ -794,12 +795,16 @@ def test_the_overview_shows_lcb_rates_as_a_column_group(lcb_site: Path) -> None:
     assert [t for _, t in overview.cells_with("wpr")] == ["60.0", "60.0", "20.0", "20.0"]
     assert [t for _, t in overview.cells_with("lcpr")] == ["68.6", "68.6", "26.7", "26.7"]
     assert lpr[0][0]["data-value"] == "80.00"
-    # sortable: every header's column number points at its cell (the family means' table
-    # comes after the overview's)
-    text = (lcb_site / "index.html").read_text(encoding="utf-8")
-    table = Page(text.split('id="family-means"', 1)[0])
-    numbers = sorted(int(a["data-col"]) for a in table.tags("th") if "data-sort" in a)
-    assert numbers == list(range(3 + 3 * 3))
+    # the LCB's averages have no interval, and the hover text says so
+    assert all("no interval" in a["title"] for a, _ in lpr)
+    assert all("no interval" in a["title"] for a, _ in overview.cells_with("wpr"))
+    # the family's mean: LPR over the two LCB columns, with its rank
+    means = [t for a, t in overview.cells_with("fmean") if a["data-family"] == "language confusion"]
+    assert means == ["80.0#1", "40.0#2"]  # no interval: none of its columns has one
+    # sortable: every header's column number points at its cell: rank, model, mean, then
+    # per family its mean and its columns' three cells
+    numbers = sorted(int(a["data-col"]) for a in overview.tags("th") if "data-sort" in a)
+    assert numbers == list(range(3 + 2 + 3 * 3))
     # the filters' data: the LCB rates of the languages of one script
     data = overview_data(lcb_site)
     columns = data["lcb"]["all"]
