@@ -253,6 +253,68 @@ def test_the_overview_holds_each_model_and_task(site: Path) -> None:
         assert 'id="provenance"' in text and "0.1.0" in text, path
 
 
+def test_chrf_macro_intervals_come_from_the_pairs_bounds(site: Path, results: Path) -> None:
+    """chrF++ is a corpus metric: the summary's macro average has no interval, each pair's
+    score in scores.json has its own (a sentence bootstrap). The macro average's interval is
+    the mean of the pairs' bounds, and the site says so where it shows it."""
+    scores = json.loads((results / "random" / "scores.json").read_text(encoding="utf-8"))
+    pairs = [
+        r
+        for r in scores
+        if (r["task"], r["metric"], r["by"]) == ("flores_v1", "chrf", None)
+        and r["ci_low"] is not None
+    ]
+    assert len(pairs) >= 2
+    summary = json.loads((results / "random" / "summary.json").read_text(encoding="utf-8"))
+    macro = next(
+        r for r in summary if (r["task"], r["metric"], r["kind"]) == ("flores_v1", "chrf", "macro")
+    )
+    assert macro["ci_low"] is None  # the run record has none: the site computes it
+    rows = json.loads((site / "index.json").read_text(encoding="utf-8"))
+    row = next(r for r in rows if r["model"] == "baseline:random" and r["task"] == "flores_v1")
+    assert row["value"] == pytest.approx(macro["value"])
+    assert row["ci_low"] == pytest.approx(sum(r["ci_low"] for r in pairs) / len(pairs))
+    assert row["ci_high"] == pytest.approx(sum(r["ci_high"] for r in pairs) / len(pairs))
+    assert row["ci_method"] == "pairs_sentence_bootstrap_mean_of_bounds"
+    assert row["ci_low"] < row["value"] < row["ci_high"]
+    # shown in the overview's cell, and its hover text says how it was computed
+    overview = page(site, "index.html")
+    models = [text for _, text in overview.cells_with("model")]
+    head = next(a for a, _ in overview.cells if a.get("data-key") == "flores_v1/zero_shot@sample")
+    column = next(name for name in head["class"].split() if re.fullmatch(r"c\d+", name))
+    flores = [(a, t) for a, t in overview.cells_with("score") if column in a["class"].split()]
+    attrs, text = flores[models.index("baseline:random")]
+    low, high = 100 * row["ci_low"], 100 * row["ci_high"]
+    assert f"{low:.1f}–{high:.1f}" in text
+    assert "the mean of the pairs' sentence-bootstrap bounds" in attrs["title"]
+    task = (site / "tasks" / "flores_v1.html").read_text(encoding="utf-8")
+    assert "chrf is a corpus metric" in task and f"{low:.1f}–{high:.1f}" in task
+
+
+def test_the_overview_says_what_each_number_rests_on(site: Path) -> None:
+    """The headline and every family's mean show their interval and rank, and their hover
+    texts say what they rest on; the downloads carry the same."""
+    overview = page(site, "index.html")
+    means = overview.cells_with("mean")
+    assert all(re.fullmatch(r"\d+\.\d\d+\.\d–\d+\.\d", t) for _, t in means), means
+    for attrs, _ in means:
+        assert "task columns" in attrs["title"] and "n=" in attrs["title"]
+        assert "95% interval:" in attrs["title"] and "rank " in attrs["title"]
+    family = overview.cells_with("fmean")
+    assert family and all(re.search(r"–.*#\d$", t) for _, t in family), family
+    assert all("samples" in a["title"] and "task columns" in a["title"] for a, _ in family)
+    for attrs, _ in overview.cells_with("score"):
+        assert "n=" in attrs["title"] and "data: shipped sample" in attrs["title"]
+        assert "95% interval" in attrs["title"] or "no interval" in attrs["title"]
+    rows = json.loads((site / "index.json").read_text(encoding="utf-8"))
+    for row in rows:
+        assert row["model_mean_ci_low"] <= row["model_mean"] <= row["model_mean_ci_high"]
+        assert row["model_mean_samples"] > 0 and row["family_mean_tasks"] >= 1
+        assert row["n"] > 0 and row["source"] == "sample"
+    header = (site / "index.csv").read_text(encoding="utf-8").splitlines()[0].split(",")
+    assert {"ci_method", "model_mean_ci_low", "family_mean", "family_rank", "n"} <= set(header)
+
+
 def test_task_model_and_language_pages(site: Path, results: Path) -> None:
     mgsm = (site / "tasks" / "mgsm.html").read_text(encoding="utf-8")
     for fact in ("Licence", "CC BY 4.0", "juletxara/mgsm", "mgsm.j2", "native_cot"):
