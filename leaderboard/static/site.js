@@ -217,7 +217,8 @@
       var cells = data.cells[view] || [];
       var lcb = (data.lcb || {})[view] || {};
       var means = data.means[view] || {};
-      var meanDigits = digitsOf(family.options[family.selectedIndex] || null);
+      var option = family.options[family.selectedIndex] || null;
+      var meanDigits = digitsOf(option), meanCiDigits = digitsOf(option, "data-ci-digits");
       overview.querySelectorAll("tbody tr[data-m]").forEach(function (row) {
         var m = parseInt(row.getAttribute("data-m"), 10);
         var mean = (means[fam] || [])[m] || null;
@@ -226,9 +227,9 @@
         rank.setAttribute("data-value", mean && mean[3] !== null ? String(mean[3]) : "");
         var meanCell = row.querySelector("td.mean");
         setValue(meanCell, mean ? mean[0] : null, meanDigits);
-        setCi(meanCell, mean && mean[1], mean && mean[2], meanDigits);
+        setCi(meanCell, mean && mean[1], mean && mean[2], meanCiDigits);
         meanCell.title = (fam === "all" ? "mean over tasks" : fam + ": its mean") +
-          (view !== "all" ? " over the " + viewLabel(view) : "") + "; " + meanTitle(mean, meanDigits);
+          (view !== "all" ? " over the " + viewLabel(view) : "") + "; " + meanTitle(mean, meanCiDigits);
         row.querySelectorAll("td.fmean[data-family]").forEach(function (td) {
           var entry = (means[td.getAttribute("data-family")] || [])[m] || null;
           var d = digitsOf(td);
