@@ -77,7 +77,7 @@ def _variant_section(
         ],
         "rows": rows,
         "chart": bar_chart(
-            f"{column.label}: {column.metric}, macro average over languages",
+            f"{column.metric}: macro average over languages",  # the section's heading: column
             bars,
             column.lower_is_better,
             scale,
