@@ -251,7 +251,7 @@ def _rate(e: Estimate | None) -> dict[str, str]:
         "text": points(e.value if e else None),
         "value": sort_value(e.value if e else None),
         "ci": interval(e),
-        "title": "" if e is None else f"95%: {interval(e)}" if interval(e) else NO_INTERVAL,
+        "title": NO_INTERVAL if e is not None and not interval(e) else "",  # else: shown
     }
 
 
@@ -284,11 +284,11 @@ def _counted(count: int, noun: str) -> str:
 def _views_data(board: Board) -> dict[str, Any]:
     """What the overview's filters switch to: per view (tier, script), per column and model,
     [value, low, high, rank, LN, LN low, LN high, Cons., Cons. low, Cons. high] in points
-    (bits per byte as is); per view and family ("all": the headline), each model's [mean,
-    low, high, rank, tasks, samples]; per view, LCB column and model, the rates; and for the
-    chart, per family its title, the top of its axis (in the units shown), whether lower is
-    better, and the bars' fills."""
-    cells: dict[str, list[list[Any]]] = {}
+    (bits per byte as is; a column with no language in the view: null); per view and family
+    ("all": the headline), each model's [mean, low, high, rank, tasks, samples]; per view,
+    LCB column and model, the rates; and for the chart, per family its title, the top of its
+    axis (in the units shown), whether lower is better, and the bars' fills."""
+    cells: dict[str, list[list[Any] | None]] = {}
     for view in board.views:
         per_column = []
         for column in board.columns:
@@ -307,7 +307,7 @@ def _views_data(board: Board) -> dict[str, Any]:
                         *(_compact(s.consistency) or [None] * 3),
                     ]
                 )
-            per_column.append(entries)
+            per_column.append(entries if any(e is not None for e in entries) else None)
         cells[view] = per_column
     means: dict[str, dict[str, list[Any]]] = {}
     for (view, family), found in board.means.items():

@@ -108,13 +108,15 @@ NO_INTERVAL = "no interval"
 
 
 def interval_line(e: Estimate | None, scale: Scale, method: str = "") -> str:
-    """A hover text's line on a number's interval: its bounds and, for a corpus metric's,
-    how they were computed (harness.leaderboard.corpus), or that there is none."""
+    """A hover text's line on a number's interval where the number's cell does not say all:
+    that there is none, or for a corpus metric's how it was computed
+    (harness.leaderboard.corpus); nothing for the summary's own intervals, which the cell
+    shows (a site has 100,000s of hover texts)."""
     if e is None:
         return ""
     if not e.has_interval:
         return f"\n{NO_INTERVAL}"
-    return f"\n{CORPUS_NOTE if method == CORPUS_METHOD else '95% interval'}: {scale.interval(e)}"
+    return f"\n{CORPUS_NOTE}: {scale.interval(e)}" if method == CORPUS_METHOD else ""
 
 
 def basis_title(cell: Cell) -> str:

@@ -185,8 +185,8 @@
       if (view === "all") { return empty; }
       var cells = data.cells[view] || [], lcb = (data.lcb || {})[view] || {};
       cells.forEach(function (entries, c) {
-        var mine = lcb[c] || entries;
-        if (mine.every(function (e) { return e === null; })) { empty[c] = true; }
+        var mine = lcb[c] || entries;  // null: no language of the view
+        if (!mine || mine.every(function (e) { return e === null; })) { empty[c] = true; }
       });
       return empty;
     };
