@@ -4,9 +4,13 @@
   with what the cell rests on (`n` scored samples, `languages` and `language_codes`, `data`
   tier, data `source` kind, `limit`, `prompt_format`, the run's `status` and whether it is
   `complete`, failed requests in the column (`errors`) and in the run (`failed` of
-  `requests`); tables.basis), the model's mean over tasks (the headline) and its rank, and the
-  Language Confusion Benchmark's average rates (`lcb_lpr`, `lcb_wpr`, `lcb_lcpr`; empty for
-  other tasks);
+  `requests`); tables.basis), how the score's interval was computed (`ci_method`: the
+  summary's method, or for a corpus metric's macro average its pairs' bounds,
+  harness.leaderboard.corpus; empty where there is none), the model's mean over tasks (the
+  headline: `model_mean` with its interval, the task columns and samples behind it) and its
+  rank, the same of the column's family (`family_mean`, `family_rank`), and the Language
+  Confusion Benchmark's average rates (`lcb_lpr`, `lcb_wpr`, `lcb_lcpr`, which have no
+  interval; empty for other tasks);
 - `languages.csv|json`: the language view across tasks, one row per model and language;
 - `language-ranks.csv|json`: the language view's rankings, one row per language, metric kind
   and model (harness.leaderboard.language_ranks): score, interval, rank, whether tied, gap to
@@ -37,7 +41,7 @@ from harness.csv_safety import neutralised
 from harness.leaderboard.confusion import LABELS, Confusion, Rates
 from harness.leaderboard.language_ranks import LanguageRanks
 from harness.leaderboard.ranks import Estimate
-from harness.leaderboard.tables import ALL, Board, LanguageCell, basis
+from harness.leaderboard.tables import ALL, Board, LanguageCell, Mean, basis
 
 Row = dict[str, Any]
 
@@ -57,6 +61,7 @@ def overview_rows(board: Board) -> list[Row]:
             cell = board.cell(model, column)
             if cell is None:
                 continue
+            family = board.means.get((ALL, column.family), {})
             scores = cell.scores
             rows.append(
                 {
@@ -67,14 +72,16 @@ def overview_rows(board: Board) -> list[Row]:
                     "family": column.family,
                     "metric": column.metric,
                     **_estimate("", scores.primary),
+                    "ci_method": scores.method or None,
                     "rank": cell.ranks.get(ALL),
                     **_estimate("language_normalised", scores.normalised),
                     **_estimate("consistency", scores.consistency),
                     **_lcb(cell.confusion),
                     **basis(cell),
-                    "model_mean": mean.estimate.value if mean else None,
-                    "model_mean_tasks": mean.tasks if mean else None,
+                    **_mean("model_mean", mean),
                     "model_rank": mean.rank if mean else None,
+                    **_mean("family_mean", family.get(model)),
+                    "family_rank": rank.rank if (rank := family.get(model)) else None,
                     "run": cell.run.run_id,
                 }
             )
@@ -181,6 +188,19 @@ def _csv_value(value: Any) -> Any:
     """As pandas writes it: empty for missing, True/False for flags, repr for numbers; text a
     spreadsheet would run as a formula neutralised."""
     return "" if value is None else neutralised(value)
+
+
+def _mean(name: str, mean: Mean | None) -> Row:
+    """A mean with its interval and what it rests on: `<name>`, `<name>_ci_low`,
+    `<name>_ci_high`, `<name>_tasks` (columns averaged), `<name>_samples`."""
+    e = mean.estimate if mean else None
+    return {
+        name: e.value if e else None,
+        f"{name}_ci_low": e.low if e else None,
+        f"{name}_ci_high": e.high if e else None,
+        f"{name}_tasks": mean.tasks if mean else None,
+        f"{name}_samples": mean.samples if mean else None,
+    }
 
 
 def _estimate(prefix: str, estimate: Estimate | None) -> Row:

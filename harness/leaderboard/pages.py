@@ -13,15 +13,17 @@ from typing import Any
 from urllib.parse import quote
 
 import jinja2
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 import harness
 from harness.languages import get_language, is_known
+from harness.leaderboard.corpus import METHOD as CORPUS_METHOD
+from harness.leaderboard.corpus import NOTE as CORPUS_NOTE
 from harness.leaderboard.drill import Available, script_json
 from harness.leaderboard.names import drill_key
 from harness.leaderboard.ranks import Estimate
 from harness.leaderboard.runs import Run
-from harness.leaderboard.scales import POINTS
+from harness.leaderboard.scales import POINTS, Scale
 from harness.leaderboard.selection import TIER_LABELS, status_text
 from harness.leaderboard.tables import ALL, Board, Cell, Column, basis
 from harness.paths import LEADERBOARD_DIR
@@ -41,7 +43,13 @@ def environment() -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters["script_json"] = lambda value: Markup(script_json(value))
+    env.filters["breakable"] = breakable
     return env
+
+
+def breakable(text: str) -> Markup:
+    """Text (escaped) that a narrow column may break after a colon (`baseline:<wbr>random`)."""
+    return Markup(str(escape(text)).replace(":", ":<wbr>"))
 
 
 # ---- formatting
@@ -94,6 +102,21 @@ def rank_label(cell: Cell) -> str:
     if rank is not None:
         return f"#{rank}"
     return INCOMPLETE_MARK if not cell.complete and cell.scores.primary else ""
+
+
+NO_INTERVAL = "no interval"
+
+
+def interval_line(e: Estimate | None, scale: Scale, method: str = "") -> str:
+    """A hover text's line on a number's interval where the number's cell does not say all:
+    that there is none, or for a corpus metric's how it was computed
+    (harness.leaderboard.corpus); nothing for the summary's own intervals, which the cell
+    shows (a site has 100,000s of hover texts)."""
+    if e is None:
+        return ""
+    if not e.has_interval:
+        return f"\n{NO_INTERVAL}"
+    return f"\n{CORPUS_NOTE}: {scale.interval(e)}" if method == CORPUS_METHOD else ""
 
 
 def basis_title(cell: Cell) -> str:

@@ -36,6 +36,8 @@ def _style(rgb: tuple[int, int, int]) -> str:
 
 
 _PALETTE = tuple(_style(_mix(i / _STEPS)) for i in range(_STEPS + 1))
+# the bars' fills on the same steps: the overview's script recolours its chart from these
+BAR_FILLS = tuple("#{:02x}{:02x}{:02x}".format(*_mix(i / _STEPS)) for i in range(_STEPS + 1))
 
 
 def cell_style(value: float | None, lower_is_better: bool = False) -> str:
@@ -84,60 +86,85 @@ class Bar:
     note: str = ""
 
 
+# a bar chart's geometry: the labels' widest, the plot's width, a row's height, the first
+# row's top; a label is cut at LABEL_CHARS characters, each about CHAR_W wide
+LABEL_W, PLOT_W, ROW_H, TOP = 230, 300, 18, 22
+LABEL_CHARS, CHAR_W = 34, 6.5
+TITLE_W = 7.0  # about the width of a character of the title (bold)
+
+
+def bar_fill(position: float, lower_is_better: bool = False) -> str:
+    """A bar's fill for its place on the axis (0 to 1), reversed where lower is better."""
+    t = 1.0 - position if lower_is_better else position
+    return BAR_FILLS[round(min(max(t, 0.0), 1.0) * _STEPS)]
+
+
 def bar_chart(
-    title: str, bars: Sequence[Bar], lower_is_better: bool = False, scale: Scale = POINTS
+    title: str,
+    bars: Sequence[Bar],
+    lower_is_better: bool = False,
+    scale: Scale = POINTS,
+    title_chars: int = 0,
 ) -> Markup:
-    """Horizontal bars with the 95% interval as a whisker, one row per label: from 0 to 100
-    points for a rate, from 0 to a round number above every value for an unbounded metric."""
-    label_w, plot_w, row_h, top = 230, 360, 18, 22
+    """Horizontal bars with the 95% interval as a whisker, one row per label, over an axis
+    with its ticks: from 0 to 100 points for a rate, from 0 to a round number above every
+    value for an unbounded metric. Each row is a group (g.row[data-i], its bar's index) of a
+    label, a bar (rect.bar), a whisker (path.whisker, empty without an interval) and the value
+    (text.value): the overview's script moves and redraws them when a filter changes. The
+    chart is as wide as its title needs (`title_chars`: room for a longer one, which the
+    script may write)."""
     extent = scale.axis(
         v for bar in bars if bar.estimate for v in (bar.estimate.value, bar.estimate.high) if v
     )
-    height = top + row_h * len(bars) + 20
-    width = label_w + plot_w + 70
+    longest = max((min(len(bar.label), LABEL_CHARS) for bar in bars), default=0)
+    x0 = min(LABEL_W, round(12 + CHAR_W * longest))  # as wide as the labels need
+    height = TOP + ROW_H * len(bars) + 20
+    width = max(x0 + PLOT_W + 70, round(TITLE_W * max(len(title), title_chars)))
+    axis_y = height - 16
     parts = [
         f'<svg class="chart" role="img" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">',
+        f'viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg" '
+        f'data-x0="{x0}" data-plot="{PLOT_W}" data-row="{ROW_H}" data-top="{TOP}">',
         f"<title>{escape(title)}</title>",
-        f'<text x="0" y="14" font-size="12" font-weight="bold">{escape(title)}</text>',
+        f'<text class="title" x="0" y="14" font-size="12" font-weight="bold">'
+        f"{escape(title)}</text>",
+        f'<line class="axis" x1="{x0}" y1="{axis_y}" x2="{x0 + PLOT_W}" '
+        f'y2="{axis_y}" stroke="#555" stroke-width="1"/>',
     ]
     for quarter in range(5):
-        x = label_w + plot_w * quarter / 4
+        x = x0 + PLOT_W * quarter / 4
         tick = scale.tick(extent * quarter / 4)
         parts.append(
-            f'<line x1="{x:.1f}" y1="{top - 4}" x2="{x:.1f}" y2="{height - 16}" '
+            f'<line x1="{x:.1f}" y1="{TOP - 4}" x2="{x:.1f}" y2="{axis_y}" '
             'stroke="#ccc" stroke-width="1"/>'
-            f'<text x="{x:.1f}" y="{height - 4}" font-size="10" text-anchor="middle">{tick}</text>'
+            f'<text class="tick" x="{x:.1f}" y="{height - 4}" font-size="10" '
+            f'text-anchor="middle">{tick}</text>'
         )
     for i, bar in enumerate(bars):
-        y = top + i * row_h
-        label = bar.label if len(bar.label) <= 34 else bar.label[:33] + "…"
-        parts.append(
-            f'<text x="{label_w - 6}" y="{y + 12}" font-size="11" text-anchor="end">'
-            f"<title>{escape(bar.label)}</title>{escape(label)}</text>"
-        )
-        e = bar.estimate
-        if e is None:
-            parts.append(f'<text x="{label_w + 4}" y="{y + 12}" font-size="11">–</text>')
-            continue
-        value = min(max(e.value / extent, 0.0), 1.0)
-        r, g, b = _mix(1.0 - value if lower_is_better else value)
-        parts.append(
-            f'<rect x="{label_w}" y="{y + 3}" width="{plot_w * value:.1f}" height="{row_h - 6}" '
-            f'fill="#{r:02x}{g:02x}{b:02x}"/>'
-        )
-        if e.low is not None and e.high is not None:
-            lo = label_w + plot_w * min(max(e.low / extent, 0.0), 1.0)
-            hi = label_w + plot_w * min(max(e.high / extent, 0.0), 1.0)
-            mid = y + row_h / 2
-            parts.append(
-                f'<path d="M{lo:.1f} {mid:.1f}H{hi:.1f}M{lo:.1f} {mid - 4:.1f}V{mid + 4:.1f}'
-                f'M{hi:.1f} {mid - 4:.1f}V{mid + 4:.1f}" stroke="#222" stroke-width="1.2" '
-                'fill="none"/>'
-            )
-        text = scale.text(e.value) + (f" {bar.note}" if bar.note else "")
-        parts.append(
-            f'<text x="{label_w + plot_w + 6}" y="{y + 12}" font-size="11">{escape(text)}</text>'
-        )
+        parts.append(_bar_row(i, bar, x0, extent, lower_is_better, scale))
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def _bar_row(i: int, bar: Bar, x0: int, extent: float, lower_is_better: bool, scale: Scale) -> str:
+    label = bar.label if len(bar.label) <= LABEL_CHARS else bar.label[: LABEL_CHARS - 1] + "…"
+    e = bar.estimate
+    value = 0.0 if e is None else min(max(e.value / extent, 0.0), 1.0)
+    whisker = ""
+    if e is not None and e.low is not None and e.high is not None:
+        lo = x0 + PLOT_W * min(max(e.low / extent, 0.0), 1.0)
+        hi = x0 + PLOT_W * min(max(e.high / extent, 0.0), 1.0)
+        mid = ROW_H / 2
+        whisker = f"M{lo:.1f} {mid:.1f}H{hi:.1f}M{lo:.1f} {mid - 4:.1f}V{mid + 4:.1f}"
+        whisker += f"M{hi:.1f} {mid - 4:.1f}V{mid + 4:.1f}"
+    text = "–" if e is None else scale.text(e.value) + (f" {bar.note}" if bar.note else "")
+    return (
+        f'<g class="row" data-i="{i}" transform="translate(0,{TOP + i * ROW_H})">'
+        f'<text x="{x0 - 6}" y="12" font-size="11" text-anchor="end">'
+        f"<title>{escape(bar.label)}</title>{escape(label)}</text>"
+        f'<rect class="bar" x="{x0}" y="3" width="{PLOT_W * value:.1f}" '
+        f'height="{ROW_H - 6}" fill="{bar_fill(value, lower_is_better)}"/>'
+        f'<path class="whisker" d="{whisker}" stroke="#222" stroke-width="1.2" fill="none"/>'
+        f'<text class="value" x="{x0 + PLOT_W + 6}" y="12" font-size="11">'
+        f"{escape(text)}</text></g>"
+    )

@@ -48,6 +48,8 @@ from typing import Any
 from harness.analysis.summary import ENGLISH
 from harness.languages import TIERS as RESOURCE_TIERS
 from harness.leaderboard.confusion import Confusion, Rates, read_confusion
+from harness.leaderboard.corpus import METHOD as CORPUS_METHOD
+from harness.leaderboard.corpus import is_corpus, pairs_interval
 from harness.leaderboard.families import (
     CORRECTNESS,
     GROUPS,
@@ -132,6 +134,7 @@ class Scores:
     primary: Estimate | None
     normalised: Estimate | None
     consistency: Estimate | None
+    method: str = ""  # how the primary metric's interval was computed ("": none)
 
 
 @dataclass(slots=True)
@@ -183,6 +186,7 @@ class Mean:
     tasks: int  # the columns behind it
     families: int  # the families behind it (1 for a family's mean)
     rank: int | None
+    samples: int = 0  # the scored samples behind its columns
 
 
 @dataclass(frozen=True, slots=True)
@@ -381,16 +385,38 @@ def _cell(model: str, column: Column, run: Run, covered: Coverage) -> Cell:
     )
     groups += [(f"script:{s}", "macro_by_script", s) for s in scripts]
     views = {}
+    scores = run.scores_by_column.get((column.task, column.variant), [])
     for view, kind, group in groups:
-        primary = _estimate(macros.get((column.metric, kind, group)))
+        found = macros.get((column.metric, kind, group))
+        primary, method = _primary(found, column.metric, view, scores)
         if primary is None and view != ALL:
             continue
         views[view] = Scores(
             primary,
             _estimate(macros.get((NORMALISED, kind, group))),
             _estimate(macros.get((CONSISTENCY, kind, group))),
+            method,
         )
     return Cell(model, column, run, covered, views, confusion=read_confusion(records))
+
+
+def _primary(
+    record: Record | None, metric: str, view: str, scores: list[Record]
+) -> tuple[Estimate | None, str]:
+    """A view's macro average of the primary metric and how its interval was computed: the
+    summary's, or for a corpus metric without one the pairs' (harness.leaderboard.corpus)."""
+    estimate = _estimate(record)
+    if estimate is None or record is None:
+        return None, ""
+    if estimate.has_interval:
+        return estimate, str(record.get("method") or "")
+    if is_corpus(metric):
+        languages = record.get("languages")
+        count = int(languages) if isinstance(languages, int) else None
+        found = pairs_interval(estimate, scores, metric, view, count)
+        if found is not None:
+            return found, CORPUS_METHOD
+    return estimate, ""
 
 
 def _estimate(record: Record | None) -> Estimate | None:
@@ -523,36 +549,38 @@ def _family_means(
 ) -> dict[str, Mean]:
     admitted = mean_of(name)
     picked = [c for c in columns if c.family == name and c.metric in admitted.metrics]
-    found: dict[str, tuple[Estimate, int, int]] = {}
+    found: dict[str, tuple[Estimate, int, int, int]] = {}
     for model in models:
-        estimates = [
-            e
+        ranked = [
+            (cell, e)
             for column in picked
             if (cell := cells.get((model, column.key))) and (e := _ranked(cell, view))
         ]
-        mean = mean_estimate(estimates)
+        mean = mean_estimate([e for _, e in ranked])
         if mean is not None:
-            found[model] = (mean, len(estimates), 1)
+            samples = sum(cell.coverage.samples for cell, _ in ranked)
+            found[model] = (mean, len(ranked), 1, samples)
     return _ranked_means(found, admitted.lower_is_better)
 
 
 def _headline(families: list[dict[str, Mean]], models: list[str]) -> dict[str, Mean]:
-    found: dict[str, tuple[Estimate, int, int]] = {}
+    found: dict[str, tuple[Estimate, int, int, int]] = {}
     for model in models:
         mine = [means[model] for means in families if model in means]
         mean = mean_estimate([m.estimate for m in mine])
         if mean is not None:
-            found[model] = (mean, sum(m.tasks for m in mine), len(mine))
+            tasks, samples = sum(m.tasks for m in mine), sum(m.samples for m in mine)
+            found[model] = (mean, tasks, len(mine), samples)
     return _ranked_means(found)
 
 
 def _ranked_means(
-    found: dict[str, tuple[Estimate, int, int]], lower_is_better: bool = False
+    found: dict[str, tuple[Estimate, int, int, int]], lower_is_better: bool = False
 ) -> dict[str, Mean]:
     ordered = sorted(found)
     ranks = tied_ranks([found[m][0] for m in ordered], lower_is_better)
     return {
-        m: Mean(found[m][0], found[m][1], found[m][2], r)
+        m: Mean(found[m][0], found[m][1], found[m][2], r, found[m][3])
         for m, r in zip(ordered, ranks, strict=True)
     }
 

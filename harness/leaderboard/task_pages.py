@@ -14,6 +14,8 @@ from typing import Any
 from markupsafe import Markup
 
 from harness.leaderboard.confusion import GROUP, LABELS, TITLES, Confusion, Rates
+from harness.leaderboard.corpus import EXPLAINED, is_corpus
+from harness.leaderboard.corpus import METHOD as CORPUS_METHOD
 from harness.leaderboard.drill import Available
 from harness.leaderboard.heat import HeatCells
 from harness.leaderboard.names import model_page, slug, task_page
@@ -22,6 +24,7 @@ from harness.leaderboard.pages import (
     Page,
     basis_title,
     drill_href,
+    interval_line,
     language_label,
     language_title,
     points,
@@ -56,7 +59,7 @@ def _variant_section(
                 "macro": scale.text(primary.value if primary else None),
                 "macro_value": scale.sort_value(primary.value if primary else None),
                 "macro_ci": scale.interval(primary),
-                "title": basis_title(cell),
+                "title": basis_title(cell) + interval_line(primary, scale, cell.scores.method),
                 "mark": "" if cell.complete else INCOMPLETE_MARK,
                 "drill": drill_href("../", available, cell.run, column),
                 "cells": heat.row([by_language.get(lang) for lang in languages]),
@@ -74,16 +77,26 @@ def _variant_section(
         ],
         "rows": rows,
         "chart": bar_chart(
-            f"{column.label}: {column.metric}, macro average over languages",
+            f"{column.metric}: macro average over languages",  # the section's heading: column
             bars,
             column.lower_is_better,
             scale,
         ),
         "legend": _legend(board, column),
         "unit": "in points" if scale == POINTS else f"{column.metric}, as is",
+        "interval_note": _interval_note(board, column),
         "loglikelihood": column.loglikelihood,
         "lcb": _lcb_tables(board, column, available),
     }
+
+
+def _interval_note(board: Board, column: Column) -> str:
+    """What the page says of a corpus metric's macro intervals (harness.leaderboard.corpus)."""
+    if not is_corpus(column.metric):
+        return ""
+    methods = {cell.scores.method for model in board.models if (cell := board.cell(model, column))}
+    said = f"; {column.metric} is a corpus metric: a macro average's interval is {EXPLAINED}"
+    return said if methods == {CORPUS_METHOD} else said + " (where it has one: see on hover)"
 
 
 def _legend(board: Board, column: Column) -> Markup:

@@ -257,6 +257,68 @@ def test_the_overview_holds_each_model_and_task(site: Path) -> None:
         assert 'id="provenance"' in text and "0.1.0" in text, path
 
 
+def test_chrf_macro_intervals_come_from_the_pairs_bounds(site: Path, results: Path) -> None:
+    """chrF++ is a corpus metric: the summary's macro average has no interval, each pair's
+    score in scores.json has its own (a sentence bootstrap). The macro average's interval is
+    the mean of the pairs' bounds, and the site says so where it shows it."""
+    scores = json.loads((results / "random" / "scores.json").read_text(encoding="utf-8"))
+    pairs = [
+        r
+        for r in scores
+        if (r["task"], r["metric"], r["by"]) == ("flores_v1", "chrf", None)
+        and r["ci_low"] is not None
+    ]
+    assert len(pairs) >= 2
+    summary = json.loads((results / "random" / "summary.json").read_text(encoding="utf-8"))
+    macro = next(
+        r for r in summary if (r["task"], r["metric"], r["kind"]) == ("flores_v1", "chrf", "macro")
+    )
+    assert macro["ci_low"] is None  # the run record has none: the site computes it
+    rows = json.loads((site / "index.json").read_text(encoding="utf-8"))
+    row = next(r for r in rows if r["model"] == "baseline:random" and r["task"] == "flores_v1")
+    assert row["value"] == pytest.approx(macro["value"])
+    assert row["ci_low"] == pytest.approx(sum(r["ci_low"] for r in pairs) / len(pairs))
+    assert row["ci_high"] == pytest.approx(sum(r["ci_high"] for r in pairs) / len(pairs))
+    assert row["ci_method"] == "pairs_sentence_bootstrap_mean_of_bounds"
+    assert row["ci_low"] < row["value"] < row["ci_high"]
+    # shown in the overview's cell, and its hover text says how it was computed
+    overview = page(site, "index.html")
+    models = [text for _, text in overview.cells_with("model")]
+    head = next(a for a, _ in overview.cells if a.get("data-key") == "flores_v1/zero_shot@sample")
+    column = next(name for name in head["class"].split() if re.fullmatch(r"c\d+", name))
+    flores = [(a, t) for a, t in overview.cells_with("score") if column in a["class"].split()]
+    attrs, text = flores[models.index("baseline:random")]
+    low, high = 100 * row["ci_low"], 100 * row["ci_high"]
+    assert f"{low:.1f}–{high:.1f}" in text
+    assert "the mean of the pairs' sentence-bootstrap bounds" in attrs["title"]
+    task = (site / "tasks" / "flores_v1.html").read_text(encoding="utf-8")
+    assert "chrf is a corpus metric" in task and f"{low:.1f}–{high:.1f}" in task
+
+
+def test_the_overview_says_what_each_number_rests_on(site: Path) -> None:
+    """The headline and every family's mean show their interval and rank, and their hover
+    texts say what they rest on; the downloads carry the same."""
+    overview = page(site, "index.html")
+    means = overview.cells_with("mean")
+    assert all(re.fullmatch(r"\d+\.\d\d+\.\d–\d+\.\d", t) for _, t in means), means
+    for attrs, _ in means:
+        assert "task columns" in attrs["title"] and "n=" in attrs["title"]
+        assert "rank " in attrs["title"]  # the interval is in the cell
+    family = overview.cells_with("fmean")
+    assert family and all(re.search(r"–.*#\d$", t) for _, t in family), family
+    assert all("samples" in a["title"] and "task columns" in a["title"] for a, _ in family)
+    for attrs, text in overview.cells_with("score"):
+        assert "n=" in attrs["title"] and "data: shipped sample" in attrs["title"]
+        assert "–" in text or "no interval" in attrs["title"]  # shown, or said to be none
+    rows = json.loads((site / "index.json").read_text(encoding="utf-8"))
+    for row in rows:
+        assert row["model_mean_ci_low"] <= row["model_mean"] <= row["model_mean_ci_high"]
+        assert row["model_mean_samples"] > 0 and row["family_mean_tasks"] >= 1
+        assert row["n"] > 0 and row["source"] == "sample"
+    header = (site / "index.csv").read_text(encoding="utf-8").splitlines()[0].split(",")
+    assert {"ci_method", "model_mean_ci_low", "family_mean", "family_rank", "n"} <= set(header)
+
+
 def test_task_model_and_language_pages(site: Path, results: Path) -> None:
     mgsm = (site / "tasks" / "mgsm.html").read_text(encoding="utf-8")
     for fact in ("Licence", "CC BY 4.0", "juletxara/mgsm", "mgsm.j2", "native_cot"):
@@ -786,11 +848,12 @@ def lcb_site(lcb_results: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
     return out
 
 
-def test_the_overview_shows_lcb_rates_as_a_column_group(lcb_site: Path) -> None:
+def test_the_overview_shows_lcb_rates_in_their_family(lcb_site: Path) -> None:
     overview = page(lcb_site, "index.html")
-    groups = [(a, t) for a, t in overview.cells if "group" in a.get("class", "").split()]
-    assert [t for _, t in groups] == ["Language confusion (LCB)"]
-    assert groups[0][0]["colspan"] == "6"
+    families = [(a, t) for a, t in overview.cells if "family" in a.get("class", "").split()]
+    assert [a["data-family"] for a, _ in families] == ["translated QA", "language confusion"]
+    assert [a["data-cs"] for a, _ in families] == ["0", "1 2"]  # board columns per family
+    assert all(a.get("colspan", "1") == "1" for a, _ in families)  # folded to its mean
     # the LCB columns come last; the other task keeps its generic triple
     keys = [a["data-key"] for a, _ in overview.cells if a.get("data-key")]
     assert keys == ["synth/v", "lcb/crosslingual", "lcb/monolingual"]
@@ -803,12 +866,16 @@ def test_the_overview_shows_lcb_rates_as_a_column_group(lcb_site: Path) -> None:
     assert [t for _, t in overview.cells_with("wpr")] == ["60.0", "60.0", "20.0", "20.0"]
     assert [t for _, t in overview.cells_with("lcpr")] == ["68.6", "68.6", "26.7", "26.7"]
     assert lpr[0][0]["data-value"] == "80.00"
-    # sortable: every header's column number points at its cell (the family means' table
-    # comes after the overview's)
-    text = (lcb_site / "index.html").read_text(encoding="utf-8")
-    table = Page(text.split('id="family-means"', 1)[0])
-    numbers = sorted(int(a["data-col"]) for a in table.tags("th") if "data-sort" in a)
-    assert numbers == list(range(3 + 3 * 3))
+    # the LCB's averages have no interval, and the hover text says so
+    assert all("no interval" in a["title"] for a, _ in lpr)
+    assert all("no interval" in a["title"] for a, _ in overview.cells_with("wpr"))
+    # the family's mean: LPR over the two LCB columns, with its rank
+    means = [t for a, t in overview.cells_with("fmean") if a["data-family"] == "language confusion"]
+    assert means == ["80.0#1", "40.0#2"]  # no interval: none of its columns has one
+    # sortable: every header's column number points at its cell: rank, model, mean, then
+    # per family its mean and its columns' three cells
+    numbers = sorted(int(a["data-col"]) for a in overview.tags("th") if "data-sort" in a)
+    assert numbers == list(range(3 + 2 + 3 * 3))
     # the filters' data: the LCB rates of the languages of one script
     data = overview_data(lcb_site)
     columns = data["lcb"]["all"]

@@ -128,11 +128,11 @@ def test_loglik_columns_are_groups_of_their_own(loglik: Built) -> None:
     ]
 
     overview = page(loglik.site, "index.html")
-    groups = [a for a in overview.tags("th") if "group" in a.get("class", "").split()]
+    families = [a for a in overview.tags("th") if "family" in a.get("class", "").split()]
     index = {c.key: str(i) for i, c in enumerate(board.columns)}
-    assert [(g["class"], g["data-cs"], g["colspan"]) for g in groups] == [
-        ("group loglik", " ".join(index[k] for k in CHOICE), "12"),
-        ("group loglik", index[BPB], "3"),
+    assert [(f["data-family"], f["data-cs"]) for f in families][-2:] == [
+        (LOGLIKELIHOOD, " ".join(index[k] for k in CHOICE)),
+        (BITS_PER_BYTE, index[BPB]),
     ]
     options = [a["value"] for a in overview.tags("option")]
     assert LOGLIKELIHOOD in options and BITS_PER_BYTE in options
@@ -250,7 +250,7 @@ def test_bits_per_byte_is_shown_as_is_and_ranked_lower_better(loglik: Built) -> 
     assert options[BITS_PER_BYTE]["data-digits"] == "3"
     assert "data-digits" not in options[LOGLIKELIHOOD]
     fmeans = [t for _, t in overview.cells_with("fmean")]
-    assert "0.0000.00–0.00" in fmeans and "8.0008.00–8.00" in fmeans
+    assert "0.0000.00–0.00#1" in fmeans and "8.0008.00–8.00#2" in fmeans
     found = re.search(
         r'<script type="application/json" id="overview-data">(.*?)</script>',
         (loglik.site / "index.html").read_text(encoding="utf-8"),
@@ -258,8 +258,11 @@ def test_bits_per_byte_is_shown_as_is_and_ranked_lower_better(loglik: Built) -> 
     )
     assert found is not None
     data = json.loads(found.group(1))
-    assert data["cells"][ALL][i] == [[0.0, 0.0, 0.0, 1, None, None], [8.0, 8.0, 8.0, 2, None, None]]
-    assert data["means"][ALL][BITS_PER_BYTE] == [[0.0, 0.0, 0.0, 1, 1], [8.0, 8.0, 8.0, 2, 1]]
+    na = [None] * 6  # LN and Cons., each with its interval: they do not apply
+    assert data["cells"][ALL][i] == [[0.0, 0.0, 0.0, 1, *na], [8.0, 8.0, 8.0, 2, *na]]
+    means = data["means"][ALL][BITS_PER_BYTE]  # [mean, low, high, rank, tasks, samples]
+    assert [m[:5] for m in means] == [[0.0, 0.0, 0.0, 1, 1], [8.0, 8.0, 8.0, 2, 1]]
+    assert means[0][5] == means[1][5] > 0
 
     task = page(loglik.site, "tasks/flores_v1.html")
     macros = [t for _, t in task.cells_with("macro")]
@@ -293,7 +296,7 @@ def test_loglik_consistency_is_not_applicable(loglik: Built) -> None:
             assert cell and cell.scores.consistency is None and cell.scores.normalised is None
     flores = board.columns.index(_column(board, "flores_v1/zero_shot@sample"))
     generative = [t for a, t in overview.cells_with("cons") if f"c{flores}" in a["class"].split()]
-    assert generative == ["100.0", "100.0"]  # a generative column keeps its rate
+    assert generative == ["100.0100.0–100.0"] * 2  # a generative column keeps its rate
     assert not [a for a, _ in overview.cells_with("cons") if "na" in a["class"].split()
                 and f"c{flores}" in a["class"].split()]  # fmt: skip
     model = (loglik.site / "models").glob("baseline-random-*.html")
