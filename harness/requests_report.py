@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from harness.backends import will_fail_again
-from harness.generation.runner import Counts
 from harness.record import SampleRecord
 from harness.wording import counted
+
+if TYPE_CHECKING:  # `evaluate show` lists failures and loads no generation or backend
+    from harness.generation.runner import Counts
 
 SHOWN_FAILURES = 5  # failed requests listed with their cause; the rest are counted
 ERROR_CHARS = 200  # a cause longer than this is cut
@@ -62,6 +64,8 @@ def failure_lines(samples: Iterable[SampleRecord], shown: int = SHOWN_FAILURES) 
 def retry_lines(samples: Iterable[SampleRecord]) -> list[str]:
     """What to do about the failed requests of a run that asked a model: ask again those a
     rerun may answer; fix first what refused the others."""
+    from harness.backends import will_fail_again  # a run that asked a model has it loaded
+
     errors = [s.error for s in samples if not s.ok]
     refused = sum(1 for error in errors if will_fail_again(error))
     lines = []

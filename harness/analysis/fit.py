@@ -15,7 +15,6 @@ The decision is made here alone: the report modules say what to show, this one h
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from rich.console import Console
@@ -78,7 +77,9 @@ class Grid:
 @dataclass(frozen=True)
 class Listing:
     """One row per item of a group (a task): `rows` are (group, cells), the first cell the
-    item's name within its group (the variant); `right`: the headers justified right."""
+    item's name within its group (the variant); `right`: the headers justified right;
+    `said_once`: the headers whose column, where it holds one value throughout a group's own
+    table, is left out of it and said in its title (the variant, the metric)."""
 
     title: str
     group_header: str
@@ -86,6 +87,7 @@ class Listing:
     rows: list[tuple[str, list[str]]]
     right: frozenset[str] = frozenset()
     label: str | None = None  # the header of the column that wraps at LABEL_WIDTH
+    said_once: frozenset[str] = frozenset()
 
     def groups(self) -> list[str]:
         return list(dict.fromkeys(group for group, _ in self.rows))
@@ -110,18 +112,12 @@ def fit_grid(grid: Grid, width: int) -> list[Table]:
 
 def fit_listing(listing: Listing, width: int) -> list[Table]:
     """The listing as one table where it fits `width`, else one table per group."""
-    whole = _listing_table(listing, listing.title, listing.rows, whole=True)
+    whole = _table(listing.title, _whole_headers(listing), listing.right, listing.label)
+    for group, (name, *cells) in listing.rows:
+        whole.add_row(f"{group}/{name}", *cells)
     if fits(whole, width):
         return [whole]
-    return [
-        _listing_table(
-            listing,
-            f"{group}: {listing.title}",
-            [row for row in listing.rows if row[0] == group],
-            whole=False,
-        )
-        for group in listing.groups()
-    ]
+    return [_listing_group(listing, group) for group in listing.groups()]
 
 
 def _group_table(part: Grid, width: int) -> Table:
@@ -172,14 +168,26 @@ def _long_table(grid: Grid) -> Table:
     return table
 
 
-def _listing_table(
-    listing: Listing, title: str, rows: Sequence[tuple[str, list[str]]], whole: bool
-) -> Table:
+def _whole_headers(listing: Listing) -> list[str]:
     first, *others = listing.headers
-    headers = [f"{listing.group_header}/{first}" if whole else first, *others]
+    return [f"{listing.group_header}/{first}", *others]
+
+
+def _listing_group(listing: Listing, group: str) -> Table:
+    """A group's rows, the columns with one value throughout said once in the title."""
+    rows = [cells for g, cells in listing.rows if g == group]
+    said = [
+        index
+        for index, header in enumerate(listing.headers)
+        if header in listing.said_once and len({cells[index] for cells in rows}) == 1
+    ]
+    shown = [i for i in range(len(listing.headers)) if i not in said]
+    facts = ", ".join(f"{listing.headers[i]} {rows[0][i]}" for i in said)
+    title = f"{group} ({facts}): {listing.title}" if facts else f"{group}: {listing.title}"
+    headers = [listing.headers[i] for i in shown]
     table = _table(title, headers, listing.right, listing.label)
-    for group, (name, *cells) in rows:
-        table.add_row(f"{group}/{name}" if whole else name, *cells)
+    for cells in rows:
+        table.add_row(*[cells[i] for i in shown])
     return table
 
 

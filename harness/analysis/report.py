@@ -180,6 +180,7 @@ def comparison_table(comparisons: list[Any], name_a: str, name_b: str) -> Listin
         rows=rows,
         right=frozenset(COMPARISON_HEADERS[2:]),
         label="language",
+        said_once=frozenset({"variant", "metric"}),
     )
 
 
