@@ -168,6 +168,8 @@ def test_a_run_reports_its_scoring_stage_and_counts_from_the_cache_on_a_rerun(
     samples = len(read_run(tmp_path / "again")["samples"])
     assert "scoring answers" in result.output and f"{samples}/{samples}" in result.output
     assert "corpus metrics" in result.output  # flores_v1: its corpora scored after
+    assert "scoring answers" in result.stderr and "scoring answers" not in result.stdout
+    assert "(95% interval)" in result.stdout  # the tables: standard output
     line = next(line for line in result.output.splitlines() if " requests: " in line)
     assert line == f"{samples} requests: {samples} answered from the cache; none failed"
     assert "sent" not in line
