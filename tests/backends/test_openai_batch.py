@@ -413,7 +413,10 @@ def test_a_run_killed_after_submitting_resumes_the_same_batch(
         base_url=server.base_url,
         cache=cache,
     )
-    assert "6 answered from the cache" in again.output and server.batch_calls["retrieve"] == batch.polls
+    assert (
+        "6 answered from the cache" in again.output
+        and server.batch_calls["retrieve"] == batch.polls
+    )
 
 
 def test_log_likelihood_requests_are_scored_through_a_batch(tmp_path: Path) -> None:
