@@ -69,6 +69,16 @@ def bars(console: Console) -> Iterator[Bars]:
         progress.refresh()
 
 
+@contextmanager
+def stages(console: Console | None) -> Iterator[Stage]:
+    """A step's stages, each its bar on `console`; none shown where there is no console."""
+    if console is None:
+        yield quiet
+        return
+    with bars(console) as shown:
+        yield shown.stage
+
+
 def quiet(description: str, total: int) -> Advance:
     """A stage that shows nothing (scoring outside a run: tests, benchmarks)."""
     return lambda n: None

@@ -35,7 +35,7 @@ from harness.manifest import (
     now,
 )
 from harness.planner import Plan, TaskPlan, build_plan
-from harness.progress import bars
+from harness.progress import bars, stages
 from harness.record import (
     Claim,
     Counts,
@@ -138,24 +138,23 @@ def run_evaluation(options: RunConfig, console: Console | None = None) -> Outcom
 def score_and_write(
     claimed: Claim, manifest: Manifest, samples: list[SampleRecord], console: Console | None = None
 ) -> RunContents:
-    """Score the recorded answers (with a progress bar where a `console` is given), summarize
-    them and write the run folder whole."""
+    """Score the recorded answers and summarize them (with progress bars where a `console` is
+    given), then write the run folder whole."""
     started = time.perf_counter()
-    if console is None:
-        scored = score_run(manifest, samples)
-    else:
-        with bars(console) as shown:
-            scored = score_run(manifest, samples, shown.stage)
-    timings = {**manifest.timings_s, "score_s": round(time.perf_counter() - started, 3)}
+    with stages(console) as stage:
+        scored = score_run(manifest, samples, stage)
+        score_s = round(time.perf_counter() - started, 3)
+        summarized = stage("summary", 1)
+        summary = summarize(scored.samples, scored.scores)
+        summarized(1)
     failed = sum(1 for sample in scored.samples if not sample.ok)
     manifest = manifest.model_copy(
         update={
             "status": "complete" if failed == 0 else "incomplete",
             "counts": manifest.counts.model_copy(update={"failed": failed}),
-            "timings_s": timings,
+            "timings_s": {**manifest.timings_s, "score_s": score_s},
         }
     )
-    summary = summarize(scored.samples, scored.scores)
     contents = RunContents(manifest, scored.samples, scored.scores, scored.gaps, summary)
     claimed.write(contents)
     return contents
