@@ -346,36 +346,20 @@ def show(run_ref: str, results_dir: Path, metric: str | None, by: str | None, fm
 
     from harness.analysis.fit import print_fitted
     from harness.analysis.formats import scores_as
-    from harness.analysis.report import (
-        breakdown_table,
-        breakdowns,
-        gap_tables,
-        lcb_table,
-        score_table,
-        shown_scores,
-    )
+    from harness.analysis.report import breakdown_table, gap_tables, lcb_table, score_table
     from harness.record import find_run
     from harness.requests_report import failure_lines
 
     folder = find_run(run_ref, results_dir)
     scores = folder.scores()
     metrics = _shown_metrics(folder.manifest, scores, metric)
-    if by is not None and by not in (known := breakdowns(scores)):
-        raise PolyevalError(
-            f"no breakdown '{by}' in this run (it has: {', '.join(known) or 'none'})"
-        )
+    chosen = _shown_records(scores, metrics, by)
     if fmt != "table":
-        chosen = [
-            r
-            for name in metrics
-            for r in (shown_scores(scores, name) if by is None else scores)
-            if by is None or (r.metric == name and r.by == by)
-        ]
         click.echo(scores_as(fmt, chosen), nl=False)
         return
     console = Console()
     if by is not None:
-        for grid in (breakdown_table(scores, by, name) for name in metrics):
+        for grid in (breakdown_table(chosen, by, name) for name in metrics):
             if grid.rows:  # a metric without this breakdown (chrF of translations) has none
                 print_fitted(console, grid)
         return
@@ -393,6 +377,25 @@ def show(run_ref: str, results_dir: Path, metric: str | None, by: str | None, fm
             print_fitted(console, grid)
     if (confusion := lcb_table(folder.summary() or [])) is not None:
         print_fitted(console, confusion)
+
+
+def _shown_records(
+    scores: list[ScoreRecord], metrics: list[str], by: str | None
+) -> list[ScoreRecord]:
+    """The records `show` shows: the score tables' cells of the metrics, or with `by` their
+    values of that breakdown, which some of them must have."""
+    from harness.analysis.report import breakdowns, shown_scores
+
+    if by is None:
+        return [r for name in metrics for r in shown_scores(scores, name)]
+    if by not in (known := breakdowns(scores)):
+        raise PolyevalError(
+            f"no breakdown '{by}' in this run (it has: {', '.join(known) or 'none'})"
+        )
+    chosen = [r for name in metrics for r in scores if r.metric == name and r.by == by]
+    if not chosen:
+        raise PolyevalError(f"no {' or '.join(metrics)} scores by {by} in this run", "--by")
+    return chosen
 
 
 def _shown_metrics(manifest: Manifest, scores: list[ScoreRecord], metric: str | None) -> list[str]:

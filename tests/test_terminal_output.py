@@ -16,7 +16,7 @@ from click.testing import CliRunner, Result
 from rich.cells import cell_len
 
 from harness.cli import main
-from tests.conftest import cli_args, read_run
+from tests.conftest import assert_one_line_error, cli_args, read_run
 from tests.fake_server import FakeServer, FaultPlan
 
 TASKS = "mgsm,belebele,mtempreason,flores_v1,dzen,tempreason"
@@ -90,6 +90,8 @@ def test_show_by_level_reads_at_80_and_200_columns(runs: dict[str, Path], width:
     assert max(cell_len(line) for line in _table_lines(result.output)) <= width
     assert "…" not in result.output
     assert "chrf by level" not in result.output  # no empty table for a metric without levels
+    chrf = at_width(width, "show", str(runs["random"]), by="level", metric="chrf")
+    assert_one_line_error(chrf, "--by", "no chrf scores by level")
     levels = {r["group"] for r in _json(runs["random"], "--by", "level")}
     assert levels and all(
         f"│ {level} " in result.output or f" {level} ┃" in result.output for level in levels
