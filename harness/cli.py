@@ -25,6 +25,15 @@ FOLDER = click.Path(file_okay=False, path_type=Path)
 DETECTOR_CHOICES = ("default", "lid176")  # harness.langid.DETECTORS, without importing it here
 KIND_CHOICES = ("multiple_choice", "short_answer", "extractive_qa", "translation")
 """The kinds `new-task` scaffolds: harness.authoring.scaffold.KINDS, without importing it here."""
+FORMAT_OPTION = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv"]),  # table, or harness.analysis.formats
+    default="table",
+    show_default=True,
+    help="table: for reading, fitted to the terminal's width; json or csv: every row shown, "
+    "untruncated, on standard output for scripts.",
+)
 LANGID_HELP = (
     "The language identifier of answers (consistency, LCB line/word pass): default = script "
     "check, letter rules and py3langid; lid176 = fastText lid.176 (lite model), the Language "
@@ -329,29 +338,30 @@ def tasks(tasks_dirs: tuple[Path, ...]) -> None:
 )
 @click.option("--metric", help="Default: each task's primary metric.")
 @click.option("--by", help="Show the scores per value of this breakdown (subject, grade, level).")
-def show(run_ref: str, results_dir: Path, metric: str | None, by: str | None) -> None:
-    """Print the score table of a finished run (a folder, or a run id under --results-dir)."""
+@FORMAT_OPTION
+def show(run_ref: str, results_dir: Path, metric: str | None, by: str | None, fmt: str) -> None:
+    """Print the score table of a finished run (a folder, or a run id under --results-dir):
+    one table where it fits the terminal, else one per task."""
     from rich.console import Console
 
-    from harness.analysis.report import (
-        breakdown_table,
-        breakdowns,
-        gap_tables,
-        lcb_table,
-        score_table,
-    )
+    from harness.analysis.fit import print_fitted
+    from harness.analysis.formats import scores_as
+    from harness.analysis.report import breakdown_table, gap_tables, lcb_table, score_table
     from harness.record import find_run
+    from harness.requests_report import failure_lines
 
     folder = find_run(run_ref, results_dir)
     scores = folder.scores()
     metrics = _shown_metrics(folder.manifest, scores, metric)
+    chosen = _shown_records(scores, metrics, by)
+    if fmt != "table":
+        click.echo(scores_as(fmt, chosen), nl=False)
+        return
+    console = Console()
     if by is not None:
-        if by not in (known := breakdowns(scores)):
-            raise PolyevalError(
-                f"no breakdown '{by}' in this run (it has: {', '.join(known) or 'none'})"
-            )
-        for name in metrics:
-            Console().print(breakdown_table(scores, by, name))
+        for grid in (breakdown_table(chosen, by, name) for name in metrics):
+            if grid.rows:  # a metric without this breakdown (chrF of translations) has none
+                print_fitted(console, grid)
         return
     if folder.manifest.status != "complete":
         click.echo(
@@ -359,12 +369,33 @@ def show(run_ref: str, results_dir: Path, metric: str | None, by: str | None) ->
             f"{folder.manifest.counts.requests} requests failed",
             err=True,
         )
+        for line in failure_lines(folder.samples())[1:]:
+            click.echo(line, err=True)
     for name in metrics:
-        Console().print(score_table(scores, name))
-        for table in gap_tables(folder.gaps(), name):
-            Console().print(table)
+        print_fitted(console, score_table(scores, name))
+        for grid in gap_tables(folder.gaps(), name):
+            print_fitted(console, grid)
     if (confusion := lcb_table(folder.summary() or [])) is not None:
-        Console().print(confusion)
+        print_fitted(console, confusion)
+
+
+def _shown_records(
+    scores: list[ScoreRecord], metrics: list[str], by: str | None
+) -> list[ScoreRecord]:
+    """The records `show` shows: the score tables' cells of the metrics, or with `by` their
+    values of that breakdown, which some of them must have."""
+    from harness.analysis.report import breakdowns, shown_scores
+
+    if by is None:
+        return [r for name in metrics for r in shown_scores(scores, name)]
+    if by not in (known := breakdowns(scores)):
+        raise PolyevalError(
+            f"no breakdown '{by}' in this run (it has: {', '.join(known) or 'none'})"
+        )
+    chosen = [r for name in metrics for r in scores if r.metric == name and r.by == by]
+    if not chosen:
+        raise PolyevalError(f"no {' or '.join(metrics)} scores by {by} in this run", "--by")
+    return chosen
 
 
 def _shown_metrics(manifest: Manifest, scores: list[ScoreRecord], metric: str | None) -> list[str]:
@@ -408,7 +439,8 @@ def score(run_ref: str, results_dir: Path, langid: str | None, output: Path | No
 @click.option("--metric", help="Default: chrf for translations, else the first sample metric.")
 @click.option("--resamples", type=click.IntRange(min=100), default=1000, show_default=True)
 @click.option("--seed", type=int, default=12345, show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="Print JSON records instead of a table.")
+@FORMAT_OPTION
+@click.option("--json", "as_json", is_flag=True, help="The same as --format json.")
 def compare(
     run_a: str,
     run_b: str,
@@ -416,15 +448,16 @@ def compare(
     metric: str | None,
     resamples: int,
     seed: int,
+    fmt: str,
     as_json: bool,
 ) -> None:
     """Paired bootstrap between two runs of the same tasks: B - A per task, variant and
     language, over the items both answered, with a 95% interval and a p-value."""
-    from dataclasses import asdict
-
     from rich.console import Console
 
     from harness.analysis.compare import compare_runs
+    from harness.analysis.fit import print_fitted
+    from harness.analysis.formats import comparisons_as
     from harness.analysis.report import comparison_table
     from harness.record import find_run
 
@@ -435,10 +468,10 @@ def compare(
         resamples,
         seed,
     )
-    if as_json:
-        click.echo(json.dumps([asdict(c) for c in found], indent=1, ensure_ascii=False))
+    if as_json or fmt != "table":
+        click.echo(comparisons_as("json" if as_json else fmt, found), nl=False)
         return
-    Console().print(comparison_table(found, run_a, run_b))
+    print_fitted(Console(), comparison_table(found, run_a, run_b))
 
 
 @main.command()

@@ -14,7 +14,7 @@ import multiprocessing
 import os
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any, TypeVar
 
 R = TypeVar("R")
@@ -59,3 +59,23 @@ def forked_map(function: Callable[..., R], calls: Sequence[tuple[Any, ...]]) -> 
         futures = [pool.submit(function, *args) for args in calls[1:]]
         first = function(*calls[0])
         return [first, *(future.result() for future in futures)]
+
+
+def forked_pool_map(
+    function: Callable[..., R],
+    calls: Sequence[tuple[Any, ...]],
+    workers: int,
+    done: Callable[[int], None] = lambda index: None,
+) -> list[R]:
+    """`function(*args)` for each call's arguments, results in order, each call in one of
+    `workers` forked processes while this one waits: `done(index)` is told here as each call
+    finishes, so that more calls than workers show progress (a bar moves as chunks end)."""
+    context = multiprocessing.get_context("fork")
+    results: dict[int, R] = {}
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures = {pool.submit(function, *args): index for index, args in enumerate(calls)}
+        for future in as_completed(futures):
+            index = futures[future]
+            results[index] = future.result()
+            done(index)
+    return [results[index] for index in range(len(calls))]

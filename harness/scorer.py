@@ -24,7 +24,8 @@ from harness.analysis.gaps import paired_gaps
 from harness.errors import PolyevalError
 from harness.kinds import get_kind
 from harness.loglikelihood.scoring import bits_per_byte_cells, score_likelihoods
-from harness.parallel import even_bounds, fork_workers, forked_map
+from harness.parallel import even_bounds, fork_workers, forked_pool_map
+from harness.progress import Advance, Stage, quiet
 from harness.record import GapRecord, Manifest, SampleRecord, ScoreRecord, TaskInfo
 from harness.translation.scoring import score_corpora
 
@@ -36,9 +37,10 @@ class Scored:
     gaps: list[GapRecord]
 
 
-def score_run(manifest: Manifest, samples: Sequence[SampleRecord]) -> Scored:
+def score_run(manifest: Manifest, samples: Sequence[SampleRecord], stage: Stage = quiet) -> Scored:
     """Every sample scored with the manifest's tasks and language identifier, then the score
-    cells (per-sample metrics averaged, corpus metrics of translations) and the paired gaps."""
+    cells (per-sample metrics averaged, corpus metrics of translations) and the paired gaps;
+    `stage` is told of each stage (the answers, the corpora) and its progress."""
     detector = manifest.langid.detector
     for name, task in manifest.tasks.items():
         if task.parser is None and get_kind(task.kind).parsed:
@@ -46,8 +48,10 @@ def score_run(manifest: Manifest, samples: Sequence[SampleRecord]) -> Scored:
                 f"task {name} was run before runs recorded how answers are parsed "
                 f"(run format {manifest.format}): run it again to score it"
             )
-    scored = score_samples(samples, manifest.tasks, detector)
-    scored, corpus_scores = score_corpora(scored, corpus_metrics(manifest.tasks))
+    scored = score_samples(
+        samples, manifest.tasks, detector, stage("scoring answers", len(samples))
+    )
+    scored, corpus_scores = score_corpora(scored, corpus_metrics(manifest.tasks), stage=stage)
     cells = aggregate(scored) + corpus_scores + bits_per_byte_cells(scored)
     return Scored(scored, cells, paired_gaps(scored, comparisons(manifest)))
 
@@ -74,20 +78,32 @@ def corpus_metrics(tasks: Mapping[str, TaskInfo]) -> dict[str, list[str]]:
 PARALLEL_MIN_SAMPLES = 2000
 """Below this many samples they are scored in this process: forking does not pay."""
 _MIN_CHUNK = 500  # samples per worker process, at least
+_CHUNKS_PER_WORKER = 8  # so that progress moves as chunks end
 _FORKED: tuple[Sequence[SampleRecord], Mapping[str, TaskInfo], str] | None = None
 
 
 def score_samples(
-    samples: Sequence[SampleRecord], tasks: Mapping[str, TaskInfo], detector: str
+    samples: Sequence[SampleRecord],
+    tasks: Mapping[str, TaskInfo],
+    detector: str,
+    advance: Advance = lambda n: None,
 ) -> list[SampleRecord]:
-    """Each sample scored; many across forked worker processes where nothing else runs."""
+    """Each sample scored; many across forked worker processes where nothing else runs, in
+    chunks, `advance` told as each ends."""
     global _FORKED
     workers = fork_workers(len(samples), PARALLEL_MIN_SAMPLES, _MIN_CHUNK)
     if workers <= 1:
-        return [score_sample(s, tasks[s.task], detector) for s in samples]
+        scored = []
+        for sample in samples:
+            scored.append(score_sample(sample, tasks[sample.task], detector))
+            advance(1)
+        return scored
     _FORKED = (samples, tasks, detector)
+    bounds = even_bounds(len(samples), workers * _CHUNKS_PER_WORKER)
     try:
-        parts = forked_map(_score_range, even_bounds(len(samples), workers))
+        parts = forked_pool_map(
+            _score_range, bounds, workers, lambda i: advance(bounds[i][1] - bounds[i][0])
+        )
     finally:
         _FORKED = None
     return [sample for part in parts for sample in part]

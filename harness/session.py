@@ -11,11 +11,11 @@ from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from harness.analysis.fit import print_fitted
 from harness.analysis.report import breakdowns, gap_tables, lcb_table, score_table, unjudged_cells
 from harness.analysis.summary import summarize
-from harness.backends import Backend, create_backend, will_fail_again
+from harness.backends import Backend, create_backend
 from harness.backends.options import BackendOptions
 from harness.backends.secrets import masked, public_url
 from harness.config import RunConfig
@@ -35,6 +35,7 @@ from harness.manifest import (
     now,
 )
 from harness.planner import Plan, TaskPlan, build_plan
+from harness.progress import bars, stages
 from harness.record import (
     Claim,
     Counts,
@@ -48,9 +49,9 @@ from harness.record import (
     open_run,
 )
 from harness.registry import TaskRegistry
+from harness.requests_report import failure_lines, generation_line, rescore_line, retry_lines
 from harness.scorer import score_run
-
-REFRESH_S = 0.1  # the progress bar's refresh interval
+from harness.wording import counted
 
 
 @dataclass
@@ -102,7 +103,8 @@ def run_evaluation(options: RunConfig, console: Console | None = None) -> Outcom
             cache_path, note=lambda text: console.print(f"[yellow]note:[/] {escape(text)}")
         )
         try:
-            generated = asyncio.run(_generate(plan, backend, cache, console))
+            label = "answering" if options.predictions is None else "reading answers"
+            generated = asyncio.run(_generate(plan, backend, cache, console, label))
         finally:
             cache.close()
         notes = backend_notes(backend)
@@ -118,29 +120,41 @@ def run_evaluation(options: RunConfig, console: Console | None = None) -> Outcom
             run_dir.name, options, plan, generated.counts, timings, model, started
         ).model_copy(update={"replay": options.replay()})
         try:
-            contents = score_and_write(claimed, manifest, generated.records)
+            contents = score_and_write(claimed, manifest, generated.records, console)
         except RunFolderError as exc:
             raise (generated.stopped.unwritten(exc) if generated.stopped else exc) from None
-    _report(contents, run_dir, console)
+    failed = contents.manifest.counts.failed
+    _report(
+        contents, run_dir, console, generation_line(generated.counts, failed, options.predictions)
+    )
+    if options.predictions is None:
+        for line in retry_lines(contents.samples):
+            console.print(f"[red]{escape(line)}[/]")
     if generated.stopped is not None:  # the cache failed: the answers received are written
         raise generated.stopped.after_write(run_dir)
     return Outcome(run_dir, contents.manifest.counts, list(contents.scores))
 
 
-def score_and_write(claimed: Claim, manifest: Manifest, samples: list[SampleRecord]) -> RunContents:
-    """Score the recorded answers, summarize them and write the run folder whole."""
+def score_and_write(
+    claimed: Claim, manifest: Manifest, samples: list[SampleRecord], console: Console | None = None
+) -> RunContents:
+    """Score the recorded answers and summarize them (with progress bars where a `console` is
+    given), then write the run folder whole."""
     started = time.perf_counter()
-    scored = score_run(manifest, samples)
-    timings = {**manifest.timings_s, "score_s": round(time.perf_counter() - started, 3)}
+    with stages(console) as stage:
+        scored = score_run(manifest, samples, stage)
+        score_s = round(time.perf_counter() - started, 3)
+        summarized = stage("summary", 1)
+        summary = summarize(scored.samples, scored.scores)
+        summarized(1)
     failed = sum(1 for sample in scored.samples if not sample.ok)
     manifest = manifest.model_copy(
         update={
             "status": "complete" if failed == 0 else "incomplete",
             "counts": manifest.counts.model_copy(update={"failed": failed}),
-            "timings_s": timings,
+            "timings_s": {**manifest.timings_s, "score_s": score_s},
         }
     )
-    summary = summarize(scored.samples, scored.scores)
     contents = RunContents(manifest, scored.samples, scored.scores, scored.gaps, summary)
     claimed.write(contents)
     return contents
@@ -188,8 +202,9 @@ def rescore(
                 ],
             }
         )
-        contents = score_and_write(claimed, manifest, list(folder.samples()))
-    _report(contents, target, console)
+        contents = score_and_write(claimed, manifest, list(folder.samples()), console)
+    failed = contents.manifest.counts.failed
+    _report(contents, target, console, rescore_line(len(contents.samples), failed))
     return Outcome(target, contents.manifest.counts, list(contents.scores))
 
 
@@ -203,20 +218,23 @@ def _answers_from(path: Path, plan: Plan, console: Console) -> tuple[Plan, Predi
     kept = [r for r in plan.requests if r.key in found]
     if missing := len(plan.requests) - len(kept):
         console.print(
-            f"[yellow]note:[/] {missing} of {len(plan.requests)} samples have no answer in "
-            f"{path}: left out, not scored"
+            f"[yellow]note:[/] {missing} of {counted(len(plan.requests), 'sample')} have no "
+            f"answer in {path}: left out, not scored"
         )
     return replace(plan, requests=kept), PredictionsBackend(path, found)
 
 
-def _report(contents: RunContents, run_dir: Path, console: Console) -> None:
+def _report(contents: RunContents, run_dir: Path, console: Console, requests: str) -> None:
+    """The score tables (on standard output, fitted to its width), then on `console` the run
+    folder, what the requests came to, and the failed ones with their cause."""
     manifest, scores = contents.manifest, list(contents.scores)
+    out = Console()
     for metric in manifest.primary_metrics() or ["accuracy"]:
-        Console().print(score_table(scores, metric))
-        for table in gap_tables(list(contents.gaps), metric):
-            Console().print(table)
+        print_fitted(out, score_table(scores, metric))
+        for grid in gap_tables(list(contents.gaps), metric):
+            print_fitted(out, grid)
     if any(r.metric == "consistency" for r in scores) or unjudged_cells(scores):
-        Console().print(score_table(scores, "consistency"))
+        print_fitted(out, score_table(scores, "consistency"))
     if scored := [
         f"{name}/{variant}"
         for name, task in manifest.tasks.items()
@@ -228,25 +246,13 @@ def _report(contents: RunContents, run_dir: Path, console: Console) -> None:
             "one of the continuations given, not text the model wrote"
         )
     if (confusion := lcb_table(list(contents.summary))) is not None:
-        Console().print(confusion)
+        print_fitted(out, confusion)
     if names := breakdowns(scores):
         console.print(f"breakdowns: {', '.join(names)} (evaluate show RUN --by {names[0]})")
-    c = manifest.counts
-    console.print(
-        f"run folder: {run_dir}  requests: {c.requests} (sent {c.sent}, "
-        f"from cache {c.from_cache}, failed {c.failed})"
-    )
-    refused = [s.error for s in contents.samples if not s.ok and will_fail_again(s.error)]
-    if again := c.failed - len(refused):
-        console.print(
-            f"[red]{again} requests failed[/]; run the same command again to ask only those "
-            "(with --overwrite where it names this folder as --output)"
-        )
-    if refused:
-        console.print(
-            f"[red]{len(refused)} requests were refused and not retried[/]: asking again fails "
-            f"the same way until what their error says is fixed (first: {refused[0]})"
-        )
+    console.print(f"run folder: {escape(str(run_dir))}")
+    console.print(escape(requests))
+    for line in failure_lines(contents.samples):
+        console.print(f"[red]{escape(line)}[/]" if not line.startswith(" ") else escape(line))
 
 
 @dataclass
@@ -260,28 +266,14 @@ class Generated:
 
 
 async def _generate(
-    plan: Plan, backend: Backend, cache: ResponseCache, console: Console
+    plan: Plan, backend: Backend, cache: ResponseCache, console: Console, label: str
 ) -> Generated:
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-    )
-    # refreshed here, not by rich's refresh thread: no thread outlives generation, so that
-    # the answers can be scored in forked workers afterwards (harness.parallel)
-    with Progress(*columns, console=console, transient=False, auto_refresh=False) as bar:
-        job = bar.add_task("answering", total=plan.asked)
-        shown = [0.0]
-
-        def advance(n: int) -> None:
-            bar.advance(job, n)
-            if (now := time.monotonic()) - shown[0] >= REFRESH_S:
-                shown[0] = now
-                bar.refresh()
+    """The plan's requests answered, with a progress bar labelled `label` on `console`."""
+    with bars(console) as shown:
+        advance = shown.stage(label, plan.asked)
 
         def more(legs: int) -> None:  # round trips: their way back is asked next
-            bar.update(job, total=plan.asked + legs, description="round trips")
+            shown.relabel(f"{label} + {counted(legs, 'round-trip return')}", plan.asked + legs)
 
         try:
             done = await generate(plan, backend, cache, advance, more)
@@ -296,13 +288,15 @@ def _print_notes(task_plan: TaskPlan, console: Console) -> None:
     for language, reasons in task_plan.skipped.items():
         for reason, count in reasons.items():
             console.print(
-                f"[yellow]note:[/] {task_plan.task.name}/{language}: skipped {count} rows: {reason}"
+                f"[yellow]note:[/] {task_plan.task.name}/{language}: skipped "
+                f"{counted(count, 'row')}: {reason}"
             )
     fallback = task_plan.english_fallback()
     if fallback:
         console.print(
-            f"[yellow]note:[/] {task_plan.task.name}: {len(fallback)} languages have no row in "
-            "prompts/literals.yaml; their prompts use the English words"
+            f"[yellow]note:[/] {task_plan.task.name}: {counted(len(fallback), 'language')} "
+            f"{'has' if len(fallback) == 1 else 'have'} no row in prompts/literals.yaml; "
+            f"{'its' if len(fallback) == 1 else 'their'} prompts use the English words"
         )
 
 

@@ -1,6 +1,9 @@
 """The compact score table printed at the end of a run and by `evaluate show`:
 one row per language, one column per task/variant, accuracy with its 95% interval; and the
-tables of gaps, breakdowns, comparisons and the Language Confusion Benchmark's rates."""
+tables of gaps, breakdowns, comparisons and the Language Confusion Benchmark's rates.
+
+Each is built as what to show (a harness.analysis.fit `Grid` or `Listing`, cells as text);
+harness.analysis.fit lays it out in tables that fit the terminal."""
 
 from __future__ import annotations
 
@@ -8,17 +11,17 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from rich.console import Console
-from rich.table import Table
-
+from harness.analysis.fit import EMPTY, Grid, Listing
 from harness.langid import judging_limit
 from harness.languages import get_language, is_known
 from harness.metrics.registry import metric_info
 from harness.record import GapRecord, ScoreRecord, SummaryRecord
 from harness.translation.keys import scored_language
+from harness.wording import counted
 
 Record = ScoreRecord | GapRecord | SummaryRecord
-Cells = dict[str, dict[str, Any]]  # row -> column -> record
+Column = tuple[str, str]  # task, variant (or variant/language)
+Cells = dict[str, dict[Column, Any]]  # row -> column -> record
 R = TypeVar("R", ScoreRecord, GapRecord)
 
 
@@ -27,24 +30,33 @@ ANSWERED = "parse_rate"
 """The metric every answered sample has (harness.scorer): its n is a cell's answers."""
 
 
-def score_table(scores: list[ScoreRecord], metric: str = "accuracy") -> Table:
+def score_table(scores: list[ScoreRecord], metric: str = "accuracy") -> Grid:
     """One row per language, one column per task/variant. For language consistency every
     language with answers has its row, those with none judged (all `und`) too, and the
     caption names the languages whose answers are not judged, or judged only in part."""
-    chosen = [r for r in scores if r.metric == metric and r.by is None]
-    if metric == CONSISTENCY:
-        chosen += unjudged_cells(scores)
+    chosen = shown_scores(scores, metric)
     cells, columns = _pivot(chosen, "language", _task_variant)
-    table = _table(f"{metric} (95% interval), n per cell", "language", columns)
-    for language in sorted(cells, key=_language_order):
-        table.add_row(_label(language), *[_cell(cells[language].get(c)) for c in columns])
-    if len(cells) > 1:
-        table.add_section()
-        table.add_row("macro average", *[_macro(cells, c) for c in columns], style="bold")
-    if metric == CONSISTENCY:
-        table.caption = _limits_caption(cells)
-        table.caption_justify = "left"
-    return table
+    rows = [
+        (_label(language), [_cell(cells[language].get(c)) for c in columns])
+        for language in sorted(cells, key=_language_order)
+    ]
+    footer = [("macro average", [_macro(cells, c) for c in columns])] if len(cells) > 1 else []
+    return Grid(
+        title=f"{metric} (95% interval), n per cell",
+        row_header="language",
+        columns=columns,
+        rows=rows,
+        footer=footer,
+        caption=_limits_caption(cells) if metric == CONSISTENCY else None,
+        value_header=metric,
+    )
+
+
+def shown_scores(scores: list[ScoreRecord], metric: str) -> list[ScoreRecord]:
+    """The cells a score table shows: the metric's overall records, and for language
+    consistency the cells with no answer judged (unjudged_cells)."""
+    chosen = [r for r in scores if r.metric == metric and r.by is None]
+    return chosen + unjudged_cells(scores) if metric == CONSISTENCY else chosen
 
 
 def unjudged_cells(scores: list[ScoreRecord]) -> list[ScoreRecord]:
@@ -70,15 +82,22 @@ def _limits_caption(cells: Cells) -> str | None:
     return "\n".join(["language checks:", *lines]) if lines else None
 
 
-def breakdown_table(scores: list[ScoreRecord], by: str, metric: str = "accuracy") -> Table:
+def breakdown_table(scores: list[ScoreRecord], by: str, metric: str = "accuracy") -> Grid:
     """Scores per value of one breakdown (subject, grade, level): rows are the values,
-    columns task/variant/language."""
+    columns task/variant/language (empty where the metric has no such breakdown)."""
     chosen = [r for r in scores if r.metric == metric and r.by == by]
-    cells, columns = _pivot(chosen, "group", lambda r: f"{_task_variant(r)}/{r.language}")
-    table = _table(f"{metric} by {by} (95% interval)", by, columns)
-    for group in sorted(cells, key=_natural):
-        table.add_row(group, *[_cell(cells[group].get(c)) for c in columns])
-    return table
+    cells, columns = _pivot(chosen, "group", lambda r: (r.task, f"{r.variant}/{r.language}"))
+    return Grid(
+        title=f"{metric} by {by} (95% interval), n per cell",
+        row_header=by,
+        columns=columns,
+        rows=[
+            (group, [_cell(cells[group].get(c)) for c in columns])
+            for group in sorted(cells, key=_natural)
+        ],
+        column_header="variant/language",
+        value_header=metric,
+    )
 
 
 def breakdowns(scores: list[ScoreRecord]) -> list[str]:
@@ -86,7 +105,7 @@ def breakdowns(scores: list[ScoreRecord]) -> list[str]:
     return list(dict.fromkeys(r.by for r in scores if r.by is not None))
 
 
-def gap_tables(gaps: list[GapRecord], metric: str = "accuracy") -> list[Table]:
+def gap_tables(gaps: list[GapRecord], metric: str = "accuracy") -> list[Grid]:
     """One table per comparison ("language:eng_Latn", "variant:zero_shot"): rows are
     languages, columns task/variant, cells the paired gap in points with its 95% interval."""
     tables = []
@@ -95,56 +114,55 @@ def gap_tables(gaps: list[GapRecord], metric: str = "accuracy") -> list[Table]:
         cells, columns = _pivot(chosen, "language", _task_variant)
         other = versus.split(":", 1)[1]
         title = f"{metric} gap in points to {'English' if other == 'eng_Latn' else other}"
-        table = _table(f"{title} (paired items, 95% interval)", "language", columns)
-        for language in sorted(cells, key=_language_order):
-            table.add_row(_label(language), *[_gap(cells[language].get(c)) for c in columns])
-        tables.append(table)
+        rows = [
+            (_label(language), [_gap(cells[language].get(c)) for c in columns])
+            for language in sorted(cells, key=_language_order)
+        ]
+        title = f"{title} (paired items, 95% interval)"
+        tables.append(Grid(title, "language", columns, rows, value_header=f"{metric} gap"))
     return tables
 
 
 LCB_METRICS = ("line_pass", "word_pass", "language_confusion_pass")
 
 
-def lcb_table(summary: list[SummaryRecord]) -> Table | None:
+def lcb_table(summary: list[SummaryRecord]) -> Grid | None:
     """The Language Confusion Benchmark's rates as its paper reports them (summary.json): per
     language the mean over sources, then the mean over languages; None if the run has none."""
     chosen = [r for r in summary if r.kind in ("lcb_language", "lcb_average")]
     if not chosen:
         return None
-    rates: dict[str | None, dict[str, dict[str, float]]] = defaultdict(lambda: defaultdict(dict))
+    rates: dict[str | None, dict[Column, dict[str, float]]] = defaultdict(lambda: defaultdict(dict))
     for r in chosen:  # by language (None: the average), task/variant and metric
         if r.value is not None:
             rates[r.language][_task_variant(r)][r.metric] = r.value
     columns = list(dict.fromkeys(_task_variant(r) for r in chosen))
     title = "Language Confusion Benchmark in points: LPR / WPR / LCPR (their harmonic mean)"
-    table = _table(title, "language", columns)
-    for language in sorted((c for c in rates if c is not None), key=_language_order):
-        table.add_row(language, *[_lcb_cell(rates[language].get(c)) for c in columns])
-    table.add_section()
+    rows = [
+        (language, [_lcb_cell(rates[language].get(c)) for c in columns])
+        for language in sorted((c for c in rates if c is not None), key=_language_order)
+    ]
     average = rates.get(None, {})
-    table.add_row("average", *[_lcb_cell(average.get(c)) for c in columns], style="bold")
-    return table
+    footer = [("average", [_lcb_cell(average.get(c)) for c in columns])]
+    return Grid(title, "language", columns, rows, footer, value_header="LPR / WPR / LCPR")
 
 
 def _lcb_cell(found: dict[str, float] | None) -> str:
     if not found:
-        return "-"
+        return EMPTY
     return " / ".join(f"{100 * found[m]:.1f}" if m in found else "-" for m in LCB_METRICS)
 
 
-def comparison_table(comparisons: list[Any], name_a: str, name_b: str) -> Table:
+COMPARISON_HEADERS = ["variant", "language", "metric", "n", "A", "B", "B - A [95%]", "p"]
+
+
+def comparison_table(comparisons: list[Any], name_a: str, name_b: str) -> Listing:
     """`evaluate compare`: one row per task/variant/language, B - A in points."""
-    table = Table(
-        title=f"B - A, paired bootstrap (A = {name_a}, B = {name_b})", title_justify="left"
-    )
-    for header in ("task/variant", "language", "metric", "n", "A", "B", "B - A [95%]", "p"):
-        table.add_column(
-            header, justify="left" if header in ("task/variant", "language") else "right"
-        )
+    rows = []
     for c in comparisons:
         mark = " *" if c.p_value < 0.05 else ""
-        table.add_row(
-            f"{c.task}/{c.variant}",
+        cells = [
+            c.variant,
             _label(c.language),
             c.metric,
             str(c.n) + (f" (+{c.only_one} unpaired)" if c.only_one else ""),
@@ -153,13 +171,22 @@ def comparison_table(comparisons: list[Any], name_a: str, name_b: str) -> Table:
             f"{_shown(c.metric, c.delta, 0, '+')} "
             f"[{_shown(c.metric, c.ci_low, 0, '+')}, {_shown(c.metric, c.ci_high, 0, '+')}]",
             f"{c.p_value:.4f}{mark}",
-        )
-    return table
+        ]
+        rows.append((c.task, cells))
+    return Listing(
+        title=f"B - A, paired bootstrap (A = {name_a}, B = {name_b})",
+        group_header="task",
+        headers=COMPARISON_HEADERS,
+        rows=rows,
+        right=frozenset(COMPARISON_HEADERS[2:]),
+        label="language",
+        said_once=frozenset({"variant", "metric"}),
+    )
 
 
 def _pivot(
-    records: list[R], row_key: str, column_of: Callable[[R], str]
-) -> tuple[Cells, list[str]]:
+    records: list[R], row_key: str, column_of: Callable[[R], Column]
+) -> tuple[Cells, list[Column]]:
     """Records by row (the value of `row_key`) and column, columns in order of appearance."""
     cells: Cells = defaultdict(dict)
     for record in records:
@@ -168,24 +195,12 @@ def _pivot(
     return cells, columns
 
 
-def _table(title: str, row_header: str, columns: list[str]) -> Table:
-    table = Table(title=title, title_justify="left")
-    table.add_column(row_header)
-    for column in columns:
-        table.add_column(column, justify="right")
-    return table
-
-
-def _task_variant(record: Record) -> str:
-    return f"{record.task}/{record.variant}"
+def _task_variant(record: Record) -> Column:
+    return (record.task, record.variant)
 
 
 def _natural(text: str) -> tuple[int, str]:
     return (int(text), "") if text.isdigit() else (1 << 30, text)
-
-
-def print_scores(scores: list[ScoreRecord], console: Console | None = None) -> None:
-    (console or Console()).print(score_table(scores))
 
 
 def _shown(metric: str, value: float, width: int = 5, sign: str = "") -> str:
@@ -200,7 +215,7 @@ def _shown(metric: str, value: float, width: int = 5, sign: str = "") -> str:
 
 def _cell(record: ScoreRecord | None) -> str:
     if record is None:
-        return "-"
+        return EMPTY
     if record.n == 0:  # no answer judged (consistency): nothing to show but the counts
         return f"    - n=0 und={record.und or 0}"
     metric = record.metric
@@ -215,24 +230,22 @@ def _cell(record: ScoreRecord | None) -> str:
 
 def _gap(record: GapRecord | None) -> str:
     if record is None:
-        return "-"
+        return EMPTY
     if record.ci_low is None or record.ci_high is None:
         return f"{100 * record.gap:+5.1f}"
     low, high = 100 * record.ci_low, 100 * record.ci_high
     return f"{100 * record.gap:+5.1f} [{low:+.1f}, {high:+.1f}]"
 
 
-def _macro(cells: Cells, column: str) -> str:
+def _macro(cells: Cells, column: Column) -> str:
     found = [row[column] for row in cells.values() if column in row and row[column].n]
     values = [record.value for record in found]
     unit = (
-        "pairs"
-        if any("-" in row for row, found in cells.items() if column in found)
-        else "languages"
+        "pair" if any("-" in row for row, found in cells.items() if column in found) else "language"
     )
     if not values:
-        return "-"
-    return f"{_shown(found[0].metric, sum(values) / len(values))} ({len(values)} {unit})"
+        return EMPTY
+    return f"{_shown(found[0].metric, sum(values) / len(values))} ({counted(len(values), unit)})"
 
 
 def _label(code: str) -> str:

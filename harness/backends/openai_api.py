@@ -65,6 +65,7 @@ from harness.backends.urls import Endpoint, endpoint
 from harness.errors import PolyevalError
 from harness.reasoning import split_reasoning
 from harness.records import Completion, Request, Response, Usage
+from harness.wording import counted
 
 _ENDPOINTS = {False: "/chat/completions", True: "/completions"}
 DEFAULT_URL = "https://api.openai.com/v1"
@@ -246,7 +247,8 @@ class OpenAIBackend:
             else ""
         )
         return Response(
-            text="", error=self._scrub(f"failed after {attempts} attempts{timed_out}: {reason}")
+            text="",
+            error=self._scrub(f"failed after {counted(attempts, 'attempt')}{timed_out}: {reason}"),
         )
 
     async def _attempt(

@@ -79,6 +79,7 @@ from harness.backends.vllm_scoring import (
 from harness.errors import PolyevalError
 from harness.reasoning import split_reasoning
 from harness.records import Completion, Request, Response, Usage
+from harness.wording import counted
 
 # what the identity holds of them whatever is given (the others only where given)
 IDENTITY_KEYS = ("revision", "dtype", "max_model_len")
@@ -563,7 +564,7 @@ def _receive(rank: Rank) -> list[Response] | None:
 
 def _fail(answers: list[Response | None], share: list[int], why: str) -> None:
     """The requests a rank held, failed with an error a rerun retries."""
-    error = f"vllm data-parallel {why} while answering {len(share)} requests"
+    error = f"vllm data-parallel {why} while answering {counted(len(share), 'request')}"
     for index in share:
         answers[index] = Response(text="", error=error)
 

@@ -49,6 +49,7 @@ class Counts:
     requests: int = 0
     sent: int = 0
     from_cache: int = 0
+    shared: int = 0  # answered by the one answer of an identical prompt sent (not counted in sent)
     failed: int = 0
     truncated: int = 0  # answers cut by the token limit
     prompt_tokens: int = 0
@@ -178,6 +179,7 @@ async def execute(
     counts.cache_unreadable = cache.unreadable - unreadable
     progress(counts.from_cache)
     pending = _unique_pending(requests, keys, from_cache)
+    counts.shared = len(keys) - counts.from_cache - len(pending)
     if pending:
         cache.ready()  # before anything is paid for
     multiplicity = Counter(keys)

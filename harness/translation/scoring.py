@@ -11,16 +11,21 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 
+from harness.progress import Stage, quiet
 from harness.record import SampleRecord, ScoreRecord
 
 
 def score_corpora(
-    samples: Sequence[SampleRecord], metrics: Mapping[str, Sequence[str]], seed: int = 12345
+    samples: Sequence[SampleRecord],
+    metrics: Mapping[str, Sequence[str]],
+    seed: int = 12345,
+    stage: Stage = quiet,
 ) -> tuple[list[SampleRecord], list[ScoreRecord]]:
     """Corpus scores per task x variant x pair for the tasks in `metrics` (task -> its corpus
     metrics: harness.scorer.corpus_metrics), and the samples with each one's sentence chrF++
     added. Failed requests are left out of the corpus: missing, not wrong; so are texts
-    scored by log-likelihood (bits per byte: harness.loglikelihood.scoring)."""
+    scored by log-likelihood (bits per byte: harness.loglikelihood.scoring). `stage` is told
+    of the corpora's samples, and of each corpus scored."""
     from harness.metrics.translation import corpus_scores  # sacrebleu: loaded when needed
 
     groups: dict[tuple[str, str, str], list[int]] = defaultdict(list)
@@ -29,6 +34,7 @@ def score_corpora(
             groups[(sample.task, sample.variant, sample.language)].append(index)
     updated = list(samples)
     records = []
+    advance = stage("corpus metrics", sum(map(len, groups.values()))) if groups else quiet("", 0)
     for (task, variant, language), indices in sorted(groups.items()):
         hypotheses = [samples[i].parsed or "" for i in indices]
         references = [list(samples[i].accepted) for i in indices]
@@ -51,4 +57,5 @@ def score_corpora(
             )
             for metric, score in outcome.scores.items()
         ]
+        advance(len(indices))
     return updated, records

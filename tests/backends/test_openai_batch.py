@@ -138,10 +138,10 @@ def test_batch_bodies_are_what_openai_would_post_and_answers_are_cached(
     again = evaluate(
         f"run --model openai-batch:fake-model {args} {TASKS}", base_url=server.base_url
     )
-    assert "from cache 6" in again.output and server.batch_calls["create"] == 1
+    assert "6 answered from the cache" in again.output and server.batch_calls["create"] == 1
     sent = len(server.bodies)
     shared = evaluate(f"run --model openai:fake-model {TASKS}", base_url=server.base_url)
-    assert "from cache 6" in shared.output and len(server.bodies) == sent
+    assert "6 answered from the cache" in shared.output and len(server.bodies) == sent
     assert _records(tmp_path / "ledger") == []  # every batch read: no record left
 
 
@@ -413,7 +413,10 @@ def test_a_run_killed_after_submitting_resumes_the_same_batch(
         base_url=server.base_url,
         cache=cache,
     )
-    assert "from cache 6" in again.output and server.batch_calls["retrieve"] == batch.polls
+    assert (
+        "6 answered from the cache" in again.output
+        and server.batch_calls["retrieve"] == batch.polls
+    )
 
 
 def test_log_likelihood_requests_are_scored_through_a_batch(tmp_path: Path) -> None:

@@ -300,11 +300,11 @@ def test_a_dead_rank_stops_a_collective_engine(
     answers, later = answer(backend, batch, [request("after", sample="after")])
     assert time.monotonic() - started < 20
     assert answers[0].error == (
-        "vllm data-parallel rank 0 died (exit code 3) while answering 1 requests"
+        "vllm data-parallel rank 0 died (exit code 3) while answering 1 request"
     )
     assert answers[1].error == (
         "vllm data-parallel rank 1 was stopped after rank 0 died (exit code 3) while"
-        " answering 1 requests"
+        " answering 1 request"
     )
     assert answers[2].text == "echo: fine c"  # answered before: kept
     assert later[0].error == (

@@ -17,7 +17,7 @@ from harness.backends.options import BackendOptions
 from harness.config import RunConfig
 from harness.generation import runner
 from harness.manifest import task_info
-from harness.parallel import forked_map
+from harness.parallel import forked_pool_map
 from harness.planner import build_plan
 from harness.record import SampleRecord, TaskInfo
 from harness.registry import TaskRegistry
@@ -31,6 +31,15 @@ def _pids(start: int, stop: int) -> list[tuple[int, int]]:
 def test_even_bounds_cover_every_item_once() -> None:
     assert parallel.even_bounds(10, 3) == [(0, 3), (3, 6), (6, 10)]
     assert parallel.even_bounds(2, 4) == [(0, 1), (1, 2)]
+
+
+def test_forked_pool_map_keeps_order_and_tells_each_call_done() -> None:
+    done: list[int] = []
+    parts = parallel.forked_pool_map(_pids, parallel.even_bounds(40, 8), 2, done.append)
+    found = [item for part in parts for item in part]
+    assert [index for index, _ in found] == list(range(40))
+    assert os.getpid() not in {pid for _, pid in found}  # every call in a worker
+    assert sorted(done) == list(range(8))
 
 
 def test_forked_map_keeps_order_and_uses_other_processes() -> None:
@@ -79,14 +88,17 @@ def test_forked_scoring_equals_scoring_in_one_process(
     monkeypatch.setattr(parallel, "cpu_count", lambda: 3)
     if threading.active_count() > 1:
         pytest.skip("another thread runs in this test process: scoring would not fork")
-    splits: list[list[tuple[int, int]]] = []
+    splits: list[tuple[list[tuple[int, int]], int]] = []
 
-    def recorded(function: Any, bounds: list[tuple[int, int]]) -> list[Any]:
-        splits.append(bounds)
-        return forked_map(function, bounds)
+    def recorded(function: Any, bounds: list[tuple[int, int]], workers: int, done: Any) -> Any:
+        splits.append((bounds, workers))
+        return forked_pool_map(function, bounds, workers, done)
 
-    monkeypatch.setattr(scorer, "forked_map", recorded)
-    forked = score_samples(samples, tasks, "default")
-    assert len(splits) == 1 and len(splits[0]) == 3  # three processes scored
+    monkeypatch.setattr(scorer, "forked_pool_map", recorded)
+    advanced: list[int] = []
+    forked = score_samples(samples, tasks, "default", advanced.append)
+    [(bounds, workers)] = splits
+    assert workers == 3 and len(bounds) > workers  # three processes scored, chunk by chunk
+    assert sum(advanced) == len(samples) and len(advanced) == len(bounds)  # progress per chunk
     assert len(forked) == len(alone) > 100
     assert forked == alone

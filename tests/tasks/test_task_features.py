@@ -124,7 +124,7 @@ def test_skips_are_counted_by_reason_and_files_globbed(
     assert entry["rows"] == {"eng_Latn": 5, "deu_Latn": 5}
     assert entry["samples"] == {"eng_Latn": 4, "deu_Latn": 4}
     assert entry["skipped"] == {lang: {"answer key '*' is not A or B": 1} for lang in entry["rows"]}
-    assert "skipped 1 rows: answer key '*'" in result.output
+    assert "skipped 1 row: answer key '*'" in result.output
 
 
 def test_breakdown_records_per_subject(
