@@ -1,4 +1,5 @@
-/* polyeval leaderboard: sorting, the overview's filters and the drill-down panel.
+/* polyeval leaderboard: sorting, the overview (families that fold, filters, the chart) and
+ * the drill-down panel.
  *
  * Plain JavaScript, no build step, no network: works from file:// and any static host.
  * Text that came from a model or a dataset is only ever inserted with textContent.
@@ -13,29 +14,38 @@
  *                              reverses; the sorted header gets aria-sort="ascending" or
  *                              "descending"
  *   table#overview             the overview (index.html): rows tr[data-m]; column 0 rank
- *                              (td.rank), 1 model (td.model), 2 mean over tasks (td.mean);
- *                              then per task/variant three cells: td.score[data-c] (primary
- *                              metric; its number is a.drill; td.score[data-digits] and
- *                              [data-ci-digits] where it is not in points but as is, with
- *                              that many decimals: bits per byte), td.ln, td.cons (td.na where they do not apply:
- *                              log-likelihood variants; left as they are); the columns of
- *                              log-likelihood variants come after the others, under
- *                              th.group.loglik[data-cs]; the columns with Language Confusion
- *                              Benchmark rates come last, under th.group.lcb[data-cs] (their
- *                              indices c), each three cells td.lpr[data-c] (its number is
- *                              a.drill), td.wpr, td.lcpr
+ *                              (td.rank), 1 model (td.model), 2 mean over tasks (td.mean:
+ *                              .v its value, .ci its interval); then per family (header
+ *                              th.family[data-family][data-cs]: the indices c of its columns,
+ *                              with button.fold[aria-expanded]) the family's mean
+ *                              (td.fmean[data-family]: .v, .ci, .rk) and its task columns,
+ *                              shown while the family is open (their cells carry class t):
+ *                              per column three cells: td.score[data-c] (primary metric; its
+ *                              number is a.drill, .ci its interval, .rk its rank;
+ *                              td.score[data-digits] and [data-ci-digits] where it is not in
+ *                              points but as is, with that many decimals: bits per byte),
+ *                              td.ln, td.cons (.v, .ci; td.na where they do not apply:
+ *                              log-likelihood variants; left as they are); or, for a column
+ *                              with Language Confusion Benchmark rates, td.lpr[data-c] (its
+ *                              number is a.drill), td.wpr, td.lcpr
  *   select#filter-family       task family ("all", "translated QA", "reasoning", "temporal",
  *                              "translation", "log-likelihood", "bits per byte"): hides the
- *                              other families' columns (their cells carry class
- *                              fam-<family>) and recomputes means and ranks (an option's
- *                              data-digits: its mean is shown as is, with that many decimals)
+ *                              other families (their cells carry class fam-<family>), opens
+ *                              the family chosen, and switches the mean column and its ranks
+ *                              to the family's mean (an option's data-digits: its mean is
+ *                              shown as is, with that many decimals)
  *   select#filter-script       script ("all", "Latn", "Deva", ...) and
  *   select#filter-tier         resource tier ("all", "high", "mid", "low"): the scores become
  *                              the macro averages over that script's or tier's languages,
  *                              columns without such languages are hidden (all cells of
- *                              column i carry class c<i>); choosing one resets the other
- *                              to "all"; table#overview[data-view] is "all", "script:Deva",
- *                              "tier:low", table#overview[data-family] the family
+ *                              column i carry class c<i>), and families with none of their
+ *                              columns left; choosing one resets the other to "all";
+ *                              table#overview[data-view] is "all", "script:Deva", "tier:low",
+ *                              table#overview[data-family] the family
+ *   #overview-chart svg.chart  the chart of the mean column's numbers: rows g.row[data-i]
+ *                              (i: the model's data-m) ordered best first, each with
+ *                              rect.bar, path.whisker (its interval) and text.value; the axis
+ *                              line.axis with its text.tick; text.title says the family and view
  *   a.drill                    a number's samples: href "samples.html#d=RUN/TASK/VARIANT[&l=LANG]"
  *                              (LANG URL-encoded);
  *                              a click opens the panel in place (on samples.html: the hash);
@@ -95,7 +105,7 @@
     });
   });
 
-  /* ---- the overview's filters ---- */
+  /* ---- the overview: families that fold, filters, the chart ---- */
 
   var overview = document.getElementById("overview");
   var dataNode = document.getElementById("overview-data");
@@ -104,6 +114,9 @@
     var family = document.getElementById("filter-family");
     var script = document.getElementById("filter-script");
     var tier = document.getElementById("filter-tier");
+    var chart = document.querySelector("#overview-chart svg.chart");
+    var heads = Array.prototype.slice.call(overview.querySelectorAll("thead th.family[data-family]"));
+    var open = {};  // family -> whether its task columns are shown
     var style = document.createElement("style");
     style.id = "filter-style";
     document.head.appendChild(style);
@@ -116,6 +129,10 @@
       var found = node ? node.getAttribute(name || "data-digits") : null;
       return found ? parseInt(found, 10) : 1;
     };
+    var bounds = function (low, high, digits) {
+      return low === null || low === undefined || high === null || high === undefined ? ""
+        : points(low, digits) + "–" + points(high, digits);
+    };
     var setValue = function (td, v, digits) {
       if (td.classList.contains("na")) { return; }  // does not apply: stays "n/a"
       var d = digits === undefined ? digitsOf(td) : digits;
@@ -123,57 +140,122 @@
       if (target === td) { td.textContent = points(v, d); } else { target.textContent = points(v, d); }
       td.setAttribute("data-value", v === null || v === undefined ? "" : String(v));
     };
-
-    // a group header spans the visible columns of its group (none: hidden)
-    var fitGroups = function () {
-      overview.querySelectorAll("thead th.group[data-cs]").forEach(function (th) {
-        var shown = th.getAttribute("data-cs").split(" ").filter(function (c) {
-          var head = overview.querySelector("thead th.task.c" + c);
-          return head && getComputedStyle(head).display !== "none";
-        }).length;
-        th.hidden = shown === 0;
-        th.colSpan = Math.max(1, 3 * shown);
-      });
+    var setCi = function (td, low, high, digits) {
+      var ci = td.querySelector(".ci");
+      if (ci && !td.classList.contains("na")) { ci.textContent = bounds(low, high, digits); }
+    };
+    var setRank = function (td, rank) {
+      var rk = td.querySelector(".rk");
+      if (rk) { rk.textContent = rank !== null && rank !== undefined ? "#" + rank : ""; }
+    };
+    var familyClass = function (f) { return "fam-" + f.toLowerCase().replace(/ /g, "-"); };
+    // a family's name stays in sight while its columns scroll under the frozen ones
+    var freeze = function () {
+      var rank = overview.querySelector("thead th.rank"), model = overview.querySelector("thead th.model");
+      var width = (rank ? rank.offsetWidth : 0) + (model ? model.offsetWidth : 0);
+      overview.style.setProperty("--frozen", width + "px");
+    };
+    freeze();
+    window.addEventListener("resize", freeze);
+    // what a view's numbers average: "languages in script Deva", "low-resource languages"
+    var viewLabel = function (view) {
+      if (view === "all") { return ""; }
+      var parts = view.split(":");
+      return parts[0] === "script" ? "languages in script " + parts[1] : parts[1] + "-resource languages";
+    };
+    // a cell's hover text as built, and what it says under a filter
+    var titled = function (td, view, extra) {
+      if (td._title === undefined) { td._title = td.getAttribute("title") || ""; }
+      var lines = [td._title];
+      if (view !== "all") { lines.push("shown: the macro average over the " + viewLabel(view)); }
+      if (extra) { lines.push(extra); }
+      td.title = lines.filter(function (line) { return line; }).join("\n");
+    };
+    var meanTitle = function (mean, digits) {
+      if (!mean) { return "no complete run of a column of this family's metric in this view"; }
+      var ci = bounds(mean[1], mean[2], digits);
+      return mean[4] + " task column(s), n=" + mean[5] + " samples" +
+        (ci ? "\n95% interval: " + ci : "\nno interval") +
+        (mean[3] !== null ? "\nrank " + mean[3] + ", tied where intervals overlap" : "");
     };
 
-    var applyFilters = function () {
-      var view = script.value !== "all" ? "script:" + script.value
-        : tier.value !== "all" ? "tier:" + tier.value : "all";
-      var fam = family.value;
-      var hidden = data.families.filter(function (f) { return f !== "all" && fam !== "all" && f !== fam; });
+    // the columns with no language of the view's script or tier
+    var emptyColumns = function (view) {
+      var empty = {};
+      if (view === "all") { return empty; }
+      var cells = data.cells[view] || [], lcb = (data.lcb || {})[view] || {};
+      cells.forEach(function (entries, c) {
+        var mine = lcb[c] || entries;  // null: no language of the view
+        if (!mine || mine.every(function (e) { return e === null; })) { empty[c] = true; }
+      });
+      return empty;
+    };
+
+    // which families and columns show: a family filter hides the others, a closed family
+    // shows its mean alone, a view hides the columns (and families) it has no language of;
+    // a family's header spans what shows of it
+    var layout = function (view, fam) {
+      var empty = emptyColumns(view);
+      var rules = [];
+      heads.forEach(function (th) {
+        var f = th.getAttribute("data-family"), cls = familyClass(f);
+        var cs = (th.getAttribute("data-cs") || "").split(" ").filter(Boolean);
+        var shown = cs.filter(function (c) { return !empty[c]; });
+        var gone = (fam !== "all" && fam !== f) || (cs.length > 0 && shown.length === 0);
+        if (gone) { rules.push("#overview ." + cls + "{display:none !important}"); }
+        if (open[f]) { rules.push("#overview .t." + cls + "{display:table-cell}"); }
+        th.colSpan = 1 + (open[f] ? 3 * shown.length : 0);
+        var count = th.querySelector(".count"), all = cs.length === 1 ? "1 task" : cs.length + " tasks";
+        if (count) { count.textContent = shown.length < cs.length ? shown.length + " of " + all : all; }
+        th.querySelector("button.fold").setAttribute("aria-expanded", open[f] ? "true" : "false");
+      });
+      Object.keys(empty).forEach(function (c) { rules.push("#overview .c" + c + "{display:none !important}"); });
+      style.textContent = rules.join("\n");
+    };
+
+    var fillRows = function (view, fam) {
       var cells = data.cells[view] || [];
       var lcb = (data.lcb || {})[view] || {};
-      var rules = hidden.map(function (f) { return "#overview .fam-" + f.toLowerCase().replace(/ /g, "-"); });
-      if (view !== "all") {  // columns with no language of the script or tier
-        cells.forEach(function (entries, c) {
-          var mine = lcb[c] || entries;
-          if (mine.every(function (e) { return e === null; })) { rules.push("#overview .c" + c); }
-        });
-      }
-      style.textContent = rules.map(function (rule) { return rule + "{display:none}"; }).join("\n");
-      fitGroups();
-      var means = (data.means[view] || {})[fam] || [];
-      var meanDigits = digitsOf(family.options[family.selectedIndex] || null);
+      var means = data.means[view] || {};
+      var option = family.options[family.selectedIndex] || null;
+      var meanDigits = digitsOf(option), meanCiDigits = digitsOf(option, "data-ci-digits");
       overview.querySelectorAll("tbody tr[data-m]").forEach(function (row) {
         var m = parseInt(row.getAttribute("data-m"), 10);
-        var mean = means[m] || null;
+        var mean = (means[fam] || [])[m] || null;
         var rank = row.querySelector("td.rank");
         rank.textContent = mean && mean[3] !== null ? String(mean[3]) : "–";
         rank.setAttribute("data-value", mean && mean[3] !== null ? String(mean[3]) : "");
         var meanCell = row.querySelector("td.mean");
         setValue(meanCell, mean ? mean[0] : null, meanDigits);
-        meanCell.title = mean ? mean[4] + " task(s)" + (mean[1] !== null ? "; 95%: " + points(mean[1], meanDigits) + "–" + points(mean[2], meanDigits) : "") : "";
+        setCi(meanCell, mean && mean[1], mean && mean[2], meanCiDigits);
+        meanCell.title = (fam === "all" ? "mean over tasks" : fam + ": its mean") +
+          (view !== "all" ? " over the " + viewLabel(view) : "") + "; " + meanTitle(mean, meanCiDigits);
+        row.querySelectorAll("td.fmean[data-family]").forEach(function (td) {
+          var entry = (means[td.getAttribute("data-family")] || [])[m] || null;
+          var d = digitsOf(td);
+          setValue(td, entry ? entry[0] : null, d);
+          setCi(td, entry && entry[1], entry && entry[2], digitsOf(td, "data-ci-digits"));
+          setRank(td, entry && entry[3]);
+          td.title = td.getAttribute("data-family") + (view !== "all" ? " over the " + viewLabel(view) : "") +
+            ": " + meanTitle(entry, digitsOf(td, "data-ci-digits"));
+        });
         row.querySelectorAll("td.score[data-c]").forEach(function (td) {
           var c = parseInt(td.getAttribute("data-c"), 10);
           var entry = (cells[c] || [])[m] || null;
+          var d = digitsOf(td, "data-ci-digits");
           setValue(td, entry ? entry[0] : null);
-          var ci = td.querySelector(".ci"), d = digitsOf(td, "data-ci-digits");
-          if (ci) { ci.textContent = entry && entry[1] !== null ? points(entry[1], d) + "–" + points(entry[2], d) : ""; }
-          var rk = td.querySelector(".rk");
-          if (rk) { rk.textContent = entry && entry[3] !== null ? "#" + entry[3] : ""; }
+          setCi(td, entry && entry[1], entry && entry[2], d);
+          setRank(td, entry && entry[3]);
+          titled(td, view);
           var ln = td.nextElementSibling, cons = ln && ln.nextElementSibling;
-          if (ln) { setValue(ln, entry ? entry[4] : null); ln.removeAttribute("title"); }
-          if (cons) { setValue(cons, entry ? entry[5] : null); cons.removeAttribute("title"); }
+          [[ln, 4], [cons, 7]].forEach(function (pair) {
+            var cell = pair[0], at = pair[1];
+            if (!cell || cell.classList.contains("na")) { return; }
+            setValue(cell, entry ? entry[at] : null);
+            setCi(cell, entry && entry[at + 1], entry && entry[at + 2], 1);
+            var ci = entry ? bounds(entry[at + 1], entry[at + 2], 1) : "";
+            cell.title = entry && entry[at] !== null ? (ci ? "95%: " + ci : "no interval") : "";
+          });
         });
         row.querySelectorAll("td.lpr[data-c]").forEach(function (td) {
           var entry = (lcb[td.getAttribute("data-c")] || [])[m] || null;
@@ -181,13 +263,80 @@
           setValue(td, entry ? entry[0] : null);
           if (wpr) { setValue(wpr, entry ? entry[1] : null); }
           if (lcpr) { setValue(lcpr, entry ? entry[2] : null); }
+          titled(td, view);
         });
       });
+    };
+
+    // the chart: the bars of the family's mean (the mean over tasks for "all") in the view,
+    // best first, with their whiskers; the axis of the family
+    var drawChart = function (view, fam) {
+      if (!chart) { return; }
+      var spec = data.chart.families[fam], fills = data.chart.fills;
+      var means = (data.means[view] || {})[fam] || [];
+      var x0 = parseFloat(chart.getAttribute("data-x0")), plot = parseFloat(chart.getAttribute("data-plot"));
+      var rowH = parseFloat(chart.getAttribute("data-row")), top = parseFloat(chart.getAttribute("data-top"));
+      var label = viewLabel(view);
+      chart.querySelector("text.title").textContent = spec.title;
+      var caption = document.getElementById("chart-view");
+      if (caption) { caption.textContent = label ? "Over the " + label + "." : "Over every language."; }
+      chart.querySelectorAll("text.tick").forEach(function (tick, q) {
+        tick.textContent = String(parseFloat((spec.top * q / 4).toPrecision(6)));
+      });
+      var rows = Array.prototype.slice.call(chart.querySelectorAll("g.row[data-i]"));
+      var at = function (g) { var e = means[parseInt(g.getAttribute("data-i"), 10)]; return e ? e[0] : null; };
+      rows.sort(function (a, b) {
+        var x = at(a), y = at(b);
+        if (x === null || y === null) { return x === y ? 0 : x === null ? 1 : -1; }
+        return spec.lower ? x - y : y - x;
+      });
+      var clamp = function (v) { return Math.min(Math.max(v / spec.top, 0), 1); };
+      rows.forEach(function (g, k) {
+        var e = means[parseInt(g.getAttribute("data-i"), 10)] || null;
+        g.setAttribute("transform", "translate(0," + (top + k * rowH) + ")");
+        var p = e ? clamp(e[0]) : 0;
+        var bar = g.querySelector("rect.bar");
+        bar.setAttribute("width", (plot * p).toFixed(1));
+        bar.setAttribute("fill", fills[Math.round((spec.lower ? 1 - p : p) * (fills.length - 1))]);
+        var d = "";
+        if (e && e[1] !== null && e[2] !== null) {
+          var lo = (x0 + plot * clamp(e[1])).toFixed(1), hi = (x0 + plot * clamp(e[2])).toFixed(1);
+          var mid = rowH / 2;
+          d = "M" + lo + " " + mid.toFixed(1) + "H" + hi + "M" + lo + " " + (mid - 4).toFixed(1) + "V" +
+            (mid + 4).toFixed(1) + "M" + hi + " " + (mid - 4).toFixed(1) + "V" + (mid + 4).toFixed(1);
+        }
+        g.querySelector("path.whisker").setAttribute("d", d);
+        g.querySelector("text.value").textContent = e ? points(e[0], spec.digits) +
+          (e[3] !== null ? " #" + e[3] : "") : "–";
+      });
+    };
+
+    var currentView = function () {
+      return script.value !== "all" ? "script:" + script.value
+        : tier.value !== "all" ? "tier:" + tier.value : "all";
+    };
+    var applyFilters = function () {
+      var view = currentView(), fam = family.value;
+      layout(view, fam);
+      fillRows(view, fam);
+      drawChart(view, fam);
+      var label = overview.querySelector("thead th.mean .label");
+      if (label) { label.textContent = fam === "all" ? "Mean over tasks" : fam + " mean"; }
       if (overview._sorted) { sortTable(overview, overview._sorted.th, overview._sorted.direction); }
       overview.setAttribute("data-view", view);
       overview.setAttribute("data-family", fam);
     };
-    family.addEventListener("change", applyFilters);
+    heads.forEach(function (th) {
+      th.querySelector("button.fold").addEventListener("click", function () {
+        var f = th.getAttribute("data-family");
+        open[f] = !open[f];
+        layout(currentView(), family.value);
+      });
+    });
+    family.addEventListener("change", function () {
+      if (family.value !== "all") { open[family.value] = true; }  // a family alone: its tasks
+      applyFilters();
+    });
     script.addEventListener("change", function () {
       if (script.value !== "all") { tier.value = "all"; }
       applyFilters();
@@ -197,6 +346,7 @@
       applyFilters();
     });
     if (family.value !== "all" || script.value !== "all" || tier.value !== "all") { applyFilters(); }
+    window.polyevalOverview = { applyFilters: applyFilters };
   }
 
   /* ---- drill-down ---- */
