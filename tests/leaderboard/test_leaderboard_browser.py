@@ -7,29 +7,18 @@ phone) are saved to test-artifacts/ (CI keeps them)."""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.conftest import REPO
+from tests.leaderboard.browser import ARTIFACTS, DESKTOP, PHONE, chromium, opened
 
-playwright = pytest.importorskip("playwright.sync_api")
+pytest.importorskip("playwright.sync_api")
 
-CHROMIUM = next(
-    (
-        path
-        for path in (os.environ.get("POLYEVAL_CHROMIUM"), "/usr/lib/chromium/chromium")
-        if path and Path(path).is_file()
-    ),
-    shutil.which("chromium"),
-)
-ARTIFACTS = Path(os.environ.get("POLYEVAL_ARTIFACTS", REPO / "test-artifacts"))
 TASKS = "--tasks mgsm,belebele,flores_v1 --source sample --limit 5"
 
 
@@ -79,27 +68,8 @@ def loglik_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def chromium_browser(site: Path, loglik_site: Path) -> Iterator[Any]:
     """Chromium, started once the site is built (the CLI runs an event loop of its own, which
     cannot start while Playwright's runs)."""
-    if CHROMIUM is None:
-        pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
-    with playwright.sync_playwright() as driver:
-        launched = driver.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+    with chromium() as launched:
         yield launched
-        launched.close()
-
-
-DESKTOP, PHONE = (1400, 900), (390, 844)
-
-
-@contextmanager
-def opened(browser: Any, path: Path, size: tuple[int, int] = DESKTOP) -> Iterator[Any]:
-    """A tab of `size` showing `path`; no script error may happen on it."""
-    tab = browser.new_page(viewport={"width": size[0], "height": size[1]})
-    errors: list[str] = []
-    tab.on("pageerror", lambda error: errors.append(str(error)))
-    tab.goto(path.as_uri())
-    yield tab
-    tab.close()
-    assert errors == [], errors
 
 
 @pytest.fixture(scope="module")

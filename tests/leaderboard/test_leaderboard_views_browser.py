@@ -9,10 +9,7 @@ small one whose model names are long enough to widen a careless layout."""
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
-from contextlib import contextmanager
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -22,20 +19,11 @@ import pytest
 from harness.leaderboard import build_site
 from harness.leaderboard.names import model_page
 from tests.conftest import REPO
+from tests.leaderboard.browser import ARTIFACTS, DESKTOP, PHONE, chromium, opened
 from tests.leaderboard.test_leaderboard_language_ranks import ENG, HIN, Task, write_run
 
-playwright = pytest.importorskip("playwright.sync_api")
+pytest.importorskip("playwright.sync_api")
 
-CHROMIUM = next(
-    (
-        path
-        for path in (os.environ.get("POLYEVAL_CHROMIUM"), "/usr/lib/chromium/chromium")
-        if path and Path(path).is_file()
-    ),
-    shutil.which("chromium"),
-)
-ARTIFACTS = Path(os.environ.get("POLYEVAL_ARTIFACTS", REPO / "test-artifacts"))
-DESKTOP, PHONE = (1400, 900), (390, 844)
 MODEL = "baseline:random"  # of the committed result set: ranked, with worst languages
 LONG = "an-organisation-with-a-long-name/Some-Model-Name-70B-Instruct-v0.3-GGUF-Q4_K_M"
 
@@ -60,28 +48,8 @@ def long_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def browser(site: Path, long_site: Path) -> Iterator[Any]:
-    if CHROMIUM is None:
-        pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
-    with playwright.sync_playwright() as driver:
-        launched = driver.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+    with chromium() as launched:
         yield launched
-        launched.close()
-
-
-@contextmanager
-def opened(browser: Any, path: Path, size: tuple[int, int], shot: str = "") -> Iterator[Any]:
-    """A tab of the given size showing `path` (a screenshot of its first screen saved as
-    `shot`); no script error may happen on it."""
-    tab = browser.new_page(viewport={"width": size[0], "height": size[1]})
-    errors: list[str] = []
-    tab.on("pageerror", lambda error: errors.append(str(error)))
-    tab.goto(path.as_uri())
-    if shot:
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        tab.screenshot(path=str(ARTIFACTS / f"{shot}-{size[0]}x{size[1]}.png"))
-    yield tab
-    tab.close()
-    assert errors == [], errors
 
 
 def box(tab: Any, selector: str) -> dict[str, float]:
