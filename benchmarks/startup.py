@@ -74,7 +74,7 @@ def measure(repeat: int, scratch: Path, env: dict[str, str]) -> dict[str, tuple[
     """name -> (best wall, its CPU), the commands taking turns."""
     found: dict[str, list[tuple[float, float]]] = defaultdict(list)
     table = commands(scratch)
-    for name, command in table.items():  # a first, cold round: bytecode and caches written
+    for command in table.values():  # a first, cold round: bytecode and caches written
         timed(command(-1), env)
     for i in range(repeat):
         for name, command in table.items():
@@ -108,12 +108,16 @@ def main() -> None:
         best = measure(args.repeat, scratch, env)
         floor = best["python -c pass"][0]
         for name, (wall, cpu) in best.items():
-            print(f"{name:16} {wall * 1000:6.0f} ms wall ({cpu * 1000:4.0f} ms CPU), "
-                  f"{wall / floor:5.2f}x python -c pass")
+            print(
+                f"{name:16} {wall * 1000:6.0f} ms wall ({cpu * 1000:4.0f} ms CPU), "
+                f"{wall / floor:5.2f}x python -c pass"
+            )
         rows = import_times(scratch, env)
         total = sum(own for _, own, _ in rows)
-        print(f"\nimports of the 1-request run: {total / 1000:.0f} ms (-X importtime, self "
-              "times summed by package; the 15 largest):")
+        print(
+            f"\nimports of the 1-request run: {total / 1000:.0f} ms (-X importtime, self "
+            "times summed by package; the 15 largest):"
+        )
         for package, own, count in rows[:15]:
             print(f"  {package:32} {own / 1000:6.1f} ms  {count:4} modules")
 
