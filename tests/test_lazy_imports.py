@@ -113,3 +113,12 @@ def test_a_run_that_needs_a_heavy_module_imports_it(
     modules = imported(tmp_path, *run_args(tmp_path, model, task, language))
     assert needed <= modules
     assert not {"aiohttp", "pandas", "math_verify"} & modules
+
+
+def test_scoring_a_run_again_imports_no_planning_nor_generation(tmp_path: Path) -> None:
+    imported(tmp_path, *run_args(tmp_path, "baseline:random", "mgsm", "en"))
+    rescored = tmp_path / "rescored"
+    modules = imported(tmp_path, "score", str(tmp_path / "run"), "--output", str(rescored))
+    assert (rescored / "scores.json").is_file()
+    planning = {"harness.config", "harness.planner", "harness.registry", "harness.prompting"}
+    assert not (planning | {"harness.generation", "harness.backends.baseline", "jinja2"}) & modules
