@@ -24,14 +24,10 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from harness.paths import cache_folder
+
 _KEYS = ("ptc", "pc", "classes", "nextmove", "nextmove_row", "out_feat")
 """The arrays of py3langid's model file (its modelio.load_model reads these)."""
-
-
-def cache_folder() -> Path:
-    """Where polyeval keeps what it can make again: XDG_CACHE_HOME's (or ~/.cache's) polyeval."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "polyeval"
 
 
 def load_identifier() -> Any:
