@@ -49,7 +49,7 @@ HEAVY_FOR_A_RUN = (
     "harness.translation.cleaning",  # translation replies
     "concurrent.futures.process",  # work split across processes
 )
-"""Modules that a 1-request baseline run of MGSM in English has no use for."""
+"""Modules that a 1-request baseline run of MGSM (in English or Chinese) has no use for."""
 
 
 def imported(tmp_path: Path, *args: str) -> set[str]:
@@ -96,8 +96,9 @@ def test_listing_tasks_imports_no_scoring(tmp_path: Path) -> None:
     assert not set(HEAVY_FOR_A_RUN) & modules
 
 
-def test_a_small_run_imports_only_what_it_uses(tmp_path: Path) -> None:
-    modules = imported(tmp_path, *run_args(tmp_path, "baseline:random", "mgsm", "en"))
+@pytest.mark.parametrize("language", ["en", "zh"])  # Chinese: no LCB line check, so no jieba
+def test_a_small_run_imports_only_what_it_uses(tmp_path: Path, language: str) -> None:
+    modules = imported(tmp_path, *run_args(tmp_path, "baseline:random", "mgsm", language))
     assert (tmp_path / "run" / "samples.jsonl").is_file()
     assert {"harness.session", "py3langid"} <= modules  # it ran, and judged the answer
     assert not set(HEAVY_FOR_A_RUN) & packages(modules)
