@@ -247,11 +247,13 @@ def main() -> None:
 def run(**options: Any) -> None:
     """Evaluate a model on tasks and write a run folder."""
     from harness.backends.options import BackendOptions
-    from harness.backends.urls import check_base_urls
     from harness.config import RunConfig
     from harness.session import run_evaluation
 
-    check_base_urls(options["base_urls"])  # before anything is planned or asked
+    if options["base_urls"]:  # checked before anything is planned or asked
+        from harness.backends.urls import check_base_urls
+
+        check_base_urls(options["base_urls"])
     backend = BackendOptions(
         args=_pairs(options.pop("model_args"), "--model-arg"),
         base_urls=tuple(options.pop("base_urls")),

@@ -22,9 +22,9 @@ def family_of(kind: str | None, metrics: Sequence[str], declared: str | None = N
     """The task's family: the one it declares, else the one its kind and metrics tell."""
     if declared is not None:
         return declared
-    from harness.kinds import KINDS  # not at the top: the kinds build samples from task specs
+    from harness.kinds import get_kind, kind_names  # not at the top: kinds build samples from specs
 
-    if kind in KINDS and (family := KINDS[kind].family) is not None:
+    if kind in kind_names() and (family := get_kind(kind).family) is not None:
         return family
     if any(m.startswith("temporal") for m in metrics):
         return "temporal"

@@ -12,16 +12,13 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import harness
 from harness.backends.secrets import masked, masked_argv
-from harness.config import RunConfig
 from harness.families import family_of
-from harness.generation.runner import Counts as RunCounts
 from harness.langid.lcb import ENGLISH_WORDS_SOURCE
 from harness.loglikelihood.scoring import metrics_of
-from harness.planner import Plan, TaskPlan
 from harness.record import (
     Counts,
     Environment,
@@ -32,6 +29,11 @@ from harness.record import (
     TaskInfo,
     VariantInfo,
 )
+
+if TYPE_CHECKING:  # a run's; `evaluate score` records a scoring without planning one
+    from harness.config import RunConfig
+    from harness.generation.runner import Counts as RunCounts
+    from harness.planner import Plan, TaskPlan
 
 LIBRARIES = (
     "click",

@@ -14,7 +14,6 @@ import multiprocessing
 import os
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any, TypeVar
 
 R = TypeVar("R")
@@ -54,6 +53,8 @@ def forked_map(function: Callable[..., R], calls: Sequence[tuple[Any, ...]]) -> 
     slices they need)."""
     if len(calls) < 2:
         return [function(*args) for args in calls]
+    from concurrent.futures import ProcessPoolExecutor  # where work is split, not in every run
+
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=len(calls) - 1, mp_context=context) as pool:
         futures = [pool.submit(function, *args) for args in calls[1:]]
@@ -70,6 +71,8 @@ def forked_pool_map(
     """`function(*args)` for each call's arguments, results in order, each call in one of
     `workers` forked processes while this one waits: `done(index)` is told here as each call
     finishes, so that more calls than workers show progress (a bar moves as chunks end)."""
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
     context = multiprocessing.get_context("fork")
     results: dict[int, R] = {}
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:

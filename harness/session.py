@@ -1,13 +1,15 @@
-"""One `evaluate run`, end to end: plan, generate (with progress), score, write, report."""
+"""One `evaluate run`, end to end: plan, generate (with progress), score, write, report.
+
+What only a run uses (planning, the backends, the response cache, generation) is imported by
+`run_evaluation`: `evaluate score` (`rescore`) scores a run folder again without them."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -15,15 +17,8 @@ from rich.markup import escape
 from harness.analysis.fit import print_fitted
 from harness.analysis.report import breakdowns, gap_tables, lcb_table, score_table, unjudged_cells
 from harness.analysis.summary import summarize
-from harness.backends import Backend, create_backend
-from harness.backends.options import BackendOptions
 from harness.backends.secrets import masked, public_url
-from harness.config import RunConfig
 from harness.errors import PolyevalError
-from harness.generation.cache import ResponseCache, default_cache_path
-from harness.generation.predictions import PredictionsBackend, match, read_predictions
-from harness.generation.runner import Counts as RunCounts
-from harness.generation.runner import Stopped, generate
 from harness.langid.judge import check_detector
 from harness.manifest import (
     argv,
@@ -34,7 +29,6 @@ from harness.manifest import (
     new_run_dir,
     now,
 )
-from harness.planner import Plan, TaskPlan, build_plan
 from harness.progress import bars, stages
 from harness.record import (
     Claim,
@@ -48,10 +42,19 @@ from harness.record import (
     claim,
     open_run,
 )
-from harness.registry import TaskRegistry
 from harness.requests_report import failure_lines, generation_line, rescore_line, retry_lines
 from harness.scorer import score_run
 from harness.wording import counted
+
+if TYPE_CHECKING:
+    from harness.backends import Backend
+    from harness.backends.options import BackendOptions
+    from harness.config import RunConfig
+    from harness.generation.cache import ResponseCache
+    from harness.generation.predictions import PredictionsBackend
+    from harness.generation.runner import Counts as RunCounts
+    from harness.generation.runner import Stopped
+    from harness.planner import Plan, TaskPlan
 
 
 @dataclass
@@ -76,6 +79,13 @@ def _check_cache_outside(cache_path: Path, run_dir: Path) -> None:
 
 
 def run_evaluation(options: RunConfig, console: Console | None = None) -> Outcome:
+    import asyncio
+
+    from harness.backends import create_backend
+    from harness.generation.cache import ResponseCache, default_cache_path
+    from harness.planner import build_plan
+    from harness.registry import TaskRegistry
+
     console = console or Console(stderr=True)
     started = datetime.now(UTC)
     options = secrets_apart(options)
@@ -211,6 +221,8 @@ def rescore(
 def _answers_from(path: Path, plan: Plan, console: Console) -> tuple[Plan, PredictionsBackend]:
     """The plan cut to the samples the predictions file answers, and a backend that answers
     from it; the samples without an answer are reported, not scored."""
+    from harness.generation.predictions import PredictionsBackend, match, read_predictions
+
     if any(t.task.variant(v).round_trip for t in plan.tasks for v in t.variants):
         raise PolyevalError("round-trip variants need a model: their second leg is generated")
     formats = {t.task.name: f for t in plan.tasks if (f := t.task.spec.predictions) is not None}
@@ -269,6 +281,8 @@ async def _generate(
     plan: Plan, backend: Backend, cache: ResponseCache, console: Console, label: str
 ) -> Generated:
     """The plan's requests answered, with a progress bar labelled `label` on `console`."""
+    from harness.generation.runner import generate
+
     with bars(console) as shown:
         advance = shown.stage(label, plan.asked)
 

@@ -258,10 +258,10 @@ class TaskSpec(_Strict):
     @field_validator("kind")
     @classmethod
     def _known_kind(cls, value: str) -> str:
-        from harness.kinds import KINDS  # not at the top: the kinds build samples from specs
+        from harness.kinds import kind_names  # not at the top: the kinds build samples from specs
 
-        if value not in KINDS:
-            names = [repr(name) for name in KINDS]
+        if value not in kind_names():
+            names = [repr(name) for name in kind_names()]
             raise PydanticCustomError(
                 "literal_error",
                 "Input should be {expected}",

@@ -24,7 +24,6 @@ from harness.loglikelihood.scoring import (
     paired_bits_per_byte,
 )
 from harness.metrics import CORPUS
-from harness.metrics.translation import paired_bootstrap
 from harness.record import SampleRecord, open_run
 
 Group = tuple[str, str, str]  # task, variant, language
@@ -104,6 +103,8 @@ def _compare(
         paired = paired_bits_per_byte(left, right, resamples, seed)
         return Comparison(*group, metric, len(left), only_one, *paired)
     if metric in CORPUS:
+        from harness.metrics.translation import paired_bootstrap  # sacrebleu: where compared
+
         result = paired_bootstrap(
             [r.parsed or "" for r in left],
             [r.parsed or "" for r in right],

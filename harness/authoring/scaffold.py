@@ -7,12 +7,12 @@ import shutil
 from pathlib import Path
 
 from harness.errors import PolyevalError
-from harness.kinds import KINDS as ALL_KINDS
+from harness.kinds import kind_names
 from harness.spec import TaskSpec
 
 TEMPLATES = Path(__file__).parent / "templates"
 PLACEHOLDER = "__NAME__"
-KINDS = tuple(name for name in ALL_KINDS if (TEMPLATES / name).is_dir())
+KINDS = tuple(name for name in kind_names() if (TEMPLATES / name).is_dir())
 """The kinds that have a task folder to start from, in templates/."""
 
 

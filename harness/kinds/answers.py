@@ -7,6 +7,9 @@ gets `mean@N` (the primary metric's mean over the completions), `pass@N` (any co
 for a right-or-wrong primary metric) and, where the kind's answers can be compared (`voted`),
 `maj@N`: the primary metric of the most common parsed answer (self-consistency; a tie goes to
 the answer given first).
+
+What scoring and loading use is imported where they are used: checking a task's `kind` (listing
+or validating tasks) imports the kind, and needs none of it.
 """
 
 from __future__ import annotations
@@ -16,20 +19,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from harness.consistency import expected_language, language_scores
-from harness.data.sources import DataSource
 from harness.errors import PolyevalError
 from harness.kinds.base import declared_corpus_metrics, phrasing
-from harness.literals import Literals, get_literals
-from harness.metrics import Judged, score
-from harness.metrics.registry import metric_info
-from harness.parsers import get_parser
-from harness.record import Completion, SampleRecord, TaskInfo
-from harness.registry import Task
-from harness.samples import Loaded, load_samples
 
 if TYPE_CHECKING:  # the planner asks the kinds for its samples
     from harness.config import RunConfig
+    from harness.data.sources import DataSource
+    from harness.literals import Literals
+    from harness.record import Completion, SampleRecord, TaskInfo
+    from harness.registry import Task
+    from harness.samples import Loaded
 
 Scores = dict[str, float]
 
@@ -61,12 +60,16 @@ class AnswerKind:
         limit: int | None,
     ) -> dict[str, Loaded]:
         """The samples of each language asked for (all the source has, unless --languages)."""
+        from harness.samples import load_samples
+
         languages = _languages(task, source, selection)
         return {lang: load_samples(task, source.rows(lang), lang, limit) for lang in languages}
 
     def score(self, sample: SampleRecord, task: TaskInfo, detector: str) -> dict[str, Any]:
         """The first answer parsed, scored and judged; further completions likewise, with
         the scores over all of them."""
+        from harness.consistency import expected_language, language_scores
+
         assert sample.output is not None, "a failed request is not scored"
         variant = task.variants.get(sample.variant)
         reply_language = variant.reply_language if variant else None
@@ -97,6 +100,9 @@ class AnswerKind:
         others: Sequence[Completion],
     ) -> Scores:
         """mean@k, pass@k and maj@k of the task's primary metric over the k completions."""
+        from harness.metrics import Judged
+        from harness.metrics.registry import metric_info
+
         if not task.metrics:
             return {}
         metric, k = task.metrics[0], 1 + len(others)
@@ -136,6 +142,10 @@ def _answer(
     sample: SampleRecord, task: TaskInfo, text: str, reasoning: str | None, finish: str | None
 ) -> tuple[str | None, Scores]:
     """A completion parsed and scored by the task's per-sample metrics (and parse_rate)."""
+    from harness.literals import get_literals
+    from harness.metrics import Judged, score
+    from harness.parsers import get_parser
+
     assert task.parser is not None, "score_run refuses tasks without a recorded parser"
     parser = get_parser(task.parser)
     literals = get_literals(sample.language)
@@ -158,6 +168,8 @@ def _primary(task: TaskInfo, scores: Scores) -> float | None:
 def _further(
     sample: SampleRecord, task: TaskInfo, completion: Completion, expected: str, detector: str
 ) -> Completion:
+    from harness.consistency import language_scores
+
     parsed, scores = _answer(
         sample, task, completion.output, completion.reasoning, completion.finish_reason
     )

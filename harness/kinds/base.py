@@ -7,8 +7,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
-from harness.metrics import CORPUS
-
 if TYPE_CHECKING:  # the kinds build samples for the planner and score for the scorer
     from harness.config import RunConfig
     from harness.data.sources import DataSource
@@ -78,6 +76,8 @@ class Kind(Protocol):
 def declared_corpus_metrics(metrics: Sequence[str]) -> list[str] | None:
     """The corpus metrics a task lists (chrF++, BLEU, TER over each language's answers), for
     any kind; None where it lists none."""
+    from harness.metrics import CORPUS  # the metric registry: for a run, not to check a kind
+
     return [m for m in metrics if m in CORPUS] or None
 
 

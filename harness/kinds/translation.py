@@ -1,6 +1,9 @@
 """Translation: the items are language pairs (and round trips through a pivot), the reply is
 the translation itself, cleaned of what wraps it and judged for its language; BLEU, chrF++ and
-TER are computed over each pair's corpus (harness.translation.scoring)."""
+TER are computed over each pair's corpus (harness.translation.scoring).
+
+Loading and scoring import what they use where they use it: checking a task's `kind` (listing or
+validating tasks) imports the kind, and needs none of it."""
 
 from __future__ import annotations
 
@@ -8,26 +11,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from harness.consistency import language_scores
-from harness.data.sources import DataSource
 from harness.errors import PolyevalError
 from harness.kinds.base import declared_corpus_metrics, phrasing
-from harness.langid import judge
-from harness.literals import Literals
-from harness.record import SampleRecord, TaskInfo
-from harness.registry import Task
-from harness.samples import Loaded
-from harness.translation.cleaning import clean_translation
-from harness.translation.pairs import (
-    RowCache,
-    language_texts,
-    load_pair,
-    round_trips,
-    select_pairs,
-)
 
 if TYPE_CHECKING:  # the planner asks the kinds for its samples
     from harness.config import RunConfig
+    from harness.data.sources import DataSource
+    from harness.literals import Literals
+    from harness.record import SampleRecord, TaskInfo
+    from harness.registry import Task
+    from harness.samples import Loaded
 
 
 @dataclass(frozen=True)
@@ -55,6 +48,14 @@ class TranslationKind:
         variant runs; and per language, each language's texts where a variant scores them
         (bits per byte). Each pair reads up to --limit sentences (`limit`, a limit applied after
         a split of the items by variant, does not apply: a pair's items are not split)."""
+        from harness.translation.pairs import (
+            RowCache,
+            language_texts,
+            load_pair,
+            round_trips,
+            select_pairs,
+        )
+
         pairs = select_pairs(
             task.spec, source.languages(), selection.pairs, selection.direction, selection.languages
         )
@@ -71,6 +72,10 @@ class TranslationKind:
     def score(self, sample: SampleRecord, task: TaskInfo, detector: str) -> dict[str, Any]:
         """The translation, cleaned of what wraps it, judged for its language (and a round
         trip's pivot leg for the pivot's); what was stripped goes into the record."""
+        from harness.consistency import language_scores
+        from harness.langid import judge
+        from harness.translation.cleaning import clean_translation
+
         assert sample.output is not None, "a failed request is not scored"
         pair = sample.pair
         assert pair is not None, "a translation's record is keyed by its pair"

@@ -18,6 +18,7 @@ import copy
 from functools import cache
 from typing import Any
 
+from harness.langid import unpacked
 from harness.langid.tables import tables
 from harness.languages import is_known, resolve_language
 
@@ -59,9 +60,7 @@ def label_code(label: str, system: str | None = None) -> str | None:
 
 @cache
 def _py3langid_full() -> Any:
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier  # type: ignore[import-untyped]
-
-    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    return unpacked.load_identifier()  # its model unpacked once, kept in the user's cache
 
 
 @cache

@@ -18,7 +18,6 @@ from dataclasses import replace
 from harness.prompting import PromptBuilder
 from harness.record import SampleRecord
 from harness.records import Hints, Request, Response, Sample
-from harness.translation.cleaning import clean_translation
 from harness.translation.keys import Pair
 from harness.translation.pairs import language_fields
 
@@ -32,6 +31,8 @@ def second_leg(
     pair = request.pair
     if pair is None or not pair.round_trip or response is None or not response.ok:
         return None
+    from harness.translation.cleaning import clean_translation  # for runs with round trips
+
     pivot = clean_translation(
         response.text, str(sample.fields.get("source", "")), pair.source, pair.target
     ).text

@@ -26,15 +26,17 @@ def score_corpora(
     added. Failed requests are left out of the corpus: missing, not wrong; so are texts
     scored by log-likelihood (bits per byte: harness.loglikelihood.scoring). `stage` is told
     of the corpora's samples, and of each corpus scored."""
-    from harness.metrics.translation import corpus_scores  # sacrebleu: loaded when needed
-
     groups: dict[tuple[str, str, str], list[int]] = defaultdict(list)
     for index, sample in enumerate(samples):
         if sample.task in metrics and sample.scores and sample.continuations is None:
             groups[(sample.task, sample.variant, sample.language)].append(index)
+    if not groups:  # sacrebleu (and numpy) only for runs with a corpus to score
+        return list(samples), []
+    from harness.metrics.translation import corpus_scores
+
     updated = list(samples)
     records = []
-    advance = stage("corpus metrics", sum(map(len, groups.values()))) if groups else quiet("", 0)
+    advance = stage("corpus metrics", sum(map(len, groups.values())))
     for (task, variant, language), indices in sorted(groups.items()):
         hypotheses = [samples[i].parsed or "" for i in indices]
         references = [list(samples[i].accepted) for i in indices]

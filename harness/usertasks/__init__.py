@@ -25,8 +25,9 @@ task's `process_record` hook, which puts each row's values under fixed internal 
 how the user's columns are spelled; an option's text as the answer becomes its letter.
 """
 
-from harness.usertasks.build import UserTask
+from harness.usertasks.names import GENERIC_TASKS, USER_TASKS, is_task_file
 from harness.usertasks.resolve import resolve_tasks, user_task
-from harness.usertasks.schema import GENERIC_TASKS, USER_TASKS, is_task_file
 
-__all__ = ["GENERIC_TASKS", "USER_TASKS", "UserTask", "is_task_file", "resolve_tasks", "user_task"]
+# the builders (harness.usertasks.build: UserTask) and the settings' schema are imported by
+# `user_task`, for the runs that have a user task
+__all__ = ["GENERIC_TASKS", "USER_TASKS", "is_task_file", "resolve_tasks", "user_task"]

@@ -23,11 +23,9 @@ from harness.usertasks.columns import (
     text_column,
     text_format,
 )
+from harness.usertasks.names import GENERIC_TASKS, ROUND_TRIP_TASK, SQUAD_TASK
 from harness.usertasks.rows import RowMapping, check_rows
 from harness.usertasks.schema import (
-    GENERIC_TASKS,
-    ROUND_TRIP_TASK,
-    SQUAD_TASK,
     TASK_NAME,
     McqTask,
     Places,

@@ -5,17 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from harness.errors import PolyevalError
 from harness.registry import Task, TaskRegistry
-from harness.usertasks.build import UserTask, round_trip_task, squad_task, table_task
-from harness.usertasks.schema import (
-    USER_TASKS,
-    RoundTripTask,
-    SquadTask,
-    is_task_file,
-    read_settings,
-)
+from harness.usertasks.names import USER_TASKS, is_task_file
+
+if TYPE_CHECKING:
+    from harness.usertasks.build import UserTask
 
 
 def resolve_tasks(
@@ -62,6 +59,10 @@ def user_task(
 ) -> UserTask:
     """A user task from a YAML file (`name` ends in .yaml/.yml) or from `name` (a generic task)
     and the `-T` options, which also override a YAML file's settings."""
+    # the settings' schema and the builders: only for a run that has a user task
+    from harness.usertasks.build import round_trip_task, squad_task, table_task
+    from harness.usertasks.schema import RoundTripTask, SquadTask, read_settings
+
     settings, places, stem = read_settings(name, options or {}, data_file)
     base = registry.get(settings.task)
     if isinstance(settings, SquadTask):

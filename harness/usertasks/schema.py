@@ -17,19 +17,10 @@ from pydantic_core import PydanticCustomError
 from harness.errors import PolyevalError
 from harness.languages import all_languages, resolve_language
 from harness.schema import Loc, Problem, did_you_mean, validate
+from harness.usertasks.names import USER_TASKS, is_task_file
 from harness.yamlfile import line_of, load_yaml
 
-GENERIC_TASKS = ("mcq", "short_answer")
-SQUAD_TASK = "extractive_qa"  # any SQuAD-format file: its columns are fixed, only the language
-ROUND_TRIP_TASK = "round_trip"  # any monolingual text: each sentence to the pivot and back
-USER_TASKS = (*GENERIC_TASKS, SQUAD_TASK, ROUND_TRIP_TASK)
-TASK_FILE_SUFFIXES = (".yaml", ".yml")
 TASK_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-
-
-def is_task_file(name: str) -> bool:
-    """A --tasks entry that names a user task's YAML file (task names have no dots)."""
-    return name.lower().endswith(TASK_FILE_SUFFIXES)
 
 
 def _task_name(value: str) -> str:
