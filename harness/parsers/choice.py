@@ -126,6 +126,7 @@ class _Reply:
     choices: tuple[str, ...]
     phrases: tuple[Phrase, ...]
     listed: frozenset[int]  # where the labels of a list of the options stand
+    cut: bool = False  # the token limit cut the reply (its last line is unfinished)
 
 
 def parse_choice(
@@ -155,6 +156,7 @@ def parse_choice(
         folded,
         tuple(find_phrases(body, literals, hedged=True)),
         _listed(body, labels, folded),
+        cut=not complete,
     )
     for tier in _TIERS if complete else _STATED_TIERS:
         index = tier(reply)
@@ -210,7 +212,9 @@ def _opening(reply: _Reply) -> int | None:
 
 def _answer_line(reply: _Reply) -> int | None:
     """The option of the reply's lines that are only a label, or a label and its own option's
-    text ("D. Weniger Fingerbewegungen"), where all such lines name that one option."""
+    text ("D. Weniger Fingerbewegungen"), where all such lines name that one option. A lone
+    label where the token limit cut the reply is no line of its own: the cut fell in it
+    (a list of the options cut after its last label, "A. x\nB. y\nC")."""
     named = set()
     for match in re.finditer(r"[^\n]+", reply.text):
         line = match.group().strip(_LINE_EDGE)
@@ -219,7 +223,8 @@ def _answer_line(reply: _Reply) -> int | None:
         start = match.start() + match.group().index(line)
         bare = reply.labels.index(line.strip("()[]{}.:"))
         found = _labelled_option(reply, start)
-        if bare is not None and start not in reply.listed:
+        unfinished = reply.cut and match.end() == len(reply.text)
+        if bare is not None and start not in reply.listed and not unfinished:
             named.add(bare)
         elif found is not None and not reply.text[found[1] : match.end()].strip(_LINE_EDGE + ".:"):
             named.add(found[0])

@@ -403,6 +403,12 @@ def test_in_a_cut_reply_a_list_or_a_label_with_another_text_states_nothing() -> 
     listing = "C. Widerspruch:\n\nB. neutral:\n\nC. Widerspruch:\n\nD."
     choices = ["Folgerung", "neutral", "Widerspruch"]
     assert parse_choice(listing, german, choices, complete=False) is None
+    # a list cut right after a label (SmolLM2 on XNLI): the cut fell in that label's line
+    chinese, labels = get_literals("zho_Hans"), ["蕴含", "中立", "矛盾"]
+    cut = "A. 蕴含\nB. 中立\nC. 矛盾\n\nA. 蕴含\nB. 中立\nC"
+    assert parse_choice(cut, chinese, labels, complete=False) is None
+    # a lone label on a line the reply finished is still its answer
+    assert parse_choice("Premise.\n\nC\n\nBecause the", english, NLI, complete=False) == "C"
     # a complete one: the label said most often (tier 5), as for "B) Vitamin C"
     assert parse_choice("C. neutral\n\nThe premise", english, NLI) == "C"
 
