@@ -162,15 +162,18 @@ def ranking_rows(ranks: LanguageRanks) -> list[Row]:
 
 
 def write_table(path_stem: Path, rows: list[Row], columns: Sequence[str] = ()) -> None:
-    """`<stem>.csv` and `<stem>.json` of the rows (columns in the rows' key order)."""
+    """`<stem>.csv` and `<stem>.json` of the rows (columns in the rows' key order). The stem
+    may hold dots (a model page's, `models/org-model.Q4_1.gguf-3956f336`): the suffixes are
+    added to it, never put in place of what follows its last dot."""
     names = list(columns) or (list(rows[0]) if rows else [])
-    with open(path_stem.with_suffix(".csv"), "w", encoding="utf-8", newline="") as handle:
+    csv_path, json_path = (path_stem.with_name(path_stem.name + s) for s in (".csv", ".json"))
+    with open(csv_path, "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(names)
         writer.writerows([_csv_value(row.get(name)) for name in names] for row in rows)
     lines = (json.dumps(r, ensure_ascii=False, sort_keys=True, allow_nan=False) for r in rows)
     text = "[\n" + ",\n".join(lines) + "\n]\n" if rows else "[]\n"  # one record a line
-    path_stem.with_suffix(".json").write_text(text, encoding="utf-8")
+    json_path.write_text(text, encoding="utf-8")
 
 
 def _lcb(confusion: Confusion | None) -> Row:

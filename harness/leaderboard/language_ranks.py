@@ -36,7 +36,7 @@ from harness.leaderboard.families import (
     MeanOf,
     mean_of,
 )
-from harness.leaderboard.ranks import Estimate, mean_estimate, tied_ranks
+from harness.leaderboard.ranks import Estimate, clipped, mean_estimate, tied_ranks
 from harness.leaderboard.scales import Scale
 from harness.leaderboard.tables import Board, Column, LanguageCell, language_order
 from harness.translation.keys import scored_language
@@ -240,11 +240,3 @@ def _together(estimates: list[Estimate], bounded: bool) -> Estimate | None:
         return Estimate(mean)
     half = sum((e.high or 0.0) - (e.low or 0.0) for e in estimates) / (2 * len(estimates))
     return clipped(Estimate(mean, mean - half, mean + half), bounded, low=-1.0)
-
-
-def clipped(e: Estimate | None, bounded: bool = True, low: float = 0.0) -> Estimate | None:
-    """An interval kept within what a mean of rates can be ([0, 1]; a gap [-1, 1])."""
-    if e is None or not bounded or not e.has_interval:
-        return e
-    assert e.low is not None and e.high is not None
-    return Estimate(e.value, max(low, e.low), min(1.0, e.high))

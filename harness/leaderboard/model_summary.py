@@ -19,10 +19,9 @@ from harness.leaderboard.families import in_headline, mean_of
 from harness.leaderboard.language_ranks import (
     LanguageRanks,
     ModelLanguages,
-    clipped,
     model_languages,
 )
-from harness.leaderboard.ranks import Estimate, mean_estimate
+from harness.leaderboard.ranks import Estimate, clipped, mean_estimate
 from harness.leaderboard.scales import POINTS, Scale
 from harness.leaderboard.tables import ALL, Board, Mean, language_order
 from harness.translation.keys import scored_language

@@ -73,6 +73,15 @@ def mean_estimate(estimates: Sequence[Estimate]) -> Estimate | None:
     return Estimate(mean, mean - half, mean + half)
 
 
+def clipped(e: Estimate | None, bounded: bool = True, low: float = 0.0) -> Estimate | None:
+    """An interval kept within what a mean of rates can be ([0, 1]; a gap [-1, 1]): a mean's
+    normal interval can reach past them where its scores sit near a bound."""
+    if e is None or not bounded or not e.has_interval:
+        return e
+    assert e.low is not None and e.high is not None
+    return Estimate(e.value, max(low, e.low), min(1.0, e.high))
+
+
 def _negated(e: Estimate) -> Estimate:
     return Estimate(
         -e.value,

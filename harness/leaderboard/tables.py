@@ -60,7 +60,7 @@ from harness.leaderboard.families import (
     mean_of,
 )
 from harness.leaderboard.names import column_anchor
-from harness.leaderboard.ranks import Estimate, mean_estimate, tied_ranks
+from harness.leaderboard.ranks import Estimate, clipped, mean_estimate, tied_ranks
 from harness.leaderboard.runs import Record, Run, finite
 from harness.leaderboard.scales import Scale, scale_of
 from harness.leaderboard.selection import (
@@ -556,7 +556,7 @@ def _family_means(
             for column in picked
             if (cell := cells.get((model, column.key))) and (e := _ranked(cell, view))
         ]
-        mean = mean_estimate([e for _, e in ranked])
+        mean = clipped(mean_estimate([e for _, e in ranked]), admitted.scale.bounded)
         if mean is not None:
             samples = sum(cell.coverage.samples for cell, _ in ranked)
             found[model] = (mean, len(ranked), 1, samples)
@@ -567,7 +567,7 @@ def _headline(families: list[dict[str, Mean]], models: list[str]) -> dict[str, M
     found: dict[str, tuple[Estimate, int, int, int]] = {}
     for model in models:
         mine = [means[model] for means in families if model in means]
-        mean = mean_estimate([m.estimate for m in mine])
+        mean = clipped(mean_estimate([m.estimate for m in mine]))  # of correctness rates
         if mean is not None:
             tasks, samples = sum(m.tasks for m in mine), sum(m.samples for m in mine)
             found[model] = (mean, tasks, len(mine), samples)

@@ -25,7 +25,7 @@ from harness.leaderboard import SITE_MARKER, build_site
 from harness.leaderboard.check import first_difference
 from harness.leaderboard.drill import CALLBACK, PAGE_SIZE, script_json
 from harness.leaderboard.names import DRILL_KEY, drill_key, slug
-from harness.leaderboard.ranks import Estimate, mean_estimate, tied_ranks
+from harness.leaderboard.ranks import Estimate, clipped, mean_estimate, tied_ranks
 from harness.leaderboard.runs import load_runs
 from tests.conftest import REPO, assert_one_line_error
 
@@ -956,3 +956,45 @@ def test_every_drill_key_is_one_the_sites_script_accepts() -> None:
         assert ".." not in key.split("/"), key
     assert not re.fullmatch(DRILL_KEY, "../../../elsewhere/evil")
     assert not re.fullmatch(DRILL_KEY, "/x/y/z")
+
+
+def test_means_of_rates_keep_their_intervals_within_zero_and_one() -> None:
+    """A mean's normal interval reaches below 0 where its scores sit near 0 (the committed
+    real-data runs: a temporal mean of 12.5 points from scores of 0 and 25); what is shown is
+    kept within what a rate can be, bits per byte (unbounded) left as it is."""
+    from harness.leaderboard.build import spec_info
+    from harness.leaderboard.families import mean_of
+    from harness.leaderboard.tables import build_board
+
+    near_zero = mean_estimate([Estimate(0.0, 0.0, 0.3), Estimate(0.05, 0.0, 0.4)])
+    assert near_zero is not None and near_zero.low is not None and near_zero.low < 0
+    kept = clipped(near_zero)
+    assert kept is not None and (kept.low, kept.high) == (0.0, near_zero.high)
+    assert clipped(near_zero, bounded=False) == near_zero
+    runs = load_runs(REPO / "results").runs
+    board = build_board(runs, spec_info(sorted({t for r in runs for t, _ in r.columns})))
+    checked = 0
+    for (_, family), means in board.means.items():
+        bounded = family == "all" or mean_of(family).scale.bounded
+        for mean in means.values():
+            low, high = mean.estimate.low, mean.estimate.high
+            if bounded and low is not None and high is not None:
+                assert 0.0 <= low <= mean.estimate.value <= high <= 1.0, (family, mean)
+                checked += 1
+    assert checked > 0
+
+
+def test_a_download_beside_a_dotted_page_name_keeps_the_whole_name(tmp_path: Path) -> None:
+    """A model page named after a GGUF file (`...Q4_1.gguf-<hash>.html`): its CSV and JSON are
+    the page's name with .csv and .json, where its download links point."""
+    from harness.leaderboard.downloads import write_table
+    from harness.leaderboard.names import model_page, slug
+
+    model = "llama-server:SmolLM2-135M-Instruct.Q4_1.gguf"
+    stem = (tmp_path / model_page(model)).with_suffix("")
+    stem.parent.mkdir()
+    write_table(stem, [{"model": model, "value": 0.5}])
+    assert sorted(p.name for p in stem.parent.iterdir()) == [
+        f"{slug(model)}.csv",
+        f"{slug(model)}.json",
+    ]

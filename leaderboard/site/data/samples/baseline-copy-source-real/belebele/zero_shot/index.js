@@ -1,0 +1,1 @@
+polyevalData({"key":"baseline-copy-source-real/belebele/zero_shot/index","model":"baseline:copy-source","page_size":200,"pages":1,"parts":[["eng_Latn",0,4],["deu_Latn",4,4]],"run":"baseline-copy-source-real","task":"belebele","variant":"zero_shot"});

@@ -1,0 +1,1 @@
+polyevalData({"key":"baseline-copy-source-real/timeqa/closed_book/index","model":"baseline:copy-source","page_size":200,"pages":1,"parts":[["eng_Latn",0,4]],"run":"baseline-copy-source-real","task":"timeqa","variant":"closed_book"});

@@ -1,0 +1,1 @@
+polyevalData({"key":"baseline-majority-real/belebele/zero_shot/index","model":"baseline:majority","page_size":200,"pages":1,"parts":[["eng_Latn",0,4],["deu_Latn",4,4]],"run":"baseline-majority-real","task":"belebele","variant":"zero_shot"});

@@ -1,0 +1,1 @@
+polyevalData({"key":"baseline-majority-real/dzen/dz/index","model":"baseline:majority","page_size":200,"pages":1,"parts":[["dzo_Tibt",0,4]],"run":"baseline-majority-real","task":"dzen","variant":"dz"});

@@ -1,0 +1,1 @@
+polyevalData({"key":"baseline-majority-real/dzen/en/index","model":"baseline:majority","page_size":200,"pages":1,"parts":[["eng_Latn",0,4]],"run":"baseline-majority-real","task":"dzen","variant":"en"});

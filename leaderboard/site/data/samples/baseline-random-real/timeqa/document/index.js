@@ -1,0 +1,1 @@
+polyevalData({"key":"baseline-random-real/timeqa/document/index","model":"baseline:random","page_size":200,"pages":1,"parts":[["eng_Latn",0,4]],"run":"baseline-random-real","task":"timeqa","variant":"document"});

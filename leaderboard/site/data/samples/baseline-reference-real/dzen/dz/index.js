@@ -1,0 +1,1 @@
+polyevalData({"key":"baseline-reference-real/dzen/dz/index","model":"baseline:reference","page_size":200,"pages":1,"parts":[["dzo_Tibt",0,4]],"run":"baseline-reference-real","task":"dzen","variant":"dz"});

@@ -1,0 +1,1 @@
+polyevalData({"key":"baseline-reference-real/flores_v1/zero_shot/index","model":"baseline:reference","page_size":200,"pages":1,"parts":[["eng_Latn-npi_Deva",0,4],["eng_Latn-sin_Sinh",4,4],["npi_Deva-eng_Latn",8,4],["sin_Sinh-eng_Latn",12,4]],"run":"baseline-reference-real","task":"flores_v1","variant":"zero_shot"});

@@ -1,0 +1,1 @@
+polyevalData({"key":"baseline-reference-real/timeqa/closed_book/index","model":"baseline:reference","page_size":200,"pages":1,"parts":[["eng_Latn",0,4]],"run":"baseline-reference-real","task":"timeqa","variant":"closed_book"});

@@ -1,0 +1,1 @@
+polyevalData({"key":"smollm2-135m-instruct-real/dzen/dz/index","model":"llama-server:SmolLM2-135M-Instruct.Q4_1.gguf","page_size":200,"pages":1,"parts":[["dzo_Tibt",0,4]],"run":"smollm2-135m-instruct-real","task":"dzen","variant":"dz"});

@@ -1,0 +1,1 @@
+polyevalData({"key":"smollm2-135m-instruct-real/flores_v1/zero_shot/index","model":"llama-server:SmolLM2-135M-Instruct.Q4_1.gguf","page_size":200,"pages":1,"parts":[["eng_Latn-npi_Deva",0,4],["eng_Latn-sin_Sinh",4,4],["npi_Deva-eng_Latn",8,4],["sin_Sinh-eng_Latn",12,4]],"run":"smollm2-135m-instruct-real","task":"flores_v1","variant":"zero_shot"});

@@ -1,0 +1,1 @@
+polyevalData({"key":"smollm2-135m-instruct-real/timeqa/closed_book/index","model":"llama-server:SmolLM2-135M-Instruct.Q4_1.gguf","page_size":200,"pages":1,"parts":[["eng_Latn",0,4]],"run":"smollm2-135m-instruct-real","task":"timeqa","variant":"closed_book"});

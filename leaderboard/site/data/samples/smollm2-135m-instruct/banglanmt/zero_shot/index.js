@@ -1,0 +1,1 @@
+polyevalData({"key":"smollm2-135m-instruct/banglanmt/zero_shot/index","model":"llama-server:SmolLM2-135M-Instruct.Q4_1.gguf","page_size":200,"pages":1,"parts":[["ben_Beng-eng_Latn",0,3],["eng_Latn-ben_Beng",3,3]],"run":"smollm2-135m-instruct","task":"banglanmt","variant":"zero_shot"});

@@ -1,0 +1,1 @@
+polyevalData({"key":"smollm2-135m-instruct/dzen/en/index","model":"llama-server:SmolLM2-135M-Instruct.Q4_1.gguf","page_size":200,"pages":1,"parts":[["eng_Latn",0,3]],"run":"smollm2-135m-instruct","task":"dzen","variant":"en"});

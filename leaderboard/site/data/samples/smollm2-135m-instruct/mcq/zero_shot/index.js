@@ -1,0 +1,1 @@
+polyevalData({"key":"smollm2-135m-instruct/mcq/zero_shot/index","model":"llama-server:SmolLM2-135M-Instruct.Q4_1.gguf","page_size":200,"pages":1,"parts":[["eng_Latn",0,3],["hye_Armn",3,3]],"run":"smollm2-135m-instruct","task":"mcq","variant":"zero_shot"});

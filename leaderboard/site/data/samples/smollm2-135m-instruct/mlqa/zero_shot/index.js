@@ -1,0 +1,1 @@
+polyevalData({"key":"smollm2-135m-instruct/mlqa/zero_shot/index","model":"llama-server:SmolLM2-135M-Instruct.Q4_1.gguf","page_size":200,"pages":1,"parts":[["eng_Latn",0,3],["hin_Deva",3,3],["spa_Latn",6,3],["vie_Latn",9,3]],"run":"smollm2-135m-instruct","task":"mlqa","variant":"zero_shot"});

@@ -1,0 +1,1 @@
+polyevalData({"key":"smollm2-135m-instruct/mtempreason/fewshot_cross_lingual/index","model":"llama-server:SmolLM2-135M-Instruct.Q4_1.gguf","page_size":200,"pages":1,"parts":[["eng_Latn",0,3],["deu_Latn",3,3],["fra_Latn",6,3],["ron_Latn",9,3]],"run":"smollm2-135m-instruct","task":"mtempreason","variant":"fewshot_cross_lingual"});

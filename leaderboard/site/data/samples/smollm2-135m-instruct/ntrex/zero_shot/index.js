@@ -1,0 +1,1 @@
+polyevalData({"key":"smollm2-135m-instruct/ntrex/zero_shot/index","model":"llama-server:SmolLM2-135M-Instruct.Q4_1.gguf","page_size":200,"pages":1,"parts":[["eng_Latn-ben_Beng",0,3],["eng_Latn-deu_Latn",3,3],["eng_Latn-fra_Latn",6,3],["eng_Latn-npi_Deva",9,3]],"run":"smollm2-135m-instruct","task":"ntrex","variant":"zero_shot"});

@@ -1,0 +1,1 @@
+polyevalData({"key":"smollm2-135m-instruct/round_trip/round_trip/index","model":"llama-server:SmolLM2-135M-Instruct.Q4_1.gguf","page_size":200,"pages":1,"parts":[["lug_Latn-eng_Latn-lug_Latn",0,3],["npi_Deva-eng_Latn-npi_Deva",3,3]],"run":"smollm2-135m-instruct","task":"round_trip","variant":"round_trip"});

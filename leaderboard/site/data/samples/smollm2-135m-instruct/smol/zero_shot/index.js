@@ -1,0 +1,1 @@
+polyevalData({"key":"smollm2-135m-instruct/smol/zero_shot/index","model":"llama-server:SmolLM2-135M-Instruct.Q4_1.gguf","page_size":200,"pages":1,"parts":[["bem_Latn-eng_Latn",0,3],["eng_Latn-bem_Latn",3,3],["eng_Latn-lug_Latn",6,3],["eng_Latn-swh_Latn",9,3],["lug_Latn-eng_Latn",12,3],["swh_Latn-eng_Latn",15,3]],"run":"smollm2-135m-instruct","task":"smol","variant":"zero_shot"});

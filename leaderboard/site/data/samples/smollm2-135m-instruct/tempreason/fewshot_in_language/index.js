@@ -1,0 +1,1 @@
+polyevalData({"key":"smollm2-135m-instruct/tempreason/fewshot_in_language/index","model":"llama-server:SmolLM2-135M-Instruct.Q4_1.gguf","page_size":200,"pages":1,"parts":[["eng_Latn",0,3]],"run":"smollm2-135m-instruct","task":"tempreason","variant":"fewshot_in_language"});

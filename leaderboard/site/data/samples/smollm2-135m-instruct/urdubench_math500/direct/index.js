@@ -1,0 +1,1 @@
+polyevalData({"key":"smollm2-135m-instruct/urdubench_math500/direct/index","model":"llama-server:SmolLM2-135M-Instruct.Q4_1.gguf","page_size":200,"pages":1,"parts":[["eng_Latn",0,3],["urd_Arab",3,3]],"run":"smollm2-135m-instruct","task":"urdubench_math500","variant":"direct"});

@@ -1,0 +1,1 @@
+polyevalData({"key":"smollm2-135m-instruct/xcopa/zero_shot/index","model":"llama-server:SmolLM2-135M-Instruct.Q4_1.gguf","page_size":200,"pages":1,"parts":[["ind_Latn",0,3],["ita_Latn",3,3],["swh_Latn",6,3],["tur_Latn",9,3],["zho_Hans",12,3]],"run":"smollm2-135m-instruct","task":"xcopa","variant":"zero_shot"});

@@ -1,0 +1,1 @@
+polyevalData({"key":"smollm2-135m-instruct/xnli/zero_shot/index","model":"llama-server:SmolLM2-135M-Instruct.Q4_1.gguf","page_size":200,"pages":1,"parts":[["eng_Latn",0,3],["deu_Latn",3,3],["fra_Latn",6,3],["hin_Deva",9,3],["urd_Arab",12,3],["zho_Hans",15,3]],"run":"smollm2-135m-instruct","task":"xnli","variant":"zero_shot"});

@@ -1,0 +1,1 @@
+polyevalData({"key":"smollm2-135m-instruct/xquad/zero_shot/index","model":"llama-server:SmolLM2-135M-Instruct.Q4_1.gguf","page_size":200,"pages":1,"parts":[["eng_Latn",0,3],["arb_Arab",3,3],["deu_Latn",6,3],["spa_Latn",9,3],["zho_Hans",12,3]],"run":"smollm2-135m-instruct","task":"xquad","variant":"zero_shot"});
