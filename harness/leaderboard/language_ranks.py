@@ -126,7 +126,8 @@ class LanguageRanks:
 
 def kind_of(column: Column, tier: str | None) -> MeanOf | None:
     """The kind a column counts for in the language view: its family's kind of metric, where
-    its primary metric is of that kind and it is of the mean tier (else none)."""
+    its primary metric is of that kind and it is of the tier its family's mean averages (else
+    none)."""
     admitted = mean_of(column.family)
     if column.data != tier or column.metric not in admitted.metrics:
         return None
@@ -140,7 +141,7 @@ def language_ranks(board: Board) -> LanguageRanks:
     grouped: dict[tuple[str, str, str], list[LanguageCell]] = defaultdict(list)
     for (model, _), cells in board.language_cells.items():
         for cell in cells:
-            meant = kind_of(cell.column, board.mean_tier)
+            meant = kind_of(cell.column, board.tier_of(cell.column.family))
             if meant is None or meant not in kinds or cell.score is None or not cell.run.complete:
                 continue
             grouped[(scored_language(cell.language), kinds[meant].name, model)].append(cell)

@@ -107,7 +107,7 @@ def consistency(board: Board, model: str) -> Consistency:
     failed: dict[str, int] = defaultdict(int)
     for column in board.columns:
         cell = board.cell(model, column)
-        if cell is None or not cell.complete or column.data != board.mean_tier:
+        if cell is None or not cell.complete or not board.counts_in_means(column):
             continue
         if column.loglikelihood or cell.scores.consistency is None:
             continue

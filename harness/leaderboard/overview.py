@@ -140,7 +140,8 @@ def _families(board: Board) -> list[dict[str, Any]]:
                 "f": f,
                 "family": name,
                 "fam": family_class(name),
-                "headline": in_headline(name),
+                "headline": in_headline(name) and board.tier_of(name) == board.mean_tier,
+                "tier": _other_tier(board, name),
                 "metric": admitted.label,
                 "lower": admitted.lower_is_better,
                 "digits": admitted.scale.digits if admitted.scale != POINTS else None,
@@ -191,16 +192,24 @@ def _mean_cell(mean: Mean | None, scale: Scale, title: str) -> dict[str, Any]:
     }
 
 
+def _other_tier(board: Board, family: str) -> str:
+    """The data tier of a family's mean where it is not the board's (a family run on the
+    shipped samples only, beside others on real data), to be said in its header; else ""."""
+    tier = board.tier_of(family)
+    return TIER_LABELS[tier] if tier and tier != board.mean_tier else ""
+
+
 def _family_cell(board: Board, family: str, model: str) -> dict[str, Any]:
     mean = board.means.get((ALL, family), {}).get(model)
     admitted = mean_of(family)
-    columns = [c for c in board.columns if c.family == family and c.data == board.mean_tier]
+    tier = board.tier_of(family)
+    columns = [c for c in board.columns if c.family == family and c.data == tier]
     if mean is None:
         title = f"{family}: no complete run of a column scored by {admitted.label}"
     else:
         title = (
             f"{family}: mean of {admitted.label} over {mean.tasks} of {len(columns)} task "
-            f"columns ({TIER_LABELS[board.mean_tier] if board.mean_tier else 'none'}), "
+            f"columns ({TIER_LABELS[tier] if tier else 'none'}), "
             f"n={mean.samples:,} samples"
             + interval_line(mean.estimate, admitted.scale)
             + (f"\nrank {mean.rank}, tied where intervals overlap" if mean.rank else "")

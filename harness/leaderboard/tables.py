@@ -25,7 +25,9 @@
 - A cell's LCB rates (LPR, WPR, LCPR: summary.json `lcb_average`, `lcb_language`,
   `lcb_source`) where the column is the Language Confusion Benchmark's (confusion).
 - Means never mix metrics of different kinds, nor data tiers: they average the columns of one
-  tier (`Board.mean_tier`: real data where the board has any, else the shipped samples). A
+  tier (`Board.mean_tier`: real data where the board has any, else the shipped samples; a
+  family with no column of it, such as log-likelihood variants run on the samples only, has
+  its mean over the first tier it has, `Board.tier_of`, and stays out of the headline). A
   family's mean is the mean of its columns' primary metric where that is the family's kind of
   metric (harness.leaderboard.families: correctness; chrF++ for translation; LPR for language
   confusion; acc for log-likelihood; bits per byte, lower is better, for bits per byte). The
@@ -212,7 +214,8 @@ class Board:
     spans: dict[str, tuple[float, float]]  # column key -> least and greatest language score
     views: list[str]
     means: dict[tuple[str, str], dict[str, Mean]]  # (view, family or "all") -> model -> mean
-    mean_tier: str | None  # the data tier means and the language view average over
+    mean_tier: str | None  # the data tier the headline and the language view average over
+    family_tiers: dict[str, str]  # family -> the tier of its mean (mean_tier where it has any)
     across: dict[tuple[str, str], AcrossTasks]  # (model, language)
     across_languages: list[str]
     set_aside: list[SetAside]  # runs that cover a column but were not used there
@@ -234,6 +237,16 @@ class Board:
 
     def in_language_view(self, column: Column) -> bool:
         return in_language_view(column, self.mean_tier)
+
+    def tier_of(self, family: str) -> str | None:
+        """The data tier a family's mean averages: the board's mean tier where the family has
+        columns of it, else the first tier it has (log-likelihood variants run on the shipped
+        samples only, beside generative runs on real data)."""
+        return self.family_tiers.get(family, self.mean_tier)
+
+    def counts_in_means(self, column: Column) -> bool:
+        """Whether a column is of the tier its family's mean averages."""
+        return column.data == self.tier_of(column.family)
 
     def families(self) -> list[str]:
         present = {column.family for column in self.columns}
@@ -259,7 +272,10 @@ def build_board(runs: list[Run], spec_info: dict[str, dict[str, Any]]) -> Board:
     _rank_cells(cells, ordered, views)
     models_seen = sorted({model for model, _ in cells})
     tier = next((t for t in TIERS if any(c.data == t for c in ordered)), None)
-    means = _means(cells, [c for c in ordered if c.data == tier], models_seen, views)
+    family_tiers = _family_tiers(ordered, tier)
+    counted = [c for c in ordered if c.data == family_tiers[c.family]]
+    headline = {f for f, t in family_tiers.items() if t == tier and in_headline(f)}
+    means = _means(cells, counted, models_seen, views, headline)
     overall = means[(ALL, ALL)]
     models = sorted(models_seen, key=lambda m: _model_order(m, overall.get(m)))
     across, across_languages = _across_tasks(language_cells, models, tier)
@@ -274,6 +290,7 @@ def build_board(runs: list[Run], spec_info: dict[str, dict[str, Any]]) -> Board:
         views=views,
         means=means,
         mean_tier=tier,
+        family_tiers=family_tiers,
         across=across,
         across_languages=across_languages,
         set_aside=selection.set_aside,
@@ -522,18 +539,33 @@ def _ranked(cell: Cell, view: str) -> Estimate | None:
     return scores.primary if scores is not None and cell.complete else None
 
 
+def _family_tiers(columns: list[Column], tier: str | None) -> dict[str, str]:
+    """Each family's data tier: the board's where the family has columns of it, else the first
+    tier it has. A family's mean never mixes tiers; the headline averages only the families of
+    the board's tier."""
+    found: dict[str, str] = {}
+    for family in dict.fromkeys(c.family for c in columns):
+        tiers = {c.data for c in columns if c.family == family}
+        found[family] = tier if tier in tiers else next(t for t in TIERS if t in tiers)
+    return found
+
+
 def _means(
-    cells: dict[tuple[str, str], Cell], columns: list[Column], models: list[str], views: list[str]
+    cells: dict[tuple[str, str], Cell],
+    columns: list[Column],
+    models: list[str],
+    views: list[str],
+    headline: set[str],
 ) -> dict[tuple[str, str], dict[str, Mean]]:
     """Per view: each family's mean of each model (over the family's columns whose metric is of
-    the family's kind) and the headline (the macro average of the correctness families' means),
-    with ranks."""
+    the family's kind) and the headline (the macro average of the means of the families in
+    `headline`: those of correctness, of the board's tier), with ranks."""
     families = list(dict.fromkeys(c.family for c in columns))
     means: dict[tuple[str, str], dict[str, Mean]] = {}
     for view in views:
         per_family = {f: _family_means(cells, columns, models, view, f) for f in families}
         means[(view, ALL)] = _headline(
-            [found for f, found in per_family.items() if in_headline(f)], models
+            [found for f, found in per_family.items() if f in headline], models
         )
         for name, found in per_family.items():
             means[(view, name)] = found

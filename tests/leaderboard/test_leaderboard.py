@@ -998,3 +998,26 @@ def test_a_download_beside_a_dotted_page_name_keeps_the_whole_name(tmp_path: Pat
         f"{slug(model)}.csv",
         f"{slug(model)}.json",
     ]
+
+
+def test_a_family_run_only_on_the_samples_keeps_its_mean_beside_real_data() -> None:
+    """The committed results: generative runs on real data and on the samples, log-likelihood
+    variants on the samples only. The headline averages real data; the log-likelihood family's
+    mean is of the samples (not empty), and it is said so in its header."""
+    from harness.leaderboard.build import spec_info
+    from harness.leaderboard.selection import REAL, SAMPLE
+    from harness.leaderboard.tables import ALL, build_board
+
+    runs = load_runs(REPO / "results").runs
+    board = build_board(runs, spec_info(sorted({t for r in runs for t, _ in r.columns})))
+    assert board.mean_tier == REAL
+    assert board.tier_of("translated QA") == REAL
+    assert board.tier_of("log-likelihood") == SAMPLE
+    assert board.means[(ALL, "log-likelihood")]  # a mean for each model that ran it
+    loglik = [c for c in board.columns if c.family == "log-likelihood"]
+    assert loglik and all(board.counts_in_means(c) for c in loglik)
+    assert not any(
+        board.counts_in_means(c)
+        for c in board.columns
+        if c.family == "translated QA" and c.data == SAMPLE
+    )
