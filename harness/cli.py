@@ -4,7 +4,12 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,18 +46,50 @@ LANGID_HELP = (
 )
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a scheduler ending a job, `kill`), taken as Ctrl-C is: what was received stays
+    in the cache and the servers this process started are stopped (by default SIGTERM ends
+    Python at once, leaving a managed model server running)."""
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM raises Terminated in this process while the command runs (a forked worker,
+    which inherits the handler, ends as it would have)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers belong to the main thread
+        return
+    owner = os.getpid()
+
+    def terminate(signum: int, frame: Any) -> None:
+        if os.getpid() != owner:
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            with _sigterm_as_interrupt():
+                return super().invoke(ctx)
         except PolyevalError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(EXIT_USER_ERROR)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
+            signum = signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT
+            why = "terminated" if signum == signal.SIGTERM else "interrupted"
             click.echo(
-                "interrupted: answers received so far are in the cache; rerun to resume", err=True
+                f"{why}: answers received so far are in the cache; rerun to resume", err=True
             )
-            sys.exit(130)
+            sys.exit(128 + signum)
 
 
 def _csv(options: dict[str, Any], name: str) -> list[str] | None:

@@ -257,9 +257,17 @@ def test_run_and_rerun_from_the_cache_wherever_the_model_lies(
     assert changed["model"]["sha256"] != first["model"]["sha256"]
 
 
-def test_ctrl_c_stops_the_server(gguf: Path, tmp_path: Path) -> None:
-    """SIGINT to `evaluate` while the server is answering: the run ends with exit code 130 and
-    the server's process is gone."""
+@pytest.mark.parametrize(
+    ("sent", "code", "said"),
+    [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")],
+    ids=["ctrl-c", "sigterm"],
+)
+def test_ctrl_c_or_sigterm_stops_the_server(
+    gguf: Path, tmp_path: Path, sent: signal.Signals, code: int, said: str
+) -> None:
+    """SIGINT (Ctrl-C) or SIGTERM (a scheduler ending the job, `kill`) to `evaluate` while the
+    server is answering: the run ends with exit code 128 + the signal and the server's process
+    is gone."""
     record = tmp_path / "server.json"
     stub = tmp_path / "hanging-server"  # healthy at once, never answers a request
     stub.write_text(
@@ -304,13 +312,13 @@ def test_ctrl_c_stops_the_server(gguf: Path, tmp_path: Path) -> None:
             time.sleep(0.2)
         assert port is not None and accepts(port), "the server never came up"
         time.sleep(1.0)  # the requests are in flight, held by the server's latency
-        process.send_signal(signal.SIGINT)
+        process.send_signal(sent)
         output, _ = process.communicate(timeout=60)
     finally:
         if process.poll() is None:
             process.kill()
             process.communicate()
-    assert process.returncode == 130, output
-    assert "interrupted" in output
+    assert process.returncode == code, output
+    assert said in output
     assert process_gone(server["pid"])
     assert not accepts(port)
