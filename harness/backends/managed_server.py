@@ -5,7 +5,8 @@ The server runs in a process group of its own on a free 127.0.0.1 port, its outp
 file. The backend waits until GET /health answers 200, then talks to it through the OpenAI
 backend; it stops the server on aclose(), at interpreter exit and on Ctrl-C or SIGTERM (which
 the CLI turns into an interrupt: harness.cli.Terminated): SIGTERM to the group, up to 10 s of
-grace, then SIGKILL. A server that exits or is not ready in time is a one-line error holding the last lines of its log (the log is kept, and named, for that case).
+grace, then SIGKILL. A server that exits or is not ready in time is a one-line error holding
+the last lines of its log (the log is kept, and named, for that case).
 
 The port is never part of the cache identity, so a rerun is answered from the cache.
 """
