@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
 import json
 import os
 import resource
@@ -105,7 +104,8 @@ def mgsm_folder(data_dir: Path, tmp: Path) -> Path:
     made.mkdir(parents=True)
     shutil.copy(sample / "mgsm_exemplars.json", made)
     for code in LANGUAGE_CODES:
-        rows = list(csv.reader((sample / f"mgsm_{code}.tsv").open("utf-8"), delimiter="\t"))
+        text = (sample / f"mgsm_{code}.tsv").read_text("utf-8")  # unquoted: split as it is
+        rows = [line.split("\t") for line in text.splitlines() if line]
         repeated = [
             f"{q} ({i + 1})\t{a}\n"
             for i, (q, a) in enumerate(rows[i % len(rows)] for i in range(PER_LANGUAGE))
