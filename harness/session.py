@@ -23,7 +23,7 @@ from harness.errors import PolyevalError
 from harness.generation.cache import ResponseCache, default_cache_path
 from harness.generation.predictions import PredictionsBackend, match, read_predictions
 from harness.generation.runner import Counts as RunCounts
-from harness.generation.runner import Stopped, generate
+from harness.generation.runner import Stopped, generate, short_repr
 from harness.langid.judge import check_detector
 from harness.manifest import (
     argv,
@@ -263,6 +263,9 @@ class Generated:
     counts: RunCounts
     timings: dict[str, float]
     stopped: Stopped | None = None  # the cache could not store an answer: the run stopped
+
+    def __repr__(self) -> str:
+        return short_repr(self, self.records, self.counts)
 
 
 async def _generate(

@@ -23,7 +23,7 @@ import asyncio
 import re
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence, Sized
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
@@ -100,10 +100,7 @@ class Execution:
     stopped: Stopped | None = None  # the run stopped early: the cache could not store answers
 
     def __repr__(self) -> str:
-        # short: asyncio formats the finished main task, and with it this result, when
-        # asyncio.run restores its SIGINT handler (signal.getsignal); a full repr of
-        # thousands of requests takes seconds
-        return f"Execution({len(self.answered)} answers, {self.counts})"
+        return short_repr(self, self.answered, self.counts)
 
     def records(self, plan: Plan) -> list[SampleRecord]:
         """The sample records of the answers (not yet scored)."""
@@ -122,6 +119,16 @@ class Generation:
     counts: Counts
     timings: dict[str, float]
     stopped: Stopped | None = None  # the cache could not store an answer: the run stopped
+
+    def __repr__(self) -> str:
+        return short_repr(self, self.records, self.counts)
+
+
+def short_repr(result: object, records: Sized, counts: Counts) -> str:
+    """The repr of a run's result, short: asyncio formats the finished main task, and with it
+    its result, when asyncio.run restores its SIGINT handler (signal.getsignal); a full repr of
+    thousands of records takes seconds."""
+    return f"{type(result).__name__}({len(records)} records, {counts})"
 
 
 async def generate(
