@@ -11,13 +11,17 @@ kinds parse and score each completion (harness.kinds.answers), translations are 
 judged for their language; the kind also says which metrics are computed over a corpus.
 A log-likelihood variant's samples are scored from their continuations' log-probabilities
 instead, whatever the kind (harness.loglikelihood.scoring), and never judged for language.
+
+A run scores its answers as they arrive (harness.live_scoring) and hands over what it scored
+ahead (`Ahead`): those samples get what was worked out for them, the others are scored here;
+either way by `scoring_update` of the same record, so that the files are the same.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from harness.analysis.cells import aggregate
 from harness.analysis.gaps import paired_gaps
@@ -29,6 +33,16 @@ from harness.progress import Advance, Stage, quiet
 from harness.record import GapRecord, Manifest, SampleRecord, ScoreRecord, TaskInfo
 from harness.translation.scoring import score_corpora
 
+Update = dict[str, Any]  # what scoring adds to a sample's record
+Found = Callable[[SampleRecord], Update | None]  # a record's update worked out ahead, if any
+
+
+class Ahead(Protocol):
+    """Samples scored ahead, while the run went on (harness.live_scoring)."""
+
+    def results(self, advance: Advance) -> Found:
+        """Their updates, once every one under way is done (`advance` told as they end)."""
+
 
 @dataclass(frozen=True)
 class Scored:
@@ -37,10 +51,16 @@ class Scored:
     gaps: list[GapRecord]
 
 
-def score_run(manifest: Manifest, samples: Sequence[SampleRecord], stage: Stage = quiet) -> Scored:
+def score_run(
+    manifest: Manifest,
+    samples: Sequence[SampleRecord],
+    stage: Stage = quiet,
+    ahead: Ahead | None = None,
+) -> Scored:
     """Every sample scored with the manifest's tasks and language identifier, then the score
     cells (per-sample metrics averaged, corpus metrics of translations) and the paired gaps;
-    `stage` is told of each stage (the answers, the corpora) and its progress."""
+    `stage` is told of each stage (the answers, the corpora) and its progress. The samples
+    `ahead` scored already get their updates from it."""
     detector = manifest.langid.detector
     for name, task in manifest.tasks.items():
         if task.parser is None and get_kind(task.kind).parsed:
@@ -48,9 +68,9 @@ def score_run(manifest: Manifest, samples: Sequence[SampleRecord], stage: Stage 
                 f"task {name} was run before runs recorded how answers are parsed "
                 f"(run format {manifest.format}): run it again to score it"
             )
-    scored = score_samples(
-        samples, manifest.tasks, detector, stage("scoring answers", len(samples))
-    )
+    advance = stage("scoring answers", len(samples))
+    found = ahead.results(advance) if ahead is not None else _none
+    scored = score_samples(samples, manifest.tasks, detector, advance, found)
     scored, corpus_scores = score_corpora(scored, corpus_metrics(manifest.tasks), stage=stage)
     cells = aggregate(scored) + corpus_scores + bits_per_byte_cells(scored)
     return Scored(scored, cells, paired_gaps(scored, comparisons(manifest)))
@@ -87,9 +107,32 @@ def score_samples(
     tasks: Mapping[str, TaskInfo],
     detector: str,
     advance: Advance = lambda n: None,
+    found: Found | None = None,
 ) -> list[SampleRecord]:
-    """Each sample scored; many across forked worker processes where nothing else runs, in
-    chunks, `advance` told as each ends."""
+    """Each sample scored: with its update `found` ahead where there is one, the others here;
+    many across forked worker processes where nothing else runs, in chunks, `advance` told
+    as each ends."""
+    if found is None:
+        return _score_each(samples, tasks, detector, advance)
+    updates = [found(sample) for sample in samples]
+    rest = [sample for sample, update in zip(samples, updates, strict=True) if update is None]
+    fresh = iter(_score_each(rest, tasks, detector, advance))
+    return [
+        next(fresh) if update is None else sample.model_copy(update=update)
+        for sample, update in zip(samples, updates, strict=True)
+    ]
+
+
+def _none(sample: SampleRecord) -> Update | None:
+    return None
+
+
+def _score_each(
+    samples: Sequence[SampleRecord],
+    tasks: Mapping[str, TaskInfo],
+    detector: str,
+    advance: Advance,
+) -> list[SampleRecord]:
     global _FORKED
     workers = fork_workers(len(samples), PARALLEL_MIN_SAMPLES, _MIN_CHUNK)
     if workers <= 1:
@@ -129,11 +172,15 @@ _UNSCORED: dict[str, Any] = {
 
 def score_sample(sample: SampleRecord, task: TaskInfo, detector: str) -> SampleRecord:
     """One sample's record with what scoring makes of its answers (a failed request: none)."""
+    return sample.model_copy(update=scoring_update(sample, task, detector))
+
+
+def scoring_update(sample: SampleRecord, task: TaskInfo, detector: str) -> Update:
+    """What scoring makes of a sample's answers: the fields of its record it sets (every
+    scoring field: those it leaves are reset)."""
     if sample.output is None:
-        return sample.model_copy(update=_UNSCORED)
+        return dict(_UNSCORED)
     variant = task.variants.get(sample.variant)
     if variant is not None and variant.loglikelihood is not None:  # no reply: nothing to judge
-        return sample.model_copy(
-            update=_UNSCORED | score_likelihoods(sample, variant.loglikelihood)
-        )
-    return sample.model_copy(update=_UNSCORED | get_kind(task.kind).score(sample, task, detector))
+        return _UNSCORED | score_likelihoods(sample, variant.loglikelihood)
+    return _UNSCORED | get_kind(task.kind).score(sample, task, detector)

@@ -225,7 +225,7 @@ def judging_limit(code: str) -> str:
     romanized one."""
     if not is_known(code):
         return ""
-    data, code = tables(), target(code).code
+    data, code = tables(), get_language(code).code  # not target(): it loads py3langid
     if code in data.not_judged:
         return f"not judged, every answer und: {data.not_judged[code]}"
     return data.romanized_note if code in data.romanized else ""
