@@ -3,7 +3,7 @@
 While a run waits for its answers, a worker process scores each sample as soon as generation
 has its final record (harness.generation.runner: a round trip's first leg, or a request that
 waits for its acc_pmi companion, is final only at the end). Records go to the worker in
-batches, as many as came in while it worked (up to BATCH, IN_FLIGHT batches at a time), and
+batches (BATCH of them, or those that came within WAIT_S; IN_FLIGHT batches at a time), and
 come back as what scoring adds to each (harness.scorer.scoring_update), which the run applies
 to the very record it keeps. When the answers are all in, the worker ends what is left, and
 where much is left (a rerun from the cache has every answer at once) this process scores
@@ -24,6 +24,7 @@ from __future__ import annotations
 import multiprocessing
 import signal
 import threading
+import time
 from collections import deque
 from collections.abc import Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -36,7 +37,8 @@ from harness.record import SampleRecord, TaskInfo
 from harness.scorer import Found, Update, scoring_update
 
 MIN_SAMPLES = 200  # fewer answers are scored at the end: a process of its own does not pay
-BATCH = 64  # records sent to the worker at once, at most
+BATCH = 100  # records sent to the worker at once, at most
+WAIT_S = 0.5  # fewer are sent once the first of them has waited this long
 IN_FLIGHT = 2  # batches with the worker at a time: one it scores, one that waits for it
 HELP_ABOVE = 1024  # at the end, this process scores batches too while more than this wait
 _WORKER: tuple[Mapping[str, TaskInfo], str] | None = None  # the worker's tasks and detector
@@ -53,15 +55,21 @@ class LiveScoring:
         self._detector = detector
         self._pool = pool
         self._waiting: deque[SampleRecord] = deque()
+        self._since = 0.0  # when the first of those waiting came
         self._sent: dict[Future[list[Update]], list[SampleRecord]] = {}
         self._updates: dict[int, tuple[SampleRecord, Update]] = {}  # by id(record)
 
     def add(self, record: SampleRecord) -> None:
-        """A final record, to be scored now or as soon as the worker can."""
+        """A final record, to be scored as soon as the worker can: in a batch of BATCH, or
+        of those that came within WAIT_S (each batch costs the run a few system calls and
+        wakeups: answers that come one by one are not sent one by one)."""
         if self._pool is None:
             return  # scored at the end
+        if not self._waiting:
+            self._since = time.monotonic()
         self._waiting.append(record)
-        self._send()
+        if len(self._waiting) >= BATCH or time.monotonic() - self._since >= WAIT_S:
+            self._send()
 
     def results(self, advance: Advance) -> Found:
         """Each record's update, once every one is scored (`advance` told as they end): by the
@@ -101,7 +109,9 @@ class LiveScoring:
                 self._pool = None
 
     def _take(self) -> list[SampleRecord]:
-        return [self._waiting.popleft() for _ in range(min(BATCH, len(self._waiting)))]
+        batch = [self._waiting.popleft() for _ in range(min(BATCH, len(self._waiting)))]
+        self._since = time.monotonic()  # those left wait from now on
+        return batch
 
     def _collect(self) -> int:
         """The updates of the batches the worker has finished; how many records they hold. A
