@@ -19,6 +19,7 @@ either way by `scoring_update` of the same record, so that the files are the sam
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -95,8 +96,10 @@ def corpus_metrics(tasks: Mapping[str, TaskInfo]) -> dict[str, list[str]]:
 
 # ---- each sample
 
-PARALLEL_MIN_SAMPLES = 2000
+PARALLEL_MIN_SAMPLES = 1000
 """Below this many samples they are scored in this process: forking does not pay."""
+PROBE = 256  # samples scored here first: what the later half of them took says what the rest would
+FORK_PAYS_S = 1.0  # the rest goes to forked workers only where it would take longer than this here
 _MIN_CHUNK = 500  # samples per worker process, at least
 _CHUNKS_PER_WORKER = 8  # so that progress moves as chunks end
 _FORKED: tuple[Sequence[SampleRecord], Mapping[str, TaskInfo], str] | None = None
@@ -133,14 +136,43 @@ def _score_each(
     detector: str,
     advance: Advance,
 ) -> list[SampleRecord]:
+    """The first PROBE samples scored here; the later half of them (past what the first ones
+    loaded: a language identifier's model, tables) says how long the rest would take here.
+    Where longer than FORK_PAYS_S, and where forking is safe, the rest is split across forked
+    workers, which start with what this process loaded; a cheap rest is scored here (a worker
+    costs a fork and the sending back of its results)."""
+    middle = min(PROBE, len(samples)) // 2
+    scored = _score_here(samples[:middle], tasks, detector, advance)
+    started = time.perf_counter()
+    scored += _score_here(samples[middle : 2 * middle], tasks, detector, advance)
+    per_sample = (time.perf_counter() - started) / max(1, middle)
+    rest = samples[2 * middle :]
+    workers = fork_workers(len(rest), PARALLEL_MIN_SAMPLES, _MIN_CHUNK)
+    if workers <= 1 or per_sample * len(rest) < FORK_PAYS_S:
+        return scored + _score_here(rest, tasks, detector, advance)
+    return scored + _score_forked(rest, tasks, detector, advance, workers)
+
+
+def _score_here(
+    samples: Sequence[SampleRecord], tasks: Mapping[str, TaskInfo], detector: str, advance: Advance
+) -> list[SampleRecord]:
+    scored = []
+    for sample in samples:
+        scored.append(score_sample(sample, tasks[sample.task], detector))
+        advance(1)
+    return scored
+
+
+def _score_forked(
+    samples: Sequence[SampleRecord],
+    tasks: Mapping[str, TaskInfo],
+    detector: str,
+    advance: Advance,
+    workers: int,
+) -> list[SampleRecord]:
+    """The samples scored across `workers` forked processes, in chunks, `advance` told as
+    each ends."""
     global _FORKED
-    workers = fork_workers(len(samples), PARALLEL_MIN_SAMPLES, _MIN_CHUNK)
-    if workers <= 1:
-        scored = []
-        for sample in samples:
-            scored.append(score_sample(sample, tasks[sample.task], detector))
-            advance(1)
-        return scored
     _FORKED = (samples, tasks, detector)
     bounds = even_bounds(len(samples), workers * _CHUNKS_PER_WORKER)
     try:
@@ -149,13 +181,16 @@ def _score_each(
         )
     finally:
         _FORKED = None
-    return [sample for part in parts for sample in part]
+    updates = (update for part in parts for update in part)
+    return [sample.model_copy(update=next(updates)) for sample in samples]
 
 
-def _score_range(start: int, stop: int) -> list[SampleRecord]:
+def _score_range(start: int, stop: int) -> list[Update]:
+    """In a worker: the updates of a range of the samples (only they come back: a whole
+    record takes far longer to send)."""
     assert _FORKED is not None, "set by score_samples before the workers are forked"
     samples, tasks, detector = _FORKED
-    return [score_sample(s, tasks[s.task], detector) for s in samples[start:stop]]
+    return [scoring_update(s, tasks[s.task], detector) for s in samples[start:stop]]
 
 
 _UNSCORED: dict[str, Any] = {
