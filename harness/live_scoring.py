@@ -6,8 +6,8 @@ waits for its acc_pmi companion, is final only at the end). Records go to the wo
 batches (BATCH of them, or those that came within WAIT_S; IN_FLIGHT batches at a time), and
 come back as what scoring adds to each (harness.scorer.scoring_update), which the run applies
 to the very record it keeps. When the answers are all in, the worker ends what is left, and
-where much is left (a rerun from the cache has every answer at once) this process scores
-batches of it too; then only the corpus metrics and the summaries are left.
+where that would take it long (a rerun from the cache has every answer at once) this process
+scores batches of it too; then only the corpus metrics and the summaries are left.
 
 The worker is forked before the run makes its backend and before anything is asked: while
 this process runs no other thread (harness.parallel), and before a backend's own threads or
@@ -29,7 +29,6 @@ from collections import deque
 from collections.abc import Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
-from typing import Any
 
 from harness.parallel import can_fork
 from harness.progress import Advance
@@ -40,7 +39,7 @@ MIN_SAMPLES = 200  # fewer answers are scored at the end: a process of its own d
 BATCH = 100  # records sent to the worker at once, at most
 WAIT_S = 0.5  # fewer are sent once the first of them has waited this long
 IN_FLIGHT = 2  # batches with the worker at a time: one it scores, one that waits for it
-HELP_ABOVE = 1024  # at the end, this process scores batches too while more than this wait
+HELP_PAYS_S = 1.0  # at the end, this process scores too while the worker has more than this left
 _WORKER: tuple[Mapping[str, TaskInfo], str] | None = None  # the worker's tasks and detector
 
 
@@ -56,8 +55,9 @@ class LiveScoring:
         self._pool = pool
         self._waiting: deque[SampleRecord] = deque()
         self._since = 0.0  # when the first of those waiting came
-        self._sent: dict[Future[list[Update]], list[SampleRecord]] = {}
+        self._sent: dict[Future[Scored], list[SampleRecord]] = {}
         self._updates: dict[int, tuple[SampleRecord, Update]] = {}  # by id(record)
+        self._per_record: float | None = None  # what a record took the worker, of late
 
     def add(self, record: SampleRecord) -> None:
         """A final record, to be scored as soon as the worker can: in a batch of BATCH, or
@@ -73,14 +73,15 @@ class LiveScoring:
 
     def results(self, advance: Advance) -> Found:
         """Each record's update, once every one is scored (`advance` told as they end): by the
-        worker, and by this process too while more than HELP_ABOVE wait (a rerun from the
-        cache); the worker is then shut down. A record that has none (no worker, a failed
-        batch) is left for the caller to score."""
+        worker, and by this process too while what waits would take the worker more than
+        HELP_PAYS_S (a rerun from the cache, of answers slow to score); the worker is then
+        shut down. A record that has none (no worker, a failed batch) is left for the caller
+        to score."""
         self._collect()
         advance(len(self._updates))
         while self._pool is not None and (self._waiting or self._sent):
             self._send()
-            if len(self._waiting) > HELP_ABOVE:
+            if self._help_pays():
                 batch = self._take()
                 tasks, detector = self._tasks, self._detector
                 self._keep(batch, [scoring_update(r, tasks[r.task], detector) for r in batch])
@@ -108,6 +109,12 @@ class LiveScoring:
             except RuntimeError:  # the worker died (BrokenProcessPool): the rest at the end
                 self._pool = None
 
+    def _help_pays(self) -> bool:
+        """Whether the worker would take longer than HELP_PAYS_S over what waits (judged by
+        its last batch: this process may have to load what the worker did, a model)."""
+        left = len(self._waiting)
+        return left > BATCH and left * (self._per_record or 0.0) > HELP_PAYS_S
+
     def _take(self) -> list[SampleRecord]:
         batch = [self._waiting.popleft() for _ in range(min(BATCH, len(self._waiting)))]
         self._since = time.monotonic()  # those left wait from now on
@@ -121,7 +128,9 @@ class LiveScoring:
         for future in done:
             batch = self._sent.pop(future)
             if not future.cancelled() and future.exception() is None:
-                self._keep(batch, future.result())
+                updates, seconds = future.result()
+                self._keep(batch, updates)
+                self._per_record = seconds / len(batch)
                 count += len(batch)
         return count
 
@@ -131,6 +140,7 @@ class LiveScoring:
 
 
 Kept = Mapping[int, tuple[SampleRecord, Update]]  # id(record) -> the record, its update
+Scored = tuple[list[Update], float]  # a batch's updates, and the seconds they took the worker
 
 
 def _found(updates: Kept, record: SampleRecord) -> Update | None:
@@ -172,7 +182,9 @@ def _ready() -> None:
     return None
 
 
-def _score_batch(batch: list[SampleRecord]) -> list[dict[str, Any]]:
+def _score_batch(batch: list[SampleRecord]) -> Scored:
     assert _WORKER is not None, "set by _begin when the worker starts"
     tasks, detector = _WORKER
-    return [scoring_update(record, tasks[record.task], detector) for record in batch]
+    started = time.perf_counter()
+    updates = [scoring_update(record, tasks[record.task], detector) for record in batch]
+    return updates, time.perf_counter() - started

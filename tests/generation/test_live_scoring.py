@@ -74,6 +74,31 @@ def test_answers_scored_as_they_arrive_give_the_files_of_scoring_after_the_run(
     _scored_after(evaluate, tmp_path, ahead)
 
 
+def test_a_rerun_from_the_cache_is_scored_by_the_worker_and_this_process_together(
+    evaluate: Callable[..., Result],
+    tmp_path: Path,
+    scored_at_end: list[int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert evaluate(RUN, output=tmp_path / "first").exit_code == 0
+    here: list[int] = []  # records this process scored while the worker scored others
+    original = live_scoring.scoring_update
+
+    def counted(*args: Any) -> dict[str, Any]:
+        here.append(os.getpid())
+        return original(*args)
+
+    monkeypatch.setattr(live_scoring, "scoring_update", counted)
+    monkeypatch.setattr(live_scoring, "BATCH", 8)
+    monkeypatch.setattr(live_scoring, "HELP_PAYS_S", 0.0)  # helping always pays
+    ahead = tmp_path / "ahead"
+    result = evaluate(RUN, output=ahead)  # every answer from the cache, at once
+    assert result.exit_code == 0, result.output
+    assert set(here) == {os.getpid()} and 0 < len(here) < 144
+    assert scored_at_end == [28, 28]  # round trips and acc_pmi: at the end, both times
+    _scored_after(evaluate, tmp_path, ahead)
+
+
 def _raises(*args: Any) -> dict[str, Any]:
     raise RuntimeError("a scoring bug")
 
