@@ -47,16 +47,19 @@ def _same_files(one: Path, other: Path) -> None:
         assert (one / name).read_bytes() == (other / name).read_bytes(), name
 
 
-def _scored_after(evaluate: Callable[..., Result], tmp_path: Path, ahead: Path) -> None:
+def _scored_after(
+    evaluate: Callable[..., Result], tmp_path: Path, ahead: Path, cache: str = "other.sqlite"
+) -> None:
     """The run scored again from its folder, and run once more scoring everything at the end
-    (its own cache: the answers are the seeded baseline's again, not cached ones): the same."""
+    (by default with a cache of its own: the answers are the seeded baseline's again, not
+    cached ones, as in a first run): the same."""
     rescored = tmp_path / "rescored"
     assert evaluate("score", str(ahead), output=rescored).exit_code == 0
     _same_files(ahead, rescored)
     at_end = tmp_path / "at-end"
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(live_scoring, "MIN_SAMPLES", 10**9)
-        result = evaluate(RUN, output=at_end, cache=tmp_path / "other.sqlite")
+        result = evaluate(RUN, output=at_end, cache=tmp_path / cache)
     assert result.exit_code == 0, result.output
     _same_files(ahead, at_end)
 
@@ -96,7 +99,7 @@ def test_a_rerun_from_the_cache_is_scored_by_the_worker_and_this_process_togethe
     assert result.exit_code == 0, result.output
     assert set(here) == {os.getpid()} and 0 < len(here) < 144
     assert scored_at_end == [28, 28]  # round trips and acc_pmi: at the end, both times
-    _scored_after(evaluate, tmp_path, ahead)
+    _scored_after(evaluate, tmp_path, ahead, cache="cache.sqlite")  # from the cache too
 
 
 def _raises(*args: Any) -> dict[str, Any]:
