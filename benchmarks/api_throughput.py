@@ -2,7 +2,7 @@
 
 2,000 chat requests from several tasks and languages, each (task, language) with its own stop
 strings, go to an OpenAI-compatible server in another process that answers after 50 ms, at
-concurrency 256. The whole harness path runs: cache lookups, the bounded pool, the openai client,
+concurrency 256. The whole harness path runs: cache lookups, the bounded pool, the aiohttp client,
 cache writes as answers arrive, each sample's record, parsing, scoring and the score cells.
 
 Reported: wall time against the ideal (requests x latency / concurrency), and the harness's own
@@ -103,7 +103,7 @@ def measure(plan: Plan, base_url: str, concurrency: int) -> tuple[float, float, 
 
         async def go() -> int:
             try:
-                execution = await execute(plan, backend, cache)
+                execution = await execute(plan.requests, backend, cache)
             finally:
                 await backend.aclose()
             tasks = {t.task.name: task_info(t) for t in plan.tasks}

@@ -97,7 +97,7 @@ def build_manifest(
         langid=langid_info(selection.langid),  # how answers' languages were judged
         prompt_format=selection.prompt_format,
         limit=selection.limit,
-        tasks={t.task.name: task_info(t) for t in plan.tasks},
+        tasks=tasks_info(plan),
         counts=Counts(**asdict(counts)),
         timings_s={k: round(v, 3) for k, v in timings.items()},
         environment=Environment(
@@ -129,6 +129,11 @@ def model_record(
     if engine is not None:
         record["engine"] = engine
     return record
+
+
+def tasks_info(plan: Plan) -> dict[str, TaskInfo]:
+    """The manifest's task entries: what scoring needs of each task (harness.scorer)."""
+    return {t.task.name: task_info(t) for t in plan.tasks}
 
 
 def task_info(plan: TaskPlan) -> TaskInfo:

@@ -29,15 +29,21 @@ def cpu_count() -> int:
 def fork_workers(items: int, min_items: int, min_chunk: int, requested: int | None = None) -> int:
     """How many processes (this one included) to split `items` across: one where forking is not
     possible or safe, or fewer than `min_items` would not pay for it; `requested` if given."""
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return 1
-    if multiprocessing.current_process().daemon:  # may not have children
+    if not can_fork():
         return 1
     if requested is not None:
         return max(1, min(requested, items))
     if items < min_items or threading.active_count() > 1:
         return 1
     return max(1, min(cpu_count(), items // min_chunk))
+
+
+def can_fork() -> bool:
+    """Whether this process may fork workers: the platform has fork, and it is no daemon
+    (which may not have children). Whether forking is safe is `threading.active_count()`'s."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return False
+    return not multiprocessing.current_process().daemon
 
 
 def even_bounds(items: int, parts: int) -> list[tuple[int, int]]:

@@ -20,6 +20,7 @@ from harness.analysis.summary import summarize
 from harness.backends.secrets import masked, public_url
 from harness.errors import PolyevalError
 from harness.langid.judge import check_detector
+from harness.live_scoring import live_scoring
 from harness.manifest import (
     argv,
     build_manifest,
@@ -28,6 +29,7 @@ from harness.manifest import (
     model_record,
     new_run_dir,
     now,
+    tasks_info,
 )
 from harness.progress import bars, stages
 from harness.record import (
@@ -43,7 +45,7 @@ from harness.record import (
     open_run,
 )
 from harness.requests_report import failure_lines, generation_line, rescore_line, retry_lines
-from harness.scorer import score_run
+from harness.scorer import Ahead, score_run
 from harness.wording import counted
 
 if TYPE_CHECKING:
@@ -53,7 +55,7 @@ if TYPE_CHECKING:
     from harness.generation.cache import ResponseCache
     from harness.generation.predictions import PredictionsBackend
     from harness.generation.runner import Counts as RunCounts
-    from harness.generation.runner import Stopped
+    from harness.generation.runner import Finished, Stopped
     from harness.planner import Plan, TaskPlan
 
 
@@ -95,9 +97,13 @@ def run_evaluation(options: RunConfig, console: Console | None = None) -> Outcom
     run_dir = options.output or new_run_dir(options.results_dir, options.model, started)
     if options.predictions is None:
         _check_cache_outside(options.cache_path or default_cache_path(), run_dir)
+    # answers are scored as they arrive, by a worker forked now, before any backend exists;
     # the folder is claimed before any model is asked: a second run given the same --output, or
     # a folder that is not a run, is an error at once, not after the answers are paid for
-    with claim(run_dir, overwrite=options.overwrite) as claimed:
+    with (
+        live_scoring(tasks_info(plan), options.langid, len(plan.requests)) as live,
+        claim(run_dir, overwrite=options.overwrite) as claimed,
+    ):
         # after planning, so that a mistake in the tasks never waits for a model to load
         backend_options = replace(options.backend, seed=options.seed)
         backend: Backend
@@ -114,7 +120,7 @@ def run_evaluation(options: RunConfig, console: Console | None = None) -> Outcom
         )
         try:
             label = "answering" if options.predictions is None else "reading answers"
-            generated = asyncio.run(_generate(plan, backend, cache, console, label))
+            generated = asyncio.run(_generate(plan, backend, cache, console, label, live.add))
         finally:
             cache.close()
         notes = backend_notes(backend)
@@ -130,7 +136,7 @@ def run_evaluation(options: RunConfig, console: Console | None = None) -> Outcom
             run_dir.name, options, plan, generated.counts, timings, model, started
         ).model_copy(update={"replay": options.replay()})
         try:
-            contents = score_and_write(claimed, manifest, generated.records, console)
+            contents = score_and_write(claimed, manifest, generated.records, console, live)
         except RunFolderError as exc:
             raise (generated.stopped.unwritten(exc) if generated.stopped else exc) from None
     failed = contents.manifest.counts.failed
@@ -146,13 +152,17 @@ def run_evaluation(options: RunConfig, console: Console | None = None) -> Outcom
 
 
 def score_and_write(
-    claimed: Claim, manifest: Manifest, samples: list[SampleRecord], console: Console | None = None
+    claimed: Claim,
+    manifest: Manifest,
+    samples: list[SampleRecord],
+    console: Console | None = None,
+    ahead: Ahead | None = None,
 ) -> RunContents:
-    """Score the recorded answers and summarize them (with progress bars where a `console` is
-    given), then write the run folder whole."""
+    """Score the recorded answers (those not scored `ahead` as they arrived) and summarize
+    them (with progress bars where a `console` is given), then write the run folder whole."""
     started = time.perf_counter()
     with stages(console) as stage:
-        scored = score_run(manifest, samples, stage)
+        scored = score_run(manifest, samples, stage, ahead)
         score_s = round(time.perf_counter() - started, 3)
         summarized = stage("summary", 1)
         summary = summarize(scored.samples, scored.scores)
@@ -276,11 +286,22 @@ class Generated:
     timings: dict[str, float]
     stopped: Stopped | None = None  # the cache could not store an answer: the run stopped
 
+    def __repr__(self) -> str:
+        from harness.generation.runner import short_repr
+
+        return short_repr(self, self.records, self.counts)
+
 
 async def _generate(
-    plan: Plan, backend: Backend, cache: ResponseCache, console: Console, label: str
+    plan: Plan,
+    backend: Backend,
+    cache: ResponseCache,
+    console: Console,
+    label: str,
+    finished: Finished,
 ) -> Generated:
-    """The plan's requests answered, with a progress bar labelled `label` on `console`."""
+    """The plan's requests answered, with a progress bar labelled `label` on `console`;
+    `finished` is given each sample's record as soon as it is final."""
     from harness.generation.runner import generate
 
     with bars(console) as shown:
@@ -290,7 +311,7 @@ async def _generate(
             shown.relabel(f"{label} + {counted(legs, 'round-trip return')}", plan.asked + legs)
 
         try:
-            done = await generate(plan, backend, cache, advance, more)
+            done = await generate(plan, backend, cache, advance, more, finished)
             return Generated(done.records, done.counts, done.timings, done.stopped)
         finally:
             await backend.aclose()

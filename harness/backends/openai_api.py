@@ -57,6 +57,7 @@ import aiohttp
 
 import harness
 from harness.backends import NOT_RETRIED
+from harness.backends.environment import Route, route
 from harness.backends.logprobs import Unscorable, scores, scoring_prompts
 from harness.backends.options import CLIENT_ARGS, BackendOptions
 from harness.backends.ratelimit import RateLimits
@@ -143,8 +144,11 @@ class OpenAIBackend:
             "revision": None,
             "base_url": ",".join(sorted(e.public for e in self._endpoints)),
         }
+        # proxies and .netrc credentials from the environment, worked out once per endpoint
+        self._routes: dict[Endpoint, Route] = {e: route(e.url) for e in self._endpoints}
         secrets = [self._key or "", *secret_values(options.secret_generation)]
         secrets += [s for e in self._endpoints for s in e.secrets]
+        secrets += [s for r in self._routes.values() for s in r.secrets]
         # longest first, so that a secret holding another is replaced whole
         self._secrets = sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True)
         self._limits = RateLimits(options.requests_per_minute, options.tokens_per_minute)
@@ -210,7 +214,7 @@ class OpenAIBackend:
             self._session = aiohttp.ClientSession(
                 connector=connector,
                 timeout=aiohttp.ClientTimeout(total=None),  # the attempt's own deadline rules
-                trust_env=True,  # proxies from the environment, as other HTTP clients
+                trust_env=False,  # the environment's routes are the backend's (_routes)
                 headers={"User-Agent": f"polyeval/{harness.__version__}"},
             )
             self._loop = loop
@@ -267,10 +271,13 @@ class OpenAIBackend:
             limit = max(MIN_BODY_BYTES, BODY_BYTES_PER_CHAR * cap * _choices(body))
         path = _ENDPOINTS[completion or bool(prompts)]
         headers = {"Content-Type": "application/json"}
-        if target.authorization is not None:  # credentials of the URL
-            headers["Authorization"] = target.authorization
-        elif self._key is not None:
-            headers["Authorization"] = f"Bearer {self._key}"
+        authorization = target.authorization or (  # credentials of the URL, the key, .netrc
+            f"Bearer {self._key}"
+            if self._key is not None
+            else self._routes[target].netrc_authorization
+        )
+        if authorization is not None:
+            headers["Authorization"] = authorization
         data = json.dumps(body, ensure_ascii=False).encode("utf-8")
         host = f"{target.url.host}:{target.url.port}"
         try:
@@ -313,8 +320,14 @@ class OpenAIBackend:
         host: str,
     ) -> Any:
         """The reply's JSON; _Retry or _Fatal for an HTTP error or a reply that is not JSON."""
+        way = self._routes[target]
         async with session.post(
-            target.target(path), data=data, headers=headers, allow_redirects=False
+            target.target(path),
+            data=data,
+            headers=headers,
+            allow_redirects=False,
+            proxy=way.proxy,
+            proxy_auth=way.proxy_auth,
         ) as reply:
             if not 200 <= reply.status < 300:
                 said = await _read(reply, ERROR_BODY_BYTES, truncate=True) or b""

@@ -36,7 +36,7 @@ import sqlite3
 import time
 import typing
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, fields, is_dataclass
+from dataclasses import fields, is_dataclass
 from pathlib import Path
 from types import NoneType, UnionType
 from typing import Any, TypeVar
@@ -328,10 +328,27 @@ def _fault(exc: sqlite3.Error) -> str:
 
 
 def _encode(response: Response) -> str:
-    blob = json.dumps(asdict(response), ensure_ascii=False)
+    data = _as_json(response)
+    blob = json.dumps(data, ensure_ascii=False)
     if _SURROGATE.search(blob):  # not UTF-8: escaped (\ud800), read back equal
-        blob = json.dumps(asdict(response), ensure_ascii=True)
+        blob = json.dumps(data, ensure_ascii=True)
     return blob
+
+
+def _as_json(value: Any) -> Any:
+    """`dataclasses.asdict` for the answer's records (dataclasses of JSON values and tuples of
+    them), without its deep copies: the same JSON, a fraction of the time, once per answer."""
+    if type(value) is tuple:
+        return [_as_json(v) for v in value]
+    names = _FIELDS.get(type(value))
+    if names is None:
+        if not is_dataclass(value):
+            return value
+        names = _FIELDS[type(value)] = tuple(f.name for f in fields(value))
+    return {name: _as_json(getattr(value, name)) for name in names}
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 def _decode(blob: Any) -> Response | None:

@@ -22,8 +22,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections import Counter
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence, Sized
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
@@ -39,6 +38,8 @@ from harness.translation.round_trip import fold, second_leg
 
 Progress = Callable[[int], None]  # called with the number of newly finished requests
 Answered = tuple[Request, Response | None, bool]  # a request, its answer, from the cache?
+Arrived = Callable[[int, Answered], None]  # a request's final answer, as soon as it is known
+Finished = Callable[[SampleRecord], None]  # a sample's record, final, as soon as it is made
 Item = tuple[int, Response]  # what a backend yields: the index of a request, its answer
 NOT_ANSWERED = "not answered: the run stopped when the response cache could not store answers"
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -100,10 +101,7 @@ class Execution:
     stopped: Stopped | None = None  # the run stopped early: the cache could not store answers
 
     def __repr__(self) -> str:
-        # short: asyncio formats the finished main task, and with it this result, when
-        # asyncio.run restores its SIGINT handler (signal.getsignal); a full repr of
-        # thousands of requests takes seconds
-        return f"Execution({len(self.answered)} answers, {self.counts})"
+        return short_repr(self, self.answered, self.counts)
 
     def records(self, plan: Plan) -> list[SampleRecord]:
         """The sample records of the answers (not yet scored)."""
@@ -123,6 +121,16 @@ class Generation:
     timings: dict[str, float]
     stopped: Stopped | None = None  # the cache could not store an answer: the run stopped
 
+    def __repr__(self) -> str:
+        return short_repr(self, self.records, self.counts)
+
+
+def short_repr(result: object, records: Sized, counts: Counts) -> str:
+    """The repr of a run's result, short: asyncio formats the finished main task, and with it
+    its result, when asyncio.run restores its SIGINT handler (signal.getsignal); a full repr of
+    thousands of records takes seconds."""
+    return f"{type(result).__name__}({len(records)} records, {counts})"
+
 
 async def generate(
     plan: Plan,
@@ -130,18 +138,40 @@ async def generate(
     cache: ResponseCache,
     progress: Progress = lambda n: None,
     more: Progress = lambda n: None,
+    finished: Finished | None = None,
 ) -> Generation:
     """Every request of the plan answered, then the legs that follow from the answers (the
     way back of each round trip, harness.translation.round_trip), asked together once the
-    first legs are in; `more` is told how many there are. Counts and timings add up both."""
+    first legs are in; `more` is told how many there are. Counts and timings add up both.
+
+    `finished` is given each sample's record as soon as it is final (its answer in, and no
+    later leg or companion to wait for), while the other requests are still out: the very
+    record that the result then holds (the others are made at the end)."""
+    main = len(plan.requests)
+    made: dict[int, SampleRecord] = {}
+
+    def arrived(index: int, answered: Answered) -> None:
+        request, response, cached = answered
+        if index >= main or request.unconditional is not None:  # a companion, or waits for one
+            return
+        if _next_leg(plan, request, response) is not None:  # a round trip's first leg
+            return
+        made[index] = record = sample_record(plan.samples[request.key], request, response, cached)
+        assert finished is not None
+        finished(record)
+
     extra = companions(plan.requests)  # acc_pmi: the options after the answer cue alone
-    first = await execute([*plan.requests, *extra], backend, cache, progress)
+    first = await execute(
+        [*plan.requests, *extra], backend, cache, progress, arrived if finished else None
+    )
     if extra:
-        main = len(plan.requests)
         answered = folded(first.answered[:main], first.answered[main:])
         first.counts.failed = sum(1 for _, a, _ in answered if a is None or not a.ok)
         first = replace(first, answered=answered)
-    records = first.records(plan)
+    records = [
+        made.get(i) or sample_record(plan.samples[r.key], r, a, c)
+        for i, (r, a, c) in enumerate(first.answered)
+    ]
     legs = [
         leg
         for request, response, _ in first.answered
@@ -168,7 +198,11 @@ async def execute(
     backend: Backend,
     cache: ResponseCache,
     progress: Progress = lambda n: None,
+    arrived: Arrived | None = None,
 ) -> Execution:
+    """Each request answered: from the cache, else by the backend (identical prompts decoded
+    deterministically sent once). `arrived` is told each request's final answer as soon as it
+    is known (the cache's at once, the others as they come), by its index in `requests`."""
     started = time.perf_counter()
     identity = backend.identity()
     keys = [cache_key(identity, r, backend.cache_salt(r)) for r in requests]
@@ -177,12 +211,25 @@ async def execute(
     from_cache = {k for k in keys if k in answers}
     counts = Counts(requests=len(keys), from_cache=sum(k in from_cache for k in keys))
     counts.cache_unreadable = cache.unreadable - unreadable
+    settled: list[Answered | None] = [None] * len(requests)
+    positions: dict[str, list[int]] = {}  # key -> the requests it answers
+    for index, key in enumerate(keys):
+        positions.setdefault(key, []).append(index)
+
+    def settle(key: str, response: Response, cached: bool) -> None:
+        answer = _encodable(response)
+        for index in positions[key]:
+            settled[index] = item = (requests[index], answer, cached)
+            if arrived is not None:
+                arrived(index, item)
+
+    for key in dict.fromkeys(k for k in keys if k in from_cache):  # in the requests' order
+        settle(key, answers[key], True)
     progress(counts.from_cache)
     pending = _unique_pending(requests, keys, from_cache)
     counts.shared = len(keys) - counts.from_cache - len(pending)
     if pending:
         cache.ready()  # before anything is paid for
-    multiplicity = Counter(keys)
     failures: dict[str, Response] = {}
     fault: CacheError | None = None
     uncached = 0  # answers received after the cache failed: kept, stored nowhere but the run
@@ -200,7 +247,8 @@ async def execute(
                     fault, uncached = exc, 1
             else:
                 failures[key] = response
-            progress(multiplicity[key])
+            settle(key, response, False)
+            progress(len(positions[key]))
             if fault is not None:
                 break
         # the cache failed: nothing more is asked, but the answers the backend holds already
@@ -213,7 +261,8 @@ async def execute(
                 answers[key], uncached = response, uncached + 1
             else:
                 failures[key] = response
-            progress(multiplicity[key])
+            settle(key, response, False)
+            progress(len(positions[key]))
     finally:
         close = getattr(stream, "aclose", None)
         if close is not None:  # where the run stopped: cancels what is still in flight
@@ -226,8 +275,8 @@ async def execute(
         left = sum(1 for k in keys if k not in answers)
         stopped = Stopped(fault, left, uncached)
     answered = [
-        (r, _encodable(answers.get(k) or failures.get(k)), k in from_cache)
-        for r, k in zip(requests, keys, strict=True)
+        item or (r, _encodable(answers.get(k) or failures.get(k)), k in from_cache)
+        for item, r, k in zip(settled, requests, keys, strict=True)
     ]
     counts.failed = sum(1 for _, a, _ in answered if a is None or not a.ok)
     counts.truncated = sum(1 for _, a, _ in answered if a is not None and a.truncated)

@@ -4,23 +4,26 @@ not yet scored (harness.scorer scores records)."""
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from functools import lru_cache
 from typing import Any
 
 from harness.record.model import ChatTurn, Completion, Likelihood, SampleRecord, Usage
 from harness.records import Request, Response, Sample
+from harness.records import Usage as ResponseUsage
 
 
 def sample_record(
     sample: Sample, request: Request, response: Response | None, cached: bool
 ) -> SampleRecord:
     """The record of one request: the whole sample, the request, and every completion. Built
-    without validation (`model_construct`): every value comes from typed in-memory records."""
+    without validation (`model_construct`): every value comes from typed in-memory records.
+    Every field is given, the unscored ones as None (or empty): pydantic would otherwise work
+    out each default again for every record, and a run builds one per request."""
     answered = response is not None and response.ok
     prompt: str | list[ChatTurn] = (
         request.prompt
         if request.prompt is not None
-        else [ChatTurn.model_construct(role=m.role, content=m.content) for m in request.messages]
+        else [_turn(m.role, m.content) for m in request.messages]
     )
     return SampleRecord.model_construct(
         task=request.task,
@@ -48,11 +51,28 @@ def sample_record(
             )
             for c in (response.alternatives if answered and response else ())
         ],
-        usage=Usage.model_construct(**asdict(response.usage)) if response else None,
+        usage=_usage(response.usage) if response else None,
         latency_s=round(response.latency_s, 4) if response else None,
         error=(response.error if response else "no response") if not answered else None,
         cached=cached,
+        pivot=None,
+        pivot_output=None,
+        parsed=None,
+        scores={},
+        langid=None,
+        langid_reasoning=None,
+        lcb=None,
+        pivot_langid=None,
+        stripped=None,
+        round_trip=None,
     )
+
+
+@lru_cache(maxsize=4096)
+def _turn(role: str, content: str) -> ChatTurn:
+    """A chat turn of a prompt; the turns that many prompts share (a language's few-shot
+    exemplars) are made once (records are frozen: sharing them is safe)."""
+    return ChatTurn.model_construct(role=role, content=content)
 
 
 def _likelihoods(response: Response | None) -> list[Likelihood]:
@@ -72,7 +92,20 @@ def _output(request: Request, response: Response) -> str:
     return request.continuations[best]
 
 
+def _usage(usage: ResponseUsage) -> Usage:
+    return Usage.model_construct(
+        prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens
+    )
+
+
+_SCALARS = (str, int, float, bool, type(None))  # JSON values as they are (float: as JSON reads)
+
+
 def _plain(values: dict[str, Any]) -> dict[str, Any]:
-    """Values as JSON has them (a value JSON cannot hold becomes its text)."""
+    """Values as JSON has them (a value JSON cannot hold becomes its text). Text keys and
+    scalar values, the common case, are JSON's already: copied as they are (what the round
+    trip through JSON would give), the rest goes through JSON."""
+    if all(type(k) is str and type(v) in _SCALARS for k, v in values.items()):
+        return dict(values)
     plain: dict[str, Any] = json.loads(json.dumps(values, ensure_ascii=False, default=str))
     return plain

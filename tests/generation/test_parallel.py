@@ -85,6 +85,8 @@ def test_forked_scoring_equals_scoring_in_one_process(
     alone = score_samples(samples, tasks, "default")
     monkeypatch.setattr(scorer, "PARALLEL_MIN_SAMPLES", 10)
     monkeypatch.setattr(scorer, "_MIN_CHUNK", 5)
+    monkeypatch.setattr(scorer, "PROBE", 0)  # nothing scored here first, whatever it costs
+    monkeypatch.setattr(scorer, "FORK_PAYS_S", 0.0)
     monkeypatch.setattr(parallel, "cpu_count", lambda: 3)
     if threading.active_count() > 1:
         pytest.skip("another thread runs in this test process: scoring would not fork")
@@ -102,3 +104,22 @@ def test_forked_scoring_equals_scoring_in_one_process(
     assert sum(advanced) == len(samples) and len(advanced) == len(bounds)  # progress per chunk
     assert len(forked) == len(alone) > 100
     assert forked == alone
+
+
+def test_a_rest_that_is_quick_to_score_is_scored_here(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    samples, tasks = _answered(tmp_path)
+    monkeypatch.setattr(scorer, "PARALLEL_MIN_SAMPLES", 10)
+    monkeypatch.setattr(scorer, "_MIN_CHUNK", 5)
+    monkeypatch.setattr(scorer, "PROBE", 20)
+    monkeypatch.setattr(scorer, "FORK_PAYS_S", 3600.0)  # the rest would take less than an hour
+
+    def refused(*args: Any) -> Any:
+        raise AssertionError("forked")
+
+    monkeypatch.setattr(scorer, "forked_pool_map", refused)
+    advanced: list[int] = []
+    scored = score_samples(samples, tasks, "default", advanced.append)
+    assert sum(advanced) == len(samples) == len(scored) > 100
+    assert all(s.scores or s.output is None for s in scored)

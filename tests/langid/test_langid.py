@@ -254,6 +254,12 @@ def test_equivalence_classes() -> None:
     assert judge(nynorsk, "nob_Latn").consistent is True
 
 
+def test_the_py3langid_labels_known_without_its_model_are_the_models() -> None:
+    from harness.langid import detectors
+
+    assert tuple(detectors._py3langid_full().labels) == detectors.PY3LANGID_LABELS
+
+
 def test_languages_py3langid_does_not_know() -> None:
     acholi = "Obedo tic pa gamente me pwonyo lwak i kom two mapat pat"
     verdict = judge(acholi, "ach_Latn")

@@ -1,0 +1,196 @@
+"""Scoring answers as they arrive, so that a run ends soon after its last answer.
+
+While a run waits for its answers, a worker process scores each sample as soon as generation
+has its final record (harness.generation.runner: a round trip's first leg, or a request that
+waits for its acc_pmi companion, is final only at the end). Records go to the worker in
+batches (BATCH of them, or those that came within WAIT_S; IN_FLIGHT batches at a time), and
+come back as what scoring adds to each (harness.scorer.scoring_update), which the run applies
+to the very record it keeps. When the answers are all in, the worker ends what is left, and
+where that would take it long (a rerun from the cache has every answer at once) this process
+scores batches of it too; then only the corpus metrics and the summaries are left.
+
+The worker is forked before the run makes its backend and before anything is asked: while
+this process runs no other thread (harness.parallel), and before a backend's own threads or
+processes exist. Where it cannot be (no fork, a daemon process, another thread running, a run
+of fewer than MIN_SAMPLES answers, which would not pay for a process), or where it fails (a
+batch that raises, a worker that dies), the samples it did not score are scored at the end,
+as they were before. Either way each is scored by the same function on the same record, so
+that scores.json, summary.json and samples.jsonl are byte for byte those of scoring after the
+run (`evaluate score`). Ctrl-C is the run's: the worker ignores it and is shut down with it.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import signal
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+from harness.parallel import can_fork
+from harness.progress import Advance
+from harness.record import SampleRecord, TaskInfo
+from harness.scorer import Found, Update, scoring_update
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
+
+MIN_SAMPLES = 200  # fewer answers are scored at the end: a process of its own does not pay
+BATCH = 100  # records sent to the worker at once, at most
+WAIT_S = 0.5  # fewer are sent once the first of them has waited this long
+IN_FLIGHT = 2  # batches with the worker at a time: one it scores, one that waits for it
+HELP_PAYS_S = 1.0  # at the end, this process scores too while the worker has more than this left
+_WORKER: tuple[Mapping[str, TaskInfo], str] | None = None  # the worker's tasks and detector
+
+
+class LiveScoring:
+    """Samples scored as they come (`add`), in a worker where one could be started (`pool`),
+    their updates handed over at the end (`results`)."""
+
+    def __init__(
+        self, tasks: Mapping[str, TaskInfo], detector: str, pool: ProcessPoolExecutor | None
+    ) -> None:
+        self._tasks = tasks
+        self._detector = detector
+        self._pool = pool
+        self._waiting: deque[SampleRecord] = deque()
+        self._since = 0.0  # when the first of those waiting came
+        self._sent: dict[Future[Scored], list[SampleRecord]] = {}
+        self._updates: dict[int, tuple[SampleRecord, Update]] = {}  # by id(record)
+        self._per_record: float | None = None  # what a record took the worker, of late
+
+    def add(self, record: SampleRecord) -> None:
+        """A final record, to be scored as soon as the worker can: in a batch of BATCH, or
+        of those that came within WAIT_S (each batch costs the run a few system calls and
+        wakeups: answers that come one by one are not sent one by one)."""
+        if self._pool is None:
+            return  # scored at the end
+        if not self._waiting:
+            self._since = time.monotonic()
+        self._waiting.append(record)
+        if len(self._waiting) >= BATCH or time.monotonic() - self._since >= WAIT_S:
+            self._send()
+
+    def results(self, advance: Advance) -> Found:
+        """Each record's update, once every one is scored (`advance` told as they end): by the
+        worker, and by this process too while what waits would take the worker more than
+        HELP_PAYS_S (a rerun from the cache, of answers slow to score); the worker is then
+        shut down. A record that has none (no worker, a failed batch) is left for the caller
+        to score."""
+        self._collect()
+        advance(len(self._updates))
+        while self._pool is not None and (self._waiting or self._sent):
+            self._send()
+            if self._help_pays():
+                batch = self._take()
+                tasks, detector = self._tasks, self._detector
+                self._keep(batch, [scoring_update(r, tasks[r.task], detector) for r in batch])
+                advance(len(batch))
+            elif self._sent:
+                wait(self._sent, return_when=FIRST_COMPLETED)
+            advance(self._collect())
+        self.close()
+        updates = self._updates
+        return lambda record: _found(updates, record)
+
+    def close(self) -> None:
+        """The worker shut down (what it has not begun is cancelled)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def _send(self) -> None:
+        """Batches to the worker while it has fewer than IN_FLIGHT."""
+        self._collect()
+        while self._waiting and self._pool is not None and len(self._sent) < IN_FLIGHT:
+            batch = self._take()
+            try:
+                self._sent[self._pool.submit(_score_batch, batch)] = batch
+            except RuntimeError:  # the worker died (BrokenProcessPool): the rest at the end
+                self._pool = None
+
+    def _help_pays(self) -> bool:
+        """Whether the worker would take longer than HELP_PAYS_S over what waits (judged by
+        its last batch: this process may have to load what the worker did, a model)."""
+        left = len(self._waiting)
+        return left > BATCH and left * (self._per_record or 0.0) > HELP_PAYS_S
+
+    def _take(self) -> list[SampleRecord]:
+        batch = [self._waiting.popleft() for _ in range(min(BATCH, len(self._waiting)))]
+        self._since = time.monotonic()  # those left wait from now on
+        return batch
+
+    def _collect(self) -> int:
+        """The updates of the batches the worker has finished; how many records they hold. A
+        batch that failed is left out: its records are scored at the end."""
+        done = [future for future in self._sent if future.done()]
+        count = 0
+        for future in done:
+            batch = self._sent.pop(future)
+            if not future.cancelled() and future.exception() is None:
+                updates, seconds = future.result()
+                self._keep(batch, updates)
+                self._per_record = seconds / len(batch)
+                count += len(batch)
+        return count
+
+    def _keep(self, batch: list[SampleRecord], updates: list[Update]) -> None:
+        for record, update in zip(batch, updates, strict=True):
+            self._updates[id(record)] = (record, update)
+
+
+Kept = Mapping[int, tuple[SampleRecord, Update]]  # id(record) -> the record, its update
+Scored = tuple[list[Update], float]  # a batch's updates, and the seconds they took the worker
+
+
+def _found(updates: Kept, record: SampleRecord) -> Update | None:
+    """The update worked out for this very record (not another that happens to be equal)."""
+    entry = updates.get(id(record))
+    return entry[1] if entry is not None and entry[0] is record else None
+
+
+@contextmanager
+def live_scoring(
+    tasks: Mapping[str, TaskInfo], detector: str, samples: int
+) -> Iterator[LiveScoring]:
+    """Scoring for a run of about `samples` answers, with a worker where one can be started
+    now; the worker is shut down when the block ends, however it ends."""
+    pool = None
+    if samples >= MIN_SAMPLES and can_fork() and threading.active_count() == 1:
+        from concurrent.futures import ProcessPoolExecutor  # only for a run this large
+
+        pool = ProcessPoolExecutor(
+            max_workers=1,
+            mp_context=multiprocessing.get_context("fork"),
+            initializer=_begin,
+            initargs=(tasks, detector),
+        )
+        pool.submit(_ready)  # forks the worker now, before any thread or backend exists
+    live = LiveScoring(tasks, detector, pool)
+    try:
+        yield live
+    finally:
+        live.close()
+
+
+def _begin(tasks: Mapping[str, TaskInfo], detector: str) -> None:
+    """In the worker, first: what it scores with; Ctrl-C is for the run to handle."""
+    global _WORKER
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _WORKER = (tasks, detector)
+
+
+def _ready() -> None:
+    return None
+
+
+def _score_batch(batch: list[SampleRecord]) -> Scored:
+    assert _WORKER is not None, "set by _begin when the worker starts"
+    tasks, detector = _WORKER
+    started = time.perf_counter()
+    updates = [scoring_update(record, tasks[record.task], detector) for record in batch]
+    return updates, time.perf_counter() - started

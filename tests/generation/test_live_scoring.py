@@ -1,0 +1,126 @@
+"""Answers scored as they arrive (harness.live_scoring) give the files that scoring after the
+run gives, byte for byte: against `evaluate score` of the run folder, and against a run that
+scores everything at the end; also where the worker fails or dies."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import Result
+
+from harness import live_scoring, scorer
+from harness.record import SampleRecord
+
+# question answering, log-likelihood with acc_pmi companions (final only at the end) and round
+# trips (their first leg is not final): every way a record becomes final
+RUN = (
+    "run --model baseline:random --source sample --limit 4 "
+    "--tasks mgsm,belebele,round_trip,xcopa --variants native_cot,zero_shot,round_trip,cloze"
+)
+FILES = ("scores.json", "summary.json", "samples.jsonl", "gaps.json")
+
+
+@pytest.fixture
+def scored_at_end(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many samples each call scored after the run (those not scored as they came)."""
+    if threading.active_count() > 1:
+        pytest.skip("another thread runs in this test process: no worker would be forked")
+    counts: list[int] = []
+    original = scorer._score_each
+
+    def counted(samples: Sequence[SampleRecord], *args: Any) -> list[SampleRecord]:
+        counts.append(len(samples))
+        return original(samples, *args)
+
+    monkeypatch.setattr(scorer, "_score_each", counted)
+    monkeypatch.setattr(live_scoring, "MIN_SAMPLES", 1)
+    return counts
+
+
+def _same_files(one: Path, other: Path) -> None:
+    for name in FILES:
+        assert (one / name).read_bytes() == (other / name).read_bytes(), name
+
+
+def _scored_after(
+    evaluate: Callable[..., Result], tmp_path: Path, ahead: Path, cache: str = "other.sqlite"
+) -> None:
+    """The run scored again from its folder, and run once more scoring everything at the end
+    (by default with a cache of its own: the answers are the seeded baseline's again, not
+    cached ones, as in a first run): the same."""
+    rescored = tmp_path / "rescored"
+    assert evaluate("score", str(ahead), output=rescored).exit_code == 0
+    _same_files(ahead, rescored)
+    at_end = tmp_path / "at-end"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(live_scoring, "MIN_SAMPLES", 10**9)
+        result = evaluate(RUN, output=at_end, cache=tmp_path / cache)
+    assert result.exit_code == 0, result.output
+    _same_files(ahead, at_end)
+
+
+def test_answers_scored_as_they_arrive_give_the_files_of_scoring_after_the_run(
+    evaluate: Callable[..., Result], tmp_path: Path, scored_at_end: list[int]
+) -> None:
+    ahead = tmp_path / "ahead"
+    result = evaluate(RUN, output=ahead)
+    assert result.exit_code == 0, result.output
+    samples = (ahead / "samples.jsonl").read_text().splitlines()
+    # left for the end: the round trips (8) and the xcopa cloze samples, which wait for their
+    # companions (20); the worker scored the other 144
+    assert len(samples) == 172 and scored_at_end == [28]
+    _scored_after(evaluate, tmp_path, ahead)
+
+
+def test_a_rerun_from_the_cache_is_scored_by_the_worker_and_this_process_together(
+    evaluate: Callable[..., Result],
+    tmp_path: Path,
+    scored_at_end: list[int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert evaluate(RUN, output=tmp_path / "first").exit_code == 0
+    here: list[int] = []  # records this process scored while the worker scored others
+    original = live_scoring.scoring_update
+
+    def counted(*args: Any) -> dict[str, Any]:
+        here.append(os.getpid())
+        return original(*args)
+
+    monkeypatch.setattr(live_scoring, "scoring_update", counted)
+    monkeypatch.setattr(live_scoring, "BATCH", 8)
+    monkeypatch.setattr(live_scoring, "HELP_PAYS_S", 0.0)  # helping always pays
+    ahead = tmp_path / "ahead"
+    result = evaluate(RUN, output=ahead)  # every answer from the cache, at once
+    assert result.exit_code == 0, result.output
+    assert set(here) == {os.getpid()} and 0 < len(here) < 144
+    assert scored_at_end == [28, 28]  # round trips and acc_pmi: at the end, both times
+    _scored_after(evaluate, tmp_path, ahead, cache="cache.sqlite")  # from the cache too
+
+
+def _raises(*args: Any) -> dict[str, Any]:
+    raise RuntimeError("a scoring bug")
+
+
+def _dies(*args: Any) -> dict[str, Any]:
+    os._exit(1)
+
+
+@pytest.mark.parametrize("fault", [_raises, _dies], ids=["raises", "dies"])
+def test_what_the_worker_could_not_score_is_scored_at_the_end(
+    evaluate: Callable[..., Result],
+    tmp_path: Path,
+    scored_at_end: list[int],
+    fault: Callable[..., dict[str, Any]],
+) -> None:
+    ahead = tmp_path / "ahead"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(live_scoring, "scoring_update", fault)  # the worker's: forked with it
+        result = evaluate(RUN, output=ahead)
+    assert result.exit_code == 0, result.output
+    assert sum(scored_at_end) == 172
+    _scored_after(evaluate, tmp_path, ahead)
