@@ -141,8 +141,8 @@ class Timed:
 
 def timed(command: list[str]) -> Timed:
     """`command` run to its end (an error if it fails), with its wall and CPU time."""
-    env = {
-        **os.environ,
+    env = {  # compiled modules cached as an installed copy has them (as benchmarks/startup.py)
+        **{k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"},
         "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
         "HF_HUB_OFFLINE": "1",
         "HF_DATASETS_OFFLINE": "1",
