@@ -36,7 +36,18 @@ Status = Literal["complete", "incomplete"]
 
 class Record(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
-    OPTIONAL: ClassVar[frozenset[str]] = frozenset()  # keys left out of the file when None
+
+    def as_json(self) -> dict[str, Any]:
+        """The record as JSON values (a Trimmed record's OPTIONAL keys left out where None)."""
+        data: dict[str, Any] = self.model_dump(mode="json")
+        return data
+
+
+class Trimmed(Record):
+    """A record with keys left out of the file where they are None (OPTIONAL). Only these pay
+    for the serializer that drops them: a sample's many chat turns are plain Records."""
+
+    OPTIONAL: ClassVar[frozenset[str]] = frozenset()
 
     @model_serializer(mode="wrap")
     def _without_unset(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
@@ -44,11 +55,6 @@ class Record(BaseModel):
         for name in self.OPTIONAL:
             if data.get(name) is None:
                 data.pop(name, None)
-        return data
-
-    def as_json(self) -> dict[str, Any]:
-        """The record as JSON values, its OPTIONAL keys left out where they are None."""
-        data: dict[str, Any] = self.model_dump(mode="json")
         return data
 
 
@@ -75,7 +81,7 @@ class Completion(Record):
     scores: dict[str, float] = Field(default_factory=dict)
 
 
-class Likelihood(Record):
+class Likelihood(Trimmed):
     """How likely the model finds one continuation of a log-likelihood request."""
 
     OPTIONAL = frozenset({"unconditional"})
@@ -86,7 +92,7 @@ class Likelihood(Record):
     unconditional: float | None = None  # its log-probability after the answer cue alone
 
 
-class SampleRecord(Record):
+class SampleRecord(Trimmed):
     """One sample: the item, the request, the answer(s) and their scoring."""
 
     OPTIONAL = frozenset(
@@ -188,7 +194,7 @@ class SampleRecord(Record):
 # ---- scores.json, gaps.json, summary.json
 
 
-class ScoreRecord(Record):
+class ScoreRecord(Trimmed):
     OPTIONAL = frozenset({"errors", "und", "signature"})
     task: str
     variant: str
@@ -205,7 +211,7 @@ class ScoreRecord(Record):
     signature: str | None = None  # a corpus metric's sacrebleu signature
 
 
-class GapRecord(Record):
+class GapRecord(Trimmed):
     OPTIONAL = frozenset({"p_value", "method"})
     task: str
     variant: str
@@ -223,7 +229,7 @@ class GapRecord(Record):
     method: str | None = None
 
 
-class SummaryRecord(Record):
+class SummaryRecord(Trimmed):
     OPTIONAL = frozenset({"share_worst", "score", "english", "source", "language"})
     task: str
     variant: str
@@ -257,7 +263,7 @@ class SourceInfo(Record):
     location: str = ""
 
 
-class VariantInfo(Record):
+class VariantInfo(Trimmed):
     OPTIONAL = frozenset({"loglikelihood", "metrics"})
 
     template: str = ""
@@ -268,7 +274,7 @@ class VariantInfo(Record):
     metrics: list[str] | None = None  # where they are not the task's (log-likelihood)
 
 
-class TaskInfo(Record):
+class TaskInfo(Trimmed):
     """A task as it was run: enough, with the samples, to score it again."""
 
     OPTIONAL = frozenset({"user_task", "family"})
@@ -304,7 +310,7 @@ class LangidInfo(Record):
     english_words: str = ""
 
 
-class Counts(Record):
+class Counts(Trimmed):
     OPTIONAL = frozenset({"cache_unreadable"})
 
     requests: int = 0
