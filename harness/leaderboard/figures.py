@@ -12,6 +12,7 @@ from harness.leaderboard.names import slug
 from harness.leaderboard.pages import language_label, language_title
 from harness.leaderboard.ranks import Estimate
 from harness.leaderboard.scales import MISSING, Scale
+from harness.wording import counted
 
 LISTED_COLUMNS = 8  # a score's hover text names the tasks behind it up to this many
 
@@ -56,8 +57,7 @@ def rank_title(rank: int | None, tied: bool, of: int) -> str:
 
 def basis_text(score: LanguageScore) -> str:
     """`3 tasks · 21 samples`: what a language score rests on, shown under the model."""
-    tasks = len(score.columns)
-    return f"{tasks} task{'' if tasks == 1 else 's'} · {score.samples:,} samples"
+    return f"{counted(len(score.columns), 'task')} · {score.samples:,} samples"
 
 
 def score_title(score: LanguageScore, shared: tuple[str, ...] = ()) -> str:

@@ -36,6 +36,7 @@ from harness.leaderboard.scales import AS_IS, NOT_APPLICABLE, POINTS, Scale
 from harness.leaderboard.selection import TIER_LABELS
 from harness.leaderboard.svg import Bar, bar_chart, legend
 from harness.leaderboard.tables import ALL, Board, LanguageCell
+from harness.wording import counted
 
 LISTED = 100  # rows of a model's consistency failures and errors shown (all in its download)
 
@@ -217,10 +218,9 @@ def summary_context(summary: ModelSummary) -> dict[str, Any]:
 
 def _family(found: FamilyScore) -> dict[str, Any]:
     mean = found.mean
-    tasks, families = mean.tasks, mean.families
-    over = f"{tasks} task{'' if tasks == 1 else 's'}"
+    over = counted(mean.tasks, "task")
     if found.kind == "headline":
-        over += f" in {families} famil{'y' if families == 1 else 'ies'}"
+        over += f" in {counted(mean.families, 'family', 'families')}"
     return {
         "family": found.family,
         "kind": found.kind,
