@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from harness.leaderboard.families import in_headline, mean_of
+from harness.leaderboard.families import mean_of
 from harness.leaderboard.language_ranks import (
     LanguageRanks,
     ModelLanguages,
@@ -96,7 +96,7 @@ def _family_score(board: Board, model: str, family: str) -> FamilyScore | None:
         tied=mean.rank is not None and sum(m.rank == mean.rank for m in means.values()) > 1,
         scale=POINTS if headline else admitted.scale,
         lower_is_better=admitted.lower_is_better and not headline,
-        in_headline=not headline and in_headline(family),
+        in_headline=not headline and board.in_headline(family),
     )
 
 

@@ -27,7 +27,7 @@ from typing import Any
 
 from harness.leaderboard.confusion import GROUP, LABELS, TITLES
 from harness.leaderboard.drill import Available
-from harness.leaderboard.families import family_class, in_headline, mean_of
+from harness.leaderboard.families import family_class, mean_of
 from harness.leaderboard.names import model_page, task_page
 from harness.leaderboard.pages import (
     INCOMPLETE_MARK,
@@ -140,7 +140,7 @@ def _families(board: Board) -> list[dict[str, Any]]:
                 "f": f,
                 "family": name,
                 "fam": family_class(name),
-                "headline": in_headline(name) and board.tier_of(name) == board.mean_tier,
+                "headline": board.in_headline(name),
                 "tier": _other_tier(board, name),
                 "metric": admitted.label,
                 "lower": admitted.lower_is_better,

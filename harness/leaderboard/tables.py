@@ -244,6 +244,10 @@ class Board:
         samples only, beside generative runs on real data)."""
         return self.family_tiers.get(family, self.mean_tier)
 
+    def in_headline(self, family: str) -> bool:
+        """Whether a family's mean is part of the headline mean over tasks."""
+        return family in _headline_families(self.family_tiers, self.mean_tier)
+
     def counts_in_means(self, column: Column) -> bool:
         """Whether a column is of the tier its family's mean averages."""
         return column.data == self.tier_of(column.family)
@@ -274,7 +278,7 @@ def build_board(runs: list[Run], spec_info: dict[str, dict[str, Any]]) -> Board:
     tier = next((t for t in TIERS if any(c.data == t for c in ordered)), None)
     family_tiers = _family_tiers(ordered, tier)
     counted = [c for c in ordered if c.data == family_tiers[c.family]]
-    headline = {f for f, t in family_tiers.items() if t == tier and in_headline(f)}
+    headline = _headline_families(family_tiers, tier)
     means = _means(cells, counted, models_seen, views, headline)
     overall = means[(ALL, ALL)]
     models = sorted(models_seen, key=lambda m: _model_order(m, overall.get(m)))
@@ -548,6 +552,11 @@ def _family_tiers(columns: list[Column], tier: str | None) -> dict[str, str]:
         tiers = {c.data for c in columns if c.family == family}
         found[family] = tier if tier in tiers else next(t for t in TIERS if t in tiers)
     return found
+
+
+def _headline_families(family_tiers: dict[str, str], tier: str | None) -> set[str]:
+    """The families the headline averages: those of correctness, of the board's tier."""
+    return {f for f, t in family_tiers.items() if t == tier and in_headline(f)}
 
 
 def _means(

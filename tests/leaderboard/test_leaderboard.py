@@ -1013,6 +1013,7 @@ def test_a_family_run_only_on_the_samples_keeps_its_mean_beside_real_data() -> N
     assert board.mean_tier == REAL
     assert board.tier_of("translated QA") == REAL
     assert board.tier_of("log-likelihood") == SAMPLE
+    assert board.in_headline("translated QA") and not board.in_headline("log-likelihood")
     assert board.means[(ALL, "log-likelihood")]  # a mean for each model that ran it
     loglik = [c for c in board.columns if c.family == "log-likelihood"]
     assert loglik and all(board.counts_in_means(c) for c in loglik)
