@@ -17,11 +17,17 @@ batch that raises, a worker that dies), the samples it did not score are scored 
 as they were before. Either way each is scored by the same function on the same record, so
 that scores.json, summary.json and samples.jsonl are byte for byte those of scoring after the
 run (`evaluate score`). Ctrl-C is the run's: the worker ignores it and is shut down with it.
+
+The worker runs at a lower priority (NICENESS): what it does can wait, the requests cannot.
+On a machine whose cores are all busy (the run itself, a local model server) it takes what they
+leave, and the run's event loop and the server are not slowed by it; at the end, when the run
+waits for it, it has the machine.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
 import threading
 import time
@@ -42,6 +48,7 @@ if TYPE_CHECKING:
 MIN_SAMPLES = 200  # fewer answers are scored at the end: a process of its own does not pay
 BATCH = 100  # records sent to the worker at once, at most
 WAIT_S = 0.5  # fewer are sent once the first of them has waited this long
+NICENESS = 10  # added to the worker's niceness: it yields the CPU to the run and its server
 IN_FLIGHT = 2  # batches with the worker at a time: one it scores, one that waits for it
 HELP_PAYS_S = 1.0  # at the end, this process scores too while the worker has more than this left
 _WORKER: tuple[Mapping[str, TaskInfo], str] | None = None  # the worker's tasks and detector
@@ -178,9 +185,11 @@ def live_scoring(
 
 
 def _begin(tasks: Mapping[str, TaskInfo], detector: str) -> None:
-    """In the worker, first: what it scores with; Ctrl-C is for the run to handle."""
+    """In the worker, first: what it scores with, at a lower priority; Ctrl-C is for the run
+    to handle."""
     global _WORKER
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.nice(NICENESS)
     _WORKER = (tasks, detector)
 
 

@@ -124,3 +124,10 @@ def test_what_the_worker_could_not_score_is_scored_at_the_end(
     assert result.exit_code == 0, result.output
     assert sum(scored_at_end) == 172
     _scored_after(evaluate, tmp_path, ahead)
+
+
+def test_the_worker_yields_the_cpu_to_the_run(scored_at_end: list[int]) -> None:
+    with live_scoring.live_scoring({}, "default", samples=1) as live:
+        assert live._pool is not None, "a worker is forked"
+        niceness = live._pool.submit(os.nice, 0).result()
+    assert niceness == min(19, os.nice(0) + live_scoring.NICENESS)
