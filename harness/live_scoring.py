@@ -5,9 +5,11 @@ has its final record (harness.generation.runner: a round trip's first leg, or a 
 waits for its acc_pmi companion, is final only at the end). Records go to the worker in
 batches (BATCH of them, or those that came within WAIT_S; IN_FLIGHT batches at a time), and
 come back as what scoring adds to each (harness.scorer.scoring_update), which the run applies
-to the very record it keeps. When the answers are all in, the worker ends what is left, and
-where that would take it long (a rerun from the cache has every answer at once) this process
-scores batches of it too; then only the corpus metrics and the summaries are left.
+to the very record it keeps, with the record's line of samples.jsonl once updated (written by
+the worker, which has the time, rather than by the run after its last answer). When the
+answers are all in, the worker ends what is left, and where that would take it long (a rerun
+from the cache has every answer at once) this process scores batches of it too; then only the
+corpus metrics, the summaries and writing the run folder are left.
 
 The worker is forked before the run makes its backend and before anything is asked: while
 this process runs no other thread (harness.parallel), and before a backend's own threads or
@@ -39,7 +41,7 @@ from typing import TYPE_CHECKING
 
 from harness.parallel import can_fork
 from harness.progress import Advance
-from harness.record import SampleRecord, TaskInfo
+from harness.record import SampleRecord, TaskInfo, sample_line
 from harness.scorer import Found, Update, scoring_update
 
 if TYPE_CHECKING:
@@ -67,7 +69,7 @@ class LiveScoring:
         self._waiting: deque[SampleRecord] = deque()
         self._since = 0.0  # when the first of those waiting came
         self._sent: dict[Future[Scored], list[SampleRecord]] = {}
-        self._updates: dict[int, tuple[SampleRecord, Update]] = {}  # by id(record)
+        self._updates: dict[int, tuple[SampleRecord, Update, str | None]] = {}  # by id(record)
         self._per_record: float | None = None  # what a record took the worker, of late
 
     def add(self, record: SampleRecord) -> None:
@@ -95,14 +97,19 @@ class LiveScoring:
             if self._help_pays():
                 batch = self._take()
                 tasks, detector = self._tasks, self._detector
-                self._keep(batch, [scoring_update(r, tasks[r.task], detector) for r in batch])
+                done = [scoring_update(r, tasks[r.task], detector) for r in batch]
+                self._keep(batch, done, [None] * len(batch))  # its lines: written at the end
                 advance(len(batch))
             elif self._sent:
                 wait(self._sent, return_when=FIRST_COMPLETED)
             advance(self._collect())
         self.close()
         updates = self._updates
-        return lambda record: _found(updates, record)
+        return lambda record: _found(updates, record)[0]
+
+    def line(self, record: SampleRecord) -> str | None:
+        """The record's line of samples.jsonl once updated, where the worker wrote it."""
+        return _found(self._updates, record)[1]
 
     def close(self) -> None:
         """The worker shut down (what it has not begun is cancelled)."""
@@ -139,25 +146,29 @@ class LiveScoring:
         for future in done:
             batch = self._sent.pop(future)
             if not future.cancelled() and future.exception() is None:
-                updates, seconds = future.result()
-                self._keep(batch, updates)
+                updates, lines, seconds = future.result()
+                self._keep(batch, updates, lines)
                 self._per_record = seconds / len(batch)
                 count += len(batch)
         return count
 
-    def _keep(self, batch: list[SampleRecord], updates: list[Update]) -> None:
-        for record, update in zip(batch, updates, strict=True):
-            self._updates[id(record)] = (record, update)
+    def _keep(
+        self, batch: list[SampleRecord], updates: list[Update], lines: list[str | None]
+    ) -> None:
+        for record, update, line in zip(batch, updates, lines, strict=True):
+            self._updates[id(record)] = (record, update, line)
 
 
-Kept = Mapping[int, tuple[SampleRecord, Update]]  # id(record) -> the record, its update
-Scored = tuple[list[Update], float]  # a batch's updates, and the seconds they took the worker
+Kept = Mapping[int, tuple[SampleRecord, Update, str | None]]  # id(record) -> it, update, line
+# a batch's updates, the records' lines of samples.jsonl once updated, the seconds they took
+Scored = tuple[list[Update], list[str | None], float]
 
 
-def _found(updates: Kept, record: SampleRecord) -> Update | None:
-    """The update worked out for this very record (not another that happens to be equal)."""
+def _found(updates: Kept, record: SampleRecord) -> tuple[Update | None, str | None]:
+    """The update worked out for this very record (not another that happens to be equal),
+    and its line of samples.jsonl once updated, where it was written."""
     entry = updates.get(id(record))
-    return entry[1] if entry is not None and entry[0] is record else None
+    return entry[1:] if entry is not None and entry[0] is record else (None, None)
 
 
 @contextmanager
@@ -202,4 +213,8 @@ def _score_batch(batch: list[SampleRecord]) -> Scored:
     tasks, detector = _WORKER
     started = time.perf_counter()
     updates = [scoring_update(record, tasks[record.task], detector) for record in batch]
-    return updates, time.perf_counter() - started
+    lines: list[str | None] = [
+        sample_line(record.model_copy(update=update))
+        for record, update in zip(batch, updates, strict=True)
+    ]
+    return updates, lines, time.perf_counter() - started

@@ -31,7 +31,7 @@ from harness.kinds import get_kind
 from harness.loglikelihood.scoring import bits_per_byte_cells, score_likelihoods
 from harness.parallel import even_bounds, fork_workers, forked_pool_map
 from harness.progress import Advance, Stage, quiet
-from harness.record import GapRecord, Manifest, SampleRecord, ScoreRecord, TaskInfo
+from harness.record import GapRecord, Lines, Manifest, SampleRecord, ScoreRecord, TaskInfo
 from harness.translation.scoring import score_corpora
 
 Update = dict[str, Any]  # what scoring adds to a sample's record
@@ -44,12 +44,17 @@ class Ahead(Protocol):
     def results(self, advance: Advance) -> Found:
         """Their updates, once every one under way is done (`advance` told as they end)."""
 
+    def line(self, record: SampleRecord) -> str | None:
+        """The record's line of samples.jsonl once its update is applied, where it was
+        written ahead too."""
+
 
 @dataclass(frozen=True)
 class Scored:
     samples: list[SampleRecord]
     scores: list[ScoreRecord]
     gaps: list[GapRecord]
+    lines: Lines  # of samples.jsonl, those written ahead
 
 
 def score_run(
@@ -71,10 +76,27 @@ def score_run(
             )
     advance = stage("scoring answers", len(samples))
     found = ahead.results(advance) if ahead is not None else _none
-    scored = score_samples(samples, manifest.tasks, detector, advance, found)
-    scored, corpus_scores = score_corpora(scored, corpus_metrics(manifest.tasks), stage=stage)
+    each = score_samples(samples, manifest.tasks, detector, advance, found)
+    scored, corpus_scores = score_corpora(each, corpus_metrics(manifest.tasks), stage=stage)
     cells = aggregate(scored) + corpus_scores + bits_per_byte_cells(scored)
-    return Scored(scored, cells, paired_gaps(scored, comparisons(manifest)))
+    lines = _written_ahead(samples, each, scored, ahead)
+    return Scored(scored, cells, paired_gaps(scored, comparisons(manifest)), lines)
+
+
+def _written_ahead(
+    samples: Sequence[SampleRecord],
+    each: Sequence[SampleRecord],
+    scored: Sequence[SampleRecord],
+    ahead: Ahead | None,
+) -> Lines:
+    """The lines `ahead` wrote for the samples scored as they came (`each`, updated), of those
+    that no corpus step changed since (`scored` holds the very record)."""
+    lines = Lines()
+    if ahead is not None:
+        for sample, updated, final in zip(samples, each, scored, strict=True):
+            if final is updated and (line := ahead.line(sample)) is not None:
+                lines.add(final, line)
+    return lines
 
 
 def comparisons(manifest: Manifest) -> dict[tuple[str, str], str]:

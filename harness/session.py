@@ -175,7 +175,9 @@ def score_and_write(
             "timings_s": {**manifest.timings_s, "score_s": score_s},
         }
     )
-    contents = RunContents(manifest, scored.samples, scored.scores, scored.gaps, summary)
+    contents = RunContents(
+        manifest, scored.samples, scored.scores, scored.gaps, summary, scored.lines
+    )
     claimed.write(contents)
     return contents
 

@@ -19,6 +19,7 @@ from harness.record.folder import (
     SUMMARY,
     Claim,
     FoundRuns,
+    Lines,
     RunContents,
     RunFolder,
     RunFolderError,
@@ -27,6 +28,7 @@ from harness.record.folder import (
     find_run,
     find_runs,
     open_run,
+    sample_line,
     unread_reason,
     write_run,
 )
@@ -69,6 +71,7 @@ __all__ = [
     "HarnessInfo",
     "LangidInfo",
     "Likelihood",
+    "Lines",
     "Manifest",
     "RunContents",
     "RunFolder",
@@ -86,6 +89,7 @@ __all__ = [
     "find_run",
     "find_runs",
     "open_run",
+    "sample_line",
     "unread_reason",
     "write_run",
 ]

@@ -50,15 +50,37 @@ class RunFolderError(PolyevalError):
     """A folder that is not a whole run, or that cannot be written as one."""
 
 
+def sample_line(record: SampleRecord) -> str:
+    """A sample's line of samples.jsonl."""
+    return json.dumps(record.as_json(), ensure_ascii=False) + "\n"
+
+
+class Lines:
+    """Lines of samples.jsonl written ahead (while a run waited for its answers, by the worker
+    that scored them: harness.live_scoring), each kept with the very record it was written
+    from: a record made since (a corpus step's sentence score) is written afresh."""
+
+    def __init__(self) -> None:
+        self._by_id: dict[int, tuple[SampleRecord, str]] = {}
+
+    def add(self, record: SampleRecord, line: str) -> None:
+        self._by_id[id(record)] = (record, line)
+
+    def of(self, record: SampleRecord) -> str:
+        entry = self._by_id.get(id(record))
+        return entry[1] if entry is not None and entry[0] is record else sample_line(record)
+
+
 @dataclass(frozen=True)
 class RunContents:
-    """Everything a run folder holds."""
+    """Everything a run folder holds (with the lines of samples.jsonl written ahead)."""
 
     manifest: Manifest
     samples: Sequence[SampleRecord]
     scores: Sequence[ScoreRecord]
     gaps: Sequence[GapRecord] = ()
     summary: Sequence[SummaryRecord] = ()
+    lines: Lines = field(default_factory=Lines)
 
 
 # ---- reading
@@ -292,7 +314,7 @@ class Claim:
 
 def _write_files(folder: Path, contents: RunContents, target: Path) -> None:
     try:
-        _write(folder / SAMPLES, lambda h: _jsonl(h, contents.samples))
+        _write(folder / SAMPLES, lambda h: h.writelines(map(contents.lines.of, contents.samples)))
         _write(folder / SCORES, lambda h: _json_list(h, contents.scores))
         _write(folder / GAPS, lambda h: _json_list(h, contents.gaps))
         _write(folder / SUMMARY, lambda h: _json_list(h, contents.summary))
@@ -316,11 +338,6 @@ def _write(path: Path, fill: Callable[[IO[str]], object]) -> None:
         fill(handle)
         handle.flush()
         os.fsync(handle.fileno())
-
-
-def _jsonl(handle: IO[str], records: Iterable[Record]) -> None:
-    for record in records:
-        handle.write(json.dumps(record.as_json(), ensure_ascii=False) + "\n")
 
 
 def _json_list(handle: IO[str], records: Iterable[Record]) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -14,13 +15,14 @@ import pytest
 from click.testing import Result
 
 from harness import live_scoring, scorer
-from harness.record import SampleRecord
+from harness.record import SampleRecord, folder
 
-# question answering, log-likelihood with acc_pmi companions (final only at the end) and round
-# trips (their first leg is not final): every way a record becomes final
+# question answering, log-likelihood with acc_pmi companions (final only at the end), round
+# trips (their first leg is not final) and translations (whose records the corpus step changes
+# after the worker wrote their lines): every way a record becomes final
 RUN = (
-    "run --model baseline:random --source sample --limit 4 "
-    "--tasks mgsm,belebele,round_trip,xcopa --variants native_cot,zero_shot,round_trip,cloze"
+    "run --model baseline:random --source sample --limit 4 --tasks "
+    "mgsm,belebele,round_trip,xcopa,flores --variants native_cot,zero_shot,round_trip,cloze"
 )
 FILES = ("scores.json", "summary.json", "samples.jsonl", "gaps.json")
 
@@ -67,13 +69,24 @@ def _scored_after(
 def test_answers_scored_as_they_arrive_give_the_files_of_scoring_after_the_run(
     evaluate: Callable[..., Result], tmp_path: Path, scored_at_end: list[int]
 ) -> None:
+    written_here: list[str] = []  # lines of samples.jsonl this process wrote, not the worker
+    original = folder.sample_line
+
+    def line(record: SampleRecord) -> str:
+        written_here.append(record.task)
+        return original(record)
+
     ahead = tmp_path / "ahead"
-    result = evaluate(RUN, output=ahead)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(folder, "sample_line", line)
+        result = evaluate(RUN, output=ahead)
     assert result.exit_code == 0, result.output
     samples = (ahead / "samples.jsonl").read_text().splitlines()
-    # left for the end: the round trips (8) and the xcopa cloze samples, which wait for their
-    # companions (20); the worker scored the other 144
-    assert len(samples) == 172 and scored_at_end == [28]
+    # left for the end: the round trips of round_trip (8) and of flores (16), and the xcopa
+    # cloze samples, which wait for their companions (20); the worker scored the other 176
+    assert len(samples) == 220 and scored_at_end == [44]
+    # and wrote their lines, but for flores's 32 translations, which the corpus step changed
+    assert Counter(written_here) == {"round_trip": 8, "flores": 16 + 32, "xcopa": 20}
     _scored_after(evaluate, tmp_path, ahead)
 
 
@@ -97,8 +110,8 @@ def test_a_rerun_from_the_cache_is_scored_by_the_worker_and_this_process_togethe
     ahead = tmp_path / "ahead"
     result = evaluate(RUN, output=ahead)  # every answer from the cache, at once
     assert result.exit_code == 0, result.output
-    assert set(here) == {os.getpid()} and 0 < len(here) < 144
-    assert scored_at_end == [28, 28]  # round trips and acc_pmi: at the end, both times
+    assert set(here) == {os.getpid()} and 0 < len(here) < 176
+    assert scored_at_end == [44, 44]  # round trips and acc_pmi: at the end, both times
     _scored_after(evaluate, tmp_path, ahead, cache="cache.sqlite")  # from the cache too
 
 
@@ -122,7 +135,7 @@ def test_what_the_worker_could_not_score_is_scored_at_the_end(
         patch.setattr(live_scoring, "scoring_update", fault)  # the worker's: forked with it
         result = evaluate(RUN, output=ahead)
     assert result.exit_code == 0, result.output
-    assert sum(scored_at_end) == 172
+    assert sum(scored_at_end) == 220
     _scored_after(evaluate, tmp_path, ahead)
 
 
