@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 import signal
@@ -16,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from harness import garbage
 from harness.errors import PolyevalError
 
 if TYPE_CHECKING:
@@ -40,11 +40,6 @@ FORMAT_OPTION = click.option(
     help="table: for reading, fitted to the terminal's width; json or csv: every row shown, "
     "untruncated, on standard output for scripts.",
 )
-GC_THRESHOLDS = (100_000, 50, 1_000)
-"""The cyclic garbage collector's thresholds for a command: Python's (700, 10, 10) make it walk
-the run's tens of thousands of live objects (plan, answers, records) again and again while
-requests are in flight, about a tenth of a 2,750-request run's CPU; the run makes little cyclic
-garbage, so collecting every 100,000 allocations loses no memory that matters."""
 LANGID_HELP = (
     "The language identifier of answers (consistency, LCB line/word pass): default = script "
     "check, letter rules and py3langid; lid176 = fastText lid.176 (lite model), the Language "
@@ -124,7 +119,7 @@ def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
 @click.version_option(package_name="polyeval")
 def main() -> None:
     """polyeval: evaluate language models on multilingual benchmarks."""
-    gc.set_threshold(*GC_THRESHOLDS)
+    garbage.tune()
 
 
 @main.command()

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 from rich.markup import escape
 
+from harness import garbage
 from harness.analysis.fit import print_fitted
 from harness.analysis.report import breakdowns, gap_tables, lcb_table, score_table, unjudged_cells
 from harness.analysis.summary import summarize
@@ -81,10 +82,6 @@ def _check_cache_outside(cache_path: Path, run_dir: Path) -> None:
 
 
 def run_evaluation(options: RunConfig, console: Console | None = None) -> Outcome:
-    import asyncio
-
-    from harness.backends import create_backend
-    from harness.generation.cache import ResponseCache, default_cache_path
     from harness.planner import build_plan
     from harness.registry import TaskRegistry
 
@@ -92,8 +89,21 @@ def run_evaluation(options: RunConfig, console: Console | None = None) -> Outcom
     started = datetime.now(UTC)
     options = secrets_apart(options)
     planning = time.perf_counter()
-    plan = build_plan(TaskRegistry(options.tasks_dirs), options)
-    planning = time.perf_counter() - planning
+    with garbage.settling() as settled:
+        plan = build_plan(TaskRegistry(options.tasks_dirs), options)
+        settled()  # the plan lives as long as the run: out of the collector's passes
+        planning = time.perf_counter() - planning
+        return _run(options, plan, planning, started, console)
+
+
+def _run(
+    options: RunConfig, plan: Plan, planning: float, started: datetime, console: Console
+) -> Outcome:
+    import asyncio
+
+    from harness.backends import create_backend
+    from harness.generation.cache import ResponseCache, default_cache_path
+
     run_dir = options.output or new_run_dir(options.results_dir, options.model, started)
     if options.predictions is None:
         _check_cache_outside(options.cache_path or default_cache_path(), run_dir)

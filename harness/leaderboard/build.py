@@ -12,18 +12,15 @@ aside (`Built.set_aside`), which the command prints.
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import harness
-from harness import leftovers
+from harness import garbage, leftovers
 from harness.errors import PolyevalError
 from harness.leaderboard import pages
 from harness.leaderboard.downloads import (
@@ -60,23 +57,10 @@ class Built:
     set_aside: list[str]  # a line for each run set aside, and why (selection.SetAside)
 
 
-@contextmanager
-def no_cycle_collection() -> Iterator[None]:
-    """The cyclic garbage collector paused: a build makes millions of small dicts and no
-    cycles, and the collector's passes over them cost a tenth of the build."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def build_site(results: Path, out: Path) -> Built:
     """Build the site of the runs under `results` into `out` (replacing a site built there)."""
-    with no_cycle_collection():
-        return _build_site(results, out)
+    with garbage.paused():  # millions of small dicts and no cycles: the collector's passes
+        return _build_site(results, out)  # over them would cost a tenth of the build
 
 
 def _build_site(results: Path, out: Path) -> Built:

@@ -10,13 +10,14 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from harness.leaderboard.build import no_cycle_collection, write_site
+from harness import garbage
+from harness.leaderboard.build import write_site
 from harness.leaderboard.runs import load_runs
 
 
 def check_site(results: Path, out: Path) -> str | None:
     """None where the site in `out` is up to date; else one line saying what is stale."""
-    with no_cycle_collection():
+    with garbage.paused():  # as build_site
         runs = load_runs(results)
         if not out.is_dir():
             return f"{out}: no leaderboard here; build it with `evaluate leaderboard --out {out}`"

@@ -26,7 +26,6 @@ Long texts are clipped (a prompt to its last turns), so that pages stay small.
 
 from __future__ import annotations
 
-import gc
 import json
 import multiprocessing
 import multiprocessing.context
@@ -38,6 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness import garbage
 from harness.leaderboard.names import drill_key, samples_dir
 from harness.leaderboard.runs import Run
 from harness.leaderboard.tables import language_order
@@ -107,12 +107,8 @@ def write_samples(
     size = sum((job.folder / SAMPLES).stat().st_size for job in jobs if job.folder is not None)
     count = min(workers or _cpus(), MAX_WORKERS, len(jobs))
     if count > 1 and size >= PARALLEL_BYTES:
-        gc.freeze()  # the workers share the parent's objects: keep their collector off them
-        try:
-            with ProcessPoolExecutor(count, mp_context=_context()) as pool:
-                done = list(pool.map(_write_run, jobs))
-        finally:
-            gc.unfreeze()
+        with garbage.frozen(), ProcessPoolExecutor(count, mp_context=_context()) as pool:
+            done = list(pool.map(_write_run, jobs))
     else:
         done = [_write_run(job) for job in jobs]
     return {key: found for part in done for key, found in part.items()}
