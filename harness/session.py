@@ -25,6 +25,7 @@ from harness.live_scoring import live_scoring
 from harness.manifest import (
     argv,
     build_manifest,
+    describe_code,
     harness_info,
     langid_info,
     model_record,
@@ -87,6 +88,7 @@ def run_evaluation(options: RunConfig, console: Console | None = None) -> Outcom
 
     console = console or Console(stderr=True)
     started = datetime.now(UTC)
+    describe_code()  # the code that runs, recorded in the manifest: git looks meanwhile
     options = secrets_apart(options)
     planning = time.perf_counter()
     with garbage.settling() as settled:
