@@ -184,13 +184,16 @@ class _Table(RootModel[dict[str, _Row | None]]):
     """The table as written: language code -> its row (empty rows allowed)."""
 
 
+DEFAULT_TABLE = PROMPTS_DIR / "literals.yaml"  # one Path: looked up for every prompt
+
+
 def default_table_path() -> Path:
-    return PROMPTS_DIR / "literals.yaml"
+    return DEFAULT_TABLE
 
 
 def get_literals(language: str, table_path: Path | None = None) -> Literals:
     """The literals for `language`; an unknown language gets eng_Latn's values (logged once)."""
-    return _get(language, table_path or default_table_path())
+    return _get(language, table_path or DEFAULT_TABLE)
 
 
 def table_languages(table_path: Path | None = None) -> tuple[str, ...]:

@@ -109,6 +109,9 @@ class PromptBuilder:
             trim_blocks=True,
             lstrip_blocks=True,
             autoescape=False,
+            # each template read once: every prompt of a run from the same text, and no file
+            # looked at again for each prompt
+            auto_reload=False,
         )
 
     def template_hash(self, variant: str) -> str:
