@@ -62,7 +62,11 @@ def serve(port: int, latency: float) -> None:
         return f"The answer is {int(prompt_key(body), 16) % 200}."
 
     server = FakeServer(latency_s=latency, responder=answer)
-    web.run_app(server.app(), host="127.0.0.1", port=port, print=None, access_log=None)
+    # a backlog above the concurrency: with aiohttp's 128, connections past it wait for a SYN
+    # retransmission (a second), and a run's time would depend on that draw
+    web.run_app(
+        server.app(), host="127.0.0.1", port=port, print=None, access_log=None, backlog=4096
+    )
 
 
 def bare(bodies_file: Path, url: str, concurrency: int, limit: int | None) -> None:
