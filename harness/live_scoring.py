@@ -2,9 +2,12 @@
 
 While a run waits for its answers, a worker process scores each sample as soon as generation
 has its final record (harness.generation.runner: a round trip's first leg, or a request that
-waits for its acc_pmi companion, is final only at the end). Records go to the worker in
-batches (BATCH of them, or those that came within WAIT_S; IN_FLIGHT batches at a time), and
-come back as what scoring adds to each (harness.scorer.scoring_update), which the run applies
+waits for its acc_pmi companion, is final only at the end). What the record is made of goes
+to the worker in batches (BATCH of them, or those that came within WAIT_S; IN_FLIGHT batches
+at a time): the request's place in the plan and its answer, from which the worker makes the
+same record (harness.record.build.sample_record) with the plan it was forked with, rather than
+the record itself, with its prompt, pickled and sent. They come back as what scoring adds to
+each (harness.scorer.scoring_update), which the run applies
 to the very record it keeps, with the record's line of samples.jsonl once updated (written by
 the worker, which has the time, rather than by the run after its last answer). When the
 answers are all in, the worker ends what is left, and where that would take it long (a rerun
@@ -34,18 +37,23 @@ import signal
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from harness.parallel import can_fork
 from harness.progress import Advance
 from harness.record import SampleRecord, TaskInfo, sample_line
+from harness.record.build import sample_record
+from harness.records import Request, Response, Sample
 from harness.scorer import Found, Update, scoring_update
 
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
+
+    from harness.generation.runner import Answered
 
 MIN_SAMPLES = 200  # fewer answers are scored at the end: a process of its own does not pay
 BATCH = 100  # records sent to the worker at once, at most
@@ -53,34 +61,48 @@ WAIT_S = 0.5  # fewer are sent once the first of them has waited this long
 NICENESS = 10  # added to the worker's niceness: it yields the CPU to the run and its server
 IN_FLIGHT = 2  # batches with the worker at a time: one it scores, one that waits for it
 HELP_PAYS_S = 1.0  # at the end, this process scores too while the worker has more than this left
-_WORKER: tuple[Mapping[str, TaskInfo], str] | None = None  # the worker's tasks and detector
+Made = tuple[int, Response | None, bool]  # what a record is made of: its request's place, answer,
+# whether the answer came from the cache
+
+
+@dataclass(frozen=True)
+class Planned:
+    """What the worker scores with: the run's tasks and language identifier, and the plan's
+    requests and samples, from which it makes each record."""
+
+    tasks: Mapping[str, TaskInfo]
+    detector: str
+    requests: Sequence[Request]
+    samples: Mapping[tuple[str, str, str, str], Sample]
+
+
+_WORKER: Planned | None = None  # in the worker
 
 
 class LiveScoring:
     """Samples scored as they come (`add`), in a worker where one could be started (`pool`),
     their updates handed over at the end (`results`)."""
 
-    def __init__(
-        self, tasks: Mapping[str, TaskInfo], detector: str, pool: ProcessPoolExecutor | None
-    ) -> None:
-        self._tasks = tasks
-        self._detector = detector
+    def __init__(self, planned: Planned, pool: ProcessPoolExecutor | None) -> None:
+        self._planned = planned
         self._pool = pool
-        self._waiting: deque[SampleRecord] = deque()
+        self._waiting: deque[tuple[Made, SampleRecord]] = deque()
         self._since = 0.0  # when the first of those waiting came
-        self._sent: dict[Future[Scored], list[SampleRecord]] = {}
+        self._sent: dict[Future[Scored], list[tuple[Made, SampleRecord]]] = {}
         self._updates: dict[int, tuple[SampleRecord, Update, str | None]] = {}  # by id(record)
         self._per_record: float | None = None  # what a record took the worker, of late
 
-    def add(self, record: SampleRecord) -> None:
-        """A final record, to be scored as soon as the worker can: in a batch of BATCH, or
-        of those that came within WAIT_S (each batch costs the run a few system calls and
-        wakeups: answers that come one by one are not sent one by one)."""
+    def add(self, index: int, answered: Answered, record: SampleRecord) -> None:
+        """A final record, made of the answer to request `index` of the plan, to be scored as
+        soon as the worker can: in a batch of BATCH, or of those that came within WAIT_S (each
+        batch costs the run a few system calls and wakeups: answers that come one by one are
+        not sent one by one)."""
         if self._pool is None:
             return  # scored at the end
         if not self._waiting:
             self._since = time.monotonic()
-        self._waiting.append(record)
+        _, response, cached = answered
+        self._waiting.append(((index, response, cached), record))
         if len(self._waiting) >= BATCH or time.monotonic() - self._since >= WAIT_S:
             self._send()
 
@@ -96,8 +118,8 @@ class LiveScoring:
             self._send()
             if self._help_pays():
                 batch = self._take()
-                tasks, detector = self._tasks, self._detector
-                done = [scoring_update(r, tasks[r.task], detector) for r in batch]
+                tasks, detector = self._planned.tasks, self._planned.detector
+                done = [scoring_update(r, tasks[r.task], detector) for _, r in batch]
                 self._keep(batch, done, [None] * len(batch))  # its lines: written at the end
                 advance(len(batch))
             elif self._sent:
@@ -123,7 +145,7 @@ class LiveScoring:
         while self._waiting and self._pool is not None and len(self._sent) < IN_FLIGHT:
             batch = self._take()
             try:
-                self._sent[self._pool.submit(_score_batch, batch)] = batch
+                self._sent[self._pool.submit(_score_batch, [made for made, _ in batch])] = batch
             except RuntimeError:  # the worker died (BrokenProcessPool): the rest at the end
                 self._pool = None
 
@@ -133,7 +155,7 @@ class LiveScoring:
         left = len(self._waiting)
         return left > BATCH and left * (self._per_record or 0.0) > HELP_PAYS_S
 
-    def _take(self) -> list[SampleRecord]:
+    def _take(self) -> list[tuple[Made, SampleRecord]]:
         batch = [self._waiting.popleft() for _ in range(min(BATCH, len(self._waiting)))]
         self._since = time.monotonic()  # those left wait from now on
         return batch
@@ -153,9 +175,12 @@ class LiveScoring:
         return count
 
     def _keep(
-        self, batch: list[SampleRecord], updates: list[Update], lines: list[str | None]
+        self,
+        batch: list[tuple[Made, SampleRecord]],
+        updates: list[Update],
+        lines: list[str | None],
     ) -> None:
-        for record, update, line in zip(batch, updates, lines, strict=True):
+        for (_, record), update, line in zip(batch, updates, lines, strict=True):
             self._updates[id(record)] = (record, update, line)
 
 
@@ -172,49 +197,52 @@ def _found(updates: Kept, record: SampleRecord) -> tuple[Update | None, str | No
 
 
 @contextmanager
-def live_scoring(
-    tasks: Mapping[str, TaskInfo], detector: str, samples: int
-) -> Iterator[LiveScoring]:
-    """Scoring for a run of about `samples` answers, with a worker where one can be started
+def live_scoring(planned: Planned) -> Iterator[LiveScoring]:
+    """Scoring for a run of the `planned` requests, with a worker where one can be started
     now; the worker is shut down when the block ends, however it ends."""
     pool = None
-    if samples >= MIN_SAMPLES and can_fork() and threading.active_count() == 1:
+    many = len(planned.requests) >= MIN_SAMPLES
+    if many and can_fork() and threading.active_count() == 1:
         from concurrent.futures import ProcessPoolExecutor  # only for a run this large
 
         pool = ProcessPoolExecutor(
             max_workers=1,
             mp_context=multiprocessing.get_context("fork"),
             initializer=_begin,
-            initargs=(tasks, detector),
+            initargs=(planned,),  # forked: not pickled
         )
         pool.submit(_ready)  # forks the worker now, before any thread or backend exists
-    live = LiveScoring(tasks, detector, pool)
+    live = LiveScoring(planned, pool)
     try:
         yield live
     finally:
         live.close()
 
 
-def _begin(tasks: Mapping[str, TaskInfo], detector: str) -> None:
+def _begin(planned: Planned) -> None:
     """In the worker, first: what it scores with, at a lower priority; Ctrl-C is for the run
     to handle."""
     global _WORKER
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.nice(NICENESS)
-    _WORKER = (tasks, detector)
+    _WORKER = planned
 
 
 def _ready() -> None:
     return None
 
 
-def _score_batch(batch: list[SampleRecord]) -> Scored:
+def _score_batch(batch: list[Made]) -> Scored:
+    """Each record made as the run made it, scored, and written as a line of samples.jsonl."""
     assert _WORKER is not None, "set by _begin when the worker starts"
-    tasks, detector = _WORKER
+    planned = _WORKER
     started = time.perf_counter()
-    updates = [scoring_update(record, tasks[record.task], detector) for record in batch]
-    lines: list[str | None] = [
-        sample_line(record.model_copy(update=update))
-        for record, update in zip(batch, updates, strict=True)
-    ]
+    updates: list[Update] = []
+    lines: list[str | None] = []
+    for index, response, cached in batch:
+        request = planned.requests[index]
+        record = sample_record(planned.samples[request.key], request, response, cached)
+        update = scoring_update(record, planned.tasks[record.task], planned.detector)
+        updates.append(update)
+        lines.append(sample_line(record.model_copy(update=update)))
     return updates, lines, time.perf_counter() - started

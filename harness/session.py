@@ -21,7 +21,7 @@ from harness.analysis.summary import summarize
 from harness.backends.secrets import masked, public_url
 from harness.errors import PolyevalError
 from harness.langid.judge import check_detector
-from harness.live_scoring import live_scoring
+from harness.live_scoring import Planned, live_scoring
 from harness.manifest import (
     argv,
     build_manifest,
@@ -107,20 +107,22 @@ def _run(
     from harness.generation.cache import ResponseCache, default_cache_path
 
     run_dir = options.output or new_run_dir(options.results_dir, options.model, started)
-    if options.predictions is None:
+    predicted = None
+    if options.predictions is not None:  # the plan cut to the samples the file answers
+        plan, predicted = _answers_from(options.predictions, plan, console)
+    else:
         _check_cache_outside(options.cache_path or default_cache_path(), run_dir)
-    # answers are scored as they arrive, by a worker forked now, before any backend exists;
-    # the folder is claimed before any model is asked: a second run given the same --output, or
-    # a folder that is not a run, is an error at once, not after the answers are paid for
-    with (
-        live_scoring(tasks_info(plan), options.langid, len(plan.requests)) as live,
-        claim(run_dir, overwrite=options.overwrite) as claimed,
-    ):
+    # answers are scored as they arrive, by a worker forked now (with the plan, whose records
+    # it makes too), before any backend exists; the folder is claimed before any model is
+    # asked: a second run given the same --output, or a folder that is not a run, is an error
+    # at once, not after the answers are paid for
+    planned = Planned(tasks_info(plan), options.langid, plan.requests, plan.samples)
+    with live_scoring(planned) as live, claim(run_dir, overwrite=options.overwrite) as claimed:
         # after planning, so that a mistake in the tasks never waits for a model to load
         backend_options = replace(options.backend, seed=options.seed)
         backend: Backend
-        if options.predictions is not None:
-            plan, backend = _answers_from(options.predictions, plan, console)
+        if predicted is not None:
+            backend = predicted
             cache_path = Path(":memory:")  # answers given, not generated: nothing to cache
         else:
             backend = create_backend(options.model, backend_options)

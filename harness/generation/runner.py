@@ -39,7 +39,8 @@ from harness.translation.round_trip import fold, second_leg
 Progress = Callable[[int], None]  # called with the number of newly finished requests
 Answered = tuple[Request, Response | None, bool]  # a request, its answer, from the cache?
 Arrived = Callable[[int, Answered], None]  # a request's final answer, as soon as it is known
-Finished = Callable[[SampleRecord], None]  # a sample's record, final, as soon as it is made
+# a sample's record, final, as soon as it is made: of the answer to the plan's request `index`
+Finished = Callable[[int, Answered, SampleRecord], None]
 Item = tuple[int, Response]  # what a backend yields: the index of a request, its answer
 NOT_ANSWERED = "not answered: the run stopped when the response cache could not store answers"
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -158,7 +159,7 @@ async def generate(
             return
         made[index] = record = sample_record(plan.samples[request.key], request, response, cached)
         assert finished is not None
-        finished(record)
+        finished(index, answered, record)
 
     extra = companions(plan.requests)  # acc_pmi: the options after the answer cue alone
     first = await execute(

@@ -139,8 +139,32 @@ def test_what_the_worker_could_not_score_is_scored_at_the_end(
     _scored_after(evaluate, tmp_path, ahead)
 
 
-def test_the_worker_yields_the_cpu_to_the_run(scored_at_end: list[int]) -> None:
-    with live_scoring.live_scoring({}, "default", samples=1) as live:
+def test_the_worker_yields_the_cpu_to_the_run(
+    scored_at_end: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(live_scoring, "MIN_SAMPLES", 0)
+    with live_scoring.live_scoring(live_scoring.Planned({}, "default", [], {})) as live:
         assert live._pool is not None, "a worker is forked"
         niceness = live._pool.submit(os.nice, 0).result()
     assert niceness == min(19, os.nice(0) + live_scoring.NICENESS)
+
+
+def test_answers_read_from_a_file_that_answers_some_samples_are_scored_as_they_come(
+    evaluate: Callable[..., Result], tmp_path: Path, scored_at_end: list[int]
+) -> None:
+    """The plan is cut to the samples the file answers before the worker is forked: the
+    records it makes are those of the cut plan."""
+    first = tmp_path / "first"
+    command = "run --model baseline:random --source sample --limit 4 --tasks mgsm,belebele"
+    assert evaluate(command, output=first).exit_code == 0
+    lines = (first / "samples.jsonl").read_text().splitlines()
+    kept = tmp_path / "some.jsonl"
+    kept.write_text("".join(line + "\n" for line in lines[1::2]))
+    ahead = tmp_path / "ahead"
+    result = evaluate(f"{command} --predictions {kept}", output=ahead)
+    assert result.exit_code == 0, result.output
+    assert len((ahead / "samples.jsonl").read_text().splitlines()) == len(lines[1::2])
+    assert sum(scored_at_end) == 0  # every answer was scored by the worker, in both runs
+    rescored = tmp_path / "rescored"
+    assert evaluate("score", str(ahead), output=rescored).exit_code == 0
+    _same_files(ahead, rescored)
