@@ -31,6 +31,7 @@ waits for it, it has the machine.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import signal
@@ -226,6 +227,25 @@ def _begin(planned: Planned) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.nice(NICENESS)
     _WORKER = planned
+    _warm(planned)
+
+
+def _warm(planned: Planned) -> None:
+    """What scoring loads when it is first used (the language tables and patterns, the
+    identifier's model, a parser's tables) loaded now, while the run makes its backend and
+    waits for its first answers: for each task and variant, a made-up answer (the text of its
+    first prompt, as language-bearing as an answer) scored and dropped. A variant that cannot
+    score it (log-likelihood: no text is scored) is left to load when its answers come."""
+    seen: set[tuple[str, str]] = set()
+    for request in planned.requests:
+        if (request.task, request.variant) in seen:
+            continue
+        seen.add((request.task, request.variant))
+        text = request.prompt or (request.messages[-1].content if request.messages else "")
+        sample = planned.samples[request.key]
+        with contextlib.suppress(Exception):
+            record = sample_record(sample, request, Response(text=text), cached=False)
+            scoring_update(record, planned.tasks[request.task], planned.detector)
 
 
 def _ready() -> None:

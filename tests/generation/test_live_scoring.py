@@ -15,6 +15,7 @@ import pytest
 from click.testing import Result
 
 from harness import live_scoring, scorer
+from harness.langid import text
 from harness.record import SampleRecord, folder
 
 # question answering, log-likelihood with acc_pmi companions (final only at the end), round
@@ -168,3 +169,27 @@ def test_answers_read_from_a_file_that_answers_some_samples_are_scored_as_they_c
     rescored = tmp_path / "rescored"
     assert evaluate("score", str(ahead), output=rescored).exit_code == 0
     _same_files(ahead, rescored)
+
+
+def _patterns_loaded() -> int:
+    return text._word_pattern.cache_info().currsize
+
+
+def test_the_worker_loads_what_scoring_needs_before_the_first_answer(
+    scored_at_end: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Forked with the plan, the worker scores a made-up answer of each task and variant at
+    once: the language patterns are loaded before any answer is sent to it."""
+    from harness.config import RunConfig
+    from harness.manifest import tasks_info
+    from harness.planner import build_plan
+    from harness.registry import TaskRegistry
+
+    options = RunConfig(tasks=["mgsm"], variants=["direct"], source="sample", limit=2)
+    plan = build_plan(TaskRegistry(), options)
+    planned = live_scoring.Planned(tasks_info(plan), "default", plan.requests, plan.samples)
+    monkeypatch.setattr(live_scoring, "MIN_SAMPLES", 0)
+    text._word_pattern.cache_clear()  # as in a process that has scored nothing yet
+    with live_scoring.live_scoring(planned) as live:
+        assert live._pool is not None
+        assert live._pool.submit(_patterns_loaded).result() == 1
