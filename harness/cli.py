@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from harness import garbage
+from harness.detectors import DETECTORS
 from harness.errors import PolyevalError
 
 if TYPE_CHECKING:
@@ -28,7 +29,6 @@ EXIT_INCOMPLETE = 3
 DEFAULT_TIMEOUT_S = 600.0
 DEFAULT_MAX_ATTEMPTS = 6
 FOLDER = click.Path(file_okay=False, path_type=Path)
-DETECTOR_CHOICES = ("default", "lid176")  # harness.langid.DETECTORS, without importing it here
 KIND_CHOICES = ("multiple_choice", "short_answer", "extractive_qa", "translation")
 """The kinds `new-task` scaffolds: harness.authoring.scaffold.KINDS, without importing it here."""
 FORMAT_OPTION = click.option(
@@ -234,7 +234,7 @@ def main() -> None:
 )
 @click.option(
     "--langid",
-    type=click.Choice(DETECTOR_CHOICES),
+    type=click.Choice(DETECTORS),
     default="default",
     show_default=True,
     help=LANGID_HELP,
@@ -456,7 +456,7 @@ def _shown_metrics(manifest: Manifest, scores: list[ScoreRecord], metric: str | 
 @click.option("--results-dir", type=FOLDER, default=Path("results"), show_default=True)
 @click.option(
     "--langid",
-    type=click.Choice(DETECTOR_CHOICES),
+    type=click.Choice(DETECTORS),
     help=LANGID_HELP + " Default: the one the run was scored with.",
 )
 @click.option("--output", type=FOLDER, help="Write the new scoring into this new folder.")
@@ -552,7 +552,7 @@ def export(
 @click.option("--expect", required=True, help="The language TEXT should be in: urd_Arab or ur.")
 @click.option(
     "--detector",
-    type=click.Choice(DETECTOR_CHOICES),
+    type=click.Choice(DETECTORS),
     default="default",
     show_default=True,
     help="default: scripts, letter rules and py3langid; lid176: fastText lid.176 (lite model).",

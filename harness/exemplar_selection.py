@@ -35,15 +35,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, NamedTuple, Protocol
-
-import numpy as np
-from numpy.typing import NDArray
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from harness.errors import PolyevalError
 from harness.prompting import EXEMPLAR_LANGUAGE
 from harness.records import Sample
 from harness.spec import Variant
+
+if TYPE_CHECKING:  # numpy: imported where similarity is scored, not by every run's planning
+    import numpy as np
+    from numpy.typing import NDArray
+
+    Matrix = NDArray[np.float64]
 
 ENGLISH = "eng_Latn"
 POOL_CAP = 2000  # exemplars of one language's pool taken into account, the first ones
@@ -51,7 +54,6 @@ TFIDF = "tfidf"
 MODEL_FILES = ("modules.json", "config_sentence_transformers.json", "config.json")
 
 Exemplar = dict[str, Any]
-Matrix = NDArray[np.float64]
 
 
 class Shots(NamedTuple):
@@ -177,6 +179,8 @@ class _Chooser:
     def _nearest(
         sample: Sample, candidates: list[_Candidate], scores: Matrix, k: int
     ) -> list[_Candidate]:
+        import numpy as np
+
         picked: list[_Candidate] = []
         for index in np.argsort(-scores, kind="stable"):
             if len(picked) == k:
@@ -243,6 +247,8 @@ class TfidfSimilarity:
     sizes: tuple[int, ...] = (2, 3, 4)
 
     def scores(self, queries: Sequence[str], candidates: Sequence[str]) -> Matrix:
+        import numpy as np
+
         query_grams = [self._grams(text) for text in queries]
         candidate_grams = [self._grams(text) for text in candidates]
         counts = Counter(gram for grams in (*query_grams, *candidate_grams) for gram in grams)
@@ -314,6 +320,8 @@ class EmbeddingSimilarity:
         return cls(model)
 
     def scores(self, queries: Sequence[str], candidates: Sequence[str]) -> Matrix:
+        import numpy as np
+
         missing = list(dict.fromkeys(t for t in (*queries, *candidates) if t not in self._cache))
         if missing:
             vectors = self.model.encode(

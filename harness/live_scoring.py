@@ -49,12 +49,16 @@ from harness.progress import Advance
 from harness.record import SampleRecord, TaskInfo, sample_line
 from harness.record.build import sample_record
 from harness.records import Request, Response, Sample
-from harness.scorer import Found, Update, scoring_update
 
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
 
     from harness.generation.runner import Answered
+    from harness.scorer import Found, Update
+
+    Kept = Mapping[int, tuple[SampleRecord, Update, str | None]]  # id(record) -> it, update, line
+    # a batch's updates, the records' lines of samples.jsonl once updated, the seconds they took
+    Scored = tuple[list[Update], list[str | None], float]
 
 MIN_SAMPLES = 200  # fewer answers are scored at the end: a process of its own does not pay
 BATCH = 100  # records sent to the worker at once, at most
@@ -185,9 +189,12 @@ class LiveScoring:
             self._updates[id(record)] = (record, update, line)
 
 
-Kept = Mapping[int, tuple[SampleRecord, Update, str | None]]  # id(record) -> it, update, line
-# a batch's updates, the records' lines of samples.jsonl once updated, the seconds they took
-Scored = tuple[list[Update], list[str | None], float]
+def scoring_update(record: SampleRecord, task: TaskInfo, detector: str) -> Update:
+    """harness.scorer's, imported where first used: scoring's modules (numpy, the language
+    tables) are loaded by the worker, and by this process only where it scores."""
+    from harness.scorer import scoring_update as update
+
+    return update(record, task, detector)
 
 
 def _found(updates: Kept, record: SampleRecord) -> tuple[Update | None, str | None]:

@@ -18,8 +18,7 @@ from typing import TYPE_CHECKING, Any
 import harness
 from harness.backends.secrets import masked, masked_argv
 from harness.families import family_of
-from harness.langid.lcb import ENGLISH_WORDS_SOURCE
-from harness.loglikelihood.scoring import metrics_of
+from harness.loglikelihood.formulations import metrics_of
 from harness.record import (
     Counts,
     Environment,
@@ -173,6 +172,8 @@ def task_info(plan: TaskPlan) -> TaskInfo:
 
 def langid_info(detector: str) -> LangidInfo:
     """The language identifier of a run, and the English word list of the LCB word level."""
+    from harness.langid.lcb import ENGLISH_WORDS_SOURCE  # the language tables: when scoring
+
     return LangidInfo(
         detector=detector, model=DETECTOR_MODELS[detector], english_words=ENGLISH_WORDS_SOURCE
     )

@@ -9,6 +9,7 @@ from typing import Any
 
 from harness.config import RunConfig
 from harness.data.sources import DataSource, FolderSource, select_source
+from harness.detectors import check_detector
 from harness.errors import PolyevalError
 from harness.exemplar_selection import (
     POOL_CAP,
@@ -19,7 +20,6 @@ from harness.exemplar_selection import (
     similarity_for,
 )
 from harness.kinds import get_kind
-from harness.langid.judge import check_detector
 from harness.literals import get_literals, literals_table_hash, table_languages
 from harness.metrics import check_metrics
 from harness.prompting import PromptBuilder, with_stops

@@ -1,7 +1,10 @@
 """One `evaluate run`, end to end: plan, generate (with progress), score, write, report.
 
 What only a run uses (planning, the backends, the response cache, generation) is imported by
-`run_evaluation`: `evaluate score` (`rescore`) scores a run folder again without them."""
+`run_evaluation`: `evaluate score` (`rescore`) scores a run folder again without them. What
+only scoring, summaries and the report use (numpy, the language tables) is imported where they
+are: a run's first request does not wait for them, and the run imports them while its scoring
+worker ends its last answers (harness.live_scoring)."""
 
 from __future__ import annotations
 
@@ -15,12 +18,9 @@ from rich.console import Console
 from rich.markup import escape
 
 from harness import garbage
-from harness.analysis.fit import print_fitted
-from harness.analysis.report import breakdowns, gap_tables, lcb_table, score_table, unjudged_cells
-from harness.analysis.summary import summarize
 from harness.backends.secrets import masked, public_url
+from harness.detectors import check_detector
 from harness.errors import PolyevalError
-from harness.langid.judge import check_detector
 from harness.live_scoring import Planned, live_scoring
 from harness.manifest import (
     argv,
@@ -47,7 +47,6 @@ from harness.record import (
     open_run,
 )
 from harness.requests_report import failure_lines, generation_line, rescore_line, retry_lines
-from harness.scorer import Ahead, score_run
 from harness.wording import counted
 
 if TYPE_CHECKING:
@@ -59,6 +58,7 @@ if TYPE_CHECKING:
     from harness.generation.runner import Counts as RunCounts
     from harness.generation.runner import Finished, Stopped
     from harness.planner import Plan, TaskPlan
+    from harness.scorer import Ahead
 
 
 @dataclass
@@ -174,6 +174,9 @@ def score_and_write(
 ) -> RunContents:
     """Score the recorded answers (those not scored `ahead` as they arrived) and summarize
     them (with progress bars where a `console` is given), then write the run folder whole."""
+    from harness.analysis.summary import summarize
+    from harness.scorer import score_run
+
     started = time.perf_counter()
     with stages(console) as stage:
         scored = score_run(manifest, samples, stage, ahead)
@@ -265,6 +268,15 @@ def _answers_from(path: Path, plan: Plan, console: Console) -> tuple[Plan, Predi
 def _report(contents: RunContents, run_dir: Path, console: Console, requests: str) -> None:
     """The score tables (on standard output, fitted to its width), then on `console` the run
     folder, what the requests came to, and the failed ones with their cause."""
+    from harness.analysis.fit import print_fitted
+    from harness.analysis.report import (
+        breakdowns,
+        gap_tables,
+        lcb_table,
+        score_table,
+        unjudged_cells,
+    )
+
     manifest, scores = contents.manifest, list(contents.scores)
     out = Console()
     for metric in manifest.primary_metrics() or ["accuracy"]:

@@ -128,3 +128,34 @@ def test_scoring_a_run_again_imports_no_planning_nor_generation(tmp_path: Path) 
     assert (rescored / "scores.json").is_file()
     planning = {"harness.config", "harness.planner", "harness.registry", "harness.prompting"}
     assert not (planning | {"harness.generation", "harness.backends.baseline", "jinja2"}) & modules
+
+
+REQUEST_PATH = (
+    "harness.cli",
+    "harness.session",
+    "harness.planner",
+    "harness.live_scoring",
+    "harness.manifest",
+    "harness.generation.runner",
+    "harness.generation.cache",
+    "harness.backends.openai_api",
+)
+"""What a run imports before its first request: the command, planning, the scoring worker's
+side, the backend, the cache and the runner."""
+
+
+def test_a_run_sends_its_first_request_before_it_loads_scoring() -> None:
+    """Scoring's modules (numpy, the language tables, the scorer, the summaries) are loaded by
+    the worker that scores answers as they come, and by the run only once it has sent its
+    requests: none of them is imported by what runs before the first request."""
+    probe = (
+        f"import json, sys; import {', '.join(REQUEST_PATH)}; print(json.dumps(list(sys.modules)))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True
+    )
+    modules = set(json.loads(done.stdout))
+    assert "harness.backends.openai_api" in modules  # it did import the request path
+    for name in ("numpy", "harness.langid", "harness.scorer", "harness.analysis.summary"):
+        assert name not in modules

@@ -18,11 +18,8 @@ from pathlib import Path
 
 from harness.analysis.stats import RESAMPLES, SEED, paired_gap_estimates
 from harness.errors import PolyevalError
-from harness.loglikelihood.scoring import (
-    BITS_PER_BYTE,
-    SENTENCE_BITS_PER_BYTE,
-    paired_bits_per_byte,
-)
+from harness.loglikelihood.formulations import BITS_PER_BYTE, SENTENCE_BITS_PER_BYTE
+from harness.loglikelihood.scoring import paired_bits_per_byte
 from harness.metrics import CORPUS
 from harness.record import SampleRecord, open_run
 

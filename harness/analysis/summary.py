@@ -96,11 +96,8 @@ from harness.language_confusion import KINDS as LCB_KINDS
 from harness.language_confusion import METHOD as LCB_METHOD
 from harness.language_confusion import lcb_averages
 from harness.languages import TIERS, Language, get_language, is_known
-from harness.loglikelihood.scoring import (
-    BITS_PER_BYTE,
-    SENTENCE_BITS_PER_BYTE,
-    bits_and_bytes,
-)
+from harness.loglikelihood.formulations import BITS_PER_BYTE, SENTENCE_BITS_PER_BYTE
+from harness.loglikelihood.scoring import bits_and_bytes
 from harness.metrics import CORPUS
 from harness.metrics.registry import lower_is_better, metric_info
 from harness.record import SampleRecord, ScoreRecord, SummaryRecord

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from harness.errors import PolyevalError, SkipRow
 from harness.kinds import get_kind
-from harness.loglikelihood.scoring import metrics_of
+from harness.loglikelihood.formulations import metrics_of
 from harness.metrics.registry import lower_is_better
 from harness.record import ScoreRecord
 from harness.registry import Task

@@ -16,8 +16,8 @@ verdict says "no" is calibrated by benchmarks/langid_pairs.py.
 
 from __future__ import annotations
 
+from harness.detectors import DETECTORS
 from harness.langid.judge import (
-    DETECTORS,
     METHODS,
     Verdict,
     judge,

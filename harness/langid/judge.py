@@ -53,13 +53,12 @@ from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
-from harness.errors import PolyevalError
+from harness.detectors import check_detector
 from harness.langid import detectors
 from harness.langid.tables import Equivalence, tables
 from harness.langid.text import Letters, bounded, letters
 from harness.languages import all_languages, get_language, is_known
 
-DETECTORS: tuple[str, ...] = ("default", "lid176")
 METHODS: tuple[str, ...] = ("script", "letters", "py3langid", "lid176", "und")
 LABELS = {True: "yes", False: "no", None: "und"}
 _DETECTOR_NAMES = {"py3langid": "py3langid", "lid176": "lid.176"}
@@ -212,11 +211,6 @@ def _mixed(found: Letters, own: tuple[float, frozenset[str]]) -> bool:
         and weighted >= limits.min_letters
         and words >= limits.min_words
     )
-
-
-def check_detector(detector: str) -> None:
-    if detector not in DETECTORS:
-        raise PolyevalError(f"unknown language detector '{detector}'; use default or lid176")
 
 
 def judging_limit(code: str) -> str:

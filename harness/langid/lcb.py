@@ -34,8 +34,9 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Any
 
+from harness.detectors import check_detector
 from harness.langid import detectors
-from harness.langid.judge import Target, check_detector, judge, target
+from harness.langid.judge import Target, judge, target
 from harness.langid.tables import tables
 from harness.langid.text import MAX_LINE_CHARS, bounded, count_words
 

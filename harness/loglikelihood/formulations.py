@@ -26,6 +26,18 @@ Formulation = Literal["letter", "cloze", "hybrid", "text"]
 FORMULATIONS: tuple[str, ...] = get_args(Formulation)
 TEXT_FIELDS = ("text", "source", "sentence")
 """Where the `text` formulation finds an item's text, first found first."""
+MULTIPLE_CHOICE_METRICS = ("acc", "acc_norm_chars", "acc_norm_tokens")
+PMI = "acc_pmi"
+BITS_PER_BYTE = "bits_per_byte"
+SENTENCE_BITS_PER_BYTE = "sentence_bits_per_byte"
+
+
+def metrics_of(formulation: str, pmi: bool = False) -> list[str]:
+    """The metrics a formulation's variant is scored by, its primary first
+    (harness.loglikelihood.scoring computes them)."""
+    if formulation == "text":
+        return [BITS_PER_BYTE]
+    return [*MULTIPLE_CHOICE_METRICS, *([PMI] if pmi else [])]
 
 
 @dataclass(frozen=True, slots=True)

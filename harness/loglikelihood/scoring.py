@@ -28,6 +28,10 @@ import numpy as np
 
 from harness.analysis.stats import RESAMPLES, SEED, Z95, clustered_means
 from harness.errors import PolyevalError
+from harness.loglikelihood.formulations import (
+    BITS_PER_BYTE,
+    SENTENCE_BITS_PER_BYTE,
+)
 from harness.record import Likelihood, SampleRecord, ScoreRecord
 from harness.records import LETTERS
 
@@ -42,18 +46,7 @@ RANKINGS: dict[str, Ranking] = {
 }
 """Metric -> the value its options compete on, from a continuation and its score (None: the
 metric cannot be computed, as acc_pmi without the unconditional scores)."""
-MULTIPLE_CHOICE_METRICS = ("acc", "acc_norm_chars", "acc_norm_tokens")
-PMI = "acc_pmi"
-BITS_PER_BYTE = "bits_per_byte"
-SENTENCE_BITS_PER_BYTE = "sentence_bits_per_byte"
 LN2 = math.log(2)
-
-
-def metrics_of(formulation: str, pmi: bool = False) -> list[str]:
-    """The metrics a formulation's variant is scored by, its primary first."""
-    if formulation == "text":
-        return [BITS_PER_BYTE]
-    return [*MULTIPLE_CHOICE_METRICS, *([PMI] if pmi else [])]
 
 
 def score_likelihoods(sample: SampleRecord, formulation: str) -> dict[str, Any]:

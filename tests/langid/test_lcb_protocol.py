@@ -14,7 +14,6 @@ import pytest
 from click.testing import Result
 
 from harness.analysis.summary import lcb_records
-from harness.cli import DETECTOR_CHOICES
 from harness.config import RunConfig
 from harness.errors import PolyevalError
 from harness.langid import DETECTORS
@@ -32,10 +31,6 @@ REFERENCES = dict(  # a fluent reply per language code (what baseline:reference 
     for line in (TASKS_DIR / "lcb" / "reference.tsv").read_text(encoding="utf-8").splitlines()
     if line and not line.startswith("#")
 )
-
-
-def test_the_cli_offers_the_detectors_the_harness_has() -> None:
-    assert DETECTOR_CHOICES == DETECTORS
 
 
 def test_tokens_are_the_papers() -> None:

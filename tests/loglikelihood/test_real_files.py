@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from harness.loglikelihood.scoring import MULTIPLE_CHOICE_METRICS
+from harness.loglikelihood.formulations import MULTIPLE_CHOICE_METRICS
 from tests.conftest import assert_chance, read_run, scores_of
 
 VARIANTS = "letter,cloze,hybrid"

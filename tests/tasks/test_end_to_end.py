@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from harness.loglikelihood.scoring import BITS_PER_BYTE
+from harness.loglikelihood.formulations import BITS_PER_BYTE
 from harness.record import Manifest
 from harness.registry import TaskRegistry
 from tests.conftest import read_run, scores_of
