@@ -3,12 +3,16 @@
 What only a run uses (planning, the backends, the response cache, generation) is imported by
 `run_evaluation`: `evaluate score` (`rescore`) scores a run folder again without them. What
 only scoring, summaries and the report use (numpy, the language tables) is imported where they
-are: a run's first request does not wait for them, and the run imports them while its scoring
-worker ends its last answers (harness.live_scoring)."""
+are: a run's first request does not wait for them; the run imports them in a thread once its
+last requests are out (`_Preload`), while its event loop waits for their answers."""
 
 from __future__ import annotations
 
+import contextlib
+import importlib
+import threading
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -134,7 +138,11 @@ def _run(
         )
         try:
             label = "answering" if options.predictions is None else "reading answers"
-            generated = asyncio.run(_generate(plan, backend, cache, console, label, live.add))
+            generated = asyncio.run(
+                _generate(
+                    plan, backend, cache, console, label, live.add, backend_options.concurrency
+                )
+            )
         finally:
             cache.close()
         notes = backend_notes(backend)
@@ -327,22 +335,73 @@ async def _generate(
     console: Console,
     label: str,
     finished: Finished,
+    concurrency: int,
 ) -> Generated:
     """The plan's requests answered, with a progress bar labelled `label` on `console`;
-    `finished` is given each sample's record as soon as it is final."""
+    `finished` is given each sample's record as soon as it is final. Once the last requests
+    are out (no more than `concurrency` left unanswered), scoring's modules are imported in a
+    thread, while the event loop waits for their answers."""
     from harness.generation.runner import generate
 
+    preload = _Preload(SCORING_MODULES)
+    last = plan.asked - concurrency  # once this many are answered, the last requests are out
     with bars(console) as shown:
         advance = shown.stage(label, plan.asked)
+        done = 0
+
+        def answered(n: int) -> None:
+            nonlocal done
+            done += n
+            if done >= last:
+                preload.start()
+            advance(n)
 
         def more(legs: int) -> None:  # round trips: their way back is asked next
             shown.relabel(f"{label} + {counted(legs, 'round-trip return')}", plan.asked + legs)
 
         try:
-            done = await generate(plan, backend, cache, advance, more, finished)
-            return Generated(done.records, done.counts, done.timings, done.stopped)
+            made = await generate(plan, backend, cache, answered, more, finished)
+            return Generated(made.records, made.counts, made.timings, made.stopped)
         finally:
             await backend.aclose()
+            preload.join()
+
+
+SCORING_MODULES = (
+    "harness.scorer",
+    "harness.analysis.summary",
+    "harness.analysis.report",
+    "harness.analysis.fit",
+)
+"""What scoring the run, summarizing it and its report import (numpy, the language tables)."""
+
+
+class _Preload:
+    """`modules` imported in a thread of their own, started once by `start` and joined by
+    `join`. A run starts it when its last requests are out: its event loop then only waits
+    for their answers (earlier, the thread would hold up the requests the answers let go out,
+    and with them every later wave), and the modules are loaded by the time the answers are
+    in. Joined before the run scores: a fork finds no other thread. An import that fails is
+    left to fail where the module is used, with its own error."""
+
+    def __init__(self, modules: Sequence[str]) -> None:
+        self._thread = threading.Thread(target=_import_all, args=(modules,), daemon=True)
+        self._started = False
+
+    def start(self) -> None:
+        if not self._started:
+            self._started = True
+            self._thread.start()
+
+    def join(self) -> None:
+        if self._started:
+            self._thread.join()
+
+
+def _import_all(modules: Sequence[str]) -> None:
+    for name in modules:
+        with contextlib.suppress(Exception):
+            importlib.import_module(name)
 
 
 def _print_notes(task_plan: TaskPlan, console: Console) -> None:

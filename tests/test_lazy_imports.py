@@ -11,10 +11,15 @@ import json
 import os
 import subprocess
 import sys
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from click.testing import Result
 
+from harness import session
 from tests.conftest import REPO
 
 # runs the command line in-process, then writes the names of the modules it imported (those the
@@ -159,3 +164,23 @@ def test_a_run_sends_its_first_request_before_it_loads_scoring() -> None:
     assert "harness.backends.openai_api" in modules  # it did import the request path
     for name in ("numpy", "harness.langid", "harness.scorer", "harness.analysis.summary"):
         assert name not in modules
+
+
+def test_scoring_modules_are_loaded_beside_the_run_and_no_thread_outlives_it(
+    evaluate: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The thread that imports scoring's modules once the last requests are out is started,
+    and joined before the run scores: a fork after it finds this process's threads as they
+    were (here the imports take half a second, longer than the run)."""
+    loaded: list[tuple[str, ...]] = []
+
+    def slow(modules: tuple[str, ...]) -> None:
+        time.sleep(0.5)
+        loaded.append(tuple(modules))
+
+    monkeypatch.setattr(session, "_import_all", slow)
+    threads = threading.active_count()
+    result = evaluate("run --model baseline:random --source sample --limit 2 --tasks mgsm")
+    assert result.exit_code == 0, result.output
+    assert loaded == [session.SCORING_MODULES]
+    assert threading.active_count() == threads
