@@ -7,12 +7,15 @@ to the worker in batches (BATCH of them, or those that came within WAIT_S; IN_FL
 at a time): the request's place in the plan and its answer, from which the worker makes the
 same record (harness.record.build.sample_record) with the plan it was forked with, rather than
 the record itself, with its prompt, pickled and sent. They come back as what scoring adds to
-each (harness.scorer.scoring_update), which the run applies
-to the very record it keeps, with the record's line of samples.jsonl once updated (written by
-the worker, which has the time, rather than by the run after its last answer). When the
-answers are all in, the worker ends what is left, and where that would take it long (a rerun
-from the cache has every answer at once) this process scores batches of it too; then only the
-corpus metrics, the summaries and writing the run folder are left.
+each (harness.scorer.scoring_update), which the run applies to the very record it keeps, with
+the record's line of samples.jsonl once updated (written by the worker, which has the time,
+rather than by the run after its last answer). When the answers are all in, the worker ends
+what is left, and where that would take it long (a rerun from the cache has every answer at
+once) this process scores batches of it too; then only the corpus metrics, the summaries and
+writing the run folder are left.
+
+As it starts, the worker scores a made-up answer of each task and variant (`_warm`), so that
+what scoring loads on first use is loaded before the first answers come.
 
 The worker is forked before the run makes its backend and before anything is asked: while
 this process runs no other thread (harness.parallel), and before a backend's own threads or
