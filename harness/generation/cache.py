@@ -30,7 +30,6 @@ import asyncio
 import contextlib
 import hashlib
 import json
-import os
 import re
 import sqlite3
 import time
@@ -42,6 +41,7 @@ from types import NoneType, UnionType
 from typing import Any, TypeVar
 
 from harness.errors import PolyevalError
+from harness.paths import cache_folder
 from harness.records import Request, Response
 
 _SCHEMA = """
@@ -68,8 +68,7 @@ class CacheError(PolyevalError):
 
 
 def default_cache_path() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "polyeval" / "responses.sqlite"
+    return cache_folder() / "responses.sqlite"
 
 
 def deterministic(generation: dict[str, Any]) -> bool:
