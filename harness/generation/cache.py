@@ -1,4 +1,5 @@
-"""The response cache: SQLite in WAL mode, one row per answered request, written as it arrives.
+"""The response cache: SQLite in WAL mode, one row per answered request, written as it arrives:
+the answers that arrive during one turn of the event loop in one transaction (`Storing`).
 
 The key hashes everything that determines an answer: the backend's identity (kind, model,
 revision, endpoint), the generation parameters and the full prompt; and, where decoding is not
@@ -21,7 +22,8 @@ A store that degrades, never destroys:
 - a damaged database file (scribbled pages, not a database at all), a read-only one, a full
   disk or any other failed write is a `CacheError`: one line that names the file and says what
   to do. Before any request is sent (`ready`), nothing has been paid for; during a run, the
-  caller stops with the answers it holds (harness.generation.runner).
+  caller stops with the answers it holds (harness.generation.runner), and says how many of
+  them the cache did not take.
 """
 
 from __future__ import annotations
@@ -182,20 +184,10 @@ class ResponseCache:
         row = (key, _encode(response), time.time())
         self._waiting(lambda: self._db.execute(_INSERT, row))
 
-    async def store(self, key: str, response: Response) -> None:
-        """`put`, waiting for a lock without holding up the event loop (the requests in flight
-        go on meanwhile)."""
-        if not response.ok:
-            return
-        row = (key, _encode(response), time.time())
-        deadline = None
-        while True:
-            try:
-                self._db.execute(_INSERT, row)
-                return
-            except sqlite3.Error as exc:
-                deadline = self._locked(exc, deadline)
-            await asyncio.sleep(RETRY_S)
+    def storing(self) -> Storing:
+        """A writer of the answers a run receives, in batches (`Storing`); made in the event
+        loop that receives them."""
+        return Storing(self)
 
     def merge_from(self, source: Path) -> int:
         """Add the answers of another cache file that this one lacks (`INSERT OR IGNORE`: an
@@ -233,6 +225,17 @@ class ResponseCache:
     def close(self) -> None:
         with contextlib.suppress(sqlite3.Error):  # what was committed is on disk already
             self._db.close()
+
+    def _insert(self, rows: list[Row]) -> None:
+        """The rows written in one transaction, all or none."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self._db.executemany(_INSERT, rows)
+            self._db.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.execute("ROLLBACK")
+            raise
 
     # ---- faults
 
@@ -301,6 +304,88 @@ class ResponseCache:
                 where=where,
             )
         return CacheError(f"cannot use the response cache: {exc}", where=where)
+
+
+Row = tuple[str, str, float]  # key, answer (JSON), when stored
+
+
+class Storing:
+    """The answers a run receives, written to the cache in batches: `add` queues an answer,
+    and what came in during one turn of the event loop is written in one transaction at the
+    start of the next (an answer that comes alone is written alone, at once; a burst of them
+    costs one write, not one each). While the cache is locked by another process the loop goes
+    on, the batch waits with the answers that come meanwhile, and writing is tried again every
+    RETRY_S, up to the cache's lock wait.
+
+    A batch the cache refuses (a full disk, a lock held too long) ends the writing: `fault` is
+    then the CacheError, and `unstored` counts the answers given that are not in the cache
+    (those of that batch and every one after). `finish` writes what is left and waits for it
+    (at the end of a run); `close` writes what is left where it can (a run cut short)."""
+
+    def __init__(self, cache: ResponseCache) -> None:
+        self._cache = cache
+        self._loop = asyncio.get_running_loop()
+        self._rows: list[Row] = []
+        self._due: asyncio.Handle | None = None  # the write scheduled
+        self._deadline: float | None = None  # of the wait for a lock, while one lasts
+        self.fault: CacheError | None = None
+        self.unstored = 0
+
+    def add(self, key: str, response: Response) -> None:
+        """An answer to store (a failed one is not stored)."""
+        if not response.ok:
+            return
+        if self.fault is not None:
+            self.unstored += 1
+            return
+        self._rows.append((key, _encode(response), time.time()))
+        if self._due is None:
+            self._due = self._loop.call_soon(self._write)
+
+    def finish(self) -> None:
+        """What is left written now, waiting for a lock as long as the cache waits."""
+        self._cancel()
+        if self._rows and self.fault is None:
+            rows, self._rows = self._rows, []
+            try:
+                self._cache._waiting(self._cache._insert, rows)
+            except CacheError as exc:
+                self._stop(exc, len(rows))
+
+    def close(self) -> None:
+        """What is left written where the cache takes it at once (a run cut short: what it
+        refuses is asked again next time)."""
+        self._cancel()
+        if self._rows and self.fault is None:
+            rows, self._rows = self._rows, []
+            with contextlib.suppress(sqlite3.Error):
+                self._cache._insert(rows)
+
+    def _write(self) -> None:
+        """The rows queued, written in one transaction; tried again later while locked."""
+        self._due = None
+        rows = self._rows
+        try:
+            self._cache._insert(rows)
+        except sqlite3.Error as exc:
+            try:
+                self._deadline = self._cache._locked(exc, self._deadline)
+            except CacheError as error:
+                self._rows = []
+                self._stop(error, len(rows))
+                return
+            self._due = self._loop.call_later(RETRY_S, self._write)
+            return
+        self._deadline = None
+        del self._rows[: len(rows)]  # those that came during the write stay queued
+
+    def _stop(self, error: CacheError, rows: int) -> None:
+        self.fault, self.unstored = error, self.unstored + rows
+
+    def _cancel(self) -> None:
+        if self._due is not None:
+            self._due.cancel()
+            self._due = None
 
 
 def _fault(exc: sqlite3.Error) -> str:

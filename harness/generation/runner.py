@@ -232,49 +232,43 @@ async def execute(
     if pending:
         cache.ready()  # before anything is paid for
     failures: dict[str, Response] = {}
-    fault: CacheError | None = None
-    uncached = 0  # answers received after the cache failed: kept, stored nowhere but the run
     sent_at = time.perf_counter()
     stream = backend.generate([r for _, r in pending])
+    storing = cache.storing()  # each answer kept, whether or not the cache can take it
+
+    def take(index: int, response: Response) -> None:
+        key = pending[index][0]
+        counts.sent += 1
+        if response.ok:
+            answers[key] = response
+            storing.add(key, response)
+        else:
+            failures[key] = response
+        settle(key, response, False)
+        progress(len(positions[key]))
+
     try:
         async for index, response in stream:
-            key = pending[index][0]
-            counts.sent += 1
-            if response.ok:
-                answers[key] = response  # kept, whether or not the cache can take it
-                try:
-                    await cache.store(key, response)
-                except CacheError as exc:
-                    fault, uncached = exc, 1
-            else:
-                failures[key] = response
-            settle(key, response, False)
-            progress(len(positions[key]))
-            if fault is not None:
+            take(index, response)
+            if storing.fault is not None:
                 break
         # the cache failed: nothing more is asked, but the answers the backend holds already
         # (the rest of a batch, replies that came in meanwhile) are kept
-        while fault is not None and (item := await _ready_now(stream)) is not None:
-            index, response = item
-            key = pending[index][0]
-            counts.sent += 1
-            if response.ok:
-                answers[key], uncached = response, uncached + 1
-            else:
-                failures[key] = response
-            settle(key, response, False)
-            progress(len(positions[key]))
+        while storing.fault is not None and (item := await _ready_now(stream)) is not None:
+            take(*item)
+        storing.finish()
     finally:
+        storing.close()  # a run cut short: what it received is stored where it can be
         close = getattr(stream, "aclose", None)
         if close is not None:  # where the run stopped: cancels what is still in flight
             await close()
     stopped = None
-    if fault is not None:
+    if storing.fault is not None:
         for key, _ in pending:
             if key not in answers and key not in failures:
                 failures[key] = Response(text="", error=NOT_ANSWERED)
         left = sum(1 for k in keys if k not in answers)
-        stopped = Stopped(fault, left, uncached)
+        stopped = Stopped(storing.fault, left, storing.unstored)
     answered = [
         item or (r, _encodable(answers.get(k) or failures.get(k)), k in from_cache)
         for item, r, k in zip(settled, requests, keys, strict=True)

@@ -9,6 +9,7 @@ import errno
 import functools
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -28,6 +29,7 @@ from tests.conftest import assert_one_line_error, read_run
 from tests.fake_server import FakeServer
 
 RUN = "run --model baseline:random --tasks mgsm --limit 4"  # with --languages
+SERIAL = "run --model baseline:random -M latency=0.01 --concurrency 1 --tasks mgsm --limit 4"
 CONNECT = sqlite3.connect  # the real one, for the tests' own looks at a cache
 
 
@@ -181,14 +183,15 @@ class Holder:
 
 
 class LockedAfter(sqlite3.Connection):
-    """A connection that lets another take the lock before its write number `writes`."""
+    """A connection that lets another take the lock before its write number `writes` (an
+    INSERT, or a batch of them)."""
 
     writes = 0
     start = threading.Event()
     taken = threading.Event()
 
     def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:
-        if sql.lstrip().upper().startswith("INSERT"):
+        if sql.lstrip().upper().startswith("BEGIN IMMEDIATE"):
             LockedAfter.writes -= 1
             if LockedAfter.writes == 0:
                 LockedAfter.start.set()
@@ -265,7 +268,7 @@ def test_a_lock_taken_during_the_run_stops_it_with_every_answer_kept(
 ) -> None:
     lock_wait(0.3)
     cache, out = tmp_path / "cache.sqlite", tmp_path / "run"
-    command = "run --model baseline:random -M latency=0.01 --tasks mgsm --limit 4"
+    command = SERIAL  # one answer at a time: one written at a time
     ResponseCache(cache).close()
     start = threading.Event()
     holder = Holder(cache, start)
@@ -276,9 +279,12 @@ def test_a_lock_taken_during_the_run_stops_it_with_every_answer_kept(
     finally:
         holder.stop()
         monkeypatch.undo()
-    assert_one_line_error(result, str(cache), "stayed locked", str(out), "no answer in the cache")
+    line = assert_one_line_error(
+        result, str(cache), "stayed locked", str(out), "no answer in the cache"
+    )
     assert "is locked by another process: waiting" in _flat(result.output)
-    _assert_stopped_with_every_answer_kept(out, cache, requests=12)
+    # the answers that came while the lock was waited for are kept, in the run folder only
+    _assert_stopped_with_every_answer_kept(out, cache, requests=12, uncached=_uncached(line))
     stored = len(_rows(cache))
     assert stored == 3  # the write before it checked the cache could be written (rolled back)
     resumed = evaluate(command, "--overwrite", languages="en,de,fr", output=out)
@@ -286,8 +292,15 @@ def test_a_lock_taken_during_the_run_stops_it_with_every_answer_kept(
     assert _counts(out)["from_cache"] == stored and _counts(out)["sent"] == 12 - stored
 
 
+def _uncached(line: str) -> int:
+    """How many answers a run's stop says are in the run folder only."""
+    found = re.search(r"\(the last (\d+) only there, not in the cache\)", line)
+    assert found is not None, line
+    return int(found.group(1))
+
+
 def _assert_stopped_with_every_answer_kept(
-    out: Path, cache: Path, requests: int, uncached: int = 1
+    out: Path, cache: Path, requests: int, uncached: int
 ) -> None:
     """The run folder of a run stopped by its cache: every answer received is recorded, the
     last `uncached` of them in no cache; the requests not answered are failures, asked next
@@ -308,16 +321,26 @@ def _assert_stopped_with_every_answer_kept(
 
 
 class FullDisk(sqlite3.Connection):
-    """A connection whose disk fills after `room` more rows are written."""
+    """A connection whose disk fills after `room` more rows are written: a write of more
+    fails whole."""
 
     room = 0
 
     def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:
         if sql.lstrip().upper().startswith("INSERT"):
-            if FullDisk.room <= 0:
-                raise sqlite3.OperationalError("database or disk is full")
-            FullDisk.room -= 1
+            FullDisk.take(1)
         return super().execute(sql, *args)
+
+    def executemany(self, sql: str, rows: Any) -> sqlite3.Cursor:
+        rows = list(rows)
+        FullDisk.take(len(rows))
+        return super().executemany(sql, rows)
+
+    @staticmethod
+    def take(rows: int) -> None:
+        if FullDisk.room < rows:
+            raise sqlite3.OperationalError("database or disk is full")
+        FullDisk.room -= rows
 
 
 @pytest.fixture
@@ -334,12 +357,13 @@ def test_a_full_disk_stops_the_run_cleanly_and_loses_no_answer(
     evaluate: Callable[..., Result], tmp_path: Path, full_disk: Callable[[int], None]
 ) -> None:
     cache, out = tmp_path / "cache.sqlite", tmp_path / "run"
-    command = "run --model baseline:random -M latency=0.01 --tasks mgsm --limit 4"
+    command = SERIAL  # one answer at a time: one written at a time
     full_disk(6)
     result = evaluate(command, languages="en,de,fr", output=out)
     line = assert_one_line_error(result, str(cache), "disk is full", "free space", str(out))
-    assert "(the last 1 only there, not in the cache)" in line
-    _assert_stopped_with_every_answer_kept(out, cache, requests=12)
+    # the answer the disk refused, and the one that came before the run saw it (at most)
+    assert _uncached(line) in (1, 2) and len(_rows(cache)) == 5  # 6: with the rolled-back check
+    _assert_stopped_with_every_answer_kept(out, cache, requests=12, uncached=_uncached(line))
     assert read_run(out)["manifest"]["status"] == "incomplete"
     FullDisk.room = 10**6  # room again
     resumed = evaluate(command, "--overwrite", languages="en,de,fr", output=out)
