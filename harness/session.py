@@ -369,11 +369,16 @@ async def _generate(
 
 SCORING_MODULES = (
     "harness.scorer",
+    "harness.consistency",
     "harness.analysis.summary",
     "harness.analysis.report",
     "harness.analysis.fit",
+    "numpy.random",
+    "numpy.ma",
 )
-"""What scoring the run, summarizing it and its report import (numpy, the language tables)."""
+"""What scoring the run, summarizing it and its report import (numpy, the language tables),
+and what numpy loads only when first used (the bootstrap's generator, np.quantile's masked
+arrays)."""
 
 
 class _Preload:
