@@ -19,6 +19,8 @@ def split_reasoning(text: str) -> tuple[str | None, str]:
     makes everything after it reasoning, so a reply that is all unfinished reasoning has no
     answer.
     """
+    if "<" not in text:  # no tag of any kind: the whole text is the answer
+        return None, text.strip()
     parts = [m.group(2).strip() for m in _BLOCK.finditer(text)]
     text = _BLOCK.sub(" ", text)
     closes = list(_CLOSE.finditer(text))

@@ -49,11 +49,15 @@ import socket
 import ssl
 import time
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
 from http import HTTPStatus
 from typing import Any
 
 import aiohttp
+from multidict import CIMultiDict, CIMultiDictProxy
+from yarl import URL
 
 import harness
 from harness.backends import NOT_RETRIED
@@ -114,6 +118,29 @@ class _Fatal(Exception):
         self.status = status  # the HTTP status that said so, if one did
 
 
+@dataclass(frozen=True)
+class _Way:
+    """What every request to one endpoint carries, worked out once: the endpoint, its URLs
+    (chat, completions), its route and its headers (with the Authorization header where one
+    is sent: the credentials of the URL, the key, .netrc)."""
+
+    endpoint: Endpoint
+    urls: dict[bool, URL]  # a completion (or scoring) request? -> where it goes
+    route: Route
+    headers: CIMultiDictProxy[str] = field(repr=False)
+
+    @classmethod
+    def of(cls, target: Endpoint, way: Route, key: str | None) -> _Way:
+        headers = CIMultiDict({"Content-Type": "application/json"})
+        authorization = target.authorization or (
+            f"Bearer {key}" if key is not None else way.netrc_authorization
+        )
+        if authorization is not None:
+            headers["Authorization"] = authorization
+        urls = {completion: target.target(path) for completion, path in _ENDPOINTS.items()}
+        return cls(target, urls, way, CIMultiDictProxy(headers))
+
+
 def create(name: str, options: BackendOptions) -> OpenAIBackend:
     return OpenAIBackend(name, options)
 
@@ -146,6 +173,7 @@ class OpenAIBackend:
         }
         # proxies and .netrc credentials from the environment, worked out once per endpoint
         self._routes: dict[Endpoint, Route] = {e: route(e.url) for e in self._endpoints}
+        self._ways = [_Way.of(e, self._routes[e], self._key) for e in self._endpoints]
         secrets = [self._key or "", *secret_values(options.secret_generation)]
         secrets += [s for e in self._endpoints for s in e.secrets]
         secrets += [s for r in self._routes.values() for s in r.secrets]
@@ -228,12 +256,13 @@ class OpenAIBackend:
             return Response(text="", error=f"{NOT_RETRIED}: {error}")
         reason, attempts, timeouts = "no attempt", 0, 0
         for attempt in range(self.options.max_attempts):
-            target = self._endpoints[(index + attempt) % len(self._endpoints)]
-            await self._limits.admit(_estimate_tokens(request))
+            way = self._ways[(index + attempt) % len(self._ways)]
+            if self._limits.active:
+                await self._limits.admit(_estimate_tokens(request))
             attempts += 1
             started = time.monotonic()
             try:
-                return await self._attempt(session, target, request, started)
+                return await self._attempt(session, way, request, started)
             except _Fatal as exc:
                 return Response(text="", error=self._scrub(str(exc)))
             except _Timeout as exc:
@@ -256,8 +285,9 @@ class OpenAIBackend:
         )
 
     async def _attempt(
-        self, session: aiohttp.ClientSession, target: Endpoint, request: Request, started: float
+        self, session: aiohttp.ClientSession, way: _Way, request: Request, started: float
     ) -> Response:
+        target = way.endpoint
         completion = request.prompt is not None
         # a log-likelihood request: the texts it sends, and which one each continuation is
         prompts, indices = scoring_prompts(request) if request.loglikelihood else ([], [])
@@ -269,20 +299,12 @@ class OpenAIBackend:
             body = self._body(request)
             cap = self._reply_cap(body)
             limit = max(MIN_BODY_BYTES, BODY_BYTES_PER_CHAR * cap * _choices(body))
-        path = _ENDPOINTS[completion or bool(prompts)]
-        headers = {"Content-Type": "application/json"}
-        authorization = target.authorization or (  # credentials of the URL, the key, .netrc
-            f"Bearer {self._key}"
-            if self._key is not None
-            else self._routes[target].netrc_authorization
-        )
-        if authorization is not None:
-            headers["Authorization"] = authorization
+        url = way.urls[completion or bool(prompts)]
         data = json.dumps(body, ensure_ascii=False).encode("utf-8")
         host = f"{target.url.host}:{target.url.port}"
         try:
             async with asyncio.timeout(self.options.timeout_s):
-                raw = await self._exchange(session, target, path, data, headers, limit, host)
+                raw = await self._exchange(session, way, url, data, limit, host)
         except _Fatal as exc:
             if prompts and exc.status in NO_COMPLETIONS_STATUS:
                 raise _Fatal(self._no_prompt_logprobs(target, exc.reason)) from None
@@ -312,22 +334,20 @@ class OpenAIBackend:
     async def _exchange(
         self,
         session: aiohttp.ClientSession,
-        target: Endpoint,
-        path: str,
+        way: _Way,
+        url: URL,
         data: bytes,
-        headers: dict[str, str],
         limit: int,
         host: str,
     ) -> Any:
         """The reply's JSON; _Retry or _Fatal for an HTTP error or a reply that is not JSON."""
-        way = self._routes[target]
         async with session.post(
-            target.target(path),
+            url,
             data=data,
-            headers=headers,
+            headers=way.headers,
             allow_redirects=False,
-            proxy=way.proxy,
-            proxy_auth=way.proxy_auth,
+            proxy=way.route.proxy,
+            proxy_auth=way.route.proxy_auth,
         ) as reply:
             if not 200 <= reply.status < 300:
                 said = await _read(reply, ERROR_BODY_BYTES, truncate=True) or b""
@@ -353,7 +373,7 @@ class OpenAIBackend:
         if request.prompt is not None:
             body["prompt"] = request.prompt
         else:
-            body["messages"] = [{"role": m.role, "content": m.content} for m in request.messages]
+            body["messages"] = [_message(m.role, m.content) for m in request.messages]
         extra = generation.pop("extra_body", None) or {}
         return body | generation | extra
 
@@ -657,6 +677,13 @@ def _reasoning_field(message: dict[str, Any]) -> str | None:
         if isinstance(value, str) and value.strip():
             return value.strip()
     return None
+
+
+@lru_cache(maxsize=4096)
+def _message(role: str, content: str) -> dict[str, str]:
+    """A chat turn as the API takes it; those many requests share (a language's few-shot
+    turns) made once (json.dumps only reads them)."""
+    return {"role": role, "content": content}
 
 
 def _estimate_tokens(request: Request) -> float:

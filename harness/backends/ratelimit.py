@@ -35,6 +35,11 @@ class RateLimits:
         self.requests = TokenBucket(requests_per_minute) if requests_per_minute else None
         self.tokens = TokenBucket(tokens_per_minute) if tokens_per_minute else None
 
+    @property
+    def active(self) -> bool:
+        """Whether any limit is set (without one, nothing waits: nothing to count)."""
+        return self.requests is not None or self.tokens is not None
+
     async def admit(self, estimated_tokens: float) -> None:
         if self.requests is not None:
             await self.requests.take(1.0)
