@@ -59,7 +59,8 @@ if TYPE_CHECKING:
     from harness.generation.runner import Answered
     from harness.scorer import Found, Update
 
-    Kept = Mapping[int, tuple[SampleRecord, Update, str | None]]  # id(record) -> it, update, line
+    # id(record) -> it, it scored (its update applied), its line of samples.jsonl
+    Kept = Mapping[int, tuple[SampleRecord, SampleRecord, str | None]]
     # a batch's updates, the records' lines of samples.jsonl once updated, the seconds they took
     Scored = tuple[list[Update], list[str | None], float]
 
@@ -89,7 +90,7 @@ _WORKER: Planned | None = None  # in the worker
 
 class LiveScoring:
     """Samples scored as they come (`add`), in a worker where one could be started (`pool`),
-    their updates handed over at the end (`results`)."""
+    handed over at the end (`results`)."""
 
     def __init__(self, planned: Planned, pool: ProcessPoolExecutor | None) -> None:
         self._planned = planned
@@ -97,7 +98,7 @@ class LiveScoring:
         self._waiting: deque[tuple[Made, SampleRecord]] = deque()
         self._since = 0.0  # when the first of those waiting came
         self._sent: dict[Future[Scored], list[tuple[Made, SampleRecord]]] = {}
-        self._updates: dict[int, tuple[SampleRecord, Update, str | None]] = {}  # by id(record)
+        self._scored: dict[int, tuple[SampleRecord, SampleRecord, str | None]] = {}  # by id()
         self._per_record: float | None = None  # what a record took the worker, of late
 
     def add(self, index: int, answered: Answered, record: SampleRecord) -> None:
@@ -115,13 +116,13 @@ class LiveScoring:
             self._send()
 
     def results(self, advance: Advance) -> Found:
-        """Each record's update, once every one is scored (`advance` told as they end): by the
+        """Each record scored, once every one is (`advance` told as they end): by the
         worker, and by this process too while what waits would take the worker more than
         HELP_PAYS_S (a rerun from the cache, of answers slow to score); the worker is then
         shut down. A record that has none (no worker, a failed batch) is left for the caller
         to score."""
         self._collect()
-        advance(len(self._updates))
+        advance(len(self._scored))
         while self._pool is not None and (self._waiting or self._sent):
             self._send()
             if self._help_pays():
@@ -134,12 +135,12 @@ class LiveScoring:
                 wait(self._sent, return_when=FIRST_COMPLETED)
             advance(self._collect())
         self.close()
-        updates = self._updates
-        return lambda record: _found(updates, record)[0]
+        scored = self._scored
+        return lambda record: _found(scored, record)[0]
 
     def line(self, record: SampleRecord) -> str | None:
         """The record's line of samples.jsonl once updated, where the worker wrote it."""
-        return _found(self._updates, record)[1]
+        return _found(self._scored, record)[1]
 
     def close(self) -> None:
         """The worker shut down (what it has not begun is cancelled)."""
@@ -188,8 +189,10 @@ class LiveScoring:
         updates: list[Update],
         lines: list[str | None],
     ) -> None:
+        """Each record with its update applied (here, as the batches come back while the run
+        waits for answers, rather than all at its end), and its line."""
         for (_, record), update, line in zip(batch, updates, lines, strict=True):
-            self._updates[id(record)] = (record, update, line)
+            self._scored[id(record)] = (record, record.model_copy(update=update), line)
 
 
 def scoring_update(record: SampleRecord, task: TaskInfo, detector: str) -> Update:
@@ -200,10 +203,10 @@ def scoring_update(record: SampleRecord, task: TaskInfo, detector: str) -> Updat
     return update(record, task, detector)
 
 
-def _found(updates: Kept, record: SampleRecord) -> tuple[Update | None, str | None]:
-    """The update worked out for this very record (not another that happens to be equal),
-    and its line of samples.jsonl once updated, where it was written."""
-    entry = updates.get(id(record))
+def _found(scored: Kept, record: SampleRecord) -> tuple[SampleRecord | None, str | None]:
+    """This very record (not another that happens to be equal) scored, and its line of
+    samples.jsonl, where it was written."""
+    entry = scored.get(id(record))
     return entry[1:] if entry is not None and entry[0] is record else (None, None)
 
 

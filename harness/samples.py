@@ -9,6 +9,7 @@ import string
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from harness.data.readers import Row
@@ -98,8 +99,7 @@ def gold_answer(gold: GoldSpec, value: Any, n_choices: int) -> str | None:
     Gold numbers are written the English way in the data (`2,125`)."""
     text = str(value).strip()
     if gold.form in ("number", "integer"):
-        number: str | None = normalize_number(text, get_literals("eng_Latn"))
-        return number
+        return _gold_number(text)
     if gold.form in ("index1", "index0"):
         offset = 1 if gold.form == "index1" else 0
         if not text.lstrip("-").isdigit() or not 0 <= int(text) - offset < n_choices:
@@ -132,3 +132,11 @@ def format_id(pattern: str, values: dict[str, Any], where: str) -> str:
         raise PolyevalError(
             f"id pattern {pattern!r} names a missing column {exc}", where=where
         ) from None
+
+
+@lru_cache(maxsize=4096)
+def _gold_number(text: str) -> str | None:
+    """A gold number, canonical: the languages of a parallel set share their golds (MGSM's
+    11 languages, one number each problem), worked out once each."""
+    number: str | None = normalize_number(text, get_literals("eng_Latn"))
+    return number

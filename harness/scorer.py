@@ -35,14 +35,15 @@ from harness.record import GapRecord, Lines, Manifest, SampleRecord, ScoreRecord
 from harness.translation.scoring import score_corpora
 
 Update = dict[str, Any]  # what scoring adds to a sample's record
-Found = Callable[[SampleRecord], Update | None]  # a record's update worked out ahead, if any
+Found = Callable[[SampleRecord], SampleRecord | None]  # a record scored ahead, if it was
 
 
 class Ahead(Protocol):
     """Samples scored ahead, while the run went on (harness.live_scoring)."""
 
     def results(self, advance: Advance) -> Found:
-        """Their updates, once every one under way is done (`advance` told as they end)."""
+        """The records scored, once every one under way is done (`advance` told as they
+        end)."""
 
     def line(self, record: SampleRecord) -> str | None:
         """The record's line of samples.jsonl once its update is applied, where it was
@@ -134,21 +135,18 @@ def score_samples(
     advance: Advance = lambda n: None,
     found: Found | None = None,
 ) -> list[SampleRecord]:
-    """Each sample scored: with its update `found` ahead where there is one, the others here;
-    many across forked worker processes where nothing else runs, in chunks, `advance` told
-    as each ends."""
+    """Each sample scored: as `found` scored it ahead where it did, the others here; many
+    across forked worker processes where nothing else runs, in chunks, `advance` told as
+    each ends."""
     if found is None:
         return _score_each(samples, tasks, detector, advance)
-    updates = [found(sample) for sample in samples]
-    rest = [sample for sample, update in zip(samples, updates, strict=True) if update is None]
+    ahead = [found(sample) for sample in samples]
+    rest = [sample for sample, scored in zip(samples, ahead, strict=True) if scored is None]
     fresh = iter(_score_each(rest, tasks, detector, advance))
-    return [
-        next(fresh) if update is None else sample.model_copy(update=update)
-        for sample, update in zip(samples, updates, strict=True)
-    ]
+    return [next(fresh) if scored is None else scored for scored in ahead]
 
 
-def _none(sample: SampleRecord) -> Update | None:
+def _none(sample: SampleRecord) -> SampleRecord | None:
     return None
 
 
