@@ -224,6 +224,7 @@ class FakeServer:
     prompt_logprobs: bool = True  # False: echo ignored, generated tokens' logprobs only
     chat_only: bool = False  # /v1/completions answers 404, as OpenAI's for a chat model
     generate_on_echo: bool = False  # max_tokens 0 taken as 1: a token after the echoed prompt
+    recorded: bool = True  # False: no request's body or headers kept (a long benchmark)
     authorizations: list[str] = field(default_factory=list)
     in_flight: int = 0
     max_in_flight: int = 0
@@ -323,7 +324,8 @@ class FakeServer:
 
     def _refused(self, request: web.Request) -> web.Response | None:
         """The 401 of a request without the credentials the server asks for."""
-        self.authorizations.append(request.headers.get("Authorization", ""))
+        if self.recorded:
+            self.authorizations.append(request.headers.get("Authorization", ""))
         if self.basic_auth is not None:
             user, password = self.basic_auth
             token = base64.b64encode(f"{user}:{password}".encode()).decode()
@@ -340,7 +342,8 @@ class FakeServer:
         key = prompt_key(body)
         attempt = self.attempts[key]
         self.attempts[key] += 1
-        self.bodies.append(body)
+        if self.recorded:
+            self.bodies.append(body)
         fault = self.faults.fault(key, attempt)
         if fault is not None:
             return await self._fail(request, fault)
