@@ -16,56 +16,65 @@ def sample_record(
     sample: Sample, request: Request, response: Response | None, cached: bool
 ) -> SampleRecord:
     """The record of one request: the whole sample, the request, and every completion. Built
-    without validation (`model_construct`): every value comes from typed in-memory records.
-    Every field is given, the unscored ones as None (or empty): pydantic would otherwise work
-    out each default again for every record, and a run builds one per request."""
+    without validation: every value comes from typed in-memory records. Every field is given,
+    the unscored ones as None (or empty), onto a copy of a blank record (`model_copy`): pydantic
+    would otherwise work out each default again for every record, and `model_construct` goes
+    through every field in Python (a run builds a record per request, twice with a scoring
+    worker: a copy takes a third of the time)."""
     answered = response is not None and response.ok
     prompt: str | list[ChatTurn] = (
         request.prompt
         if request.prompt is not None
         else [_turn(m.role, m.content) for m in request.messages]
     )
-    return SampleRecord.model_construct(
-        task=request.task,
-        variant=request.variant,
-        language=request.language,
-        sample_id=request.sample_id,
-        parallel_id=request.parallel_id,
-        gold=sample.gold,
-        answers=list(sample.answers),
-        choices=list(sample.choices),
-        breakdowns=dict(sample.meta),
-        fields=_plain(sample.fields),
-        prompt=prompt,
-        generation=_plain(request.generation),
-        template_hash=request.template_hash,
-        exemplars=list(request.exemplars),
-        continuations=list(request.continuations) if request.loglikelihood else None,
-        likelihoods=_likelihoods(response) if request.loglikelihood and answered else None,
-        output=_output(request, response) if answered and response else None,
-        reasoning=response.reasoning if response else None,
-        finish_reason=response.finish_reason if response else None,
-        completions=[
-            Completion.model_construct(
-                output=c.text, reasoning=c.reasoning, finish_reason=c.finish_reason
-            )
-            for c in (response.alternatives if answered and response else ())
-        ],
-        usage=_usage(response.usage) if response else None,
-        latency_s=round(response.latency_s, 4) if response else None,
-        error=(response.error if response else "no response") if not answered else None,
-        cached=cached,
-        pivot=None,
-        pivot_output=None,
-        parsed=None,
-        scores={},
-        langid=None,
-        langid_reasoning=None,
-        lcb=None,
-        pivot_langid=None,
-        stripped=None,
-        round_trip=None,
+    return _BLANK.model_copy(
+        update=dict(
+            task=request.task,
+            variant=request.variant,
+            language=request.language,
+            sample_id=request.sample_id,
+            parallel_id=request.parallel_id,
+            gold=sample.gold,
+            answers=list(sample.answers),
+            choices=list(sample.choices),
+            breakdowns=dict(sample.meta),
+            fields=_plain(sample.fields),
+            prompt=prompt,
+            generation=_plain(request.generation),
+            template_hash=request.template_hash,
+            exemplars=list(request.exemplars),
+            continuations=list(request.continuations) if request.loglikelihood else None,
+            likelihoods=_likelihoods(response) if request.loglikelihood and answered else None,
+            output=_output(request, response) if answered and response else None,
+            reasoning=response.reasoning if response else None,
+            finish_reason=response.finish_reason if response else None,
+            completions=[
+                Completion.model_construct(
+                    output=c.text, reasoning=c.reasoning, finish_reason=c.finish_reason
+                )
+                for c in (response.alternatives if answered and response else ())
+            ],
+            usage=_usage(response.usage) if response else None,
+            latency_s=round(response.latency_s, 4) if response else None,
+            error=(response.error if response else "no response") if not answered else None,
+            cached=cached,
+            pivot=None,
+            pivot_output=None,
+            parsed=None,
+            scores={},
+            langid=None,
+            langid_reasoning=None,
+            lcb=None,
+            pivot_langid=None,
+            stripped=None,
+            round_trip=None,
+        )
     )
+
+
+_BLANK = SampleRecord.model_construct(**dict.fromkeys(SampleRecord.model_fields))
+"""Every field given (None: each is replaced): a copy's fields set is every field, as it is
+for a record made with model_construct(every field)."""
 
 
 @lru_cache(maxsize=4096)
