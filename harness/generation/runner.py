@@ -1,5 +1,6 @@
 """Running a plan: answers from the cache first, every other request in flight together,
-each answer stored as it arrives. Scoring is harness.scorer's, on the run's records.
+each answer stored as it arrives (those of one turn of the event loop in one write:
+harness.generation.cache.Storing). Scoring is harness.scorer's, on the run's records.
 
 Identical prompts are sent once only where decoding is deterministic (temperature 0, one
 completion): otherwise each sample is asked for its own answer, and the cache keeps each
@@ -9,10 +10,11 @@ whichever samples and variants ask for them.
 
 Nothing paid for is lost to a cache fault. Before anything is sent, the cache must take a write
 (`ResponseCache.ready`: read-only, damaged or locked caches stop the run there). Where an answer
-cannot be stored later on (a full disk, a lock held too long), the run stops at once: the
-requests in flight are cancelled, those not answered are recorded as failed, every answer
-received (the one that could not be stored included) is kept, and `Execution.stopped` says
-why, for the caller to write the run and then report the error.
+cannot be stored later on (a full disk, a lock held too long), the run stops as soon as it
+sees so (at its next answer): the requests in flight are cancelled, those not answered are
+recorded as failed, every answer received (those the cache did not take included, counted) is
+kept, and `Execution.stopped` says why, for the caller to write the run and then report the
+error. A lock is waited for while the requests in flight go on.
 
 Text that UTF-8 cannot hold (lone surrogates, sent by a server as JSON escapes) is cached as it
 came, and replaced by U+FFFD in what the run records and scores."""
