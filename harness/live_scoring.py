@@ -119,8 +119,8 @@ class LiveScoring:
         """Each record scored, once every one is (`advance` told as they end): by the
         worker, and by this process too while what waits would take the worker more than
         HELP_PAYS_S (a rerun from the cache, of answers slow to score); the worker is then
-        shut down. A record that has none (no worker, a failed batch) is left for the caller
-        to score."""
+        shut down. A record not scored here (no worker, a failed batch) is left for the
+        caller to score."""
         self._collect()
         advance(len(self._scored))
         while self._pool is not None and (self._waiting or self._sent):

@@ -130,15 +130,15 @@ class _Way:
     headers: CIMultiDictProxy[str] = field(repr=False)
 
     @classmethod
-    def of(cls, target: Endpoint, way: Route, key: str | None) -> _Way:
+    def of(cls, target: Endpoint, via: Route, key: str | None) -> _Way:
         headers = CIMultiDict({"Content-Type": "application/json"})
         authorization = target.authorization or (
-            f"Bearer {key}" if key is not None else way.netrc_authorization
+            f"Bearer {key}" if key is not None else via.netrc_authorization
         )
         if authorization is not None:
             headers["Authorization"] = authorization
         urls = {completion: target.target(path) for completion, path in _ENDPOINTS.items()}
-        return cls(target, urls, way, CIMultiDictProxy(headers))
+        return cls(target, urls, via, CIMultiDictProxy(headers))
 
 
 def create(name: str, options: BackendOptions) -> OpenAIBackend:

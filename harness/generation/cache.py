@@ -377,7 +377,7 @@ class Storing:
             self._due = self._loop.call_later(RETRY_S, self._write)
             return
         self._deadline = None
-        del self._rows[: len(rows)]  # those that came during the write stay queued
+        self._rows = []
 
     def _stop(self, error: CacheError, rows: int) -> None:
         self.fault, self.unstored = error, self.unstored + rows

@@ -72,9 +72,12 @@ def sample_record(
     )
 
 
-_BLANK = SampleRecord.model_construct(**dict.fromkeys(SampleRecord.model_fields))
-"""Every field given (None: each is replaced): a copy's fields set is every field, as it is
-for a record made with model_construct(every field)."""
+LEFT_OUT = object()
+"""The blank record's value of every field: one that sample_record left out stays this, which
+no record can be written with (a TypeError at once, not a silent None)."""
+_BLANK = SampleRecord.model_construct(**dict.fromkeys(SampleRecord.model_fields, LEFT_OUT))
+"""Every field given: a copy's fields set is every field, as it is for a record made with
+model_construct(every field)."""
 
 
 @lru_cache(maxsize=4096)
