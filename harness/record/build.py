@@ -75,7 +75,8 @@ def sample_record(
 LEFT_OUT = object()
 """The blank record's value of every field: one that sample_record left out stays this, which
 no record can be written with (a TypeError at once, not a silent None)."""
-_BLANK = SampleRecord.model_construct(**dict.fromkeys(SampleRecord.model_fields, LEFT_OUT))
+_FIELDS: dict[str, Any] = dict.fromkeys(SampleRecord.model_fields, LEFT_OUT)
+_BLANK = SampleRecord.model_construct(**_FIELDS)
 """Every field given: a copy's fields set is every field, as it is for a record made with
 model_construct(every field)."""
 
