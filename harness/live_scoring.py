@@ -49,7 +49,7 @@ from typing import TYPE_CHECKING
 
 from harness.parallel import can_fork
 from harness.progress import Advance
-from harness.record import SampleRecord, TaskInfo, sample_line
+from harness.record import Lines, SampleRecord, TaskInfo, sample_line
 from harness.record.build import sample_record
 from harness.records import Request, Response, Sample
 
@@ -59,8 +59,7 @@ if TYPE_CHECKING:
     from harness.generation.runner import Answered
     from harness.scorer import Found, Update
 
-    # id(record) -> it, it scored (its update applied), its line of samples.jsonl
-    Kept = Mapping[int, tuple[SampleRecord, SampleRecord, str | None]]
+    Kept = Mapping[int, tuple[SampleRecord, SampleRecord]]  # id(record) -> it, it scored
     # a batch's updates, the records' lines of samples.jsonl once updated, the seconds they took
     Scored = tuple[list[Update], list[str | None], float]
 
@@ -90,7 +89,8 @@ _WORKER: Planned | None = None  # in the worker
 
 class LiveScoring:
     """Samples scored as they come (`add`), in a worker where one could be started (`pool`),
-    handed over at the end (`results`)."""
+    handed over at the end (`results`), with the lines of samples.jsonl the worker wrote for
+    them (`lines`, by the scored record)."""
 
     def __init__(self, planned: Planned, pool: ProcessPoolExecutor | None) -> None:
         self._planned = planned
@@ -98,7 +98,8 @@ class LiveScoring:
         self._waiting: deque[tuple[Made, SampleRecord]] = deque()
         self._since = 0.0  # when the first of those waiting came
         self._sent: dict[Future[Scored], list[tuple[Made, SampleRecord]]] = {}
-        self._scored: dict[int, tuple[SampleRecord, SampleRecord, str | None]] = {}  # by id()
+        self._scored: dict[int, tuple[SampleRecord, SampleRecord]] = {}  # by id(record)
+        self.lines = Lines()
         self._per_record: float | None = None  # what a record took the worker, of late
 
     def add(self, index: int, answered: Answered, record: SampleRecord) -> None:
@@ -136,11 +137,7 @@ class LiveScoring:
             advance(self._collect())
         self.close()
         scored = self._scored
-        return lambda record: _found(scored, record)[0]
-
-    def line(self, record: SampleRecord) -> str | None:
-        """The record's line of samples.jsonl once updated, where the worker wrote it."""
-        return _found(self._scored, record)[1]
+        return lambda record: _found(scored, record)
 
     def close(self) -> None:
         """The worker shut down (what it has not begun is cancelled)."""
@@ -190,9 +187,12 @@ class LiveScoring:
         lines: list[str | None],
     ) -> None:
         """Each record with its update applied (here, as the batches come back while the run
-        waits for answers, rather than all at its end), and its line."""
+        waits for answers, rather than all at its end), and the line written from it."""
         for (_, record), update, line in zip(batch, updates, lines, strict=True):
-            self._scored[id(record)] = (record, record.model_copy(update=update), line)
+            scored = record.model_copy(update=update)
+            self._scored[id(record)] = (record, scored)
+            if line is not None:
+                self.lines.add(scored, line)
 
 
 def scoring_update(record: SampleRecord, task: TaskInfo, detector: str) -> Update:
@@ -203,11 +203,10 @@ def scoring_update(record: SampleRecord, task: TaskInfo, detector: str) -> Updat
     return update(record, task, detector)
 
 
-def _found(scored: Kept, record: SampleRecord) -> tuple[SampleRecord | None, str | None]:
-    """This very record (not another that happens to be equal) scored, and its line of
-    samples.jsonl, where it was written."""
+def _found(scored: Kept, record: SampleRecord) -> SampleRecord | None:
+    """This very record (not another that happens to be equal) scored."""
     entry = scored.get(id(record))
-    return entry[1:] if entry is not None and entry[0] is record else (None, None)
+    return entry[1] if entry is not None and entry[0] is record else None
 
 
 @contextmanager

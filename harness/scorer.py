@@ -45,9 +45,10 @@ class Ahead(Protocol):
         """The records scored, once every one under way is done (`advance` told as they
         end)."""
 
-    def line(self, record: SampleRecord) -> str | None:
-        """The record's line of samples.jsonl once its update is applied, where it was
-        written ahead too."""
+    @property
+    def lines(self) -> Lines:
+        """The lines of samples.jsonl written ahead too, each by the record scored ahead (one
+        that a later step makes anew is written afresh)."""
 
 
 @dataclass(frozen=True)
@@ -77,27 +78,11 @@ def score_run(
             )
     advance = stage("scoring answers", len(samples))
     found = ahead.results(advance) if ahead is not None else _none
-    each = score_samples(samples, manifest.tasks, detector, advance, found)
-    scored, corpus_scores = score_corpora(each, corpus_metrics(manifest.tasks), stage=stage)
+    scored = score_samples(samples, manifest.tasks, detector, advance, found)
+    scored, corpus_scores = score_corpora(scored, corpus_metrics(manifest.tasks), stage=stage)
     cells = aggregate(scored) + corpus_scores + bits_per_byte_cells(scored)
-    lines = _written_ahead(samples, each, scored, ahead)
+    lines = ahead.lines if ahead is not None else Lines()
     return Scored(scored, cells, paired_gaps(scored, comparisons(manifest)), lines)
-
-
-def _written_ahead(
-    samples: Sequence[SampleRecord],
-    each: Sequence[SampleRecord],
-    scored: Sequence[SampleRecord],
-    ahead: Ahead | None,
-) -> Lines:
-    """The lines `ahead` wrote for the samples scored as they came (`each`, updated), of those
-    that no corpus step changed since (`scored` holds the very record)."""
-    lines = Lines()
-    if ahead is not None:
-        for sample, updated, final in zip(samples, each, scored, strict=True):
-            if final is updated and (line := ahead.line(sample)) is not None:
-                lines.add(final, line)
-    return lines
 
 
 def comparisons(manifest: Manifest) -> dict[tuple[str, str], str]:

@@ -181,8 +181,7 @@ class ResponseCache:
         """Store an answer (failed ones are not stored); while the cache is locked, wait."""
         if not response.ok:
             return
-        row = (key, _encode(response), time.time())
-        self._waiting(lambda: self._db.execute(_INSERT, row))
+        self._waiting(self._insert, [_row(key, response)])
 
     def storing(self) -> Storing:
         """A writer of the answers a run receives, in batches (`Storing`); made in the event
@@ -338,7 +337,7 @@ class Storing:
         if self.fault is not None:
             self.unstored += 1
             return
-        self._rows.append((key, _encode(response), time.time()))
+        self._rows.append(_row(key, response))
         if self._due is None:
             self._due = self._loop.call_soon(self._write)
 
@@ -386,6 +385,10 @@ class Storing:
         if self._due is not None:
             self._due.cancel()
             self._due = None
+
+
+def _row(key: str, response: Response) -> Row:
+    return (key, _encode(response), time.time())
 
 
 def _fault(exc: sqlite3.Error) -> str:
